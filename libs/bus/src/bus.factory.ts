@@ -1,0 +1,34 @@
+import type { DataSource } from 'typeorm';
+import type { EventBus } from './bus.port.js';
+import { KafkaBus } from './kafka/kafka.bus.js';
+import { PostgresLogBus } from './postgres-log/postgres-log.bus.js';
+
+export interface BusSettings {
+  databaseUrl: string;
+  /** Set → Kafka; unset → the Postgres log in the application's own database. */
+  kafkaBrokers?: string[] | undefined;
+  kafkaClientId: string;
+  kafkaIdempotent: boolean;
+  kafkaCreateTopics: boolean;
+  kafkaSessionTimeoutMs: number;
+  kafkaReplicationFactor: number;
+  partitions: number;
+}
+
+export function createEventBus(settings: BusSettings, dataSource: DataSource): EventBus {
+  if (settings.kafkaBrokers && settings.kafkaBrokers.length > 0) {
+    return new KafkaBus(
+      {
+        brokers: settings.kafkaBrokers,
+        clientId: settings.kafkaClientId,
+        idempotent: settings.kafkaIdempotent,
+        createTopics: settings.kafkaCreateTopics,
+        partitions: settings.partitions,
+        replicationFactor: settings.kafkaReplicationFactor,
+        sessionTimeoutMs: settings.kafkaSessionTimeoutMs,
+      },
+      dataSource,
+    );
+  }
+  return new PostgresLogBus(dataSource, { databaseUrl: settings.databaseUrl, partitions: settings.partitions });
+}

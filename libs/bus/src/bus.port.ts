@@ -1,0 +1,81 @@
+import type { EntityManager } from 'typeorm';
+
+/** A message as a producer hands it to the bus. */
+export interface OutgoingMessage {
+  /** Partition key: every message with the same key is consumed in publish order. */
+  key: string;
+  value: Buffer | string;
+  headers?: Record<string, string>;
+}
+
+/** A message as a consumer receives it. */
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  /** Decimal string, as Kafka gives it: offsets can exceed 2^53. */
+  offset: string;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+  /** Milliseconds since the epoch at which the bus stored the message. */
+  timestamp: number;
+}
+
+/**
+ * What a handler may do with the batch it is given. `transaction` runs the handler's writes in one
+ * database transaction. On the Postgres-log transport the consumer's offset is committed inside that
+ * same transaction (exactly-once state); on Kafka the offset is committed right after it commits.
+ */
+export interface BatchContext {
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Handles one batch of messages from one partition, in offset order. The batch's offsets are
+ * committed only after the returned promise resolves; if it rejects, nothing of the batch is
+ * committed and the batch comes again.
+ */
+export type BatchHandler = (messages: ConsumedMessage[], context: BatchContext) => Promise<void>;
+
+export interface SubscribeOptions {
+  groupId: string;
+  topics: string[];
+  handler: BatchHandler;
+  /** Most messages handed to one handler call. */
+  maxBatchSize?: number;
+}
+
+export interface Subscription {
+  /** Stops fetching, waits for the batch in flight to finish and commit, then leaves the group. */
+  close(): Promise<void>;
+}
+
+export type TransportName = 'kafka' | 'postgres-log';
+
+/** The port every app publishes and consumes through; it never knows which transport is behind it. */
+export interface EventBus {
+  readonly transport: TransportName;
+  /** Resolves only once every message is durably stored by the transport; rejects otherwise. */
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Resolves when the transport answers; rejects with the reason when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const EVENT_BUS = Symbol('EVENT_BUS');
+
+/** Publishing failed: the caller must treat the messages as not sent (ingest answers 503). */
+export class BusUnavailableError extends Error {
+  override readonly name = 'BusUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+/** Kafka's own rule for topic names; the Postgres log keeps to it so topics move between transports. */
+export function assertTopicName(topic: string): void {
+  if (!TOPIC_NAME.test(topic)) throw new Error(`invalid topic name ${JSON.stringify(topic)}: use [A-Za-z0-9._-], 1-200 characters`);
+}

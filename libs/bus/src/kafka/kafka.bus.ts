@@ -1,0 +1,263 @@
+import { Logger } from '@nestjs/common';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type LogEntry,
+  type Producer,
+} from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import {
+  assertTopicName,
+  BusUnavailableError,
+  type BatchContext,
+  type ConsumedMessage,
+  type EventBus,
+  type OutgoingMessage,
+  type SubscribeOptions,
+  type Subscription,
+} from '../bus.port.js';
+import { retryDelayMs, sleep } from '../backoff.js';
+import { describe } from '../postgres-log/postgres-log.bus.js';
+
+export interface KafkaBusOptions {
+  brokers: string[];
+  clientId: string;
+  /**
+   * Production: true (exactly-once per partition from the producer, needs a broker with a
+   * controller). Only the test wiring for the librdkafka mock cluster turns it off.
+   */
+  idempotent: boolean;
+  /**
+   * Production: true (topics are created through the admin API with `partitions`). Only the
+   * test wiring for the librdkafka mock cluster turns it off; that broker auto-creates topics.
+   */
+  createTopics: boolean;
+  partitions: number;
+  replicationFactor: number;
+  sessionTimeoutMs: number;
+}
+
+/**
+ * Kafka through kafkajs directly: the @nestjs/microservices Kafka transport commits offsets per
+ * message on its own schedule and has no batch handler, which would break "commit only after the
+ * handler's transaction committed" (see docs/adr/0001-event-bus.md).
+ */
+export class KafkaBus implements EventBus {
+  readonly transport = 'kafka' as const;
+  private readonly logger = new Logger('KafkaBus');
+  private readonly kafka: Kafka;
+  private producer: Promise<Producer> | undefined;
+  private admin: Promise<Admin> | undefined;
+  private readonly createdTopics = new Map<string, Promise<void>>();
+  private readonly subscriptions = new Set<KafkaSubscription>();
+
+  constructor(
+    private readonly options: KafkaBusOptions,
+    private readonly dataSource?: DataSource,
+  ) {
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      connectionTimeout: 3_000,
+      requestTimeout: 10_000,
+      // Fail a publish within a few seconds rather than hold an ingest request for half a minute.
+      retry: { initialRetryTime: 200, retries: 4, maxRetryTime: 2_000 },
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => this.logKafkajs(entry),
+    });
+  }
+
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    assertTopicName(topic);
+    if (messages.length === 0) return;
+    try {
+      await this.ensureTopic(topic);
+      const producer = await this.connectedProducer();
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+      });
+    } catch (error) {
+      // A failed connect must not be cached: the next publish reconnects.
+      this.producer = undefined;
+      throw new BusUnavailableError(`kafka: could not publish to ${topic}: ${describe(error)}`, { cause: error });
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    options.topics.forEach(assertTopicName);
+    for (const topic of options.topics) await this.ensureTopic(topic);
+    const consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(this.options.sessionTimeoutMs / 10)),
+      allowAutoTopicCreation: !this.options.createTopics,
+    });
+    const subscription = new KafkaSubscription(consumer, options, this.dataSource, () =>
+      this.subscriptions.delete(subscription),
+    );
+    await subscription.start();
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async ping(): Promise<void> {
+    // A metadata round trip proves a broker answers now, not only at connect time. It needs no
+    // controller, so it also works against the librdkafka mock cluster.
+    const admin = await this.connectedAdmin();
+    await admin.fetchTopicMetadata({ topics: [] });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    const producer = await this.producer?.catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+    const admin = await this.admin?.catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.kafka.producer({
+        idempotent: this.options.idempotent,
+        maxInFlightRequests: this.options.idempotent ? 5 : undefined,
+        allowAutoTopicCreation: !this.options.createTopics,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      this.producer = producer.connect().then(() => producer);
+      this.producer.catch(() => (this.producer = undefined));
+    }
+    return this.producer;
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      this.admin = admin.connect().then(() => admin);
+      this.admin.catch(() => (this.admin = undefined));
+    }
+    return this.admin;
+  }
+
+  private ensureTopic(topic: string): Promise<void> {
+    if (!this.options.createTopics) return Promise.resolve();
+    let pending = this.createdTopics.get(topic);
+    if (!pending) {
+      pending = this.connectedAdmin().then(async (admin) => {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            { topic, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor },
+          ],
+        });
+      });
+      this.createdTopics.set(topic, pending);
+      pending.catch(() => this.createdTopics.delete(topic));
+    }
+    return pending;
+  }
+
+  private logKafkajs(entry: LogEntry): void {
+    const { message, error } = entry.log as { message: string; error?: string };
+    const text = `${entry.namespace}: ${message}${error ? ` (${error})` : ''}`;
+    if (entry.level <= logLevel.ERROR) this.logger.error(text);
+    else this.logger.warn(text);
+  }
+}
+
+class KafkaSubscription implements Subscription {
+  private readonly logger: Logger;
+  private failures = 0;
+  private closed = false;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly options: SubscribeOptions,
+    private readonly dataSource: DataSource | undefined,
+    private readonly onClosed: () => void,
+  ) {
+    this.logger = new Logger(`KafkaSubscription:${options.groupId}`);
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // kafkajs waits for the batch in flight before it leaves the group.
+    await this.consumer.disconnect();
+    this.onClosed();
+  }
+
+  private async handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) {
+    const size = this.options.maxBatchSize ?? 500;
+    for (let start = 0; start < batch.messages.length; start += size) {
+      if (!isRunning() || isStale()) return;
+      const chunk = batch.messages.slice(start, start + size).map(
+        (m): ConsumedMessage => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key?.toString() ?? '',
+          value: m.value ?? Buffer.alloc(0),
+          headers: decodeHeaders(m.headers),
+          timestamp: Number(m.timestamp),
+        }),
+      );
+      const first = chunk[0]!.offset;
+      const last = chunk[chunk.length - 1]!.offset;
+      try {
+        await this.options.handler(chunk, this.context());
+      } catch (error) {
+        this.failures += 1;
+        this.logger.warn(
+          `handler failed on ${batch.topic}/${batch.partition}@${first} (try ${this.failures}): ${describe(error)}; the batch will come again`,
+        );
+        // Go back to the first unhandled message; nothing after it was committed.
+        this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first });
+        await sleep(retryDelayMs(this.failures));
+        await heartbeat();
+        return;
+      }
+      this.failures = 0;
+      const next = (BigInt(last) + 1n).toString();
+      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+      resolveOffset(last);
+      await heartbeat();
+    }
+  }
+
+  private context(): BatchContext {
+    const dataSource = this.dataSource;
+    return {
+      transaction: (work) => {
+        if (!dataSource) throw new Error('this bus was created without a database; transaction() is unavailable');
+        return dataSource.transaction(work);
+      },
+    };
+  }
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    decoded[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+  }
+  return decoded;
+}
+

@@ -1,0 +1,63 @@
+import type { DataSource } from 'typeorm';
+import { createHash } from 'node:crypto';
+
+export const NOTIFY_CHANNEL = 'hub_bus';
+
+/**
+ * Creates a topic on first use: its partition counters and its own partition of the
+ * `bus_messages` table (list-partitioned by topic, so a topic can be dropped or archived whole).
+ */
+export class PostgresLogTopics {
+  private readonly known = new Map<string, Promise<number>>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly defaultPartitions: number,
+  ) {}
+
+  /** Resolves to the topic's partition count, creating the topic if needed. */
+  ensure(topic: string): Promise<number> {
+    let pending = this.known.get(topic);
+    if (!pending) {
+      pending = this.create(topic);
+      this.known.set(topic, pending);
+      pending.catch(() => this.known.delete(topic));
+    }
+    return pending;
+  }
+
+  partitionsOf(topic: string): Promise<number> {
+    return this.ensure(topic);
+  }
+
+  private create(topic: string): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`hub_bus_topic:${topic}`]);
+      const existing: Array<{ partitions: number }> = await manager.query(
+        'SELECT partitions FROM bus_topics WHERE name = $1',
+        [topic],
+      );
+      if (existing[0]) return existing[0].partitions;
+      const table = `bus_messages_${createHash('sha256').update(topic).digest('hex').slice(0, 16)}`;
+      await manager.query(
+        `CREATE TABLE IF NOT EXISTS ${table} PARTITION OF bus_messages FOR VALUES IN (${quoteLiteral(topic)})`,
+      );
+      await manager.query('INSERT INTO bus_topics (name, partitions, table_name) VALUES ($1, $2, $3)', [
+        topic,
+        this.defaultPartitions,
+        table,
+      ]);
+      await manager.query(
+        `INSERT INTO bus_partitions (topic, partition, next_offset)
+         SELECT $1, p, 0 FROM generate_series(0, $2 - 1) AS p`,
+        [topic, this.defaultPartitions],
+      );
+      return this.defaultPartitions;
+    });
+  }
+}
+
+/** DDL takes no bind parameters; topic names are also restricted by the caller's validation. */
+function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

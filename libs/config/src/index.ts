@@ -1,0 +1,2 @@
+export * from './config.loader.js';
+export * from './platform.config.js';

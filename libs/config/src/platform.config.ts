@@ -1,0 +1,71 @@
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  if (['true', '1', 'yes'].includes(value.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(value.toLowerCase())) return false;
+  return value;
+};
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.split(',').map((part) => part.trim()) : value;
+
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
+
+/** Settings every app shares: where the database and the bus are. */
+export class PlatformConfig {
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// connection URL' })
+  DATABASE_URL: string;
+
+  @IsOptional()
+  @Transform(toList)
+  @Matches(HOST_PORT, { each: true, message: 'must be a comma-separated list of host:port' })
+  KAFKA_BROKERS?: string[];
+
+  @IsString()
+  KAFKA_CLIENT_ID = 'solar-hub';
+
+  /** Only the test wiring for the librdkafka mock cluster turns this off. */
+  @Transform(toBool)
+  @IsBoolean({ message: 'must be true or false' })
+  KAFKA_IDEMPOTENT = true;
+
+  /** Only the test wiring for the librdkafka mock cluster turns this off. */
+  @Transform(toBool)
+  @IsBoolean({ message: 'must be true or false' })
+  KAFKA_CREATE_TOPICS = true;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds' })
+  @Min(3_000)
+  @Max(300_000)
+  KAFKA_SESSION_TIMEOUT_MS = 30_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  KAFKA_REPLICATION_FACTOR = 1;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(256)
+  BUS_PARTITIONS = 8;
+
+  @IsIn(['error', 'warn', 'log', 'debug'])
+  LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' = 'log';
+}
+
+export function portSetting(): (target: object, property: string) => void {
+  const transform = Transform(toInt);
+  const isInt = IsInt({ message: 'must be a TCP port number' });
+  const min = Min(1);
+  const max = Max(65_535);
+  return (target, property) => {
+    transform(target, property);
+    isInt(target, property);
+    min(target, property);
+    max(target, property);
+  };
+}

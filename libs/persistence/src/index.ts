@@ -1,0 +1,2 @@
+export * from './data-source.factory.js';
+export * from './embedded-postgres.js';

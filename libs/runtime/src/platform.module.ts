@@ -1,0 +1,33 @@
+import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { EVENT_BUS } from '@hub/bus';
+import { DATA_SOURCE } from '@hub/persistence';
+import { PlatformConfig } from '@hub/config';
+import { HealthController } from './health.controller.js';
+import { ShutdownState } from './shutdown.state.js';
+import { closePlatform, type Platform } from './platform.js';
+
+/** Makes the app's DataSource, bus and settings injectable, serves /health, closes them last on shutdown. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(platform: Platform): DynamicModule {
+    class PlatformLifecycle implements OnApplicationShutdown {
+      // Runs after the HTTP server has stopped taking requests and finished those in flight.
+      async onApplicationShutdown(): Promise<void> {
+        await closePlatform(platform);
+      }
+    }
+    return {
+      module: PlatformModule,
+      controllers: [HealthController],
+      providers: [
+        { provide: DATA_SOURCE, useValue: platform.dataSource },
+        { provide: EVENT_BUS, useValue: platform.bus },
+        { provide: PlatformConfig, useValue: platform.config },
+        ShutdownState,
+        PlatformLifecycle,
+      ],
+      exports: [DATA_SOURCE, EVENT_BUS, PlatformConfig, ShutdownState],
+    };
+  }
+}

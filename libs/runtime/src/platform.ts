@@ -1,0 +1,73 @@
+import { createEventBus, type EventBus } from '@hub/bus';
+import type { PlatformConfig } from '@hub/config';
+import { ConfigError } from '@hub/config';
+import { createDataSource, redactUrl, runMigrationsExclusively } from '@hub/persistence';
+import type { DataSource } from 'typeorm';
+import { ENTITIES, MIGRATIONS } from './schema.js';
+
+export interface Platform {
+  config: PlatformConfig;
+  dataSource: DataSource;
+  bus: EventBus;
+}
+
+/**
+ * Opens the database (running pending migrations) and the bus. A failure names the setting to
+ * fix, as a ConfigError, so start-up can print one line instead of a stack trace.
+ */
+export async function connectPlatform(config: PlatformConfig, applicationName: string): Promise<Platform> {
+  const dataSource = createDataSource({
+    url: config.DATABASE_URL,
+    applicationName,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+  });
+  try {
+    await dataSource.initialize();
+    await runMigrationsExclusively(dataSource);
+  } catch (error) {
+    await dataSource.destroy().catch(() => undefined);
+    throw new ConfigError(`DATABASE_URL: cannot use ${redactUrl(config.DATABASE_URL)}: ${reason(error)}`);
+  }
+  const bus = createEventBus(busSettings(config, applicationName), dataSource);
+  try {
+    await withTimeout(bus.ping(), 15_000);
+  } catch (error) {
+    await bus.close().catch(() => undefined);
+    await dataSource.destroy().catch(() => undefined);
+    throw new ConfigError(`KAFKA_BROKERS: no Kafka broker answered at ${config.KAFKA_BROKERS?.join(',')}: ${reason(error)}`);
+  }
+  return { config, dataSource, bus };
+}
+
+export function busSettings(config: PlatformConfig, clientId: string) {
+  return {
+    databaseUrl: config.DATABASE_URL,
+    kafkaBrokers: config.KAFKA_BROKERS,
+    kafkaClientId: `${config.KAFKA_CLIENT_ID}-${clientId}`,
+    kafkaIdempotent: config.KAFKA_IDEMPOTENT,
+    kafkaCreateTopics: config.KAFKA_CREATE_TOPICS,
+    kafkaSessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    kafkaReplicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    partitions: config.BUS_PARTITIONS,
+  };
+}
+
+export async function closePlatform(platform: Platform): Promise<void> {
+  await platform.bus.close();
+  await platform.dataSource.destroy();
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function reason(error: unknown): string {
+  if (error instanceof AggregateError) return error.errors.map(reason).join('; ');
+  if (error instanceof Error) return (error as NodeJS.ErrnoException).code ?? error.message;
+  return String(error);
+}

@@ -1,0 +1,53 @@
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+}
+
+/** Every error leaves as RFC 9457 problem+json; unexpected ones are logged and told apart from the client's. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const problem = this.toProblem(exception);
+    response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+
+  private toProblem(exception: unknown): ProblemDetails {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return problem(status, detailOf(exception));
+    }
+    const status = statusOfBodyParserError(exception);
+    if (status) return problem(status, (exception as Error).message);
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return problem(HttpStatus.INTERNAL_SERVER_ERROR, 'an unexpected error occurred; it has been logged');
+  }
+}
+
+export function problem(status: number, detail: string): ProblemDetails {
+  const title = STATUS_CODES[status] ?? 'Error';
+  // about:blank: the problem is fully described by its HTTP status (RFC 9457 §4.2.1).
+  return { type: 'about:blank', title, status, detail };
+}
+
+function detailOf(exception: HttpException): string {
+  const body = exception.getResponse();
+  if (typeof body === 'string') return body;
+  const message = (body as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+/** body-parser's errors carry their own 4xx status (malformed JSON, too large, bad charset). */
+function statusOfBodyParserError(exception: unknown): number | undefined {
+  const status = (exception as { status?: unknown; type?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}

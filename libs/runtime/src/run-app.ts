@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { Logger, Module, type LogLevel, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig, type PlatformConfig } from '@hub/config';
+import { connectPlatform } from './platform.js';
+import { PlatformModule } from './platform.module.js';
+import { ProblemDetailsFilter } from './problem-details.filter.js';
+
+export interface AppDefinition<C extends PlatformConfig> {
+  name: string;
+  configSchema: new () => C;
+  port: (config: C) => number;
+  host: (config: C) => string;
+  module: Type<unknown>;
+}
+
+const LEVELS: Record<PlatformConfig['LOG_LEVEL'], LogLevel[]> = {
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  log: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+/**
+ * Starts one app: settings, database, bus, HTTP. Any start-up failure prints one line naming
+ * what to fix and exits 1. SIGTERM/SIGINT stop taking requests, finish those in flight, let the
+ * bus consumers commit, then close the bus and the database.
+ */
+export async function runApp<C extends PlatformConfig>(definition: AppDefinition<C>): Promise<void> {
+  try {
+    const config = loadConfig(definition.configSchema);
+    Logger.overrideLogger(LEVELS[config.LOG_LEVEL]);
+    const platform = await connectPlatform(config, definition.name);
+
+    @Module({ imports: [PlatformModule.forRoot(platform), definition.module] })
+    class RootModule {}
+
+    const app = await NestFactory.create(RootModule, { logger: LEVELS[config.LOG_LEVEL], bodyParser: true });
+    app.useGlobalFilters(new ProblemDetailsFilter());
+    app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+    await app.listen(definition.port(config), definition.host(config));
+    new Logger(definition.name).log(
+      `listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`,
+    );
+  } catch (error) {
+    const line = error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? String(error)}`;
+    process.stderr.write(`${definition.name}: cannot start: ${line}\n`);
+    process.exit(1);
+  }
+}
