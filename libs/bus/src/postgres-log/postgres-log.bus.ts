@@ -103,9 +103,12 @@ async function appendToPartition(
   messages: OutgoingMessage[],
 ): Promise<void> {
   const reserved: Array<{ first: string }> = await manager.query(
-    `UPDATE bus_partitions SET next_offset = next_offset + $3
-      WHERE topic = $1 AND partition = $2
-      RETURNING next_offset - $3 AS first`,
+    // Wrapped in a SELECT: TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.
+    `WITH reserved AS (
+       UPDATE bus_partitions SET next_offset = next_offset + $3
+        WHERE topic = $1 AND partition = $2
+        RETURNING next_offset - $3 AS first)
+     SELECT first FROM reserved`,
     [topic, partition, messages.length],
   );
   const first = reserved[0]?.first;

@@ -1,0 +1,107 @@
+import { createEventBus, type EventBus, type TransportName } from '@hub/bus';
+import { loadConfig, PlatformConfig } from '@hub/config';
+import { busSettings } from '@hub/runtime';
+import { createDataSource, runMigrationsExclusively } from '@hub/persistence';
+import { MIGRATIONS } from '@hub/runtime';
+import type { DataSource } from 'typeorm';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { startKafka, type KafkaBroker } from './kafka-mock.js';
+import { TcpProxy } from './tcp-proxy.js';
+
+/**
+ * One transport under test, with a fresh database. `env` holds the settings a child process
+ * needs to build the same bus; `down`/`up` take the transport away and give it back.
+ */
+export interface TransportFixture {
+  name: TransportName;
+  env: Record<string, string>;
+  /** A bus as an app would build it from `env`, on its own DataSource. */
+  createBus(clientId?: string): Promise<EventBus>;
+  /** A DataSource on the test database (not through the outage proxy). */
+  dataSource: DataSource;
+  down?: () => Promise<void>;
+  up?: () => Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TransportCase {
+  name: TransportName;
+  /** Set when this transport cannot run here; the tests are skipped with this reason. */
+  skip?: string;
+  setup(): Promise<TransportFixture>;
+}
+
+/** The matrix every conformance test runs over. Kafka's availability is probed once per file. */
+export async function transportCases(): Promise<TransportCase[]> {
+  const kafka = await startKafka();
+  const kafkaCase: TransportCase =
+    'skip' in kafka
+      ? { name: 'kafka', skip: kafka.skip, setup: () => Promise.reject(new Error(kafka.skip)) }
+      : { name: 'kafka', setup: () => kafkaFixture(kafka.broker) };
+  return [{ name: 'postgres-log', setup: postgresLogFixture }, kafkaCase];
+}
+
+async function postgresLogFixture(): Promise<TransportFixture> {
+  const database = await createTestDatabase();
+  // The bus reaches Postgres through a proxy so a test can cut it off.
+  const target = new URL(database.url);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  await proxy.start();
+  const proxied = new URL(database.url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(proxy.port);
+  return fixture('postgres-log', database, { DATABASE_URL: proxied.toString() }, {
+    down: async () => proxy.down(),
+    up: async () => proxy.up(),
+    stop: () => proxy.stop(),
+  });
+}
+
+async function kafkaFixture(broker: KafkaBroker): Promise<TransportFixture> {
+  const database = await createTestDatabase();
+  const env = { DATABASE_URL: database.url, KAFKA_BROKERS: broker.brokers, ...broker.wiring };
+  return fixture('kafka', database, env, {
+    ...(broker.down && broker.up ? { down: broker.down, up: broker.up } : {}),
+    stop: () => broker.stop(),
+  });
+}
+
+async function fixture(
+  name: TransportName,
+  database: TestDatabase,
+  env: Record<string, string>,
+  control: { down?: () => Promise<void>; up?: () => Promise<void>; stop: () => Promise<void> },
+): Promise<TransportFixture> {
+  const dataSource = await openDatabase(database.url);
+  const buses: Array<{ bus: EventBus; dataSource: DataSource }> = [];
+  return {
+    name,
+    env,
+    dataSource,
+    ...(control.down ? { down: control.down } : {}),
+    ...(control.up ? { up: control.up } : {}),
+    async createBus(clientId = 'conformance') {
+      const config = loadConfig(PlatformConfig, env);
+      const busDataSource = await openDatabase(config.DATABASE_URL);
+      const bus = createEventBus(busSettings(config, clientId), busDataSource);
+      buses.push({ bus, dataSource: busDataSource });
+      return bus;
+    },
+    async close() {
+      for (const { bus, dataSource: ds } of buses) {
+        await bus.close().catch(() => undefined);
+        await ds.destroy().catch(() => undefined);
+      }
+      await dataSource.destroy();
+      await control.stop();
+      await database.drop();
+    },
+  };
+}
+
+export async function openDatabase(url: string): Promise<DataSource> {
+  const dataSource = createDataSource({ url, applicationName: 'test', entities: [], migrations: MIGRATIONS });
+  await dataSource.initialize();
+  await runMigrationsExclusively(dataSource);
+  return dataSource;
+}
