@@ -1,26 +1,24 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
-const toBool = ({ value }: { value: unknown }) => {
+export const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
+export const toBool = ({ value }: { value: unknown }) => {
   if (typeof value !== 'string') return value;
   if (['true', '1', 'yes'].includes(value.toLowerCase())) return true;
   if (['false', '0', 'no'].includes(value.toLowerCase())) return false;
   return value;
 };
-const toList = ({ value }: { value: unknown }) =>
+export const toList = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.split(',').map((part) => part.trim()) : value;
 
-const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
+export const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
 
 /** Settings every app shares: where the database and the bus are. */
 export class PlatformConfig {
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// connection URL' })
   DATABASE_URL: string;
 
-  @IsOptional()
-  @Transform(toList)
-  @Matches(HOST_PORT, { each: true, message: 'must be a comma-separated list of host:port' })
+  @kafkaBrokersSetting()
   KAFKA_BROKERS?: string[];
 
   @IsString()
@@ -58,14 +56,16 @@ export class PlatformConfig {
 }
 
 export function portSetting(): (target: object, property: string) => void {
-  const transform = Transform(toInt);
-  const isInt = IsInt({ message: 'must be a TCP port number' });
-  const min = Min(1);
-  const max = Max(65_535);
-  return (target, property) => {
-    transform(target, property);
-    isInt(target, property);
-    min(target, property);
-    max(target, property);
-  };
+  const decorators = [Transform(toInt), IsInt({ message: 'must be a TCP port number' }), Min(1), Max(65_535)];
+  return (target, property) => decorators.forEach((decorate) => decorate(target, property));
+}
+
+/** Comma-separated host:port list; shared by the apps and the launcher. */
+export function kafkaBrokersSetting(): (target: object, property: string) => void {
+  const decorators = [
+    IsOptional(),
+    Transform(toList),
+    Matches(HOST_PORT, { each: true, message: 'must be a comma-separated list of host:port' }),
+  ];
+  return (target, property) => decorators.forEach((decorate) => decorate(target, property));
 }

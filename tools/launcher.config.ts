@@ -1,0 +1,31 @@
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { kafkaBrokersSetting, portSetting } from '@hub/config';
+
+/** What `npm start` and `npm run cli` read; everything else passes through to the apps. */
+export class LauncherConfig {
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// connection URL' })
+  DATABASE_URL?: string;
+
+  @kafkaBrokersSetting()
+  KAFKA_BROKERS?: string[];
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes in base64 (openssl rand -base64 32)' })
+  SECRETS_KEY?: string;
+
+  @IsString()
+  DATA_DIR = '.data';
+
+  @portSetting()
+  EMBEDDED_POSTGRES_PORT = 54329;
+
+  @portSetting()
+  INGEST_PORT = 3001;
+
+  @portSetting()
+  PROJECTOR_PORT = 3002;
+
+  @portSetting()
+  DISPATCHER_PORT = 3003;
+}
