@@ -37,14 +37,38 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
 
     const app = await NestFactory.create(RootModule, { logger: LEVELS[config.LOG_LEVEL], bodyParser: true });
     app.useGlobalFilters(new ProblemDetailsFilter());
-    app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
     await app.listen(definition.port(config), definition.host(config));
-    new Logger(definition.name).log(
-      `listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`,
-    );
+    const logger = new Logger(definition.name);
+    logger.log(`listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`);
+    stopOnSignal(() => app.close(), logger);
   } catch (error) {
     const line = error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? String(error)}`;
     process.stderr.write(`${definition.name}: cannot start: ${line}\n`);
     process.exit(1);
   }
+}
+
+/**
+ * SIGTERM / SIGINT: `app.close()` runs the shutdown hooks (HTTP stops, consumers commit, bus and
+ * database close), then the process exits 0. A second signal exits at once.
+ */
+function stopOnSignal(close: () => Promise<void>, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    logger.log(`${signal}: finishing work in flight, then stopping`);
+    close().then(
+      () => {
+        logger.log('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
