@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '@hub/persistence';
+import { embeddedClusterDir, startEmbeddedPostgres } from '@hub/persistence';
 
 export interface LocalDatabase {
   url: string;
@@ -26,7 +26,7 @@ export async function localDatabase(options: LocalDatabaseOptions): Promise<Loca
   const { databaseUrl, dataDir, preferredPort, log } = options;
   if (databaseUrl) return { url: databaseUrl, description: 'DATABASE_URL', stop: async () => undefined };
   const clusterDir = path.resolve(dataDir, 'postgres');
-  const running = options.reuseRunningServer ? runningPort(clusterDir) : undefined;
+  const running = options.reuseRunningServer ? runningPort(embeddedClusterDir(clusterDir)) : undefined;
   if (running) {
     const url = await ensureDatabase(`postgres://hub:hub@127.0.0.1:${running}/postgres`);
     return { url, description: `embedded Postgres on 127.0.0.1:${running}`, stop: async () => undefined };
@@ -35,7 +35,7 @@ export async function localDatabase(options: LocalDatabaseOptions): Promise<Loca
   const url = await ensureDatabase(server.url);
   return {
     url,
-    description: `embedded Postgres on 127.0.0.1:${server.port}, data in ${clusterDir}`,
+    description: `embedded Postgres on 127.0.0.1:${server.port}, data in ${server.dataDir}`,
     stop: () => server.stop(),
   };
 }

@@ -2,7 +2,17 @@ import { createEventBus, type EventBus } from '@hub/bus';
 import { loadConfig, PlatformConfig } from '@hub/config';
 import { busSettings } from '@hub/runtime';
 import { openDatabase } from '../../test/support/transports.js';
-import { Arrivals, Latencies, now, SENT_AT, timedRun, uniqueName, warmUp, type RunFigures, type Workload } from './workload.js';
+import {
+  Arrivals,
+  Latencies,
+  now,
+  SENT_AT,
+  timedRun,
+  uniqueName,
+  warmUp,
+  type RunFigures,
+  type Workload,
+} from './workload.js';
 
 export interface OpenBus {
   bus: EventBus;

