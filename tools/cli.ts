@@ -31,7 +31,9 @@ async function main(args: string[]): Promise<number> {
     const config = loadConfig(PlatformConfig, { ...process.env, DATABASE_URL: database.url });
     const platform = await connectPlatform(config, 'cli');
     try {
-      const created = await new TenancyService(new TenantRepository(platform.dataSource)).createTenant(rest[0]);
+      const created = await new TenancyService(new TenantRepository(platform.dataSource)).createTenant(
+        rest[0],
+      );
       process.stdout.write(`${JSON.stringify(created)}\n`);
     } finally {
       await closePlatform(platform);
@@ -45,7 +47,9 @@ async function main(args: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`cli: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `cli: ${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

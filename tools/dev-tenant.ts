@@ -12,7 +12,10 @@ import { TenancyService, TenantRepository, type CreatedTenant } from '@hub/tenan
  */
 export async function developmentTenant(dataSource: DataSource, databaseUrl: string, dataDir: string) {
   const tenancy = new TenancyService(new TenantRepository(dataSource));
-  const file = path.resolve(dataDir, `dev-tenant-${createHash('sha256').update(databaseUrl).digest('hex').slice(0, 12)}.json`);
+  const file = path.resolve(
+    dataDir,
+    `dev-tenant-${createHash('sha256').update(databaseUrl).digest('hex').slice(0, 12)}.json`,
+  );
   if (existsSync(file)) {
     const saved = JSON.parse(await readFile(file, 'utf8')) as CreatedTenant;
     if (await tenancy.authenticate(saved.api_key)) return saved;

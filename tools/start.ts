@@ -30,32 +30,33 @@ const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
 async function main(): Promise<void> {
   const config = loadConfig(LauncherConfig);
   await mkdir(config.DATA_DIR, { recursive: true });
-  let database: LocalDatabase | undefined;
-  let apps: RunningApp[] = [];
+  const running: { database?: LocalDatabase; apps: RunningApp[] } = { apps: [] };
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('stopping…');
-    await stopApps(apps);
-    await database?.stop();
+    await stopApps(running.apps);
+    await running.database?.stop();
     say('stopped');
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  database = await localDatabase({
+  const database = await localDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     preferredPort: config.EMBEDDED_POSTGRES_PORT,
     reuseRunningServer: false,
     log: say,
   });
+  running.database = database;
   const env = await appEnvironment(config, database.url);
   const apiKey = await prepareDatabase(env, config.DATA_DIR);
   if (stopping) return;
-  apps = APPS.map((name) => startApp(name, portOf(config, name), env));
+  const apps = APPS.map((name) => startApp(name, portOf(config, name), env));
+  running.apps = apps;
   for (const app of apps) void app.exited.then((code) => !stopping && failed(app, code, stop));
   await Promise.all(apps.map(waitUntilHealthy));
   printBanner(apps, database, env, apiKey);
@@ -136,10 +137,17 @@ function failed(app: RunningApp, code: number | null, stop: (code: number) => Pr
 }
 
 function portOf(config: LauncherConfig, app: (typeof APPS)[number]): number {
-  return { ingest: config.INGEST_PORT, projector: config.PROJECTOR_PORT, dispatcher: config.DISPATCHER_PORT }[app];
+  return { ingest: config.INGEST_PORT, projector: config.PROJECTOR_PORT, dispatcher: config.DISPATCHER_PORT }[
+    app
+  ];
 }
 
-function printBanner(apps: RunningApp[], database: LocalDatabase, env: NodeJS.ProcessEnv, apiKey: string): void {
+function printBanner(
+  apps: RunningApp[],
+  database: LocalDatabase,
+  env: NodeJS.ProcessEnv,
+  apiKey: string,
+): void {
   const bus = env['KAFKA_BROKERS'] ? `Kafka at ${env['KAFKA_BROKERS']}` : 'Postgres log (embedded default)';
   const lines = [
     '',
@@ -161,7 +169,8 @@ function printBanner(apps: RunningApp[], database: LocalDatabase, env: NodeJS.Pr
 }
 
 main().catch((error: unknown) => {
-  const line = error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
+  const line =
+    error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
   process.stderr.write(`npm start: cannot start: ${line}\n`);
   process.exit(1);
 });

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import { stopEmbeddedTestServer } from '../support/database.js';
-import { unique } from '../support/collector.js';
+import { eventually, unique } from '../support/collector.js';
 import { transportCases } from '../support/transports.js';
 
 const CONSUMER = 'dist/test/bus/fixtures/consumer.process.js';
@@ -44,19 +44,15 @@ for (const transport of cases) {
 
         // Run 2: restarted, runs to the end of the stream.
         const second = startConsumer(fixture.env, topic, groupId, 2, 0);
-        const deadline = Date.now() + 90_000;
-        let all = new Set<string>();
-        while (Date.now() < deadline) {
-          all = new Set([...committedByFirst, ...(await valuesOfRun(fixture.dataSource, 2))]);
-          if (all.size === MESSAGES) break;
-          await new Promise((r) => setTimeout(r, 200));
-        }
+        const all = async () => new Set([...committedByFirst, ...(await valuesOfRun(fixture.dataSource, 2))]);
+        await eventually(async () => (await all()).size === MESSAGES, 90_000).catch(() => undefined);
         second.process.kill('SIGTERM');
         await second.exited;
 
         const committedBySecond = new Set(await valuesOfRun(fixture.dataSource, 2));
-        assert.equal(all.size, MESSAGES, 'nothing was lost');
-        for (const value of uncommitted) assert.ok(committedBySecond.has(value), `${value} came again after the kill`);
+        assert.equal((await all()).size, MESSAGES, 'nothing was lost');
+        for (const value of uncommitted)
+          assert.ok(committedBySecond.has(value), `${value} came again after the kill`);
         if (transport.name === 'postgres-log') {
           // The offset commits in the handler's transaction: what run 1 committed never comes again.
           const again = [...committedByFirst].filter((v) => committedBySecond.has(v));
@@ -70,11 +66,21 @@ for (const transport of cases) {
   });
 }
 
-function startConsumer(env: Record<string, string>, topic: string, groupId: string, run: number, holdMs: number) {
-  const child: ChildProcess = spawn(process.execPath, [CONSUMER, topic, groupId, String(run), String(holdMs)], {
-    env: { ...process.env, ...env, LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+function startConsumer(
+  env: Record<string, string>,
+  topic: string,
+  groupId: string,
+  run: number,
+  holdMs: number,
+) {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [CONSUMER, topic, groupId, String(run), String(holdMs)],
+    {
+      env: { ...process.env, ...env, LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout! });
   return {
@@ -91,7 +97,12 @@ function startConsumer(env: Record<string, string>, topic: string, groupId: stri
   };
 }
 
-async function valuesOfRun(dataSource: { query: (sql: string, p: unknown[]) => Promise<unknown> }, run: number) {
-  const rows = (await dataSource.query('SELECT value FROM received WHERE run = $1', [run])) as Array<{ value: string }>;
+async function valuesOfRun(
+  dataSource: { query: (sql: string, p: unknown[]) => Promise<unknown> },
+  run: number,
+) {
+  const rows = (await dataSource.query('SELECT value FROM received WHERE run = $1', [run])) as Array<{
+    value: string;
+  }>;
   return rows.map((row) => row.value);
 }

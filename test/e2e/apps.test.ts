@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '@hub/persistence';
 import { createTestDatabase, stopEmbeddedTestServer, type TestDatabase } from '../support/database.js';
-import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
+import { runProcess, waitForHealthy } from '../support/app-process.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 const APPS = [
@@ -38,15 +38,28 @@ describe('apps as processes', { timeout: 180_000 }, () => {
       try {
         await waitForHealthy(base);
         const health = (await (await fetch(`${base}/health`)).json()) as Record<string, unknown>;
-        assert.deepEqual(health, { status: 'ok', transport: 'postgres-log', checks: { database: 'up', bus: 'up' } });
+        assert.deepEqual(health, {
+          status: 'ok',
+          transport: 'postgres-log',
+          checks: { database: 'up', bus: 'up' },
+        });
 
         const tenant = await createTenant(`${app.name} tenant`);
-        const own = await fetch(`${base}/v1/tenant`, { headers: { authorization: `Bearer ${tenant.api_key}` } });
+        const own = await fetch(`${base}/v1/tenant`, {
+          headers: { authorization: `Bearer ${tenant.api_key}` },
+        });
         assert.equal(own.status, 200);
         assert.deepEqual(await own.json(), { tenant_id: tenant.tenant_id, name: `${app.name} tenant` });
 
-        for (const authorization of [undefined, 'Bearer hub_not-a-real-key', 'Basic abc', `Bearer ${tenant.api_key}x`]) {
-          const refused = await fetch(`${base}/v1/tenant`, { headers: authorization ? { authorization } : {} });
+        for (const authorization of [
+          undefined,
+          'Bearer hub_not-a-real-key',
+          'Basic abc',
+          `Bearer ${tenant.api_key}x`,
+        ]) {
+          const refused = await fetch(`${base}/v1/tenant`, {
+            headers: authorization ? { authorization } : {},
+          });
           assert.equal(refused.status, 401);
           assert.equal(refused.headers.get('content-type'), 'application/problem+json; charset=utf-8');
           const problem = (await refused.json()) as Record<string, unknown>;
@@ -67,7 +80,10 @@ describe('apps as processes', { timeout: 180_000 }, () => {
     const proxied = new URL(database.url);
     proxied.port = String(proxy.port);
     const port = await freePort();
-    const app = runProcess('dist/apps/projector/src/main.js', { DATABASE_URL: proxied.toString(), PROJECTOR_PORT: String(port) });
+    const app = runProcess('dist/apps/projector/src/main.js', {
+      DATABASE_URL: proxied.toString(),
+      PROJECTOR_PORT: String(port),
+    });
     const base = `http://127.0.0.1:${port}`;
     try {
       await waitForHealthy(base);
@@ -86,9 +102,14 @@ describe('apps as processes', { timeout: 180_000 }, () => {
   });
 
   test('a malformed KAFKA_BROKERS stops start-up with one line naming the setting', async () => {
-    const app = runProcess('dist/apps/ingest/src/main.js', { DATABASE_URL: database.url, KAFKA_BROKERS: 'not a broker list' });
+    const app = runProcess('dist/apps/ingest/src/main.js', {
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: 'not a broker list',
+    });
     assert.equal(await app.exited, 1);
-    assert.deepEqual(app.output, ['ingest: cannot start: KAFKA_BROKERS: must be a comma-separated list of host:port']);
+    assert.deepEqual(app.output, [
+      'ingest: cannot start: KAFKA_BROKERS: must be a comma-separated list of host:port',
+    ]);
   });
 
   test('an unreachable DATABASE_URL stops start-up with one line naming the setting', async () => {
@@ -98,7 +119,10 @@ describe('apps as processes', { timeout: 180_000 }, () => {
     });
     assert.equal(await app.exited, 1);
     assert.equal(app.output.length, 1, app.output.join('\n'));
-    assert.match(app.output[0]!, /^dispatcher: cannot start: DATABASE_URL: cannot use postgres:\/\/hub:\*\*\*@127\.0\.0\.1:\d+\/nowhere: ECONNREFUSED$/);
+    assert.match(
+      app.output[0]!,
+      /^dispatcher: cannot start: DATABASE_URL: cannot use postgres:\/\/hub:\*\*\*@127\.0\.0\.1:\d+\/nowhere: ECONNREFUSED$/,
+    );
   });
 
   test('an unreachable Kafka stops start-up with one line naming KAFKA_BROKERS', async () => {

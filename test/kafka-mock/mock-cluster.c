@@ -1,7 +1,7 @@
 /*
  * Starts a librdkafka mock cluster (real Kafka wire protocol on 127.0.0.1),
  * prints "BOOTSTRAP <host:port,...>" on stdout, then serves until stdin closes
- * or SIGTERM/SIGINT arrives.
+ * (so it dies with the test process that started it) or SIGTERM/SIGINT arrives.
  *
  * Commands read from stdin, one per line, let tests simulate outages:
  *   down       all brokers go down (connections refused/closed)
@@ -35,8 +35,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "rd_kafka_mock_cluster_new failed\n");
     return 1;
   }
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
+  /* No SA_RESTART: a signal interrupts the blocking read of stdin so the loop can end. */
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_signal;
+  sigaction(SIGTERM, &action, NULL);
+  sigaction(SIGINT, &action, NULL);
   printf("BOOTSTRAP %s\n", rd_kafka_mock_cluster_bootstraps(mc));
   fflush(stdout);
 

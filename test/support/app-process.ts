@@ -33,14 +33,19 @@ export function runProcess(script: string, env: Record<string, string>, args: st
       const seen = output.find((line) => pattern.test(line));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in:\n${output.join('\n')}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no line matching ${pattern} in:\n${output.join('\n')}`)),
+          timeoutMs,
+        );
         listeners.add(function listener(line) {
           if (!pattern.test(line)) return;
           clearTimeout(timer);
           listeners.delete(listener);
           resolve(line);
         });
-        void exited.then((code) => reject(new Error(`exited with ${code} before ${pattern}:\n${output.join('\n')}`)));
+        void exited.then((code) =>
+          reject(new Error(`exited with ${code} before ${pattern}:\n${output.join('\n')}`)),
+        );
       });
     },
     async stop(signal = 'SIGTERM') {

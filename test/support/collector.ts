@@ -62,3 +62,12 @@ export function keyedMessages(count: number, keys: number): OutgoingMessage[] {
 
 /** Sleeps, for the few tests that must prove something does NOT arrive. */
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns true; fails after `timeoutMs`. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await pause(50);
+  }
+}

@@ -44,7 +44,8 @@ export async function startKafka(): Promise<KafkaAvailability> {
     return { broker: await launchMockCluster() };
   } catch (error) {
     const reason = `librdkafka mock cluster unavailable (${(error as Error).message.split('\n')[0]}); install librdkafka-dev and a C compiler`;
-    if (inCi()) throw new Error(`${reason}: the Kafka half of the suite is mandatory in CI`);
+    if (inCi())
+      throw new Error(`${reason}: the Kafka half of the suite is mandatory in CI`, { cause: error });
     console.log(`# SKIP kafka: ${reason}`);
     return { skip: reason };
   }

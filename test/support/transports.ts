@@ -50,11 +50,16 @@ async function postgresLogFixture(): Promise<TransportFixture> {
   const proxied = new URL(database.url);
   proxied.hostname = '127.0.0.1';
   proxied.port = String(proxy.port);
-  return fixture('postgres-log', database, { DATABASE_URL: proxied.toString() }, {
-    down: async () => proxy.down(),
-    up: async () => proxy.up(),
-    stop: () => proxy.stop(),
-  });
+  return fixture(
+    'postgres-log',
+    database,
+    { DATABASE_URL: proxied.toString() },
+    {
+      down: async () => proxy.down(),
+      up: async () => proxy.up(),
+      stop: () => proxy.stop(),
+    },
+  );
 }
 
 async function kafkaFixture(broker: KafkaBroker): Promise<TransportFixture> {

@@ -30,5 +30,8 @@ export function createEventBus(settings: BusSettings, dataSource: DataSource): E
       dataSource,
     );
   }
-  return new PostgresLogBus(dataSource, { databaseUrl: settings.databaseUrl, partitions: settings.partitions });
+  return new PostgresLogBus(dataSource, {
+    databaseUrl: settings.databaseUrl,
+    partitions: settings.partitions,
+  });
 }

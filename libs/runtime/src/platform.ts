@@ -35,7 +35,9 @@ export async function connectPlatform(config: PlatformConfig, applicationName: s
   } catch (error) {
     await bus.close().catch(() => undefined);
     await dataSource.destroy().catch(() => undefined);
-    throw new ConfigError(`KAFKA_BROKERS: no Kafka broker answered at ${config.KAFKA_BROKERS?.join(',')}: ${reason(error)}`);
+    throw new ConfigError(
+      `KAFKA_BROKERS: no Kafka broker answered at ${config.KAFKA_BROKERS?.join(',')}: ${reason(error)}`,
+    );
   }
   return { config, dataSource, bus };
 }

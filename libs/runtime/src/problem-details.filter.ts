@@ -1,4 +1,11 @@
-import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 
@@ -27,7 +34,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     const status = statusOfBodyParserError(exception);
     if (status) return problem(status, (exception as Error).message);
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
     return problem(HttpStatus.INTERNAL_SERVER_ERROR, 'an unexpected error occurred; it has been logged');
   }
 }

@@ -42,7 +42,8 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     logger.log(`listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`);
     stopOnSignal(() => app.close(), logger);
   } catch (error) {
-    const line = error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? String(error)}`;
+    const line =
+      error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? String(error)}`;
     process.stderr.write(`${definition.name}: cannot start: ${line}\n`);
     process.exit(1);
   }

@@ -37,8 +37,10 @@ function bearerToken(header: string | undefined): string | null {
 }
 
 /** The tenant the guard authenticated; use only on routes behind ApiKeyGuard. */
-export const CurrentTenant = createParamDecorator((_: unknown, context: ExecutionContext): AuthenticatedTenant => {
-  const tenant = context.switchToHttp().getRequest<TenantRequest>().tenant;
-  if (!tenant) throw new UnauthorizedException('no authenticated tenant');
-  return tenant;
-});
+export const CurrentTenant = createParamDecorator(
+  (_: unknown, context: ExecutionContext): AuthenticatedTenant => {
+    const tenant = context.switchToHttp().getRequest<TenantRequest>().tenant;
+    if (!tenant) throw new UnauthorizedException('no authenticated tenant');
+    return tenant;
+  },
+);

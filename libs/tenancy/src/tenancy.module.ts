@@ -10,8 +10,16 @@ import { TenancyService } from './tenancy.service.js';
 @Module({
   controllers: [TenantController],
   providers: [
-    { provide: TenantRepository, inject: [DATA_SOURCE], useFactory: (ds: DataSource) => new TenantRepository(ds) },
-    { provide: TenancyService, inject: [TenantRepository], useFactory: (repo: TenantRepository) => new TenancyService(repo) },
+    {
+      provide: TenantRepository,
+      inject: [DATA_SOURCE],
+      useFactory: (ds: DataSource) => new TenantRepository(ds),
+    },
+    {
+      provide: TenancyService,
+      inject: [TenantRepository],
+      useFactory: (repo: TenantRepository) => new TenancyService(repo),
+    },
     ApiKeyGuard,
   ],
   exports: [TenancyService, ApiKeyGuard],

@@ -15,7 +15,8 @@ export class TenancyService {
 
   async createTenant(name: string): Promise<CreatedTenant> {
     const trimmed = name.trim();
-    if (trimmed.length < 1 || trimmed.length > 200) throw new RangeError('tenant name must be 1-200 characters');
+    if (trimmed.length < 1 || trimmed.length > 200)
+      throw new RangeError('tenant name must be 1-200 characters');
     const tenantId = randomUUID();
     const apiKey = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
     await this.tenants.createWithKey(

@@ -6,7 +6,10 @@ import { TenantEntity } from './tenant.entity.js';
 export class TenantRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async createWithKey(tenant: Pick<TenantEntity, 'id' | 'name'>, key: Pick<ApiKeyEntity, 'id' | 'prefix' | 'keyHash'>) {
+  async createWithKey(
+    tenant: Pick<TenantEntity, 'id' | 'name'>,
+    key: Pick<ApiKeyEntity, 'id' | 'prefix' | 'keyHash'>,
+  ) {
     await this.dataSource.transaction(async (manager) => {
       await manager.insert(TenantEntity, tenant);
       await manager.insert(ApiKeyEntity, { ...key, tenantId: tenant.id, revokedAt: null });

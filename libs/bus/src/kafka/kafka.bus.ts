@@ -86,7 +86,9 @@ export class KafkaBus implements EventBus {
     } catch (error) {
       // A failed connect must not be cached: the next publish reconnects.
       this.producer = undefined;
-      throw new BusUnavailableError(`kafka: could not publish to ${topic}: ${describe(error)}`, { cause: error });
+      throw new BusUnavailableError(`kafka: could not publish to ${topic}: ${describe(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -153,7 +155,11 @@ export class KafkaBus implements EventBus {
         await admin.createTopics({
           waitForLeaders: true,
           topics: [
-            { topic, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor },
+            {
+              topic,
+              numPartitions: this.options.partitions,
+              replicationFactor: this.options.replicationFactor,
+            },
           ],
         });
       });
@@ -207,17 +213,15 @@ class KafkaSubscription implements Subscription {
     const size = this.options.maxBatchSize ?? 500;
     for (let start = 0; start < batch.messages.length; start += size) {
       if (!isRunning() || isStale()) return;
-      const chunk = batch.messages.slice(start, start + size).map(
-        (m): ConsumedMessage => ({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key?.toString() ?? '',
-          value: m.value ?? Buffer.alloc(0),
-          headers: decodeHeaders(m.headers),
-          timestamp: Number(m.timestamp),
-        }),
-      );
+      const chunk = batch.messages.slice(start, start + size).map((m): ConsumedMessage => ({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: m.offset,
+        key: m.key?.toString() ?? '',
+        value: m.value ?? Buffer.alloc(0),
+        headers: decodeHeaders(m.headers),
+        timestamp: Number(m.timestamp),
+      }));
       const first = chunk[0]!.offset;
       const last = chunk[chunk.length - 1]!.offset;
       try {
@@ -245,7 +249,8 @@ class KafkaSubscription implements Subscription {
     const dataSource = this.dataSource;
     return {
       transaction: (work) => {
-        if (!dataSource) throw new Error('this bus was created without a database; transaction() is unavailable');
+        if (!dataSource)
+          throw new Error('this bus was created without a database; transaction() is unavailable');
         return dataSource.transaction(work);
       },
     };
@@ -260,4 +265,3 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
   }
   return decoded;
 }
-

@@ -129,7 +129,13 @@ export class PostgresLogSubscription {
       if (!locked[0]?.ok) continue;
       // Read the offset again now that the lock is ours: the previous owner may have moved it.
       const committed = await this.committedOffset(lease, row.topic, row.partition);
-      this.owned.set(id, { topic: row.topic, partition: row.partition, position: committed, failures: 0, retryAt: 0 });
+      this.owned.set(id, {
+        topic: row.topic,
+        partition: row.partition,
+        position: committed,
+        failures: 0,
+        retryAt: 0,
+      });
     }
   }
 

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from './config.loader.js';
+import { PlatformConfig } from './platform.config.js';
+
+const valid = { DATABASE_URL: 'postgres://hub@127.0.0.1:5432/hub' };
+
+describe('loadConfig', () => {
+  test('applies the documented defaults', () => {
+    const config = loadConfig(PlatformConfig, valid);
+    assert.equal(config.KAFKA_BROKERS, undefined);
+    assert.equal(config.KAFKA_IDEMPOTENT, true);
+    assert.equal(config.KAFKA_CREATE_TOPICS, true);
+    assert.equal(config.BUS_PARTITIONS, 8);
+  });
+
+  test('parses a comma-separated broker list', () => {
+    const config = loadConfig(PlatformConfig, { ...valid, KAFKA_BROKERS: 'kafka-1:9092, 10.0.0.2:9093' });
+    assert.deepEqual(config.KAFKA_BROKERS, ['kafka-1:9092', '10.0.0.2:9093']);
+  });
+
+  test('names the setting that is malformed', () => {
+    assert.throws(() => loadConfig(PlatformConfig, { ...valid, KAFKA_BROKERS: 'kafka-1' }), {
+      name: 'ConfigError',
+      message: 'KAFKA_BROKERS: must be a comma-separated list of host:port',
+    });
+    assert.throws(
+      () => loadConfig(PlatformConfig, { ...valid, BUS_PARTITIONS: 'many' }),
+      /^ConfigError: BUS_PARTITIONS: /,
+    );
+    assert.throws(
+      () => loadConfig(PlatformConfig, { ...valid, KAFKA_IDEMPOTENT: 'perhaps' }),
+      /KAFKA_IDEMPOTENT: must be true or false/,
+    );
+  });
+
+  test('reports a missing DATABASE_URL by name', () => {
+    assert.throws(
+      () => loadConfig(PlatformConfig, {}),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /^DATABASE_URL: /);
+        return true;
+      },
+    );
+  });
+});
