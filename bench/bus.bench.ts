@@ -22,6 +22,8 @@ const WORKLOAD: Workload = {
   batchSize: 500,
   inFlight: 4,
   keys: 1000,
+  // ~8 MiB in flight: under half of the mock cluster's retention over its 4 partitions.
+  maxUnconsumed: 8_000,
 };
 /** Per run, after warm-up: a transport this slow is reported with partial figures, not waited for. */
 const RUN_TIMEOUT_MS = 90_000;

@@ -10,6 +10,13 @@ export interface Workload {
   inFlight: number;
   /** Distinct keys the messages are spread over. */
   keys: number;
+  /**
+   * Publishers wait while this many messages are published but not yet consumed. The librdkafka
+   * mock cluster keeps only the last 5 MiB of each partition (rdkafka_mock.c, `max_size`): a
+   * consumer lagging further gets OffsetOutOfRange, skips to the oldest retained offset, and the
+   * skipped messages never arrive. The same window applies to every run, so rows stay comparable.
+   */
+  maxUnconsumed: number;
 }
 
 /** Shaped so it is both an OutgoingMessage of the bus and a kafkajs Message. */
@@ -42,6 +49,7 @@ export interface RunFigures {
 export class Arrivals {
   count = 0;
   lastAt = 0;
+  cancelled = false;
   private waiters: Array<{ target: number; resolve: (reached: boolean) => void }> = [];
 
   add(count: number): void {
@@ -50,20 +58,26 @@ export class Arrivals {
     this.settle((waiter) => this.count >= waiter.target, true);
   }
 
-  /** Resolves true once `target` messages arrived; false after `timeoutMs` or on cancel(). */
+  /** Resolves true once `target` messages arrived; false after `timeoutMs` or once cancel() was called. */
   reached(target: number, timeoutMs: number): Promise<boolean> {
     if (this.count >= target) return Promise.resolve(true);
+    if (this.cancelled) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      const waiter = { target, resolve: (reached: boolean) => finish(reached) };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((other) => other !== waiter);
+        finish(false);
+      }, timeoutMs);
       const finish = (reached: boolean) => {
         clearTimeout(timer);
         resolve(reached);
       };
-      this.waiters.push({ target, resolve: finish });
+      this.waiters.push(waiter);
     });
   }
 
   cancel(): void {
+    this.cancelled = true;
     this.settle(() => true, false);
   }
 
@@ -110,8 +124,9 @@ export async function warmUp(send: SendBatch, arrivals: Arrivals, timeoutMs = 60
 }
 
 /**
- * Publishes the whole workload through `send` and waits until `arrivals` has seen all of it,
- * giving up after `timeoutMs` (the figures are then partial and `problem` says so).
+ * Publishes the whole workload through `send` and waits until `arrivals` has seen all of it.
+ * Gives up at `timeoutMs`, or when nothing arrives for STALL_MS; the figures are then partial
+ * and `problem` says why.
  */
 export async function timedRun(
   workload: Workload,
@@ -121,46 +136,76 @@ export async function timedRun(
 ): Promise<RunFigures> {
   const baseline = arrivals.count;
   const start = now();
+  const deadline = start + timeoutMs;
   let publishedAt: number | undefined;
   let publishError: unknown;
-  const published = publishAll(workload, send).then(
-    () => void (publishedAt = now()),
+  const mayPublish = (upTo: number) =>
+    arrivals.reached(baseline + upTo - workload.maxUnconsumed, Math.max(0, deadline - now()));
+  const published = publishAll(workload, send, mayPublish).then(
+    (sentAll) => void (sentAll && (publishedAt = now())),
     (error: unknown) => {
       publishError = error;
       arrivals.cancel();
     },
   );
-  const complete = await arrivals.reached(baseline + workload.messages, timeoutMs);
-  // Everything arrived, so the last acknowledgements are on their way; after a timeout a hung
-  // publish must not hold the run past its deadline.
-  if (complete) await published;
+  let problem = await waitForArrivals(arrivals, baseline + workload.messages, deadline);
+  // Everything arrived, so the last acknowledgements are on their way. After a failure a hung
+  // publish must not hold the run; cancel() releases publishers waiting for their window.
+  if (problem === undefined) await published;
+  else arrivals.cancel();
   const messages = arrivals.count - baseline;
-  const figures = {
+  if (publishError !== undefined) problem = `publish failed: ${message(publishError)}`;
+  return {
     messages,
-    seconds: ((complete ? arrivals.lastAt : now()) - start) / 1000,
+    seconds: ((problem === undefined ? arrivals.lastAt : now()) - start) / 1000,
     publishSeconds: publishedAt === undefined ? undefined : (publishedAt - start) / 1000,
+    ...(problem === undefined ? {} : { problem: `${problem}; ${messages} of ${workload.messages} arrived` }),
   };
-  if (publishError !== undefined) return { ...figures, problem: `publish failed: ${message(publishError)}` };
-  if (!complete) {
-    return {
-      ...figures,
-      problem: `timed out after ${timeoutMs / 1000} s, ${messages} of ${workload.messages} arrived`,
-    };
-  }
-  return figures;
 }
 
-/** `inFlight` workers, each sending the next unsent batch until none is left. */
-async function publishAll(workload: Workload, send: SendBatch): Promise<void> {
+/** Long enough for any consumer poll or fetch wait (kafkajs waits up to 5 s), short enough not to idle. */
+const STALL_MS = 15_000;
+
+/** Undefined once `target` messages arrived, else why they did not. */
+async function waitForArrivals(
+  arrivals: Arrivals,
+  target: number,
+  deadline: number,
+): Promise<string | undefined> {
+  for (;;) {
+    const before = arrivals.count;
+    if (await arrivals.reached(target, Math.min(STALL_MS, deadline - now()))) return undefined;
+    if (arrivals.cancelled) return 'cancelled';
+    if (now() >= deadline) return 'timed out';
+    if (arrivals.count === before) return `stalled, nothing arrived for ${STALL_MS / 1000} s`;
+  }
+}
+
+/**
+ * `inFlight` workers, each sending the next unsent batch until none is left, each batch only once
+ * `mayPublish(its last message)` allows it. Resolves false if publishing was stopped that way.
+ */
+async function publishAll(
+  workload: Workload,
+  send: SendBatch,
+  mayPublish: (upTo: number) => Promise<boolean>,
+): Promise<boolean> {
   // One shared payload: values are opaque bytes to every transport, and 100k copies would only
   // cost memory. Random, so nothing along the way can compress it.
   const payload = randomBytes(workload.payloadBytes);
   const batches = Math.ceil(workload.messages / workload.batchSize);
   let next = 0;
+  let stopped = false;
   const worker = async () => {
-    while (next < batches) await send(batch(workload, payload, next++));
+    while (next < batches && !stopped) {
+      const index = next++;
+      const upTo = Math.min(workload.messages, (index + 1) * workload.batchSize);
+      if (!(await mayPublish(upTo))) stopped = true;
+      else await send(batch(workload, payload, index));
+    }
   };
   await Promise.all(Array.from({ length: Math.min(workload.inFlight, batches) }, worker));
+  return !stopped;
 }
 
 /** Batch `index`, stamped with the time it is handed to the transport. */

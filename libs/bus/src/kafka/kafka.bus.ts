@@ -84,8 +84,7 @@ export class KafkaBus implements EventBus {
         messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
       });
     } catch (error) {
-      // A failed connect must not be cached: the next publish reconnects.
-      this.producer = undefined;
+      this.replaceProducer();
       throw new BusUnavailableError(`kafka: could not publish to ${topic}: ${describe(error)}`, {
         cause: error,
       });
@@ -136,6 +135,13 @@ export class KafkaBus implements EventBus {
       this.producer.catch(() => (this.producer = undefined));
     }
     return this.producer;
+  }
+
+  /** After a failed send the next publish starts from a fresh connection; the old one is closed. */
+  private replaceProducer(): void {
+    const previous = this.producer;
+    this.producer = undefined;
+    void previous?.then((producer) => producer.disconnect()).catch(() => undefined);
   }
 
   private connectedAdmin(): Promise<Admin> {
