@@ -1,6 +1,6 @@
 /**
  * Every topic of the system. The prefix (TOPIC_PREFIX, default `hub`) lets several installations
- * share one Kafka cluster. Keys are always `<tenant id>/<entity id>` (see docs/asyncapi.yaml).
+ * share one Kafka cluster. Keys are always `<tenant id>/<entity id>`.
  */
 export function topicNames(prefix = 'hub') {
   return {
