@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { embeddedClusterDir, startEmbeddedPostgres } from '@hub/persistence';
+import { embeddedClusterDir, isAlive, startEmbeddedPostgres } from '@hub/persistence';
 
 export interface LocalDatabase {
   url: string;
@@ -45,12 +45,7 @@ function runningPort(clusterDir: string): number | undefined {
   const pidFile = path.join(clusterDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return undefined;
   const lines = readFileSync(pidFile, 'utf8').split('\n');
-  const pid = Number(lines[0]);
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return undefined;
-  }
+  if (!isAlive(Number(lines[0]))) return undefined;
   const port = Number(lines[3]);
   return Number.isInteger(port) && port > 0 ? port : undefined;
 }

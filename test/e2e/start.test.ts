@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { freePort } from '@hub/persistence';
+import { freePort, isAlive } from '@hub/persistence';
 import { runProcess } from '../support/app-process.js';
 
 /**
@@ -60,13 +60,4 @@ test(
 function readPostmasterPid(dir: string): number | undefined {
   const file = path.join(dir, 'postgres', 'postmaster.pid');
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

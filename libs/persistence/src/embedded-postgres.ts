@@ -185,7 +185,7 @@ async function stopLeftoverServer(dataDir: string, log: (line: string) => void):
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
