@@ -16,7 +16,7 @@ export default tseslint.config(
   },
   {
     // node:test's describe() and test() return promises the runner itself tracks.
-    files: ['test/**/*.test.ts'],
+    files: ['**/*.test.ts', '**/*.spec.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off' },
   },
   {
