@@ -1,2 +1,3 @@
 export * from './data-source.factory.js';
 export * from './embedded-postgres.js';
+export * from './secret-box.js';

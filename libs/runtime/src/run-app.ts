@@ -37,6 +37,7 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
 
     const app = await NestFactory.create(RootModule, { logger: LEVELS[config.LOG_LEVEL], bodyParser: true });
     app.useGlobalFilters(new ProblemDetailsFilter());
+    (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
     await app.listen(definition.port(config), definition.host(config));
     const logger = new Logger(definition.name);
     logger.log(`listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`);
