@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '@hub/persistence';
 import { createTestDatabase, stopEmbeddedTestServer, type TestDatabase } from '../support/database.js';
@@ -11,6 +12,7 @@ const APPS = [
   { name: 'dispatcher', portSetting: 'DISPATCHER_PORT' },
 ] as const;
 
+const TEST_SECRETS_KEY = randomBytes(32).toString('base64');
 after(stopEmbeddedTestServer);
 
 describe('apps as processes', { timeout: 180_000 }, () => {
@@ -32,6 +34,7 @@ describe('apps as processes', { timeout: 180_000 }, () => {
       const port = await freePort();
       const process = runProcess(`dist/apps/${app.name}/src/main.js`, {
         DATABASE_URL: database.url,
+        SECRETS_KEY: TEST_SECRETS_KEY,
         [app.portSetting]: String(port),
       });
       const base = `http://127.0.0.1:${port}`;
@@ -101,9 +104,18 @@ describe('apps as processes', { timeout: 180_000 }, () => {
     }
   });
 
+  test('ingest refuses to start without SECRETS_KEY, naming it', async () => {
+    const app = runProcess('dist/apps/ingest/src/main.js', { DATABASE_URL: database.url });
+    assert.equal(await app.exited, 1);
+    assert.deepEqual(app.output, [
+      'ingest: cannot start: SECRETS_KEY: must be 32 bytes in base64 (openssl rand -base64 32)',
+    ]);
+  });
+
   test('a malformed KAFKA_BROKERS stops start-up with one line naming the setting', async () => {
     const app = runProcess('dist/apps/ingest/src/main.js', {
       DATABASE_URL: database.url,
+      SECRETS_KEY: TEST_SECRETS_KEY,
       KAFKA_BROKERS: 'not a broker list',
     });
     assert.equal(await app.exited, 1);
@@ -129,6 +141,7 @@ describe('apps as processes', { timeout: 180_000 }, () => {
     const closedPort = await freePort();
     const app = runProcess('dist/apps/ingest/src/main.js', {
       DATABASE_URL: database.url,
+      SECRETS_KEY: TEST_SECRETS_KEY,
       KAFKA_BROKERS: `127.0.0.1:${closedPort}`,
     });
     assert.equal(await app.exited, 1);

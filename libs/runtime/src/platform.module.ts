@@ -10,7 +10,8 @@ import { closePlatform, type Platform } from './platform.js';
 @Global()
 @Module({})
 export class PlatformModule {
-  static forRoot(platform: Platform): DynamicModule {
+  /** `configSchema`: the app's own settings class, injectable by that class. */
+  static forRoot(platform: Platform, configSchema: new () => PlatformConfig = PlatformConfig): DynamicModule {
     class PlatformLifecycle implements OnApplicationShutdown {
       // Runs after the HTTP server has stopped taking requests and finished those in flight.
       async onApplicationShutdown(): Promise<void> {
@@ -24,10 +25,11 @@ export class PlatformModule {
         { provide: DATA_SOURCE, useValue: platform.dataSource },
         { provide: EVENT_BUS, useValue: platform.bus },
         { provide: PlatformConfig, useValue: platform.config },
+        ...(configSchema === PlatformConfig ? [] : [{ provide: configSchema, useValue: platform.config }]),
         ShutdownState,
         PlatformLifecycle,
       ],
-      exports: [DATA_SOURCE, EVENT_BUS, PlatformConfig, ShutdownState],
+      exports: [DATA_SOURCE, EVENT_BUS, PlatformConfig, configSchema, ShutdownState],
     };
   }
 }

@@ -2,7 +2,7 @@ import { createEventBus, type EventBus } from '@hub/bus';
 import type { PlatformConfig } from '@hub/config';
 import { ConfigError } from '@hub/config';
 import { createDataSource, redactUrl, runMigrationsExclusively } from '@hub/persistence';
-import type { DataSource } from 'typeorm';
+import type { DataSource, MigrationInterface } from 'typeorm';
 import { ENTITIES, MIGRATIONS } from './schema.js';
 
 export interface Platform {
@@ -15,12 +15,23 @@ export interface Platform {
  * Opens the database (running pending migrations) and the bus. A failure names the setting to
  * fix, as a ConfigError, so start-up can print one line instead of a stack trace.
  */
-export async function connectPlatform(config: PlatformConfig, applicationName: string): Promise<Platform> {
+export interface AppSchema {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities?: Function[];
+  /** The app's own tables; they run after the shared ones (names carry their timestamp). */
+  migrations?: Array<new () => MigrationInterface>;
+}
+
+export async function connectPlatform(
+  config: PlatformConfig,
+  applicationName: string,
+  schema: AppSchema = {},
+): Promise<Platform> {
   const dataSource = createDataSource({
     url: config.DATABASE_URL,
     applicationName,
-    entities: ENTITIES,
-    migrations: MIGRATIONS,
+    entities: [...ENTITIES, ...(schema.entities ?? [])],
+    migrations: [...MIGRATIONS, ...(schema.migrations ?? [])],
   });
   try {
     await dataSource.initialize();

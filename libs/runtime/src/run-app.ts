@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import { Logger, Module, type LogLevel, type Type } from '@nestjs/common';
+import { Logger, Module, ValidationPipe, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, type PlatformConfig } from '@hub/config';
-import { connectPlatform } from './platform.js';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { connectPlatform, type AppSchema } from './platform.js';
 import { PlatformModule } from './platform.module.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 
@@ -12,6 +13,10 @@ export interface AppDefinition<C extends PlatformConfig> {
   port: (config: C) => number;
   host: (config: C) => string;
   module: Type<unknown>;
+  /** The app's own entities and migrations, beside the shared ones. */
+  schema?: AppSchema;
+  /** Express middleware the app needs before the JSON body parser (ingest reads raw bytes). */
+  beforeBodyParser?: (app: NestExpressApplication, config: C) => void;
 }
 
 const LEVELS: Record<PlatformConfig['LOG_LEVEL'], LogLevel[]> = {
@@ -30,14 +35,28 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
   try {
     const config = loadConfig(definition.configSchema);
     Logger.overrideLogger(LEVELS[config.LOG_LEVEL]);
-    const platform = await connectPlatform(config, definition.name);
+    const platform = await connectPlatform(config, definition.name, definition.schema);
 
-    @Module({ imports: [PlatformModule.forRoot(platform), definition.module] })
+    @Module({ imports: [PlatformModule.forRoot(platform, definition.configSchema), definition.module] })
     class RootModule {}
 
-    const app = await NestFactory.create(RootModule, { logger: LEVELS[config.LOG_LEVEL], bodyParser: true });
+    const app = await NestFactory.create<NestExpressApplication>(RootModule, {
+      logger: LEVELS[config.LOG_LEVEL],
+      bodyParser: false,
+    });
     app.useGlobalFilters(new ProblemDetailsFilter());
-    (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
+    app.useGlobalPipes(
+      new ValidationPipe({
+        whitelist: true,
+        forbidNonWhitelisted: true,
+        transform: true,
+        stopAtFirstError: false,
+      }),
+    );
+    app.disable('x-powered-by');
+    definition.beforeBodyParser?.(app, config);
+    // Management APIs take JSON; a body already read by an earlier parser is left alone.
+    app.useBodyParser('json', { limit: '1mb' });
     await app.listen(definition.port(config), definition.host(config));
     const logger = new Logger(definition.name);
     logger.log(`listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`);

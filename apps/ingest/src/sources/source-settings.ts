@@ -1,0 +1,69 @@
+import { BadRequestException } from '@nestjs/common';
+import type { ProviderId } from '@hub/contracts';
+
+interface SettingRule {
+  default: string;
+  valid: (value: string) => boolean;
+  expected: string;
+}
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
+const BODY_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,9}$/;
+
+/** The settings each provider takes, with their defaults (docs/providers.md). */
+const RULES: Record<ProviderId, Record<string, SettingRule>> = {
+  'pylon-observer': {},
+  observer: {},
+  casesolved: {},
+  solarproof: {},
+  opensolar: {
+    header_name: {
+      default: 'Authorization',
+      valid: (v) => HEADER_NAME.test(v),
+      expected: 'an HTTP header name',
+    },
+  },
+  'standard-webhooks': {
+    event_type_path: {
+      default: 'type',
+      valid: (v) => BODY_PATH.test(v),
+      expected: 'a dotted body path such as type',
+    },
+    entity_id_path: {
+      default: 'data.id',
+      valid: (v) => BODY_PATH.test(v),
+      expected: 'a dotted body path such as data.id',
+    },
+    topic: {
+      default: 'monitoring',
+      valid: (v) => ['projects', 'customers', 'monitoring'].includes(v),
+      expected: 'projects, customers or monitoring',
+    },
+  },
+};
+
+/** Checks given settings against the provider's, fills in defaults; 400 naming the offending field. */
+export function resolveSettings(
+  provider: ProviderId,
+  given: Record<string, unknown> | undefined,
+  current: Record<string, string> = {},
+): Record<string, string> {
+  const rules = RULES[provider];
+  for (const key of Object.keys(given ?? {})) {
+    if (!(key in rules)) {
+      const known = Object.keys(rules);
+      throw new BadRequestException(
+        `settings.${key} is not a setting of ${provider}${known.length ? ` (known: ${known.join(', ')})` : ' (it takes none)'}`,
+      );
+    }
+  }
+  const resolved: Record<string, string> = {};
+  for (const [key, rule] of Object.entries(rules)) {
+    const value = given?.[key] ?? current[key] ?? rule.default;
+    if (typeof value !== 'string' || !rule.valid(value)) {
+      throw new BadRequestException(`settings.${key} must be ${rule.expected}`);
+    }
+    resolved[key] = value;
+  }
+  return resolved;
+}

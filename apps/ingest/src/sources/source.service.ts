@@ -1,0 +1,176 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import type { ProviderId } from '@hub/contracts';
+import { SecretBox } from '@hub/persistence';
+import { IngestConfig } from '../config/ingest.config.js';
+import type { CreateSourceDto } from './dto/create-source.dto.js';
+import type { SourceStatsView, SourceView } from './dto/source.view.js';
+import type { UpdateSourceDto } from './dto/update-source.dto.js';
+import { resolveSettings } from './source-settings.js';
+import type { SourceEntity } from './source.entity.js';
+import { SourceRepository } from './source.repository.js';
+
+/** A source as ingest needs it: with its secret opened. */
+export interface ResolvedSource {
+  tenantId: string;
+  id: string;
+  provider: ProviderId;
+  verification: SourceEntity['verification'];
+  secret: string | null;
+  settings: Record<string, string>;
+}
+
+const MAX_PAGE = 100;
+
+@Injectable()
+export class SourceService {
+  private readonly box: SecretBox;
+
+  constructor(
+    private readonly sources: SourceRepository,
+    private readonly config: IngestConfig,
+  ) {
+    this.box = new SecretBox(config.SECRETS_KEY);
+  }
+
+  async create(tenantId: string, dto: CreateSourceDto): Promise<SourceView> {
+    const verification = dto.verification ?? 'signature';
+    if (verification === 'none' && dto.secret) {
+      throw new BadRequestException('secret must be absent when verification is none');
+    }
+    const id = `src_${randomBytes(12).toString('base64url')}`;
+    const settings = resolveSettings(dto.provider, dto.settings);
+    const secret = verification === 'none' ? null : (dto.secret ?? generateSecret(dto.provider));
+    if (secret) assertSecretFits(dto.provider, secret);
+    const created = await this.sources.create({
+      tenantId,
+      id,
+      provider: dto.provider,
+      name: dto.name,
+      verification,
+      settings,
+      secretSealed: secret ? this.box.seal(secret, sealBinding(tenantId, id)) : null,
+    });
+    const view = this.toView(created, secret);
+    // A generated secret is shown once; a secret the caller chose is not echoed back.
+    return dto.secret || !secret ? omitSecret(view) : { ...view, secret };
+  }
+
+  async list(
+    tenantId: string,
+    limit = 50,
+    cursor?: string,
+  ): Promise<{ data: SourceView[]; next_cursor: string | null }> {
+    const size = Math.min(Math.max(1, limit), MAX_PAGE);
+    const rows = await this.sources.listByTenant(tenantId, size + 1, cursor);
+    const page = rows.slice(0, size);
+    return {
+      data: page.map((row) => omitSecret(this.toView(row, null))),
+      next_cursor: rows.length > size ? page[page.length - 1]!.id : null,
+    };
+  }
+
+  async get(tenantId: string, id: string): Promise<SourceView> {
+    return omitSecret(this.toView(await this.require(tenantId, id), null));
+  }
+
+  async update(tenantId: string, id: string, dto: UpdateSourceDto): Promise<SourceView> {
+    const current = await this.require(tenantId, id);
+    if (dto.secret && current.verification === 'none') {
+      throw new BadRequestException('secret cannot be set on a source created with verification none');
+    }
+    if (dto.secret) assertSecretFits(current.provider, dto.secret);
+    const updated = await this.sources.update(tenantId, id, {
+      ...(dto.name !== undefined ? { name: dto.name } : {}),
+      ...(dto.settings !== undefined
+        ? { settings: resolveSettings(current.provider, dto.settings, current.settings) }
+        : {}),
+      ...(dto.secret ? { secretSealed: this.box.seal(dto.secret, sealBinding(tenantId, id)) } : {}),
+    });
+    return omitSecret(this.toView(updated ?? current, null));
+  }
+
+  async remove(tenantId: string, id: string): Promise<void> {
+    if (!(await this.sources.delete(tenantId, id))) throw notFound(id);
+  }
+
+  async stats(tenantId: string, id: string): Promise<SourceStatsView> {
+    await this.require(tenantId, id);
+    const stats = await this.sources.findStats(tenantId, id);
+    return {
+      source_id: id,
+      last_delivery_at: stats?.lastDeliveryAt?.toISOString() ?? null,
+      last_accepted_at: stats?.lastAcceptedAt?.toISOString() ?? null,
+      accepted: Number(stats?.accepted ?? 0),
+      rejected: stats?.rejected ?? {},
+    };
+  }
+
+  /** For ingest: the source behind an ingest URL, secret opened; null when unknown. */
+  async resolveForIngest(id: string): Promise<ResolvedSource | null> {
+    const row = await this.sources.findForIngest(id);
+    if (!row) return null;
+    return {
+      tenantId: row.tenantId,
+      id: row.id,
+      provider: row.provider,
+      verification: row.verification,
+      settings: row.settings,
+      secret: row.secretSealed ? this.box.open(row.secretSealed, sealBinding(row.tenantId, row.id)) : null,
+    };
+  }
+
+  private async require(tenantId: string, id: string): Promise<SourceEntity> {
+    const row = await this.sources.findById(tenantId, id);
+    if (!row) throw notFound(id);
+    return row;
+  }
+
+  private toView(row: SourceEntity, secret: string | null): SourceView {
+    return {
+      id: row.id,
+      provider: row.provider,
+      name: row.name,
+      verification: row.verification,
+      settings: row.settings,
+      ingest_url: this.ingestUrl(row, secret),
+      validated_at: row.validatedAt?.toISOString() ?? null,
+      created_at: row.createdAt.toISOString(),
+      updated_at: row.updatedAt.toISOString(),
+    };
+  }
+
+  /** Solar Proof authenticates by a token in the URL: the full URL can only be shown with the secret. */
+  private ingestUrl(row: SourceEntity, secret: string | null): string {
+    const base = this.config.PUBLIC_INGEST_URL ?? `http://127.0.0.1:${this.config.INGEST_PORT}`;
+    const url = `${base.replace(/\/$/, '')}/v1/ingest/${row.id}`;
+    if (row.provider !== 'solarproof' || row.verification === 'none') return url;
+    return `${url}?token=${secret ? encodeURIComponent(secret) : '<token shown when the secret was set>'}`;
+  }
+}
+
+function generateSecret(provider: ProviderId): string {
+  if (provider === 'standard-webhooks') return `whsec_${randomBytes(32).toString('base64')}`;
+  return randomBytes(32).toString('base64url');
+}
+
+function assertSecretFits(provider: ProviderId, secret: string): void {
+  if (provider !== 'standard-webhooks') return;
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret) || key.length < 16) {
+    throw new BadRequestException('secret must be whsec_ followed by at least 16 bytes in base64');
+  }
+}
+
+function sealBinding(tenantId: string, sourceId: string): string {
+  return `sources/${tenantId}/${sourceId}`;
+}
+
+function omitSecret(view: SourceView): SourceView {
+  const { secret: _secret, ...rest } = view;
+  return rest;
+}
+
+function notFound(id: string): NotFoundException {
+  return new NotFoundException(`no source ${id}`);
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TenancyModule } from '@hub/tenancy';
+import { SourceController } from './source.controller.js';
+import { SourceRepository } from './source.repository.js';
+import { SourceService } from './source.service.js';
+
+@Module({
+  imports: [TenancyModule],
+  controllers: [SourceController],
+  providers: [SourceRepository, SourceService],
+  exports: [SourceService, SourceRepository],
+})
+export class SourcesModule {}
