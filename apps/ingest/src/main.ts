@@ -1,3 +1,4 @@
+import { raw } from 'express';
 import { runApp } from '@hub/runtime';
 import { IngestConfig } from './config/ingest.config.js';
 import { IngestModule } from './ingest.module.js';
@@ -11,4 +12,7 @@ void runApp({
   host: (config) => config.HOST,
   module: IngestModule,
   schema: { entities: [SourceEntity, SourceStatsEntity], migrations: [Sources1732262400100] },
+  // Providers are verified on the exact bytes they sent, so the ingest route reads the raw body.
+  beforeBodyParser: (app, config) =>
+    app.use('/v1/ingest', raw({ type: () => true, limit: config.INGEST_BODY_LIMIT_BYTES })),
 });

@@ -1,0 +1,55 @@
+import { BadRequestException } from '@nestjs/common';
+import { IsObject, IsString, Length } from 'class-validator';
+import { ACTIVITY_TYPES } from '@hub/contracts';
+import { verifySharedSecretHeader } from '@hub/signing';
+import { optionalString, type MappedDelivery, type ProviderAdapter } from './provider-adapter.js';
+
+/** `{"event": "Site Plan Change", "data": {...}}`. */
+export class CaseSolvedEvent {
+  @IsString()
+  @Length(1, 200)
+  event: string;
+
+  @IsObject()
+  data: Record<string, unknown>;
+}
+
+export const CASESOLVED_VALIDATE_EVENT = 'Webhook Validate';
+
+export const casesolvedAdapter: ProviderAdapter<CaseSolvedEvent> = {
+  provider: 'casesolved',
+  payload: CaseSolvedEvent,
+  verify: (_source, request, secret) => verifySharedSecretHeader(secret, request),
+  map(payload: CaseSolvedEvent): MappedDelivery {
+    if (payload.event === CASESOLVED_VALIDATE_EVENT) return { kind: 'handshake' };
+    const projectId = optionalString(
+      payload.data['project_id'] ?? payload.data['project'] ?? payload.data['id'],
+    );
+    if (!projectId) throw new BadRequestException('data.project_id (or data.id) is required');
+    const type =
+      payload.event === 'Site Plan Change'
+        ? ACTIVITY_TYPES.sitePlanChanged
+        : `activity.${snakeCase(payload.event)}`;
+    const time = optionalString(payload.data['updated_at'] ?? payload.data['timestamp']);
+    return {
+      kind: 'events',
+      events: [
+        {
+          topic: 'projects',
+          type,
+          externalId: projectId,
+          ...(time ? { time } : {}),
+          data: { project_external_id: projectId, provider_event: payload.event, details: payload.data },
+        },
+      ],
+    };
+  },
+};
+
+function snakeCase(text: string): string {
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
+}

@@ -1,0 +1,75 @@
+import { BadRequestException } from '@nestjs/common';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { OBSERVER_SIGNATURE_HEADER, verifyHmacSha256Hex } from '@hub/signing';
+import { optionalString, unmapped, type MappedDelivery, type ProviderAdapter } from './provider-adapter.js';
+
+export const OBSERVER_EVENT_TYPES = [
+  'metric.status_changed',
+  'metric.no_data',
+  'page.status_changed',
+  'slo.burn_started',
+  'slo.burn_resolved',
+  'agent.offline',
+] as const;
+
+type ObserverEventType = (typeof OBSERVER_EVENT_TYPES)[number];
+
+/** One Observer event. Its shape beyond `type` and `id` varies by type and is kept as it came. */
+export class ObserverEvent {
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  id?: string;
+
+  @IsIn(OBSERVER_EVENT_TYPES, { message: `type must be one of ${OBSERVER_EVENT_TYPES.join(', ')}` })
+  type: ObserverEventType;
+
+  [field: string]: unknown;
+}
+
+export const observerAdapter: ProviderAdapter<ObserverEvent> = {
+  provider: 'observer',
+  payload: ObserverEvent,
+  verify: (_source, request, secret) => verifyHmacSha256Hex(secret, request, OBSERVER_SIGNATURE_HEADER),
+  map(event: ObserverEvent): MappedDelivery {
+    const kind = event.type.split('.')[0] as 'metric' | 'page' | 'slo' | 'agent';
+    const monitorId = monitorIdOf(event, kind);
+    const time = optionalString(event['occurred_at'] ?? event['timestamp'] ?? event['time']);
+    const subjectObject = event[kind];
+    return {
+      kind: 'events',
+      // No timestamp to bound replays: Observer's own event id is the deduplication key.
+      ...(event.id ? { deliveryId: event.id } : {}),
+      events: [
+        {
+          topic: 'monitoring',
+          type: `monitoring.${event.type}`,
+          externalId: `${kind}:${monitorId}`,
+          ...(time ? { time } : {}),
+          data: {
+            external_id: monitorId,
+            monitor_kind: kind,
+            event_type: event.type,
+            provider_event_id: event.id ?? null,
+            status: optionalString(event['status'] ?? objectField(subjectObject, 'status')),
+            name: optionalString(event['name'] ?? objectField(subjectObject, 'name')),
+            attributes: unmapped(event, ['id', 'type']),
+          },
+        },
+      ],
+    };
+  },
+};
+
+/** The monitored thing's id: `<kind>.id`, `<kind>_id`, else 400 naming the field. */
+function monitorIdOf(event: ObserverEvent, kind: string): string {
+  const id = optionalString(objectField(event[kind], 'id') ?? event[`${kind}_id`]);
+  if (!id) throw new BadRequestException(`${kind}.id (or ${kind}_id) is required for ${event.type}`);
+  return id;
+}
+
+function objectField(value: unknown, field: string): unknown {
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)[field]
+    : undefined;
+}

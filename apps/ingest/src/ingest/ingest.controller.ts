@@ -1,0 +1,31 @@
+import { Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { IngestService } from './ingest.service.js';
+
+/** Providers post here with their own authentication; no API key. */
+@Controller('v1/ingest')
+export class IngestController {
+  constructor(private readonly ingest: IngestService) {}
+
+  @Post(':sourceId')
+  @HttpCode(200)
+  async receive(
+    @Param('sourceId') sourceId: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<{ accepted: number; event_ids: string[] } | string> {
+    const outcome = await this.ingest.ingest(sourceId, {
+      headers: request.headers,
+      query: request.query as Record<string, unknown>,
+      body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+      contentType: request.headers['content-type'],
+      receivedAt: new Date(),
+    });
+    if (outcome.kind === 'handshake') {
+      // CaseSolved activates a webhook only on a 200 whose body is OK.
+      response.type('text/plain');
+      return 'OK';
+    }
+    return { accepted: outcome.accepted, event_ids: outcome.event_ids };
+  }
+}

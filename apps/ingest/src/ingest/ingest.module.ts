@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { SourcesModule } from '../sources/sources.module.js';
+import { IngestController } from './ingest.controller.js';
+import { IngestService } from './ingest.service.js';
+import { SourceCache } from './source-cache.js';
+
+@Module({
+  imports: [SourcesModule],
+  controllers: [IngestController],
+  providers: [IngestService, SourceCache],
+})
+export class IngestFeatureModule {}
