@@ -32,7 +32,10 @@ export function readSingleQueryParam(request: InboundRequest, name: string): Rea
   const value: unknown = request.query?.[name];
   if (value === undefined) return verifyFailure('missing', `query parameter ${name} is missing`);
   if (typeof value !== 'string') {
-    return verifyFailure('malformed', `query parameter ${name} must be given exactly once, as a plain string`);
+    return verifyFailure(
+      'malformed',
+      `query parameter ${name} must be given exactly once, as a plain string`,
+    );
   }
   return checkedValue(value, `query parameter ${name}`);
 }
