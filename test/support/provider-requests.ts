@@ -39,7 +39,9 @@ export const PYLON_BATCH = JSON.stringify({
 
 const withoutHeaders = (request: ProviderRequest, ...names: string[]): ProviderRequest => ({
   ...request,
-  headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => !names.includes(name.toLowerCase()))),
+  headers: Object.fromEntries(
+    Object.entries(request.headers).filter(([name]) => !names.includes(name.toLowerCase())),
+  ),
 });
 
 const STANDARD_WEBHOOKS_KEY = randomBytes(32);
@@ -83,11 +85,16 @@ export const PROVIDER_CASES: ProviderCase[] = [
       return this.sign(secret, body);
     },
     sign: (secret, body) => ({
-      headers: { 'content-type': 'application/json', 'X-Observer-Signature': `sha256=${hmacHex(secret, body)}` },
+      headers: {
+        'content-type': 'application/json',
+        'X-Observer-Signature': `sha256=${hmacHex(secret, body)}`,
+      },
       body,
     }),
     unsigned: (r) => withoutHeaders(r, 'x-observer-signature'),
-    expected: [{ topic: 'monitoring', type: 'monitoring.metric.status_changed', subject: 'observer:metric:met_42' }],
+    expected: [
+      { topic: 'monitoring', type: 'monitoring.metric.status_changed', subject: 'observer:metric:met_42' },
+    ],
   },
   {
     provider: 'opensolar',
@@ -100,14 +107,25 @@ export const PROVIDER_CASES: ProviderCase[] = [
           identifier: 'OS-8812',
           address: '1 Sun St',
           stage: 'Sold',
-          systems: [{ price_including_tax: 12000, output_annual_kwh: 9100, kw_stc: 6.6, modules: [{ code: 'M1' }] }],
+          systems: [
+            { price_including_tax: 12000, output_annual_kwh: 9100, kw_stc: 6.6, modules: [{ code: 'M1' }] },
+          ],
           contacts_data: [{ id: 77, email: 'ann@example.com' }],
         },
-        contact: { id: 77, first_name: 'Ann', family_name: 'Lee', email: 'ann@example.com', phone: '+61 400 000 000' },
+        contact: {
+          id: 77,
+          first_name: 'Ann',
+          family_name: 'Lee',
+          email: 'ann@example.com',
+          phone: '+61 400 000 000',
+        },
       });
       return this.sign(secret, body);
     },
-    sign: (secret, body) => ({ headers: { 'content-type': 'application/json', Authorization: secret }, body }),
+    sign: (secret, body) => ({
+      headers: { 'content-type': 'application/json', Authorization: secret },
+      body,
+    }),
     unsigned: (r) => withoutHeaders(r, 'authorization'),
     expected: [
       { topic: 'projects', type: 'project.upserted', subject: 'opensolar:8812' },
@@ -118,10 +136,16 @@ export const PROVIDER_CASES: ProviderCase[] = [
     provider: 'casesolved',
     secret: 'super-secret-key',
     request(secret) {
-      const body = JSON.stringify({ event: 'Site Plan Change', data: { project_id: 'CS-19', plan_url: 'https://x.test/p.pdf' } });
+      const body = JSON.stringify({
+        event: 'Site Plan Change',
+        data: { project_id: 'CS-19', plan_url: 'https://x.test/p.pdf' },
+      });
       return this.sign(secret, body);
     },
-    sign: (secret, body) => ({ headers: { 'content-type': 'application/json', 'X-Webhook-Secret': secret }, body }),
+    sign: (secret, body) => ({
+      headers: { 'content-type': 'application/json', 'X-Webhook-Secret': secret },
+      body,
+    }),
     unsigned: (r) => withoutHeaders(r, 'x-webhook-secret'),
     expected: [{ topic: 'projects', type: 'activity.site_plan_changed', subject: 'casesolved:CS-19' }],
   },
@@ -131,11 +155,21 @@ export const PROVIDER_CASES: ProviderCase[] = [
     request(secret) {
       const body = JSON.stringify({
         event: 'customer_created',
-        data: { customer_id: 'C-501', first_name: 'Bo', last_name: 'Ng', email: 'bo@example.com', status: 'New Contacts' },
+        data: {
+          customer_id: 'C-501',
+          first_name: 'Bo',
+          last_name: 'Ng',
+          email: 'bo@example.com',
+          status: 'New Contacts',
+        },
       });
       return this.sign(secret, body);
     },
-    sign: (secret, body) => ({ headers: { 'content-type': 'application/json' }, query: { token: secret }, body }),
+    sign: (secret, body) => ({
+      headers: { 'content-type': 'application/json' },
+      query: { token: secret },
+      body,
+    }),
     unsigned: (r) => ({ ...r, query: {} }),
     expected: [{ topic: 'customers', type: 'customer.upserted', subject: 'solarproof:C-501' }],
   },
@@ -145,7 +179,11 @@ export const PROVIDER_CASES: ProviderCase[] = [
     settings: { event_type_path: 'type', entity_id_path: 'data.id', topic: 'monitoring' },
     window: 300,
     request(secret, at) {
-      return this.sign(secret, JSON.stringify({ type: 'inverter.fault', data: { id: 'inv-9', code: 'E42' } }), at);
+      return this.sign(
+        secret,
+        JSON.stringify({ type: 'inverter.fault', data: { id: 'inv-9', code: 'E42' } }),
+        at,
+      );
     },
     sign(secret, body, at = now()) {
       const key = Buffer.from(secret.slice('whsec_'.length), 'base64');

@@ -70,7 +70,7 @@ export class IngestService {
   }
 
   async ingest(sourceId: string, request: IngestRequest): Promise<IngestOutcome> {
-    const source = SOURCE_ID.test(sourceId) ? await this.sources.get(sourceId) : null;
+    const source = SOURCE_ID.test(sourceId) ? await this.lookUp(sourceId) : null;
     if (!source) throw new NotFoundException(`no source ${sourceId}`);
     try {
       const outcome = await this.accept(source, request);
@@ -83,6 +83,15 @@ export class IngestService {
         this.stats.recordRejected(source.tenantId, source.id, reason, (error as Error).message),
       );
       throw error;
+    }
+  }
+
+  /** On the Postgres-log transport the database is the bus: unreachable means "retry later", not 500. */
+  private async lookUp(sourceId: string): Promise<ResolvedSource | null> {
+    try {
+      return await this.sources.get(sourceId);
+    } catch (error) {
+      throw this.retryLater(new BusUnavailableError(`source lookup failed: ${(error as Error).message}`));
     }
   }
 
