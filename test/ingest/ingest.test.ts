@@ -180,6 +180,26 @@ for (const transport of cases) {
       });
     }
 
+    test(`[${transport.name}] ingest sees a changed secret and a deleted source within two seconds`, async () => {
+      const casesolved = PROVIDER_CASES.find((c) => c.provider === 'casesolved')!;
+      const source = await createSource(tenantA, casesolved, 'rotating');
+      const headers = { authorization: `Bearer ${tenantA.api_key}`, 'content-type': 'application/json' };
+      const handshake = (secret: string) =>
+        send(base, source.id, casesolved.sign(secret, '{"event": "Webhook Validate", "data": {}}'));
+      assert.equal((await handshake(casesolved.secret)).status, 200);
+      const rotated = await fetch(`${base}/v1/sources/${source.id}`, {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify({ secret: 'rotated-secret-0001' }),
+      });
+      assert.equal(rotated.status, 200);
+      await eventually(async () => (await handshake(casesolved.secret)).status === 401, 2_000);
+      assert.equal((await handshake('rotated-secret-0001')).status, 200);
+      const deleted = await fetch(`${base}/v1/sources/${source.id}`, { method: 'DELETE', headers });
+      assert.equal(deleted.status, 204);
+      await eventually(async () => (await handshake('rotated-secret-0001')).status === 404, 2_000);
+    });
+
     test(`[${transport.name}] a retried delivery yields the same event ids`, async () => {
       const pylon = PROVIDER_CASES[0]!;
       const source = await createSource(tenantA, pylon, 'retries');

@@ -46,6 +46,12 @@ export const casesolvedAdapter: ProviderAdapter<CaseSolvedEvent> = {
   },
 };
 
+function otherActivity(event: string): string {
+  const name = snakeCase(event);
+  if (!name) throw new BadRequestException('event must name the event in letters or digits');
+  return `activity.${name}`;
+}
+
 function snakeCase(text: string): string {
   return text
     .trim()
