@@ -27,9 +27,7 @@ export const casesolvedAdapter: ProviderAdapter<CaseSolvedEvent> = {
     );
     if (!projectId) throw new BadRequestException('data.project_id (or data.id) is required');
     const type =
-      payload.event === 'Site Plan Change'
-        ? ACTIVITY_TYPES.sitePlanChanged
-        : `activity.${snakeCase(payload.event)}`;
+      payload.event === 'Site Plan Change' ? ACTIVITY_TYPES.sitePlanChanged : otherActivity(payload.event);
     const time = optionalString(payload.data['updated_at'] ?? payload.data['timestamp']);
     return {
       kind: 'events',
