@@ -1,5 +1,6 @@
 import { runApp } from '@hub/runtime';
 import { ProjectorConfig } from './config/projector.config.js';
+import { Projection1732262400200 } from './projection/projection.migration.js';
 import { ProjectorModule } from './projector.module.js';
 
 void runApp({
@@ -8,4 +9,5 @@ void runApp({
   port: (config) => config.PROJECTOR_PORT,
   host: (config) => config.HOST,
   module: ProjectorModule,
+  schema: { migrations: [Projection1732262400200] },
 });

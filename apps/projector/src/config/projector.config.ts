@@ -1,5 +1,6 @@
-import { IsString } from 'class-validator';
-import { PlatformConfig, portSetting } from '@hub/config';
+import { Transform } from 'class-transformer';
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { PlatformConfig, portSetting, toInt } from '@hub/config';
 
 export class ProjectorConfig extends PlatformConfig {
   @portSetting()
@@ -7,4 +8,23 @@ export class ProjectorConfig extends PlatformConfig {
 
   @IsString()
   HOST = '0.0.0.0';
+
+  @Matches(/^[A-Za-z0-9_-]{1,50}$/, { message: 'must be 1-50 of [A-Za-z0-9_-]' })
+  TOPIC_PREFIX = 'hub';
+
+  @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1-100 of [A-Za-z0-9._-]' })
+  PROJECTOR_GROUP_ID = 'projector';
+
+  /** Tries of one event before it goes to the dead-letter topic. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(100)
+  PROJECTOR_MAX_ATTEMPTS = 5;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(5_000)
+  PROJECTOR_BATCH_SIZE = 500;
 }

@@ -1,0 +1,125 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { EVENT_BUS, type ConsumedMessage, type EventBus, type OutgoingMessage } from '@hub/bus';
+import {
+  CanonicalEventMessage,
+  CLOUDEVENTS_CONTENT_TYPE,
+  entityKey,
+  topicNames,
+  type CanonicalEvent,
+} from '@hub/contracts';
+import { ProjectorConfig } from '../config/projector.config.js';
+import { ProjectionService, type StateChange } from './projection.service.js';
+
+interface Poison {
+  message: ConsumedMessage;
+  error: string;
+  attempts: number;
+}
+
+/**
+ * The projector's one consumer group over the canonical topics. Thin: validates each message,
+ * hands valid events to ProjectionService inside one transaction per batch, publishes the state
+ * changes before that transaction commits, and dead-letters what can never be applied.
+ */
+@Injectable()
+export class ProjectionConsumer implements OnApplicationBootstrap {
+  private readonly logger = new Logger('ProjectionConsumer');
+  private readonly topics;
+  /** Failed tries per event id; an event past the limit is dead-lettered instead of applied. */
+  private readonly failures = new Map<string, number>();
+
+  constructor(
+    private readonly projection: ProjectionService,
+    private readonly config: ProjectorConfig,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+  ) {
+    this.topics = topicNames(config.TOPIC_PREFIX);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.subscribe({
+      groupId: this.config.PROJECTOR_GROUP_ID,
+      topics: [this.topics.projects, this.topics.customers, this.topics.monitoring],
+      maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
+      handler: (messages, context) =>
+        context.transaction(async (manager) => {
+          const changes: StateChange[] = [];
+          const poison: Poison[] = [];
+          for (const message of messages) {
+            const parsed = parseEvent(message);
+            if ('error' in parsed) {
+              poison.push({ message, error: parsed.error, attempts: 1 });
+              continue;
+            }
+            const attempts = this.failures.get(parsed.event.id) ?? 0;
+            if (attempts >= this.config.PROJECTOR_MAX_ATTEMPTS) {
+              poison.push({ message, error: `failed ${attempts} times`, attempts });
+              continue;
+            }
+            try {
+              changes.push(...(await this.projection.apply(manager, parsed.event)));
+            } catch (error) {
+              this.failures.set(parsed.event.id, attempts + 1);
+              throw error;
+            }
+          }
+          await this.deadLetter(poison);
+          await this.publishChanges(changes);
+        }),
+    });
+  }
+
+  private async publishChanges(changes: StateChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const messages: OutgoingMessage[] = changes.map((change) => ({
+      key: entityKey(change.tenant, change.subject),
+      value: JSON.stringify(change),
+      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': change.id, 'ce-type': change.type },
+    }));
+    await this.bus.publish(this.topics.stateChanges, messages);
+  }
+
+  private async deadLetter(poison: Poison[]): Promise<void> {
+    if (poison.length === 0) return;
+    for (const { message, error } of poison) {
+      this.logger.error(`dead-lettering ${message.topic}/${message.partition}@${message.offset}: ${error}`);
+    }
+    await this.bus.publish(
+      this.topics.deadLetters,
+      poison.map(({ message, error, attempts }) => ({
+        key: message.key,
+        value: JSON.stringify({
+          group: this.config.PROJECTOR_GROUP_ID,
+          topic: message.topic,
+          partition: message.partition,
+          offset: message.offset,
+          error,
+          attempts,
+          failed_at: new Date().toISOString(),
+          value: message.value.toString('utf8'),
+        }),
+        headers: { 'content-type': 'application/json' },
+      })),
+    );
+  }
+}
+
+/** Every consumer validates what it reads: a Kafka handler has no pipe to do it. */
+function parseEvent(message: ConsumedMessage): { event: CanonicalEvent } | { error: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(message.value.toString('utf8'));
+  } catch {
+    return { error: 'the message is not JSON' };
+  }
+  const event = plainToInstance(CanonicalEventMessage, body);
+  const errors = validateSync(event, { forbidUnknownValues: false });
+  if (errors.length > 0) {
+    return {
+      error: `not a canonical event: ${errors.map((e) => Object.values(e.constraints ?? {}).join(', ')).join('; ')}`,
+    };
+  }
+  return { event: event as unknown as CanonicalEvent };
+}

@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DATA_SOURCE } from '@hub/persistence';
+import type { DataSource } from 'typeorm';
+import { TABLES, type EntityType } from '../projection/projection.repository.js';
+
+export interface EntityRow {
+  id: string;
+  provider: string;
+  sources: string[];
+  document: Record<string, unknown>;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ListFilters {
+  updatedSince?: Date;
+  provider?: string;
+  source?: string;
+  /** Typed column → value, only columns of the entity's table (checked by the caller's DTO). */
+  columns: Record<string, string>;
+}
+
+/** Every read of the read models; tenant first. */
+@Injectable()
+export class ReadModelRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  /** Ordered by id, which never changes: pages stay stable while entities are written. */
+  list(
+    tenantId: string,
+    type: EntityType,
+    filters: ListFilters,
+    limit: number,
+    afterId?: string,
+  ): Promise<EntityRow[]> {
+    const { table, columns } = TABLES[type];
+    const where = ['tenant_id = $1'];
+    const params: unknown[] = [tenantId];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (afterId) add('id > ?', afterId);
+    if (filters.updatedSince) add('updated_at >= ?', filters.updatedSince);
+    if (filters.provider) add('provider = ?', filters.provider);
+    if (filters.source) add('? = ANY(sources)', `/sources/${filters.source}`);
+    for (const [column, value] of Object.entries(filters.columns)) {
+      if (columns.includes(column)) add(`${column} = ?`, value);
+    }
+    params.push(limit);
+    return this.dataSource.query(
+      `SELECT id, provider, sources, document, version, created_at, updated_at FROM ${table}
+        WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  async findById(tenantId: string, type: EntityType, id: string): Promise<EntityRow | null> {
+    const rows: EntityRow[] = await this.dataSource.query(
+      `SELECT id, provider, sources, document, version, created_at, updated_at FROM ${TABLES[type].table}
+        WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return rows[0] ?? null;
+  }
+
+  history(tenantId: string, type: EntityType, id: string) {
+    return this.dataSource.query(
+      `SELECT version, event_id, event_type, changed_paths, document, applied_at FROM entity_history
+        WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY version`,
+      [tenantId, type, id],
+    ) as Promise<
+      Array<{
+        version: number;
+        event_id: string;
+        event_type: string;
+        changed_paths: string[];
+        document: object;
+        applied_at: Date;
+      }>
+    >;
+  }
+
+  activity(tenantId: string, type: EntityType, id: string) {
+    return this.dataSource.query(
+      `SELECT event_id, type, occurred_at, data FROM activities
+        WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY occurred_at, event_id`,
+      [tenantId, type, id],
+    ) as Promise<Array<{ event_id: string; type: string; occurred_at: Date; data: object }>>;
+  }
+}
