@@ -1,0 +1,318 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { ConsumedMessage, EventBus } from '@hub/bus';
+import { topicNames } from '@hub/contracts';
+import { freePort } from '@hub/persistence';
+import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
+import { asMessage, canonicalEvent, type EventSpec } from '../support/canonical-events.js';
+import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
+import { stopEmbeddedTestServer } from '../support/database.js';
+import { transportCases, type TransportFixture } from '../support/transports.js';
+
+/**
+ * The projector as a process on each transport: canonical events in through the real bus, the
+ * query API's answers and the state changes on the bus checked.
+ */
+const cases = await transportCases();
+after(stopEmbeddedTestServer);
+const TOPICS = topicNames('hub');
+
+interface Tenant {
+  tenant_id: string;
+  api_key: string;
+}
+
+interface Entity {
+  id: string;
+  version: number;
+  document: Record<string, unknown>;
+}
+
+for (const transport of cases) {
+  describe(`projector [${transport.name}]`, { skip: transport.skip ?? false, timeout: 300_000 }, () => {
+    let fixture: TransportFixture;
+    let app: AppProcess;
+    let base: string;
+    let bus: EventBus;
+    let changes: Collector;
+    let deadLetters: Collector;
+    let tenantA: Tenant;
+    let tenantB: Tenant;
+
+    before(async () => {
+      fixture = await transport.setup();
+      const port = await freePort();
+      base = `http://127.0.0.1:${port}`;
+      app = runProcess('dist/apps/projector/src/main.js', {
+        ...fixture.env,
+        PROJECTOR_PORT: String(port),
+        PROJECTOR_MAX_ATTEMPTS: '2',
+        LOG_LEVEL: 'warn',
+      });
+      await waitForHealthy(base, 60_000);
+      tenantA = await createTenant(fixture, 'Tenant A');
+      tenantB = await createTenant(fixture, 'Tenant B');
+      bus = await fixture.createBus('projector-test');
+      changes = (await collect(bus, unique('changes'), [TOPICS.stateChanges])).collector;
+      deadLetters = (await collect(bus, unique('dead'), [TOPICS.deadLetters])).collector;
+    });
+    after(async () => {
+      await app?.stop('SIGTERM');
+      await fixture?.close();
+    });
+
+    const publish = async (...specs: EventSpec[]) => {
+      const events = specs.map(canonicalEvent);
+      await bus.publish(TOPICS.projects, events.map(asMessage));
+      return events;
+    };
+    const api = async (tenant: Tenant, path: string) =>
+      fetch(`${base}${path}`, { headers: { authorization: `Bearer ${tenant.api_key}` } });
+    const entity = async (tenant: Tenant, path: string) => (await (await api(tenant, path)).json()) as Entity;
+    const changesOf = (subject: string) =>
+      changes.messages.map(parse).filter((change) => change['subject'] === subject);
+    const untilVersion = (tenant: Tenant, path: string, version: number) =>
+      eventually(async () => {
+        const response = await api(tenant, path);
+        return response.status === 200 && ((await response.json()) as Entity).version === version;
+      });
+
+    test(`[${transport.name}] creates a project, then records a change with its changed fields and history`, async () => {
+      const externalId = unique('proj');
+      const subject = `pylon-observer:${externalId}`;
+      await publish({
+        tenant: tenantA.tenant_id,
+        externalId,
+        data: { stage: 'Lead', address: { zip: '2000' } },
+      });
+      await untilVersion(tenantA, `/v1/projects/${subject}`, 1);
+      await publish({
+        tenant: tenantA.tenant_id,
+        externalId,
+        data: { stage: 'Sold', address: { zip: '2000' } },
+      });
+      await untilVersion(tenantA, `/v1/projects/${subject}`, 2);
+      const project = await entity(tenantA, `/v1/projects/${subject}`);
+      assert.equal(project.document['stage'], 'Sold');
+      const history = (await (await api(tenantA, `/v1/projects/${subject}/history`)).json()) as {
+        data: Array<{ version: number; changed_fields: string[] }>;
+      };
+      assert.deepEqual(
+        history.data.map((h) => h.version),
+        [1, 2],
+      );
+      assert.deepEqual(history.data[1]!.changed_fields, ['project.stage']);
+      await changes.waitFor(() => changesOf(subject).length >= 2);
+      const published = changesOf(subject);
+      assert.deepEqual(
+        published.map((c) => c['type']),
+        ['project.created', 'project.updated'],
+      );
+      assert.deepEqual((published[1]!['data'] as Record<string, unknown>)['changed_fields'], [
+        'project.stage',
+      ]);
+      assert.equal((published[1]!['data'] as Record<string, unknown>)['version'], 2);
+    });
+
+    test(`[${transport.name}] a Pylon project arriving unchanged in three batches makes one version and one change`, async () => {
+      const externalId = unique('pylon');
+      const subject = `pylon-observer:${externalId}`;
+      const data = { reference_number: 'Q142', designs: [{ uid: 'iCbguJJc', summary: { kw: 6.6 } }] };
+      for (const batch of ['batch-1', 'batch-2', 'batch-3']) {
+        await publish({ tenant: tenantA.tenant_id, externalId, data, delivery: batch });
+      }
+      // A real change on the same key comes after the three batches in the partition's order.
+      await publish({ tenant: tenantA.tenant_id, externalId, data: { ...data, reference_number: 'Q143' } });
+      await untilVersion(tenantA, `/v1/projects/${subject}`, 2);
+      await changes.waitFor(() => changesOf(subject).length >= 2);
+      await pause(300);
+      assert.deepEqual(
+        changesOf(subject).map((c) => c['type']),
+        ['project.created', 'project.updated'],
+        'the two resent batches published nothing',
+      );
+    });
+
+    test(`[${transport.name}] an older snapshot never overwrites a newer one`, async () => {
+      const externalId = unique('ooo');
+      const subject = `opensolar:${externalId}`;
+      await publish(
+        {
+          tenant: tenantA.tenant_id,
+          provider: 'opensolar',
+          externalId,
+          data: { stage: 'Installed' },
+          providerUpdatedAt: '2026-11-22T12:00:00.000Z',
+        },
+        {
+          tenant: tenantA.tenant_id,
+          provider: 'opensolar',
+          externalId,
+          data: { stage: 'Lead' },
+          providerUpdatedAt: '2026-11-22T09:00:00.000Z',
+        },
+      );
+      await publish({
+        tenant: tenantA.tenant_id,
+        provider: 'opensolar',
+        externalId,
+        data: { stage: 'Installed', notes: 'newest' },
+        providerUpdatedAt: '2026-11-22T13:00:00.000Z',
+      });
+      await untilVersion(tenantA, `/v1/projects/${subject}`, 2);
+      const history = (await (await api(tenantA, `/v1/projects/${subject}/history`)).json()) as {
+        data: Array<{ document: Record<string, unknown> }>;
+      };
+      assert.deepEqual(
+        history.data.map((h) => h.document['stage']),
+        ['Installed', 'Installed'],
+        'the older Lead snapshot never became a version',
+      );
+    });
+
+    test(`[${transport.name}] a redelivered event changes nothing and publishes nothing again`, async () => {
+      const externalId = unique('dup');
+      const subject = `pylon-observer:${externalId}`;
+      const [event] = await publish({ tenant: tenantA.tenant_id, externalId, data: { stage: 'A' } });
+      await bus.publish(TOPICS.projects, [asMessage(event!)]);
+      await bus.publish(TOPICS.projects, [asMessage(event!)]);
+      await publish({ tenant: tenantA.tenant_id, externalId, data: { stage: 'B' } });
+      await untilVersion(tenantA, `/v1/projects/${subject}`, 2);
+      await changes.waitFor(() => changesOf(subject).length >= 2);
+      await pause(300);
+      assert.deepEqual(
+        changesOf(subject).map((c) => (c['data'] as Record<string, unknown>)['version']),
+        [1, 2],
+      );
+    });
+
+    test(`[${transport.name}] keeps two tenants with the same external ids apart`, async () => {
+      const externalId = unique('shared');
+      const subject = `pylon-observer:${externalId}`;
+      const onlyB = unique('only-b');
+      await publish(
+        { tenant: tenantA.tenant_id, externalId, data: { stage: 'A-stage' } },
+        { tenant: tenantB.tenant_id, externalId, data: { stage: 'B-stage' } },
+        { tenant: tenantB.tenant_id, externalId: onlyB },
+      );
+      await untilVersion(tenantA, `/v1/projects/${subject}`, 1);
+      await untilVersion(tenantB, `/v1/projects/pylon-observer:${onlyB}`, 1);
+      assert.equal((await entity(tenantA, `/v1/projects/${subject}`)).document['stage'], 'A-stage');
+      assert.equal((await entity(tenantB, `/v1/projects/${subject}`)).document['stage'], 'B-stage');
+      const other = await api(tenantA, `/v1/projects/pylon-observer:${onlyB}`);
+      assert.equal(other.status, 404);
+      assert.match(other.headers.get('content-type') ?? '', /problem\+json/);
+      const listed = (await (await api(tenantA, `/v1/projects?limit=500`)).json()) as { data: Entity[] };
+      assert.ok(!listed.data.some((p) => p.id === `pylon-observer:${onlyB}`));
+    });
+
+    test(`[${transport.name}] filters lists by stage, provider and updated_since`, async () => {
+      const stage = unique('stage');
+      const externalId = unique('f');
+      const before = new Date(Date.now() - 1_000).toISOString();
+      await publish({ tenant: tenantA.tenant_id, provider: 'opensolar', externalId, data: { stage } });
+      await untilVersion(tenantA, `/v1/projects/opensolar:${externalId}`, 1);
+      const byStage = (await (await api(tenantA, `/v1/projects?stage=${stage}`)).json()) as {
+        data: Entity[];
+      };
+      assert.deepEqual(
+        byStage.data.map((p) => p.id),
+        [`opensolar:${externalId}`],
+      );
+      const byProvider = (await (await api(tenantA, `/v1/projects?provider=opensolar&limit=500`)).json()) as {
+        data: Entity[];
+      };
+      assert.ok(byProvider.data.every((p) => p.id.startsWith('opensolar:')));
+      const future = (await (
+        await api(tenantA, `/v1/projects?updated_since=2100-01-01T00:00:00Z`)
+      ).json()) as { data: Entity[] };
+      assert.deepEqual(future.data, []);
+      const recent = (await (
+        await api(tenantA, `/v1/projects?updated_since=${before}&stage=${stage}`)
+      ).json()) as { data: Entity[] };
+      assert.equal(recent.data.length, 1);
+      const bad = await api(tenantA, `/v1/projects?updated_since=yesterday&limit=0`);
+      assert.equal(bad.status, 400);
+    });
+
+    test(`[${transport.name}] paginates 1,000 projects without gaps or repeats while writes continue`, async () => {
+      const tenant = await createTenant(fixture, 'Pagination');
+      const ids = Array.from({ length: 1_000 }, (_, i) => `page-${String(i).padStart(4, '0')}`);
+      for (let i = 0; i < ids.length; i += 250) {
+        await publish(
+          ...ids
+            .slice(i, i + 250)
+            .map((externalId) => ({ tenant: tenant.tenant_id, externalId, data: { stage: 'v1' } })),
+        );
+      }
+      await eventually(async () => {
+        const all = await listAll(tenant, 500);
+        return all.length === 1_000;
+      }, 120_000);
+      let writing = true;
+      const writer = (async () => {
+        for (let round = 2; writing; round++) {
+          const batch = ids.filter((_, i) => i % 7 === round % 7).slice(0, 50);
+          await publish(
+            ...batch.map((externalId) => ({
+              tenant: tenant.tenant_id,
+              externalId,
+              data: { stage: `v${round}` },
+            })),
+          );
+          await pause(20);
+        }
+      })();
+      const seen = await listAll(tenant, 37);
+      writing = false;
+      await writer;
+      assert.equal(seen.length, 1_000, 'no gaps');
+      assert.equal(new Set(seen).size, 1_000, 'no repeats');
+    });
+
+    test(`[${transport.name}] a poison event goes to the dead-letter topic and the partition keeps moving`, async () => {
+      const key = `${tenantA.tenant_id}/pylon-observer:poison`;
+      await bus.publish(TOPICS.projects, [
+        { key, value: '{"not": "a canonical event"' },
+        { key, value: JSON.stringify({ specversion: '1.0', id: 'nope' }) },
+      ]);
+      const externalId = unique('after-poison');
+      await bus.publish(TOPICS.projects, [
+        { ...asMessage(canonicalEvent({ tenant: tenantA.tenant_id, externalId })), key },
+      ]);
+      await untilVersion(tenantA, `/v1/projects/pylon-observer:${externalId}`, 1);
+      await deadLetters.waitForCount(2);
+      const letters = deadLetters.messages.map(parse);
+      assert.match(String(letters[0]!['error']), /not JSON/);
+      assert.match(String(letters[1]!['error']), /not a canonical event/);
+      assert.equal(letters[1]!['topic'], TOPICS.projects);
+    });
+
+    async function listAll(tenant: Tenant, limit: number): Promise<string[]> {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = (await (
+          await api(tenant, `/v1/projects?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`)
+        ).json()) as { data: Entity[]; next_cursor: string | null };
+        ids.push(...page.data.map((p) => p.id));
+        cursor = page.next_cursor;
+      } while (cursor);
+      return ids;
+    }
+  });
+}
+
+function parse(message: ConsumedMessage): Record<string, unknown> {
+  return JSON.parse(message.value.toString()) as Record<string, unknown>;
+}
+
+async function createTenant(fixture: TransportFixture, name: string): Promise<Tenant> {
+  const cli = runProcess('dist/tools/cli.js', { DATABASE_URL: fixture.env['DATABASE_URL']! }, [
+    'tenant:create',
+    name,
+  ]);
+  const line = await cli.waitForLine(/^\{"tenant_id"/);
+  await cli.exited;
+  return JSON.parse(line) as Tenant;
+}
