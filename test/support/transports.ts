@@ -15,8 +15,8 @@ import { TcpProxy } from './tcp-proxy.js';
 export interface TransportFixture {
   name: TransportName;
   env: Record<string, string>;
-  /** A bus as an app would build it from `env`, on its own DataSource. */
-  createBus(clientId?: string): Promise<EventBus>;
+  /** A bus as an app would build it from `env` (plus `overrides`), on its own DataSource. */
+  createBus(clientId?: string, overrides?: Record<string, string>): Promise<EventBus>;
   /** A DataSource on the test database (not through the outage proxy). */
   dataSource: DataSource;
   down?: () => Promise<void>;
@@ -85,8 +85,8 @@ async function fixture(
     dataSource,
     ...(control.down ? { down: control.down } : {}),
     ...(control.up ? { up: control.up } : {}),
-    async createBus(clientId = 'conformance') {
-      const config = loadConfig(PlatformConfig, env);
+    async createBus(clientId = 'conformance', overrides = {}) {
+      const config = loadConfig(PlatformConfig, { ...env, ...overrides });
       const busDataSource = await openDatabase(config.DATABASE_URL);
       const bus = createEventBus(busSettings(config, clientId), busDataSource);
       buses.push({ bus, dataSource: busDataSource });
