@@ -288,6 +288,23 @@ for (const transport of cases) {
       assert.equal(letters[1]!['topic'], TOPICS.projects);
     });
 
+    test(`[${transport.name}] serves an OpenAPI document of the query API with its filters`, async () => {
+      const document = (await (await fetch(`${base}/openapi.json`)).json()) as {
+        paths: Record<string, { get?: { parameters?: Array<{ name: string }> } }>;
+      };
+      for (const path of [
+        '/v1/projects',
+        '/v1/projects/{id}',
+        '/v1/projects/{id}/history',
+        '/v1/customers',
+        '/v1/monitors',
+      ]) {
+        assert.ok(document.paths[path]?.get, `${path} is documented`);
+      }
+      const filters = document.paths['/v1/projects']!.get!.parameters!.map((p) => p.name).sort();
+      assert.deepEqual(filters, ['cursor', 'limit', 'provider', 'source', 'stage', 'updated_since']);
+    });
+
     async function listAll(tenant: Tenant, limit: number): Promise<string[]> {
       const ids: string[] = [];
       let cursor: string | null = null;

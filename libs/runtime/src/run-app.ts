@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger, Module, ValidationPipe, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ConfigError, loadConfig, type PlatformConfig } from '@hub/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connectPlatform, type AppSchema } from './platform.js';
@@ -57,6 +58,7 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     definition.beforeBodyParser?.(app, config);
     // Management APIs take JSON; a body already read by an earlier parser is left alone.
     app.useBodyParser('json', { limit: '1mb' });
+    serveOpenApi(app, definition.name);
     await app.listen(definition.port(config), definition.host(config));
     const logger = new Logger(definition.name);
     logger.log(`listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`);
@@ -92,4 +94,24 @@ function stopOnSignal(close: () => Promise<void>, logger: Logger): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** Each app describes its own HTTP API: the document at /openapi.json, a browsable view at /docs. */
+function serveOpenApi(app: NestExpressApplication, name: string): void {
+  const config = new DocumentBuilder()
+    .setTitle(`Solar hub ${name}`)
+    .setDescription(
+      'Management APIs take Authorization: Bearer <api key>; errors are application/problem+json.',
+    )
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      description: 'API key from `npm run cli -- tenant:create`',
+    })
+    .addSecurityRequirements('bearer')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), {
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+  });
 }

@@ -1,9 +1,11 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { PROVIDERS } from '@hub/contracts';
 
 /** Filters every list takes; per-entity filters extend it. */
 export class ListQuery {
+  @ApiPropertyOptional({ description: 'page size, 1-500 (default 50)', type: Number })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -11,25 +13,34 @@ export class ListQuery {
   @Max(500)
   limit?: number;
 
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{1,600}$/, { message: 'cursor must be a next_cursor from a previous page' })
   cursor?: string;
 
+  @ApiPropertyOptional({
+    description: 'only entities updated at or after this ISO 8601 time',
+    type: String,
+    format: 'date-time',
+  })
   @IsOptional()
   @Type(() => Date)
   @IsDate({ message: 'updated_since must be an ISO 8601 date-time' })
   updated_since?: Date;
 
+  @ApiPropertyOptional({ enum: PROVIDERS })
   @IsOptional()
   @IsIn(PROVIDERS)
   provider?: string;
 
+  @ApiPropertyOptional({ description: 'only entities fed by this source (src_…)' })
   @IsOptional()
   @Matches(/^src_[A-Za-z0-9_-]{1,64}$/, { message: 'source must be a source id (src_…)' })
   source?: string;
 }
 
 export class ProjectListQuery extends ListQuery {
+  @ApiPropertyOptional({ description: 'project stage, exact match' })
   @IsOptional()
   @IsString()
   @Length(1, 200)
@@ -37,11 +48,13 @@ export class ProjectListQuery extends ListQuery {
 }
 
 export class CustomerListQuery extends ListQuery {
+  @ApiPropertyOptional({ description: 'status, exact match' })
   @IsOptional()
   @IsString()
   @Length(1, 200)
   status?: string;
 
+  @ApiPropertyOptional({ description: 'customer email, case-insensitive exact match' })
   @IsOptional()
   @IsString()
   @Length(3, 320)
@@ -49,10 +62,12 @@ export class CustomerListQuery extends ListQuery {
 }
 
 export class MonitorListQuery extends ListQuery {
+  @ApiPropertyOptional({ enum: ['metric', 'page', 'slo', 'agent'] })
   @IsOptional()
   @IsIn(['metric', 'page', 'slo', 'agent'])
   kind?: string;
 
+  @ApiPropertyOptional({ description: 'status, exact match' })
   @IsOptional()
   @IsString()
   @Length(1, 100)
