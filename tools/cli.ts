@@ -1,20 +1,47 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, PlatformConfig } from '@hub/config';
-import { connectPlatform, closePlatform } from '@hub/runtime';
+import { closePlatform, connectPlatform, type Platform } from '@hub/runtime';
 import { TenancyService, TenantRepository } from '@hub/tenancy';
+import { ProjectorConfig } from '../apps/projector/src/config/projector.config.js';
+import { Projection1732262400200 } from '../apps/projector/src/projection/projection.migration.js';
+import { rebuildReadModels } from '../apps/projector/src/rebuild/rebuild.js';
 import { LauncherConfig } from './launcher.config.js';
 import { localDatabase } from './local-database.js';
 
 const USAGE = `usage: npm run cli -- <command>
 
 commands:
-  tenant:create "<name>"   create a tenant; prints {"tenant_id": ..., "api_key": ...} (the key is shown only once)`;
+  tenant:create "<name>"             create a tenant; prints {"tenant_id": ..., "api_key": ...} (the key is shown only once)
+  projector:rebuild [--tenant <id>]  rebuild the read models from the canonical topics; prints the counts`;
+
+type Command = (platform: Platform, args: string[]) => Promise<unknown>;
+
+const COMMANDS: Record<string, { valid: (args: string[]) => boolean; run: Command }> = {
+  'tenant:create': {
+    valid: (args) => args.length === 1 && !!args[0]?.trim(),
+    run: (platform, [name]) =>
+      new TenancyService(new TenantRepository(platform.dataSource)).createTenant(name!),
+  },
+  'projector:rebuild': {
+    valid: (args) =>
+      args.length === 0 || (args.length === 2 && args[0] === '--tenant' && /^[0-9a-f-]{36}$/.test(args[1]!)),
+    run: (platform, args) =>
+      rebuildReadModels(platform.dataSource, platform.bus, {
+        topicPrefix: loadConfig(ProjectorConfig, {
+          ...process.env,
+          DATABASE_URL: platform.config.DATABASE_URL,
+        }).TOPIC_PREFIX,
+        ...(args[1] ? { tenantId: args[1] } : {}),
+      }),
+  },
+};
 
 /** Operator commands. Results go to stdout as one JSON line; everything else to stderr. */
 async function main(args: string[]): Promise<number> {
-  const [command, ...rest] = args;
-  if (command !== 'tenant:create' || rest.length !== 1 || !rest[0]?.trim()) {
+  const [name, ...rest] = args;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command || !command.valid(rest)) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -29,12 +56,9 @@ async function main(args: string[]): Promise<number> {
   });
   try {
     const config = loadConfig(PlatformConfig, { ...process.env, DATABASE_URL: database.url });
-    const platform = await connectPlatform(config, 'cli');
+    const platform = await connectPlatform(config, 'cli', { migrations: [Projection1732262400200] });
     try {
-      const created = await new TenancyService(new TenantRepository(platform.dataSource)).createTenant(
-        rest[0],
-      );
-      process.stdout.write(`${JSON.stringify(created)}\n`);
+      process.stdout.write(`${JSON.stringify(await command.run(platform, rest))}\n`);
     } finally {
       await closePlatform(platform);
     }

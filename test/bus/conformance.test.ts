@@ -157,6 +157,17 @@ for (const transport of cases) {
         assert.ok(message!.timestamp > Date.now() - 60_000);
       });
 
+      test(`[${transport.name}] reports per partition the offset the next message will get`, async () => {
+        const topic = unique('offsets');
+        await bus.publish(topic, keyedMessages(40, 8));
+        const offsets = await bus.latestOffsets(topic);
+        assert.ok(offsets.length >= 1);
+        assert.equal(
+          offsets.reduce((sum, { offset }) => sum + Number(offset), 0),
+          40,
+        );
+      });
+
       test(
         `[${transport.name}] publishing while the transport is down fails loudly, and works once it is back`,
         {

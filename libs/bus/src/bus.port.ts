@@ -60,6 +60,8 @@ export interface EventBus {
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Resolves when the transport answers; rejects with the reason when it does not. */
   ping(): Promise<void>;
+  /** Per partition, the offset the next message will get (Kafka's high watermark). */
+  latestOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
   close(): Promise<void>;
 }
 

@@ -45,6 +45,8 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
       maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
       handler: (messages, context) =>
         context.transaction(async (manager) => {
+          // Shared with other batches; a rebuild takes it exclusively while it rewrites the models.
+          await manager.query('SELECT pg_advisory_xact_lock_shared($1)', [REBUILD_LOCK]);
           const changes: StateChange[] = [];
           const poison: Poison[] = [];
           for (const message of messages) {
@@ -106,14 +108,19 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
   }
 }
 
+/** The advisory lock between live batches (shared) and a rebuild (exclusive). */
+export const REBUILD_LOCK = 7_220_512_001;
+
 /** Every consumer validates what it reads: a Kafka handler has no pipe to do it. */
-function parseEvent(message: ConsumedMessage): { event: CanonicalEvent } | { error: string } {
+export function parseEvent(message: ConsumedMessage): { event: CanonicalEvent } | { error: string } {
   let body: unknown;
   try {
     body = JSON.parse(message.value.toString('utf8'));
   } catch {
     return { error: 'the message is not JSON' };
   }
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    return { error: 'the message is not a JSON object' };
   const event = plainToInstance(CanonicalEventMessage, body);
   const errors = validateSync(event, { forbidUnknownValues: false });
   if (errors.length > 0) {

@@ -117,6 +117,14 @@ export class KafkaBus implements EventBus {
     await admin.fetchTopicMetadata({ topics: [] });
   }
 
+  async latestOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>> {
+    assertTopicName(topic);
+    await this.ensureTopic(topic);
+    const admin = await this.connectedAdmin();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.map(({ partition, high }) => ({ partition, offset: high })).sort((a, b) => a.partition - b.partition);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     const producer = await this.producer?.catch(() => undefined);

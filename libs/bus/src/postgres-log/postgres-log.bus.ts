@@ -67,6 +67,16 @@ export class PostgresLogBus implements EventBus {
     await this.dataSource.query('SELECT 1');
   }
 
+  async latestOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>> {
+    assertTopicName(topic);
+    await this.topics.ensure(topic);
+    const rows: Array<{ partition: number; offset: string }> = await this.dataSource.query(
+      'SELECT partition, next_offset::text AS offset FROM bus_partitions WHERE topic = $1 ORDER BY partition',
+      [topic],
+    );
+    return rows;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.close()));
   }

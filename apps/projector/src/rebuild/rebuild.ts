@@ -1,0 +1,102 @@
+import { Logger } from '@nestjs/common';
+import type { ConsumedMessage, EventBus } from '@hub/bus';
+import { topicNames } from '@hub/contracts';
+import type { DataSource, EntityManager } from 'typeorm';
+import { parseEvent, REBUILD_LOCK } from '../projection/projection.consumer.js';
+import { ProjectionRepository } from '../projection/projection.repository.js';
+import { ProjectionService } from '../projection/projection.service.js';
+
+export interface RebuildOptions {
+  topicPrefix: string;
+  /** Only this tenant's read models; all tenants when absent. */
+  tenantId?: string;
+}
+
+export interface RebuildResult {
+  events: number;
+  applied: number;
+  seconds: number;
+}
+
+const READ_MODEL_TABLES = [
+  'projects',
+  'customers',
+  'monitors',
+  'entity_history',
+  'activities',
+  'applied_events',
+];
+
+/**
+ * Rebuilds the read models from the canonical topics, the source of truth (docs/adr/0004).
+ *
+ * Reads every canonical event up to the topics' current end with a throwaway consumer group,
+ * then, holding the lock every live projector batch takes in shared mode, wipes the read models
+ * (of one tenant, or all) and applies the events again in one transaction. Live batches wait for
+ * the commit and then find their events already applied. State changes are not published again:
+ * downstream already has them.
+ */
+export async function rebuildReadModels(
+  dataSource: DataSource,
+  bus: EventBus,
+  options: RebuildOptions,
+): Promise<RebuildResult> {
+  const logger = new Logger('Rebuild');
+  const started = Date.now();
+  const events = await readAllEvents(bus, options.topicPrefix);
+  logger.log(`read ${events.length} canonical events`);
+  const projection = new ProjectionService(new ProjectionRepository());
+  let applied = 0;
+  await dataSource.transaction(async (manager) => {
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [REBUILD_LOCK]);
+    await wipe(manager, options.tenantId);
+    for (const message of events) {
+      const parsed = parseEvent(message);
+      if ('error' in parsed) continue; // dead-lettered by the live projector already
+      if (options.tenantId && parsed.event.tenant !== options.tenantId) continue;
+      await projection.apply(manager, parsed.event);
+      applied += 1;
+    }
+  });
+  return { events: events.length, applied, seconds: (Date.now() - started) / 1000 };
+}
+
+async function wipe(manager: EntityManager, tenantId: string | undefined): Promise<void> {
+  for (const table of READ_MODEL_TABLES) {
+    if (tenantId) await manager.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenantId]);
+    else await manager.query(`DELETE FROM ${table}`);
+  }
+}
+
+/** Every message of the canonical topics up to their end as of now, in partition order. */
+async function readAllEvents(bus: EventBus, prefix: string): Promise<ConsumedMessage[]> {
+  const topics = topicNames(prefix);
+  const canonical = [topics.projects, topics.customers, topics.monitoring];
+  const remaining = new Map<string, bigint>();
+  for (const topic of canonical) {
+    for (const { partition, offset } of await bus.latestOffsets(topic)) {
+      if (BigInt(offset) > 0n) remaining.set(`${topic}/${partition}`, BigInt(offset));
+    }
+  }
+  const byPartition = new Map<string, ConsumedMessage[]>();
+  if (remaining.size === 0) return [];
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const subscription = await bus.subscribe({
+    groupId: `projector-rebuild-${Date.now()}`,
+    topics: canonical,
+    handler: async (messages) => {
+      for (const message of messages) {
+        const id = `${message.topic}/${message.partition}`;
+        const end = remaining.get(id);
+        if (end === undefined || BigInt(message.offset) >= end) continue;
+        byPartition.set(id, [...(byPartition.get(id) ?? []), message]);
+        if (BigInt(message.offset) + 1n >= end) remaining.delete(id);
+      }
+      if (remaining.size === 0) done();
+    },
+  });
+  await finished;
+  await subscription.close();
+  return [...byPartition.values()].flat();
+}
