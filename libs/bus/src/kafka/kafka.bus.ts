@@ -122,7 +122,9 @@ export class KafkaBus implements EventBus {
     await this.ensureTopic(topic);
     const admin = await this.connectedAdmin();
     const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.map(({ partition, high }) => ({ partition, offset: high })).sort((a, b) => a.partition - b.partition);
+    return offsets
+      .map(({ partition, high }) => ({ partition, offset: high }))
+      .sort((a, b) => a.partition - b.partition);
   }
 
   async close(): Promise<void> {
