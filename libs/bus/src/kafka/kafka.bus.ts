@@ -177,6 +177,8 @@ export class KafkaBus implements EventBus {
               topic,
               numPartitions: this.options.partitions,
               replicationFactor: this.options.replicationFactor,
+              // The topics are the source of truth (docs/adr/0004): nothing expires.
+              configEntries: [{ name: 'retention.ms', value: '-1' }],
             },
           ],
         });
