@@ -5,6 +5,7 @@ import { freePort } from '@hub/persistence';
 import { createTestDatabase, stopEmbeddedTestServer, type TestDatabase } from '../support/database.js';
 import { runProcess, waitForHealthy } from '../support/app-process.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { createTenant } from '../support/tenants.js';
 
 const APPS = [
   { name: 'ingest', portSetting: 'INGEST_PORT' },
@@ -21,13 +22,6 @@ describe('apps as processes', { timeout: 180_000 }, () => {
     database = await createTestDatabase();
   });
   after(() => database?.drop());
-
-  async function createTenant(name: string): Promise<{ tenant_id: string; api_key: string }> {
-    const cli = runProcess('dist/tools/cli.js', { DATABASE_URL: database.url }, ['tenant:create', name]);
-    const line = await cli.waitForLine(/^\{"tenant_id"/);
-    assert.equal(await cli.exited, 0);
-    return JSON.parse(line) as { tenant_id: string; api_key: string };
-  }
 
   for (const app of APPS) {
     test(`${app.name} is ready on /health, guards its API by key and stops cleanly on SIGTERM`, async () => {
@@ -47,7 +41,7 @@ describe('apps as processes', { timeout: 180_000 }, () => {
           checks: { database: 'up', bus: 'up' },
         });
 
-        const tenant = await createTenant(`${app.name} tenant`);
+        const tenant = await createTenant({ DATABASE_URL: database.url }, `${app.name} tenant`);
         const own = await fetch(`${base}/v1/tenant`, {
           headers: { authorization: `Bearer ${tenant.api_key}` },
         });

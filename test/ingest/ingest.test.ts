@@ -7,6 +7,7 @@ import { freePort } from '@hub/persistence';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
 import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
+import { createTenant, type Tenant } from '../support/tenants.js';
 import { PROVIDER_CASES, send, type ProviderCase } from '../support/provider-requests.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
 
@@ -17,11 +18,6 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
 const TOPICS = topicNames('hub');
-
-interface Tenant {
-  tenant_id: string;
-  api_key: string;
-}
 
 for (const transport of cases) {
   describe(`ingest [${transport.name}]`, { skip: transport.skip ?? false, timeout: 240_000 }, () => {
@@ -48,8 +44,8 @@ for (const transport of cases) {
         LOG_LEVEL: 'warn',
       });
       await waitForHealthy(base, 60_000);
-      tenantA = await createTenant(fixture, 'Tenant A');
-      tenantB = await createTenant(fixture, 'Tenant B');
+      tenantA = await createTenant(fixture.env, 'Tenant A');
+      tenantB = await createTenant(fixture.env, 'Tenant B');
       bus = await fixture.createBus('ingest-test-reader');
       canonical = (
         await collect(bus, unique('reader'), [TOPICS.projects, TOPICS.customers, TOPICS.monitoring])
@@ -295,14 +291,4 @@ function fixtureCannotGoDown(name: string): string | false {
   return name === 'kafka' && process.env['KAFKA_BROKERS']
     ? 'a real broker cannot be taken down by the test'
     : false;
-}
-
-async function createTenant(fixture: TransportFixture, name: string): Promise<Tenant> {
-  const cli = runProcess('dist/tools/cli.js', { DATABASE_URL: fixture.env['DATABASE_URL']! }, [
-    'tenant:create',
-    name,
-  ]);
-  const line = await cli.waitForLine(/^\{"tenant_id"/);
-  await cli.exited;
-  return JSON.parse(line) as Tenant;
 }

@@ -7,6 +7,7 @@ import { runProcess, waitForHealthy, type AppProcess } from '../support/app-proc
 import { asMessage, canonicalEvent, type EventSpec } from '../support/canonical-events.js';
 import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
+import { createTenant, type Tenant } from '../support/tenants.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
 
 /**
@@ -16,11 +17,6 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
 const TOPICS = topicNames('hub');
-
-interface Tenant {
-  tenant_id: string;
-  api_key: string;
-}
 
 interface Entity {
   id: string;
@@ -50,8 +46,8 @@ for (const transport of cases) {
         LOG_LEVEL: 'warn',
       });
       await waitForHealthy(base, 60_000);
-      tenantA = await createTenant(fixture, 'Tenant A');
-      tenantB = await createTenant(fixture, 'Tenant B');
+      tenantA = await createTenant(fixture.env, 'Tenant A');
+      tenantB = await createTenant(fixture.env, 'Tenant B');
       bus = await fixture.createBus('projector-test');
       changes = (await collect(bus, unique('changes'), [TOPICS.stateChanges])).collector;
       deadLetters = (await collect(bus, unique('dead'), [TOPICS.deadLetters])).collector;
@@ -236,7 +232,7 @@ for (const transport of cases) {
     });
 
     test(`[${transport.name}] paginates 1,000 projects without gaps or repeats while writes continue`, async () => {
-      const tenant = await createTenant(fixture, 'Pagination');
+      const tenant = await createTenant(fixture.env, 'Pagination');
       const ids = Array.from({ length: 1_000 }, (_, i) => `page-${String(i).padStart(4, '0')}`);
       for (let i = 0; i < ids.length; i += 250) {
         await publish(
@@ -347,14 +343,4 @@ for (const transport of cases) {
 
 function parse(message: ConsumedMessage): Record<string, unknown> {
   return JSON.parse(message.value.toString()) as Record<string, unknown>;
-}
-
-async function createTenant(fixture: TransportFixture, name: string): Promise<Tenant> {
-  const cli = runProcess('dist/tools/cli.js', { DATABASE_URL: fixture.env['DATABASE_URL']! }, [
-    'tenant:create',
-    name,
-  ]);
-  const line = await cli.waitForLine(/^\{"tenant_id"/);
-  await cli.exited;
-  return JSON.parse(line) as Tenant;
 }

@@ -1,0 +1,18 @@
+import { runProcess } from './app-process.js';
+
+export interface Tenant {
+  tenant_id: string;
+  api_key: string;
+}
+
+/** A tenant made the way an operator makes one: `npm run cli -- tenant:create`. */
+export async function createTenant(env: Record<string, string>, name: string): Promise<Tenant> {
+  const cli = runProcess('dist/tools/cli.js', { DATABASE_URL: env['DATABASE_URL']! }, [
+    'tenant:create',
+    name,
+  ]);
+  const line = await cli.waitForLine(/^\{"tenant_id"/);
+  const code = await cli.exited;
+  if (code !== 0) throw new Error(`tenant:create exited with ${code}`);
+  return JSON.parse(line) as Tenant;
+}
