@@ -23,17 +23,33 @@ export async function measureInsertCeiling(
 ): Promise<CeilingFigures> {
   const batches: Array<{ ids: string[]; documents: string[] }> = [];
   for (let first = 0; first < workload.events; first += workload.batchSize) {
-    const events = benchEvents(tenant, first, Math.min(workload.events, first + workload.batchSize), workload.projects);
-    const parsed = events.map((event) => JSON.parse(String(event.value)) as { subject: string; data: unknown });
+    const events = benchEvents(
+      tenant,
+      first,
+      Math.min(workload.events, first + workload.batchSize),
+      workload.projects,
+    );
+    const parsed = events.map(
+      (event) => JSON.parse(String(event.value)) as { subject: string; data: unknown },
+    );
     batches.push({
       ids: parsed.map((event) => event.subject),
       documents: parsed.map((event) => JSON.stringify(event.data)),
     });
   }
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: inFlight, application_name: 'bench-ceiling' });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: inFlight,
+    application_name: 'bench-ceiling',
+  });
+  // An idle connection ended by the server (the database dropped with FORCE right after this
+  // run) is not a failure of the measurement; without a listener it would crash the process.
+  pool.on('error', () => undefined);
   const table = uniqueName('bench_ceiling').replace('-', '_');
   try {
-    await pool.query(`CREATE TABLE ${table} (tenant_id uuid NOT NULL, id text NOT NULL, document jsonb NOT NULL)`);
+    await pool.query(
+      `CREATE TABLE ${table} (tenant_id uuid NOT NULL, id text NOT NULL, document jsonb NOT NULL)`,
+    );
     const insert = async (batch: { ids: string[]; documents: string[] }) => {
       await pool.query(
         `INSERT INTO ${table} (tenant_id, id, document) SELECT $1::uuid, m.id, m.document

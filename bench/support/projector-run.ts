@@ -51,7 +51,9 @@ export async function startProjector(databaseUrl: string): Promise<RunningProjec
 /** SIGTERM, and SIGKILL if it has not exited within STOP_TIMEOUT_MS. Resolves to how it ended. */
 export async function stopProjector(app: AppProcess): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS)));
+  const timeout = new Promise<'timeout'>(
+    (resolve) => (timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS)),
+  );
   const ended = await Promise.race([app.stop('SIGTERM'), timeout]);
   clearTimeout(timer);
   if (ended !== 'timeout') return `exited with ${ended} after SIGTERM`;
@@ -77,6 +79,8 @@ export class Progress {
 
   static async open(databaseUrl: string): Promise<Progress> {
     const client = new pg.Client({ connectionString: databaseUrl, application_name: 'bench-progress' });
+    // A connection the server ends is reported by the next query; this only keeps it from crashing.
+    client.on('error', () => undefined);
     await client.connect();
     return new Progress(client);
   }
@@ -174,7 +178,9 @@ export async function runBurst(
 ): Promise<BurstFigures> {
   const batches: OutgoingMessage[][] = [];
   for (let first = 0; first < workload.events; first += workload.batchSize) {
-    batches.push(benchEvents(tenant, first, Math.min(workload.events, first + workload.batchSize), workload.projects));
+    batches.push(
+      benchEvents(tenant, first, Math.min(workload.events, first + workload.batchSize), workload.projects),
+    );
   }
   const baseline = await progress.applied();
   const target = baseline + workload.events;
@@ -189,7 +195,9 @@ export async function runBurst(
       if (batch) await bus.publish(TOPICS.projects, batch);
     }
   };
-  const publishing = Promise.all(Array.from({ length: Math.min(workload.inFlight, batches.length) }, worker)).then(
+  const publishing = Promise.all(
+    Array.from({ length: Math.min(workload.inFlight, batches.length) }, worker),
+  ).then(
     () => void (publishedAt = now()),
     (error: unknown) => void (publishError = error),
   );
@@ -235,7 +243,8 @@ export async function runBurst(
   if (appliedAt !== undefined) {
     figures.firstPublishToLastAppliedSeconds = (appliedAt - start) / 1000;
     figures.eventsPerSecond = workload.events / figures.firstPublishToLastAppliedSeconds;
-    if (publishedAt !== undefined) figures.lagAfterLastPublishSeconds = Math.max(0, appliedAt - publishedAt) / 1000;
+    if (publishedAt !== undefined)
+      figures.lagAfterLastPublishSeconds = Math.max(0, appliedAt - publishedAt) / 1000;
   } else {
     const elapsed = (now() - start) / 1000;
     figures.eventsPerSecond = figures.applied / elapsed;

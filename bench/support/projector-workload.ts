@@ -46,8 +46,8 @@ export function projectDocument(index: number, projects: number): Record<string,
       state: 'NSW',
       zip: String(2000 + (project % 900)),
       country: 'AU',
-      lat: -33.8 - (project % 100) / 1000,
-      lon: 151.2 + (project % 100) / 1000,
+      lat: Number((-33.8 - (project % 100) / 1000).toFixed(3)),
+      lon: Number((151.2 + (project % 100) / 1000).toFixed(3)),
     },
     customer: {
       name: `Customer ${project}`,
@@ -63,12 +63,21 @@ export function projectDocument(index: number, projects: number): Record<string,
       },
     ],
     designs: [
-      { uid: `des-${project}-1`, summary: { kw, annual_kwh: Math.round(kw * 1400), price_aud: 9000 + project } },
+      {
+        uid: `des-${project}-1`,
+        summary: { kw, annual_kwh: Math.round(kw * 1400), price_aud: 9000 + project },
+      },
       {
         uid: `des-${project}-2`,
         summary: { kw: kw + 1.1, annual_kwh: Math.round((kw + 1.1) * 1400), price_aud: 9900 + project },
       },
     ],
+    utility: {
+      retailer: 'Origin Energy',
+      tariff: 'Time of use, residential',
+      nmi: `410${String(project).padStart(8, '0')}`,
+    },
+    assigned_to: `designer.${project % 12}@installer.example`,
     notes: 'Two-storey house, tin roof, north-facing; customer wants a battery and an EV charger later.',
   };
 }
@@ -91,11 +100,31 @@ export function benchEvents(tenant: string, first: number, end: number, projects
 }
 
 /** Sizes of a typical event of the run, for the report and the ceiling's rows. */
-export function measureSizes(tenant: string, projects: number): { documentBytes: number; eventBytes: number } {
+export function measureSizes(
+  tenant: string,
+  projects: number,
+): { documentBytes: number; eventBytes: number } {
   const message = benchEvent(tenant, projects, projects);
   const event = JSON.parse(String(message.value)) as { data: unknown };
   return {
     documentBytes: Buffer.byteLength(JSON.stringify(event.data)),
     eventBytes: Buffer.byteLength(String(message.value)),
   };
+}
+
+/**
+ * Events for projects of their own (`warmup-…`), applied before the clock starts: a create and an
+ * update of each, so the projector's code paths are compiled and its connections open.
+ */
+export function warmUpEvents(tenant: string, projects: number): OutgoingMessage[] {
+  return Array.from({ length: 2 * projects }, (_, index) =>
+    asMessage(
+      canonicalEvent({
+        tenant,
+        externalId: `warmup-${index % projects}`,
+        providerUpdatedAt: new Date(BASE_TIME + index * 1_000).toISOString(),
+        data: projectDocument(index, projects),
+      }),
+    ),
+  );
 }
