@@ -315,6 +315,17 @@ for (const transport of cases) {
         );
         return tables;
       };
+      // The live projector first finishes what earlier tests published.
+      let applied = -1;
+      await eventually(async () => {
+        const [row] = (await fixture.dataSource.query(
+          'SELECT count(*)::int AS n FROM applied_events',
+        )) as Array<{ n: number }>;
+        const settled = row!.n === applied;
+        applied = row!.n;
+        if (!settled) await pause(1_000);
+        return settled;
+      }, 120_000);
       const live = await snapshot();
       assert.ok((live['projects'] as unknown[]).length > 1_000, 'the earlier tests left a real read model');
       const cli = runProcess('dist/tools/cli.js', { ...fixture.env, LOG_LEVEL: 'error' }, [

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { EVENT_BUS, type ConsumedMessage, type EventBus, type OutgoingMessage } from '@hub/bus';
+import type { EntityManager } from 'typeorm';
 import {
   CanonicalEventMessage,
   CLOUDEVENTS_CONTENT_TYPE,
@@ -27,7 +28,10 @@ interface Poison {
 export class ProjectionConsumer implements OnApplicationBootstrap {
   private readonly logger = new Logger('ProjectionConsumer');
   private readonly topics;
-  /** Failed tries per event id; an event past the limit is dead-lettered instead of applied. */
+  /**
+   * Failed tries per event id (0: in a batch that failed, not yet known to fail itself); an event
+   * past the limit is dead-lettered instead of applied. Counted per process.
+   */
   private readonly failures = new Map<string, number>();
 
   constructor(
@@ -47,30 +51,62 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
         context.transaction(async (manager) => {
           // Shared with other batches; a rebuild takes it exclusively while it rewrites the models.
           await manager.query('SELECT pg_advisory_xact_lock_shared($1)', [REBUILD_LOCK]);
-          const changes: StateChange[] = [];
-          const poison: Poison[] = [];
-          for (const message of messages) {
-            const parsed = parseEvent(message);
-            if ('error' in parsed) {
-              poison.push({ message, error: parsed.error, attempts: 1 });
-              continue;
-            }
-            const attempts = this.failures.get(parsed.event.id) ?? 0;
-            if (attempts >= this.config.PROJECTOR_MAX_ATTEMPTS) {
-              poison.push({ message, error: `failed ${attempts} times`, attempts });
-              continue;
-            }
-            try {
-              changes.push(...(await this.projection.apply(manager, parsed.event)));
-            } catch (error) {
-              this.failures.set(parsed.event.id, attempts + 1);
-              throw error;
-            }
-          }
+          const { events, poison } = this.validate(messages);
+          const changes = await this.apply(manager, events);
           await this.deadLetter(poison);
           await this.publishChanges(changes);
         }),
     });
+  }
+
+  /**
+   * Valid events to apply, and what goes to the dead-letter topic: messages that are not
+   * canonical events, and events that already failed PROJECTOR_MAX_ATTEMPTS times.
+   */
+  private validate(messages: ConsumedMessage[]): { events: CanonicalEvent[]; poison: Poison[] } {
+    const events: CanonicalEvent[] = [];
+    const poison: Poison[] = [];
+    for (const message of messages) {
+      const parsed = parseEvent(message);
+      if ('error' in parsed) {
+        poison.push({ message, error: parsed.error, attempts: 1 });
+        continue;
+      }
+      const attempts = this.failures.get(parsed.event.id) ?? 0;
+      if (attempts >= this.config.PROJECTOR_MAX_ATTEMPTS) {
+        poison.push({ message, error: `failed ${attempts} times`, attempts });
+        this.failures.delete(parsed.event.id);
+        continue;
+      }
+      events.push(parsed.event);
+    }
+    return { events, poison };
+  }
+
+  /**
+   * The whole batch at once; a batch that failed before goes one event at a time, so that only
+   * the event that fails has its try counted.
+   */
+  private async apply(manager: EntityManager, events: CanonicalEvent[]): Promise<StateChange[]> {
+    if (!events.some((event) => this.failures.has(event.id))) {
+      try {
+        return await this.projection.applyBatch(manager, events);
+      } catch (error) {
+        for (const event of events) if (!this.failures.has(event.id)) this.failures.set(event.id, 0);
+        throw error;
+      }
+    }
+    const changes: StateChange[] = [];
+    for (const event of events) {
+      try {
+        changes.push(...(await this.projection.applyBatch(manager, [event])));
+      } catch (error) {
+        this.failures.set(event.id, (this.failures.get(event.id) ?? 0) + 1);
+        throw error;
+      }
+    }
+    for (const event of events) this.failures.delete(event.id);
+    return changes;
   }
 
   private async publishChanges(changes: StateChange[]): Promise<void> {

@@ -7,50 +7,114 @@ import {
   type StateChangeData,
 } from '@hub/contracts';
 import { changedPaths } from './change-detection.js';
-import { ProjectionRepository, type EntityType, type StoredEntity } from './projection.repository.js';
+import {
+  ProjectionRepository,
+  refKey,
+  type ActivityRow,
+  type EntityType,
+  type EntityWrite,
+  type HistoryRow,
+  type StoredEntity,
+} from './projection.repository.js';
 
 /** A state-change event, ready to publish (CloudEvent on the state-changes topic). */
 export type StateChange = CanonicalEvent<StateChangeData | Record<string, unknown>>;
 
+/** What a batch changes, gathered in memory and written with a few set-based statements. */
+class BatchWork {
+  readonly writes = new Map<EntityType, Map<string, EntityWrite>>();
+  readonly history: HistoryRow[] = [];
+  readonly activities: ActivityRow[] = [];
+
+  constructor(private readonly loaded: Map<EntityType, Map<string, StoredEntity>>) {}
+
+  /** The entity as the batch has left it so far: a write earlier in the batch wins over the row. */
+  current(type: EntityType, tenantId: string, id: string): StoredEntity | null {
+    const key = refKey({ tenantId, id });
+    const written = this.writes.get(type)?.get(key);
+    if (written) {
+      return {
+        document: written.document,
+        version: written.version,
+        provider_updated_at: written.providerUpdatedAt,
+        sources: written.sources,
+      };
+    }
+    return this.loaded.get(type)?.get(key) ?? null;
+  }
+
+  write(type: EntityType, write: EntityWrite): void {
+    const writes = this.writes.get(type) ?? new Map<string, EntityWrite>();
+    writes.set(refKey(write), write);
+    this.writes.set(type, writes);
+  }
+}
+
 /**
  * Applies canonical events to the read models. Called inside the consumer's transaction, so the
  * writes, the record of applied events and (on the Postgres log) the offset commit together.
+ * Events are folded in order in memory (one entity may change several times in a batch), then
+ * written with one statement per table.
  */
 @Injectable()
 export class ProjectionService {
   constructor(private readonly repository: ProjectionRepository) {}
 
-  /** The state changes the event caused: none for a redelivery or a snapshot that changes nothing. */
-  async apply(manager: EntityManager, event: CanonicalEvent): Promise<StateChange[]> {
-    if (!(await this.repository.markApplied(manager, event.tenant, event.id))) return [];
-    if (event.type === 'project.upserted') return this.applySnapshot(manager, event, 'project');
-    if (event.type === 'customer.upserted') return this.applySnapshot(manager, event, 'customer');
-    if (event.type.startsWith('monitoring.')) {
-      return [...(await this.applyMonitoring(manager, event)), passThrough(event)];
+  /** The state changes the events caused: none for redeliveries or snapshots that change nothing. */
+  async applyBatch(manager: EntityManager, events: CanonicalEvent[]): Promise<StateChange[]> {
+    const unique = [...new Map(events.map((e) => [`${e.tenant}/${e.id}`, e])).values()];
+    const fresh = await this.repository.markApplied(manager, unique);
+    const toApply = unique.filter((e) => fresh.has(`${e.tenant}/${e.id}`));
+    const work = new BatchWork(await this.lockTouched(manager, toApply));
+    const changes = toApply.flatMap((event) => this.fold(work, event));
+    for (const [type, writes] of work.writes)
+      await this.repository.saveEntities(manager, type, [...writes.values()]);
+    await this.repository.addHistory(manager, work.history);
+    await this.repository.addActivities(manager, work.activities);
+    return changes;
+  }
+
+  private async lockTouched(manager: EntityManager, events: CanonicalEvent[]) {
+    const refs = new Map<EntityType, Map<string, { tenantId: string; id: string }>>();
+    for (const event of events) {
+      const type = entityTypeOf(event);
+      if (!type) continue;
+      const byKey = refs.get(type) ?? new Map();
+      byKey.set(refKey({ tenantId: event.tenant, id: event.subject }), {
+        tenantId: event.tenant,
+        id: event.subject,
+      });
+      refs.set(type, byKey);
     }
+    const loaded = new Map<EntityType, Map<string, StoredEntity>>();
+    for (const [type, byKey] of refs)
+      loaded.set(type, await this.repository.lockEntities(manager, type, [...byKey.values()]));
+    return loaded;
+  }
+
+  private fold(work: BatchWork, event: CanonicalEvent): StateChange[] {
+    if (event.type === 'project.upserted') return this.foldSnapshot(work, event, 'project');
+    if (event.type === 'customer.upserted') return this.foldSnapshot(work, event, 'customer');
+    if (event.type.startsWith('monitoring.'))
+      return [...this.foldMonitoring(work, event), passThrough(event)];
     if (event.type.startsWith('activity.')) {
-      await this.recordActivity(manager, event);
+      work.activities.push(activityRow(event));
       return [passThrough(event)];
     }
     // Types the projector keeps no model for (custom Standard Webhooks types) still reach subscribers.
     return [passThrough(event)];
   }
 
-  private async applySnapshot(
-    manager: EntityManager,
-    event: CanonicalEvent,
-    type: EntityType,
-  ): Promise<StateChange[]> {
-    const current = await this.repository.lockEntity(manager, event.tenant, type, event.subject);
+  private foldSnapshot(work: BatchWork, event: CanonicalEvent, type: EntityType): StateChange[] {
+    const current = work.current(type, event.tenant, event.subject);
     const incomingTime = providerTime(event);
     if (isOlder(incomingTime, current)) return [];
-    const document = event.data;
-    return this.write(manager, event, type, current, document, incomingTime, typedColumns(type, document));
+    return this.change(work, event, type, current, event.data, incomingTime, typedColumns(type, event.data));
   }
 
   /** A monitor's document accumulates what its events say: kind, status, name, last event. */
-  private async applyMonitoring(manager: EntityManager, event: CanonicalEvent): Promise<StateChange[]> {
-    const current = await this.repository.lockEntity(manager, event.tenant, 'monitor', event.subject);
+  private foldMonitoring(work: BatchWork, event: CanonicalEvent): StateChange[] {
+    const current = work.current('monitor', event.tenant, event.subject);
     const data = event.data;
     const document = {
       ...(current?.document ?? {}),
@@ -61,46 +125,35 @@ export class ProjectionService {
       status: statusOf(event) ?? current?.document['status'] ?? null,
       last_event: { type: event.type, time: event.time },
     };
-    return this.write(manager, event, 'monitor', current, document, event.time, {
+    return this.change(work, event, 'monitor', current, document, event.time, {
       kind: stringOrNull(document.kind),
       status: stringOrNull(document.status),
     });
   }
 
-  private async write(
-    manager: EntityManager,
+  private change(
+    work: BatchWork,
     event: CanonicalEvent,
     type: EntityType,
     current: StoredEntity | null,
     document: Record<string, unknown>,
     providerUpdatedAt: string | null,
     typed: Record<string, string | null>,
-  ): Promise<StateChange[]> {
+  ): StateChange[] {
     const paths = changedPaths(current?.document, document, type);
     if (current && paths.length === 0) return [];
     const version = (current?.version ?? 0) + 1;
-    const sources = [...new Set([...(current?.sources ?? []), event.source])];
-    await this.repository.saveEntity(manager, {
-      tenantId: event.tenant,
-      type,
-      id: event.subject,
+    const ref = { tenantId: event.tenant, id: event.subject };
+    work.write(type, {
+      ...ref,
       provider: event.provider,
-      sources,
+      sources: [...new Set([...(current?.sources ?? []), event.source])],
       document,
       version,
       typed,
       providerUpdatedAt,
     });
-    await this.repository.addHistory(manager, {
-      tenantId: event.tenant,
-      type,
-      id: event.subject,
-      version,
-      eventId: event.id,
-      eventType: event.type,
-      paths,
-      document,
-    });
+    work.history.push({ ...ref, type, version, eventId: event.id, eventType: event.type, paths, document });
     const change: StateChangeData = {
       entity_type: type,
       entity_id: event.subject,
@@ -119,21 +172,28 @@ export class ProjectionService {
       },
     ];
   }
+}
 
-  private async recordActivity(manager: EntityManager, event: CanonicalEvent): Promise<void> {
-    const onProject = typeof event.data['project_external_id'] === 'string';
-    await this.repository.addActivity(manager, {
-      tenantId: event.tenant,
-      type: onProject ? 'project' : 'customer',
-      id: onProject
-        ? canonicalEntityId(event.provider, String(event.data['project_external_id']))
-        : event.subject,
-      eventId: event.id,
-      eventType: event.type,
-      time: event.time,
-      data: event.data,
-    });
-  }
+function entityTypeOf(event: CanonicalEvent): EntityType | null {
+  if (event.type === 'project.upserted') return 'project';
+  if (event.type === 'customer.upserted') return 'customer';
+  if (event.type.startsWith('monitoring.')) return 'monitor';
+  return null;
+}
+
+function activityRow(event: CanonicalEvent): ActivityRow {
+  const onProject = typeof event.data['project_external_id'] === 'string';
+  return {
+    tenantId: event.tenant,
+    type: onProject ? 'project' : 'customer',
+    id: onProject
+      ? canonicalEntityId(event.provider, String(event.data['project_external_id']))
+      : event.subject,
+    eventId: event.id,
+    eventType: event.type,
+    time: event.time,
+    data: event.data,
+  };
 }
 
 function envelopeFrom(event: CanonicalEvent): Omit<StateChange, 'id' | 'type' | 'data'> {

@@ -18,6 +18,7 @@ export interface RebuildResult {
   seconds: number;
 }
 
+const REBUILD_BATCH = 500;
 const READ_MODEL_TABLES = [
   'projects',
   'customers',
@@ -50,13 +51,15 @@ export async function rebuildReadModels(
   await dataSource.transaction(async (manager) => {
     await manager.query('SELECT pg_advisory_xact_lock($1)', [REBUILD_LOCK]);
     await wipe(manager, options.tenantId);
-    for (const message of events) {
-      const parsed = parseEvent(message);
-      if ('error' in parsed) continue; // dead-lettered by the live projector already
-      if (options.tenantId && parsed.event.tenant !== options.tenantId) continue;
-      await projection.apply(manager, parsed.event);
-      applied += 1;
+    const valid = events
+      .map(parseEvent)
+      // Messages that are not canonical events were dead-lettered by the live projector already.
+      .flatMap((parsed) => ('event' in parsed ? [parsed.event] : []))
+      .filter((event) => !options.tenantId || event.tenant === options.tenantId);
+    for (let i = 0; i < valid.length; i += REBUILD_BATCH) {
+      await projection.applyBatch(manager, valid.slice(i, i + REBUILD_BATCH));
     }
+    applied = valid.length;
   });
   return { events: events.length, applied, seconds: (Date.now() - started) / 1000 };
 }
