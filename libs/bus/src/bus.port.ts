@@ -43,6 +43,8 @@ export interface SubscribeOptions {
   handler: BatchHandler;
   /** Most messages handed to one handler call. */
   maxBatchSize?: number;
+  /** Partitions handled at the same time, each in its own handler call (default 1). */
+  concurrency?: number;
 }
 
 export interface Subscription {

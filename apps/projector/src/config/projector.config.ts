@@ -27,4 +27,11 @@ export class ProjectorConfig extends PlatformConfig {
   @Min(1)
   @Max(5_000)
   PROJECTOR_BATCH_SIZE = 500;
+
+  /** Partitions applied at the same time, each in its own transaction. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(32)
+  PROJECTOR_CONCURRENCY = 2;
 }

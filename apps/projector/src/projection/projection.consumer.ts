@@ -47,6 +47,8 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
       groupId: this.config.PROJECTOR_GROUP_ID,
       topics: [this.topics.projects, this.topics.customers, this.topics.monitoring],
       maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
+      // Two partitions at once: one applies while the other waits on Postgres (see bench:projector).
+      concurrency: this.config.PROJECTOR_CONCURRENCY,
       handler: (messages, context) =>
         context.transaction(async (manager) => {
           // Shared with other batches; a rebuild takes it exclusively while it rewrites the models.

@@ -147,12 +147,16 @@ export class PostgresLogSubscription {
     return BigInt(rows[0]?.committed ?? 0);
   }
 
+  /** Up to `concurrency` partitions at a time; each partition's batches stay strictly in order. */
   private async pollOwnedPartitions(): Promise<boolean> {
+    const ready = [...this.owned.values()].filter((owned) => owned.retryAt <= Date.now());
+    const concurrency = this.options.concurrency ?? 1;
     let progressed = false;
-    for (const owned of this.owned.values()) {
-      if (this.closing) break;
-      if (owned.retryAt > Date.now()) continue;
-      if (await this.pollPartition(owned)) progressed = true;
+    for (let i = 0; i < ready.length && !this.closing; i += concurrency) {
+      const results = await Promise.all(
+        ready.slice(i, i + concurrency).map((owned) => this.pollPartition(owned)),
+      );
+      if (results.includes(true)) progressed = true;
     }
     return progressed;
   }
