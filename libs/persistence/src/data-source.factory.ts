@@ -1,10 +1,12 @@
-import { DataSource, type MixedList, type EntitySchema, type MigrationInterface } from 'typeorm';
+import { DataSource, type MigrationInterface } from 'typeorm';
+
+export type EntityClass = new () => object;
 
 export interface DataSourceSettings {
   url: string;
   applicationName: string;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  entities: MixedList<Function | string | EntitySchema>;
+  /** Entity classes (decorated with @Entity). */
+  entities: EntityClass[];
   migrations: Array<new () => MigrationInterface>;
   poolSize?: number;
 }

@@ -1,7 +1,7 @@
 import { createEventBus, type EventBus } from '@hub/bus';
 import type { PlatformConfig } from '@hub/config';
 import { ConfigError } from '@hub/config';
-import { createDataSource, redactUrl, runMigrationsExclusively } from '@hub/persistence';
+import { createDataSource, redactUrl, runMigrationsExclusively, type EntityClass } from '@hub/persistence';
 import type { DataSource, MigrationInterface } from 'typeorm';
 import { ENTITIES, MIGRATIONS } from './schema.js';
 
@@ -16,8 +16,7 @@ export interface Platform {
  * fix, as a ConfigError, so start-up can print one line instead of a stack trace.
  */
 export interface AppSchema {
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  entities?: Function[];
+  entities?: EntityClass[];
   /** The app's own tables; they run after the shared ones (names carry their timestamp). */
   migrations?: Array<new () => MigrationInterface>;
 }

@@ -26,10 +26,6 @@ export class PostgresLogTopics {
     return pending;
   }
 
-  partitionsOf(topic: string): Promise<number> {
-    return this.ensure(topic);
-  }
-
   private create(topic: string): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`hub_bus_topic:${topic}`]);
