@@ -93,49 +93,56 @@ function groupByPartition(messages: OutgoingMessage[], partitions: number): Map<
   return groups;
 }
 
+/**
+ * Three statements whatever the number of partitions: lock the partitions' counters in ascending
+ * order (so concurrent publishers never deadlock), reserve every partition's offsets at once, then
+ * insert every message at once. The NOTIFY is delivered on commit.
+ */
 async function appendAll(
   manager: EntityManager,
   topic: string,
   byPartition: Map<number, OutgoingMessage[]>,
 ): Promise<void> {
-  // Lock partitions in ascending order so concurrent publishers never deadlock.
   const partitions = [...byPartition.keys()].sort((a, b) => a - b);
-  for (const partition of partitions) {
-    await appendToPartition(manager, topic, partition, byPartition.get(partition) ?? []);
-  }
-  await manager.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, topic]);
-}
-
-async function appendToPartition(
-  manager: EntityManager,
-  topic: string,
-  partition: number,
-  messages: OutgoingMessage[],
-): Promise<void> {
-  const reserved: Array<{ first: string }> = await manager.query(
+  await manager.query(
+    `SELECT partition FROM bus_partitions WHERE topic = $1 AND partition = ANY($2::int[])
+      ORDER BY partition FOR UPDATE`,
+    [topic, partitions],
+  );
+  const reserved: Array<{ partition: number; first: string }> = await manager.query(
     // Wrapped in a SELECT: TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.
     `WITH reserved AS (
-       UPDATE bus_partitions SET next_offset = next_offset + $3
-        WHERE topic = $1 AND partition = $2
-        RETURNING next_offset - $3 AS first)
-     SELECT first FROM reserved`,
-    [topic, partition, messages.length],
+       UPDATE bus_partitions p SET next_offset = p.next_offset + c.n
+         FROM unnest($2::int[], $3::int[]) AS c(partition, n)
+        WHERE p.topic = $1 AND p.partition = c.partition
+        RETURNING p.partition, p.next_offset - c.n AS first)
+     SELECT partition, first::text AS first FROM reserved`,
+    [topic, partitions, partitions.map((partition) => byPartition.get(partition)!.length)],
   );
-  const first = reserved[0]?.first;
-  if (first === undefined) throw new Error(`topic ${topic} has no partition ${partition}`);
+  const firstOffset = new Map(reserved.map((row) => [row.partition, BigInt(row.first)]));
+  const rows = partitions.flatMap((partition) => {
+    const first = firstOffset.get(partition);
+    if (first === undefined) throw new Error(`topic ${topic} has no partition ${partition}`);
+    return byPartition
+      .get(partition)!
+      .map((message, index) => ({ partition, offset: first + BigInt(index), message }));
+  });
   await manager.query(
     `INSERT INTO bus_messages (topic, partition, "offset", key, value, headers)
-     SELECT $1, $2, $3::bigint + m.ord - 1, m.key, m.value, m.headers
-       FROM unnest($4::text[], $5::bytea[], $6::jsonb[]) WITH ORDINALITY AS m(key, value, headers, ord)`,
+     SELECT $1, m.partition, m.offset, m.key, m.value, m.headers
+       FROM unnest($2::int[], $3::bigint[], $4::text[], $5::bytea[], $6::jsonb[]) AS m(partition, "offset", key, value, headers)`,
     [
       topic,
-      partition,
-      first,
-      messages.map((m) => m.key),
-      messages.map((m) => (typeof m.value === 'string' ? Buffer.from(m.value) : m.value)),
-      messages.map((m) => JSON.stringify(m.headers ?? {})),
+      rows.map((row) => row.partition),
+      rows.map((row) => row.offset.toString()),
+      rows.map((row) => row.message.key),
+      rows.map((row) =>
+        typeof row.message.value === 'string' ? Buffer.from(row.message.value) : row.message.value,
+      ),
+      rows.map((row) => JSON.stringify(row.message.headers ?? {})),
     ],
   );
+  await manager.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, topic]);
 }
 
 export function describe(error: unknown): string {
