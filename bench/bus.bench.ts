@@ -5,7 +5,14 @@ import { createTestDatabase, stopEmbeddedTestServer } from '../test/support/data
 import { startKafka, type KafkaAvailability } from '../test/support/kafka-mock.js';
 import { measureBus, openBus, type BusFigures } from './support/bus-run.js';
 import { checkpoint, measureRawKafka, measureRawPostgres } from './support/ceilings.js';
-import { machineInfo, printReport, writeReport, type Aim, type Row } from './support/report.js';
+import {
+  machineInfo,
+  positiveInteger,
+  printReport,
+  writeReport,
+  type Aim,
+  type Row,
+} from './support/report.js';
 import { message, type Workload } from './support/workload.js';
 
 /**
@@ -145,15 +152,6 @@ function describeBroker(kafka: KafkaAvailability): string {
   return Object.keys(kafka.broker.wiring).length > 0
     ? 'librdkafka mock cluster'
     : `KAFKA_BROKERS=${kafka.broker.brokers}`;
-}
-
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive whole number, got ${raw}`);
-  return value;
 }
 
 setTimeout(() => {

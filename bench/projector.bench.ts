@@ -2,20 +2,19 @@ import { fileURLToPath } from 'node:url';
 import { Logger } from '@nestjs/common';
 import { redactUrl } from '@hub/persistence';
 import { createTestDatabase, stopEmbeddedTestServer } from '../test/support/database.js';
+import { createTenant } from '../test/support/tenants.js';
 import { openBus, type OpenBus } from './support/bus-run.js';
 import { checkpoint } from './support/ceilings.js';
-import { machineInfo, type Aim } from './support/report.js';
+import { machineInfo, positiveInteger, writeReport, type Aim } from './support/report.js';
 import { message } from './support/workload.js';
 import { measureInsertCeiling, type CeilingFigures } from './support/projector-ceiling.js';
 import {
   printProjectorReport,
   timeline,
-  writeProjectorReport,
   type CeilingRow,
   type ProjectorReport,
 } from './support/projector-report.js';
 import {
-  createTenant,
   CpuMeter,
   Progress,
   runBurst,
@@ -95,7 +94,7 @@ async function main(): Promise<void> {
     await stopEmbeddedTestServer();
   }
   printProjectorReport(report);
-  await writeProjectorReport(report, RESULTS_FILE);
+  await writeReport(report, RESULTS_FILE);
 }
 
 /** Starts the projector, warms it up, times the burst, stops it. */
@@ -105,7 +104,7 @@ async function measureProjector(databaseUrl: string): Promise<Measured> {
   let bus: OpenBus | undefined;
   let progress: Progress | undefined;
   try {
-    const tenant = await createTenant(databaseUrl, 'Bench');
+    const tenant = (await createTenant({ DATABASE_URL: databaseUrl }, 'Bench')).tenant_id;
     const projects = Math.max(1, Math.min(10_000, Math.round(EVENTS / 5)));
     const workload: ProjectorWorkload = {
       events: EVENTS,
@@ -240,15 +239,6 @@ function sourceOf(databaseUrl: string): string {
   return url.hostname === '127.0.0.1' && (url.port === '5432' || url.port === '')
     ? 'local server at 127.0.0.1:5432'
     : 'embedded Postgres started for this run';
-}
-
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive whole number, got ${raw}`);
-  return value;
 }
 
 /** The projector process while it runs: it is detached, so it must not outlive an aborted benchmark. */

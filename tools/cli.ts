@@ -3,7 +3,6 @@ import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, PlatformConfig } from '@hub/config';
 import { closePlatform, connectPlatform, type Platform } from '@hub/runtime';
 import { TenancyService, TenantRepository } from '@hub/tenancy';
-import { ProjectorConfig } from '../apps/projector/src/config/projector.config.js';
 import { Projection1732262400200 } from '../apps/projector/src/projection/projection.migration.js';
 import { rebuildReadModels } from '../apps/projector/src/rebuild/rebuild.js';
 import { LauncherConfig } from './launcher.config.js';
@@ -28,10 +27,7 @@ const COMMANDS: Record<string, { valid: (args: string[]) => boolean; run: Comman
       args.length === 0 || (args.length === 2 && args[0] === '--tenant' && /^[0-9a-f-]{36}$/.test(args[1]!)),
     run: (platform, args) =>
       rebuildReadModels(platform.dataSource, platform.bus, {
-        topicPrefix: loadConfig(ProjectorConfig, {
-          ...process.env,
-          DATABASE_URL: platform.config.DATABASE_URL,
-        }).TOPIC_PREFIX,
+        topicPrefix: platform.config.TOPIC_PREFIX,
         ...(args[1] ? { tenantId: args[1] } : {}),
       }),
   },

@@ -1,6 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { Aim } from './report.js';
+import { fixed, printTable, type Aim } from './report.js';
 import type { CeilingFigures } from './projector-ceiling.js';
 import type { BurstFigures, Sample } from './projector-run.js';
 import type { ProjectorWorkload } from './projector-workload.js';
@@ -105,12 +103,6 @@ export function printProjectorReport(report: ProjectorReport): void {
   report.aims.forEach((aim) => console.log(`  ${aim.status.padEnd(7)} ${aim.description}: ${aim.actual}`));
 }
 
-export async function writeProjectorReport(report: ProjectorReport, file: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nfigures written to ${path.relative(process.cwd(), file) || file}`);
-}
-
 /** One reading a second (the last reading of each second), and the final one. */
 export function timeline(samples: Sample[]): Sample[] {
   const kept = new Map<number, Sample>();
@@ -119,21 +111,4 @@ export function timeline(samples: Sample[]): Sample[] {
   const result = [...kept.values()];
   if (last && result.at(-1) !== last) result.push(last);
   return result.map((sample) => ({ atMs: Math.round(sample.atMs), applied: sample.applied }));
-}
-
-function printTable(rows: string[][]): void {
-  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
-  rows.forEach((row, index) => {
-    console.log(
-      row
-        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    );
-    if (index === 0) console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  });
-}
-
-function fixed(value: number | undefined, digits: number): string {
-  return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
 }

@@ -12,7 +12,6 @@ export const TOPICS = topicNames('hub');
 
 /** Compiled entry points, found from this file so the benchmark runs from any working directory. */
 const PROJECTOR_MAIN = fileURLToPath(new URL('../../apps/projector/src/main.js', import.meta.url));
-const CLI = fileURLToPath(new URL('../../tools/cli.js', import.meta.url));
 
 /** How often the applied-events count is read; the resolution of every "applied at" time. */
 export const POLL_MS = 100;
@@ -59,18 +58,6 @@ export async function stopProjector(app: AppProcess): Promise<string> {
   if (ended !== 'timeout') return `exited with ${ended} after SIGTERM`;
   await app.stop('SIGKILL');
   return `no exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM; killed`;
-}
-
-/** A tenant made the operator's way: `cli.js tenant:create`, which prints one JSON line. */
-export async function createTenant(databaseUrl: string, name: string): Promise<string> {
-  const cli = runProcess(CLI, { DATABASE_URL: databaseUrl }, ['tenant:create', name]);
-  try {
-    const line = await cli.waitForLine(/^\{"tenant_id"/, 60_000);
-    await cli.exited;
-    return (JSON.parse(line) as { tenant_id: string }).tenant_id;
-  } finally {
-    await cli.stop('SIGKILL');
-  }
 }
 
 /** Counts read from the projector's tables and the bus log, on a connection of the benchmark's own. */

@@ -65,7 +65,10 @@ export function printReport(report: Report): void {
   console.log(
     `${report.machine.cpuCount} x ${report.machine.cpuModel}, ${report.machine.totalMemoryGiB} GiB, node ${report.machine.node}\n`,
   );
-  printTable(report.rows);
+  printTable([
+    COLUMNS.map(([title]) => title),
+    ...report.rows.map((row) => COLUMNS.map(([, cell]) => cell(row))),
+  ]);
   console.log('\nphase: first publish to last publish acknowledged');
   for (const row of report.rows) {
     if (row.publishSeconds !== undefined) {
@@ -82,24 +85,36 @@ export function printReport(report: Report): void {
   report.aims.forEach((aim) => console.log(`  ${aim.status.padEnd(7)} ${aim.description}: ${aim.actual}`));
 }
 
-function printTable(rows: Row[]): void {
-  const cells = [COLUMNS.map(([title]) => title), ...rows.map((row) => COLUMNS.map(([, cell]) => cell(row)))];
-  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i]?.length ?? 0)));
-  // First column left-aligned (names), figures right-aligned.
-  const format = (line: string[]) =>
-    line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
-  cells.forEach((line, i) => {
-    console.log(format(line));
-    if (i === 0) console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+/** A table on stdout: the first row is the header, the first column left-aligned, figures right-aligned. */
+export function printTable(rows: string[][]): void {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
+  rows.forEach((row, index) => {
+    console.log(
+      row
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    );
+    if (index === 0) console.log(widths.map((width) => '-'.repeat(width)).join('  '));
   });
 }
 
-export async function writeReport(report: Report, file: string): Promise<void> {
+export async function writeReport(report: object, file: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nfigures written to ${path.relative(process.cwd(), file)}`);
+  console.log(`\nfigures written to ${path.relative(process.cwd(), file) || file}`);
 }
 
-function fixed(value: number | undefined, digits: number): string {
+export function fixed(value: number | undefined, digits: number): string {
   return value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
+}
+
+/** A benchmark setting from the environment (the only ones a benchmark reads itself). */
+export function positiveInteger(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive whole number, got ${raw}`);
+  return value;
 }

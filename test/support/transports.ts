@@ -1,8 +1,7 @@
 import { createEventBus, type EventBus, type TransportName } from '@hub/bus';
 import { loadConfig, PlatformConfig } from '@hub/config';
-import { busSettings } from '@hub/runtime';
 import { createDataSource, runMigrationsExclusively } from '@hub/persistence';
-import { MIGRATIONS } from '@hub/runtime';
+import { busSettings, MIGRATIONS } from '@hub/runtime';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { startKafka, type KafkaBroker } from './kafka-mock.js';
@@ -28,6 +27,8 @@ export interface TransportCase {
   name: TransportName;
   /** Set when this transport cannot run here; the tests are skipped with this reason. */
   skip?: string;
+  /** Set when the tests cannot take this transport down (a real broker); outage tests skip with it. */
+  outageSkip: string | false;
   setup(): Promise<TransportFixture>;
 }
 
@@ -36,9 +37,18 @@ export async function transportCases(): Promise<TransportCase[]> {
   const kafka = await startKafka();
   const kafkaCase: TransportCase =
     'skip' in kafka
-      ? { name: 'kafka', skip: kafka.skip, setup: () => Promise.reject(new Error(kafka.skip)) }
-      : { name: 'kafka', setup: () => kafkaFixture(kafka.broker) };
-  return [{ name: 'postgres-log', setup: postgresLogFixture }, kafkaCase];
+      ? {
+          name: 'kafka',
+          skip: kafka.skip,
+          outageSkip: kafka.skip,
+          setup: () => Promise.reject(new Error(kafka.skip)),
+        }
+      : {
+          name: 'kafka',
+          outageSkip: kafka.broker.down ? false : 'a real broker cannot be taken down by the test',
+          setup: () => kafkaFixture(kafka.broker),
+        };
+  return [{ name: 'postgres-log', outageSkip: false, setup: postgresLogFixture }, kafkaCase];
 }
 
 async function postgresLogFixture(): Promise<TransportFixture> {

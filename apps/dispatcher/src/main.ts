@@ -6,6 +6,5 @@ void runApp({
   name: 'dispatcher',
   configSchema: DispatcherConfig,
   port: (config) => config.DISPATCHER_PORT,
-  host: (config) => config.HOST,
   module: DispatcherModule,
 });

@@ -9,7 +9,6 @@ void runApp({
   name: 'ingest',
   configSchema: IngestConfig,
   port: (config) => config.INGEST_PORT,
-  host: (config) => config.HOST,
   module: IngestModule,
   schema: { entities: [SourceEntity, SourceStatsEntity], migrations: [Sources1732262400100] },
   // Providers are verified on the exact bytes they sent, so the ingest route reads the raw body.

@@ -7,7 +7,6 @@ void runApp({
   name: 'projector',
   configSchema: ProjectorConfig,
   port: (config) => config.PROJECTOR_PORT,
-  host: (config) => config.HOST,
   module: ProjectorModule,
   schema: { migrations: [Projection1732262400200] },
 });

@@ -51,6 +51,14 @@ export class PlatformConfig {
   @Max(256)
   BUS_PARTITIONS = 8;
 
+  /** Interface the app listens on. */
+  @IsString()
+  HOST = '0.0.0.0';
+
+  /** Prefix of every topic name, so several installations can share one Kafka cluster. */
+  @Matches(/^[A-Za-z0-9_-]{1,50}$/, { message: 'must be 1-50 of [A-Za-z0-9_-]' })
+  TOPIC_PREFIX = 'hub';
+
   @IsIn(['error', 'warn', 'log', 'debug'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' = 'log';
 }

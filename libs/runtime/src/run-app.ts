@@ -12,7 +12,6 @@ export interface AppDefinition<C extends PlatformConfig> {
   name: string;
   configSchema: new () => C;
   port: (config: C) => number;
-  host: (config: C) => string;
   module: Type<unknown>;
   /** The app's own entities and migrations, beside the shared ones. */
   schema?: AppSchema;
@@ -59,7 +58,7 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     // Management APIs take JSON; a body already read by an earlier parser is left alone.
     app.useBodyParser('json', { limit: '1mb' });
     serveOpenApi(app, definition.name);
-    await app.listen(definition.port(config), definition.host(config));
+    await app.listen(definition.port(config), config.HOST);
     const logger = new Logger(definition.name);
     logger.log(`listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`);
     stopOnSignal(() => app.close(), logger);

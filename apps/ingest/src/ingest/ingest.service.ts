@@ -108,17 +108,18 @@ export class IngestService {
     const adapter = ADAPTERS[source.provider];
     const payload = await validated(adapter.payload, parseJsonObject(request.body));
     const mapped = adapter.map(payload, request, source);
+    const key = deliveryKey(mapped, request);
     if (mapped.kind === 'handshake') {
-      await this.publishRaw(source, request, deliveryKey(mapped, request), []);
+      await this.publishRaw(source, request, key, []);
       await this.stats.markValidated(source.tenantId, source.id);
       return { kind: 'handshake' };
     }
-    const events = mapped.events.map((event, index) => this.envelope(source, request, mapped, event, index));
+    const events = mapped.events.map((event, index) => this.envelope(source, request, key, event, index));
     await this.publishCanonical(source, events);
     await this.publishRaw(
       source,
       request,
-      deliveryKey(mapped, request),
+      key,
       events.map((e) => e.id),
     );
     return { kind: 'accepted', accepted: events.length, event_ids: events.map((e) => e.id) };
@@ -134,7 +135,7 @@ export class IngestService {
   private envelope(
     source: ResolvedSource,
     request: IngestRequest,
-    mapped: MappedDelivery & { kind: 'events' },
+    key: string,
     event: MappedEvent,
     index: number,
   ): CanonicalEvent & { topic: MappedEvent['topic'] } {
@@ -142,7 +143,7 @@ export class IngestService {
     return {
       topic: event.topic,
       specversion: '1.0',
-      id: deterministicEventId([source.id, deliveryKey(mapped, request), String(index), event.type, subject]),
+      id: deterministicEventId([source.id, key, String(index), event.type, subject]),
       source: `/sources/${source.id}`,
       type: event.type,
       subject,

@@ -1,16 +1,10 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, Matches, Max, Min } from 'class-validator';
 import { PlatformConfig, portSetting, toInt } from '@hub/config';
 
 export class ProjectorConfig extends PlatformConfig {
   @portSetting()
   PROJECTOR_PORT = 3002;
-
-  @IsString()
-  HOST = '0.0.0.0';
-
-  @Matches(/^[A-Za-z0-9_-]{1,50}$/, { message: 'must be 1-50 of [A-Za-z0-9_-]' })
-  TOPIC_PREFIX = 'hub';
 
   @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1-100 of [A-Za-z0-9._-]' })
   PROJECTOR_GROUP_ID = 'projector';
