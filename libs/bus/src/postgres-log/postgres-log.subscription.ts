@@ -111,13 +111,9 @@ export class PostgresLogSubscription {
     const lease = this.lease;
     if (!lease) return;
     this.lastClaim = Date.now();
-    const { rows } = await lease.query<{ topic: string; partition: number; committed: string | null }>(
-      `SELECT p.topic, p.partition, o.committed_offset AS committed
-         FROM bus_partitions p
-         LEFT JOIN bus_offsets o ON o.group_id = $1 AND o.topic = p.topic AND o.partition = p.partition
-        WHERE p.topic = ANY($2::text[])
-        ORDER BY p.topic, p.partition`,
-      [this.options.groupId, this.options.topics],
+    const { rows } = await lease.query<{ topic: string; partition: number }>(
+      'SELECT topic, partition FROM bus_partitions WHERE topic = ANY($1::text[]) ORDER BY topic, partition',
+      [this.options.topics],
     );
     for (const row of rows) {
       const id = `${row.topic}/${row.partition}`;
@@ -127,7 +123,7 @@ export class PostgresLogSubscription {
         [`hub_bus:${this.options.groupId}:${row.topic}`, row.partition],
       );
       if (!locked[0]?.ok) continue;
-      // Read the offset again now that the lock is ours: the previous owner may have moved it.
+      // Read the offset only once the lock is ours: until then the previous owner may move it.
       const committed = await this.committedOffset(lease, row.topic, row.partition);
       this.owned.set(id, {
         topic: row.topic,
