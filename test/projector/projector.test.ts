@@ -191,7 +191,9 @@ for (const transport of cases) {
         { tenant: tenantB.tenant_id, externalId, data: { stage: 'B-stage' } },
         { tenant: tenantB.tenant_id, externalId: onlyB },
       );
+      // Each key has its own partition, applied in parallel: wait for every entity read below.
       await untilVersion(tenantA, `/v1/projects/${subject}`, 1);
+      await untilVersion(tenantB, `/v1/projects/${subject}`, 1);
       await untilVersion(tenantB, `/v1/projects/pylon-observer:${onlyB}`, 1);
       assert.equal((await entity(tenantA, `/v1/projects/${subject}`)).document['stage'], 'A-stage');
       assert.equal((await entity(tenantB, `/v1/projects/${subject}`)).document['stage'], 'B-stage');
