@@ -1,11 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@nestjs/common';
-import { redactUrl } from '@hub/persistence';
 import { createTestDatabase, stopEmbeddedTestServer } from '../test/support/database.js';
 import { createTenant } from '../test/support/tenants.js';
 import { openBus, type OpenBus } from './support/bus-run.js';
 import { checkpoint } from './support/ceilings.js';
-import { machineInfo, positiveInteger, writeReport, type Aim } from './support/report.js';
+import { killNow, runBenchmark, stopApp } from './support/app-run.js';
+import {
+  aimOf,
+  databaseServer,
+  machineInfo,
+  positiveInteger,
+  writeReport,
+  type Aim,
+} from './support/report.js';
 import { message } from './support/workload.js';
 import { measureInsertCeiling, type CeilingFigures } from './support/projector-ceiling.js';
 import {
@@ -19,7 +26,6 @@ import {
   Progress,
   runBurst,
   startProjector,
-  stopProjector,
   TOPICS,
   type BurstFigures,
   type RunningProjector,
@@ -154,11 +160,11 @@ async function measureProjector(databaseUrl: string): Promise<Measured> {
       projects: (await progress.projects()) - projectsBefore,
       history: (await progress.historyRows()) - historyBefore,
     };
-    measured.stop = await stopProjector(projector.app);
+    measured.stop = await stopApp(projector.app);
     return measured;
   } finally {
     // Stopped already on success; this covers a failure on the way.
-    await stopProjector(projector.app);
+    await stopApp(projector.app);
     await bus?.close();
     await progress?.close();
     running = undefined;
@@ -200,7 +206,7 @@ function buildReport(databaseUrl: string, measured: Measured, ceilings: CeilingR
   return {
     date: new Date().toISOString(),
     machine: machineInfo(),
-    database: { server: serverOf(databaseUrl), version: measured.version, source: sourceOf(databaseUrl) },
+    database: { ...databaseServer(databaseUrl), version: measured.version },
     workload: {
       ...workload,
       creates: Math.min(workload.events, workload.projects),
@@ -217,58 +223,15 @@ function buildReport(databaseUrl: string, measured: Measured, ceilings: CeilingR
 }
 
 function aim(eventsPerSecond: number | undefined): Aim {
-  const description = `projector >= ${AIM_EVENTS_PER_SECOND} events/s (first publish to last applied)`;
-  if (eventsPerSecond === undefined || !Number.isFinite(eventsPerSecond))
-    return { description, actual: 'not measured', status: 'SKIPPED' };
-  return {
-    description,
-    actual: `${eventsPerSecond.toFixed(0)} events/s`,
-    status: eventsPerSecond >= AIM_EVENTS_PER_SECOND ? 'MET' : 'MISSED',
-  };
-}
-
-/** host:port of the server, without the throwaway database's name or a password. */
-function serverOf(databaseUrl: string): string {
-  const url = new URL(redactUrl(databaseUrl));
-  return `${url.hostname}:${url.port || '5432'}`;
-}
-
-function sourceOf(databaseUrl: string): string {
-  if (process.env['TEST_DATABASE_URL']) return 'TEST_DATABASE_URL';
-  const url = new URL(databaseUrl);
-  return url.hostname === '127.0.0.1' && (url.port === '5432' || url.port === '')
-    ? 'local server at 127.0.0.1:5432'
-    : 'embedded Postgres started for this run';
+  return aimOf(
+    `projector >= ${AIM_EVENTS_PER_SECOND} events/s (first publish to last applied)`,
+    eventsPerSecond,
+    AIM_EVENTS_PER_SECOND,
+    'events/s',
+  );
 }
 
 /** The projector process while it runs: it is detached, so it must not outlive an aborted benchmark. */
 let running: RunningProjector | undefined;
 
-function abort(reason: string): void {
-  console.error(`projector benchmark: ${reason}`);
-  const pid = running?.app.child.pid;
-  if (pid !== undefined && running?.app.child.exitCode === null) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  process.exit(1);
-}
-
-setTimeout(
-  () => abort(`still running after ${WATCHDOG_MS / 60_000} minutes, giving up`),
-  WATCHDOG_MS,
-).unref();
-process.once('SIGINT', () => abort('interrupted'));
-process.once('SIGTERM', () => abort('terminated'));
-
-// Exit explicitly: a pg or Nest timer left behind must not keep a finished benchmark alive.
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark('projector benchmark', main, WATCHDOG_MS, () => killNow(running));

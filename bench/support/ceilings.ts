@@ -85,6 +85,9 @@ export async function measureRawPostgres(
   timeoutMs: number,
 ): Promise<RunFigures> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  // An idle connection ended by the server is not a failure of the measurement; without a
+  // listener it would crash the process.
+  pool.on('error', () => undefined);
   const table = uniqueName('bench_raw').replace('-', '_');
   const arrivals = new Arrivals();
   try {

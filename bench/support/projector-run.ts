@@ -3,8 +3,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { EventBus, OutgoingMessage } from '@hub/bus';
 import { topicNames } from '@hub/contracts';
-import { freePort } from '@hub/persistence';
-import { runProcess, waitForHealthy, type AppProcess } from '../../test/support/app-process.js';
+import { startApp, type RunningApp } from './app-run.js';
 import { message, now } from './workload.js';
 import { benchEvents, type ProjectorWorkload } from './projector-workload.js';
 
@@ -17,47 +16,15 @@ const PROJECTOR_MAIN = fileURLToPath(new URL('../../apps/projector/src/main.js',
 export const POLL_MS = 100;
 /** Nothing newly applied for this long: the projector is stuck, the run ends with partial figures. */
 const STALL_MS = 30_000;
-const STOP_TIMEOUT_MS = 30_000;
 
-export interface RunningProjector {
-  app: AppProcess;
-  base: string;
-}
+export type RunningProjector = RunningApp;
 
 /** The projector as a real process on `databaseUrl`: Postgres-log transport, default batch size. */
-export async function startProjector(databaseUrl: string): Promise<RunningProjector> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const app = runProcess(PROJECTOR_MAIN, {
+export function startProjector(databaseUrl: string): Promise<RunningProjector> {
+  return startApp('projector', PROJECTOR_MAIN, 'PROJECTOR_PORT', {
     DATABASE_URL: databaseUrl,
-    PROJECTOR_PORT: String(port),
     LOG_LEVEL: 'warn',
   });
-  try {
-    await Promise.race([
-      waitForHealthy(base, 60_000),
-      app.exited.then((code) => {
-        throw new Error(`the projector exited with ${code}:\n${app.output.join('\n')}`);
-      }),
-    ]);
-  } catch (error) {
-    await stopProjector(app);
-    throw error;
-  }
-  return { app, base };
-}
-
-/** SIGTERM, and SIGKILL if it has not exited within STOP_TIMEOUT_MS. Resolves to how it ended. */
-export async function stopProjector(app: AppProcess): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>(
-    (resolve) => (timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS)),
-  );
-  const ended = await Promise.race([app.stop('SIGTERM'), timeout]);
-  clearTimeout(timer);
-  if (ended !== 'timeout') return `exited with ${ended} after SIGTERM`;
-  await app.stop('SIGKILL');
-  return `no exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM; killed`;
 }
 
 /** Counts read from the projector's tables and the bus log, on a connection of the benchmark's own. */

@@ -118,3 +118,24 @@ export function positiveInteger(name: string, fallback: number): number {
     throw new Error(`${name} must be a positive whole number, got ${raw}`);
   return value;
 }
+
+/** host:port of the benchmark's database server (no database name or password), and where it came from. */
+export function databaseServer(databaseUrl: string): { server: string; source: string } {
+  const url = new URL(databaseUrl);
+  const local = url.hostname === '127.0.0.1' && (url.port === '5432' || url.port === '');
+  return {
+    server: `${url.hostname}:${url.port || '5432'}`,
+    source: process.env['TEST_DATABASE_URL']
+      ? 'TEST_DATABASE_URL'
+      : local
+        ? 'local server at 127.0.0.1:5432'
+        : 'embedded Postgres started for this run',
+  };
+}
+
+/** An aim as MET / MISSED against a measured figure, or SKIPPED when nothing was measured. */
+export function aimOf(description: string, value: number | undefined, target: number, unit: string): Aim {
+  if (value === undefined || !Number.isFinite(value))
+    return { description, actual: 'not measured', status: 'SKIPPED' };
+  return { description, actual: `${value.toFixed(0)} ${unit}`, status: value >= target ? 'MET' : 'MISSED' };
+}

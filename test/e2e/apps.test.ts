@@ -122,6 +122,7 @@ describe('apps as processes', { timeout: 180_000 }, () => {
     const closedPort = await freePort();
     const app = runProcess('dist/apps/dispatcher/src/main.js', {
       DATABASE_URL: `postgres://hub:secret-password@127.0.0.1:${closedPort}/nowhere`,
+      SECRETS_KEY: TEST_SECRETS_KEY,
     });
     assert.equal(await app.exited, 1);
     assert.equal(app.output.length, 1, app.output.join('\n'));

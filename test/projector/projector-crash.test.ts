@@ -164,7 +164,7 @@ function readModel(db: DataSource): Promise<unknown[]> {
 
 function history(db: DataSource): Promise<unknown[]> {
   return db.query(
-    'SELECT entity_id, version, event_id, changed_paths, document FROM entity_history ORDER BY entity_id, version',
+    'SELECT entity_id, version, event_id, changed_paths, document, patch_set, patch_unset FROM entity_history ORDER BY entity_id, version',
   );
 }
 

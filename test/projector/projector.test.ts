@@ -312,7 +312,8 @@ for (const transport of cases) {
           );
         }
         tables['history'] = await fixture.dataSource.query(
-          `SELECT tenant_id, entity_id, version, event_id, changed_paths, document::text AS document
+          `SELECT tenant_id, entity_id, version, event_id, changed_paths, document::text AS document,
+                  patch_set::text AS patch_set, patch_unset
              FROM entity_history ORDER BY tenant_id, entity_type, entity_id, version`,
         );
         return tables;

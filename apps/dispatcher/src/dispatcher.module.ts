@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '@hub/tenancy';
+import { DeliveriesModule } from './deliveries/deliveries.module.js';
+import { HooksModule } from './hooks/hooks.module.js';
+import { MatchingModule } from './matching/matching.module.js';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 
-@Module({ imports: [TenancyModule] })
+@Module({ imports: [TenancyModule, SubscriptionsModule, DeliveriesModule, MatchingModule, HooksModule] })
 export class DispatcherModule {}

@@ -28,6 +28,13 @@ export interface ConsumedMessage {
  */
 export interface BatchContext {
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T>;
+  /**
+   * Publishes what the batch causes. Inside `transaction` on the Postgres log the messages are
+   * appended in that same transaction: they become visible exactly when the batch's writes and
+   * offset commit, and not at all if it rolls back, and the batch pays one commit instead of two.
+   * Elsewhere (Kafka, or outside `transaction`) the same as EventBus.publish.
+   */
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
 }
 
 /**

@@ -4,3 +4,4 @@ export { KafkaBus, type KafkaBusOptions } from './kafka/kafka.bus.js';
 export { PostgresLogBus, type PostgresLogBusOptions } from './postgres-log/postgres-log.bus.js';
 export { BusLog1732262400000 } from './postgres-log/postgres-log.migration.js';
 export { partitionForKey } from './partitioner.js';
+export * from './dead-letter.js';

@@ -77,3 +77,17 @@ export function kafkaBrokersSetting(): (target: object, property: string) => voi
   ];
   return (target, property) => decorators.forEach((decorate) => decorate(target, property));
 }
+
+/** The key that encrypts stored secrets: 32 bytes, base64 (`openssl rand -base64 32`). */
+export function secretsKeySetting(): (target: object, property: string) => void {
+  return Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes in base64 (openssl rand -base64 32)' });
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+
+/** `250ms`, `5s`, `30m`, `2h`, `5d` in milliseconds; NaN when it is not such a duration. */
+export function parseDuration(text: string): number {
+  const match = DURATION.exec(text.trim());
+  return match ? Math.round(Number(match[1]) * UNIT_MS[match[2]!]!) : Number.NaN;
+}

@@ -1,3 +1,4 @@
+export * from './json-guard.js';
 export * from './platform.js';
 export * from './platform.module.js';
 export * from './problem-details.filter.js';

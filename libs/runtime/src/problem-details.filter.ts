@@ -6,7 +6,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 
 export interface ProblemDetails {
@@ -23,7 +23,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const problem = this.toProblem(exception);
+    const request = host.switchToHttp().getRequest<Request>();
+    const problem = withoutQueryEcho(this.toProblem(exception), request);
     const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
     if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
@@ -41,6 +42,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     );
     return problem(HttpStatus.INTERNAL_SERVER_ERROR, 'an unexpected error occurred; it has been logged');
   }
+}
+
+/**
+ * Nest's router answers an unknown route with "Cannot POST <url>", query string included, and a
+ * query string can carry a secret (Solar Proof's ?token=): the detail names the path only.
+ */
+function withoutQueryEcho(problem: ProblemDetails, request: Request): ProblemDetails {
+  const echoed = `Cannot ${request.method} ${request.originalUrl}`;
+  if (problem.status !== 404 || problem.detail !== echoed) return problem;
+  return { ...problem, detail: `Cannot ${request.method} ${request.path}` };
 }
 
 export function problem(status: number, detail: string): ProblemDetails {

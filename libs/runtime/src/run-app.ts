@@ -1,12 +1,15 @@
 import 'reflect-metadata';
 import { Logger, Module, ValidationPipe, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { json } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ConfigError, loadConfig, type PlatformConfig } from '@hub/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { connectPlatform, type AppSchema } from './platform.js';
 import { PlatformModule } from './platform.module.js';
+import { verifyJsonBody } from './json-guard.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
+import { RejectNulCharactersPipe } from './reject-nul.pipe.js';
 
 export interface AppDefinition<C extends PlatformConfig> {
   name: string;
@@ -46,6 +49,7 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     });
     app.useGlobalFilters(new ProblemDetailsFilter());
     app.useGlobalPipes(
+      new RejectNulCharactersPipe(),
       new ValidationPipe({
         whitelist: true,
         forbidNonWhitelisted: true,
@@ -55,8 +59,9 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     );
     app.disable('x-powered-by');
     definition.beforeBodyParser?.(app, config);
-    // Management APIs take JSON; a body already read by an earlier parser is left alone.
-    app.useBodyParser('json', { limit: '1mb' });
+    // Management APIs take JSON; a body already read by an earlier parser is left alone. Mounted
+    // directly: Nest's useBodyParser reserves `verify`, which checks UTF-8 and nesting depth here.
+    app.use(json({ limit: '1mb', verify: verifyJsonBody }));
     serveOpenApi(app, definition.name);
     await app.listen(definition.port(config), config.HOST);
     const logger = new Logger(definition.name);

@@ -8,3 +8,4 @@ export * from './schemes/standard-webhooks.scheme.js';
 export * from './schemes/url-token.scheme.js';
 export * from './secrets.js';
 export * from './verify-result.js';
+export * from './outbound.js';

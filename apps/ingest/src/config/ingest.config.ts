@@ -1,13 +1,13 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { PlatformConfig, portSetting, toInt } from '@hub/config';
+import { PlatformConfig, portSetting, secretsKeySetting, toInt } from '@hub/config';
 
 export class IngestConfig extends PlatformConfig {
   @portSetting()
   INGEST_PORT = 3001;
 
   /** Encrypts source secrets at rest: 32 bytes, base64 (`openssl rand -base64 32`). */
-  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes in base64 (openssl rand -base64 32)' })
+  @secretsKeySetting()
   SECRETS_KEY: string;
 
   /** Base of the ingest URLs shown to users (what providers can reach); default http://127.0.0.1:<port>. */

@@ -1,6 +1,12 @@
 import { BadRequestException } from '@nestjs/common';
+import { jsonNestingDepth, MAX_JSON_DEPTH } from '@hub/runtime';
 
 const DECODER = new TextDecoder('utf-8', { fatal: true });
+/**
+ * Dropped wherever they occur, as Nest's ValidationPipe does for the management APIs: a nested
+ * `"constructor": "x"` made class-transformer throw a TypeError (a 500) on a validly signed body.
+ */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** JSON media types: application/json and any application/*+json, with or without parameters. */
 export function isJsonContentType(header: string | undefined): boolean {
@@ -9,8 +15,9 @@ export function isJsonContentType(header: string | undefined): boolean {
 }
 
 /**
- * The raw body as a JSON object. Invalid UTF-8, malformed JSON and non-objects are 400s; `__proto__`
- * keys are dropped so no later step can be tricked into touching a prototype.
+ * The raw body as a JSON object. Invalid UTF-8, malformed JSON, NUL characters and non-objects are
+ * 400s; `__proto__`, `constructor` and `prototype` keys are dropped so no later step can be tricked
+ * into touching a prototype.
  */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   let text: string;
@@ -19,12 +26,22 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   } catch {
     throw new BadRequestException('the body is not valid UTF-8');
   }
+  if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
+    throw new BadRequestException(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let parsed: unknown;
+  let nul = false;
   try {
-    parsed = JSON.parse(text, (key, value: unknown) => (key === '__proto__' ? undefined : value));
+    parsed = JSON.parse(text, (key, value: unknown) => {
+      if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) nul = true;
+      return PROTOTYPE_KEYS.has(key) ? undefined : value;
+    });
   } catch (error) {
     throw new BadRequestException(`the body is not valid JSON: ${(error as Error).message}`);
   }
+  // Postgres text and jsonb cannot hold U+0000: such an event would fail every store downstream
+  // (on the Postgres log already the publish, answered 503 so the provider retried it for ever).
+  if (nul) throw new BadRequestException('the body must not contain NUL (U+0000) characters');
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new BadRequestException('the body must be a JSON object');
   }

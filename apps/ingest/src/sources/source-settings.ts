@@ -50,7 +50,8 @@ export function resolveSettings(
 ): Record<string, string> {
   const rules = RULES[provider];
   for (const key of Object.keys(given ?? {})) {
-    if (!(key in rules)) {
+    // Own keys only: `in` would take constructor, toString, __proto__ … from Object.prototype.
+    if (!Object.hasOwn(rules, key)) {
       const known = Object.keys(rules);
       throw new BadRequestException(
         `settings.${key} is not a setting of ${provider}${known.length ? ` (known: ${known.join(', ')})` : ' (it takes none)'}`,

@@ -12,23 +12,35 @@ export function changedPaths(previous: unknown, next: unknown, root: string): st
   return [...paths].sort();
 }
 
-function collect(a: Json | undefined, b: Json | undefined, path: string, into: Set<string>): void {
-  if (deepEqual(a, b)) return;
+/** Adds the paths that differ under `path`; true when `a` and `b` differ at all. */
+function collect(a: Json | undefined, b: Json | undefined, path: string, into: Set<string>): boolean {
+  if (a === b) return false;
+  if (isObject(a) && isObject(b)) {
+    // No deepEqual first: each key compares itself, so every subtree is walked once, not once per
+    // level above it. Two equal objects yield no path either way ({} and {} have no keys).
+    let differs = false;
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (a[key] !== b[key] && collect(a[key], b[key], `${path}.${key}`, into)) differs = true;
+    }
+    return differs;
+  }
+  if (deepEqual(a, b)) return false;
   if (isObject(a) || isObject(b)) {
     const left = isObject(a) ? a : {};
     const right = isObject(b) ? b : {};
     const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
     if (keys.size === 0) into.add(path);
     for (const key of keys) collect(left[key], right[key], `${path}.${key}`, into);
-    return;
+    return true;
   }
   if (Array.isArray(a) && Array.isArray(b) && [...a, ...b].every(isObject)) {
     // Element-wise, so a change inside systems[0] reads as project.systems.<field>.
     const length = Math.max(a.length, b.length);
     for (let i = 0; i < length; i++) collect(a[i], b[i], path, into);
-    return;
+    return true;
   }
   into.add(path);
+  return true;
 }
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
@@ -50,4 +62,36 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     keys.length === Object.keys(right).length &&
     keys.every((key) => key in right && deepEqual(left[key], right[key]))
   );
+}
+
+/** What turns one version's document into the next: top-level keys set (whole values) and removed. */
+export interface DocumentPatch {
+  set: Record<string, unknown>;
+  /** Sorted, so the same change is stored the same way however the documents were built. */
+  unset: string[];
+}
+
+/**
+ * changedPaths() of two versions of a document, and the top-level patch from one to the other:
+ * `next` is `previous` without `unset`, with `set` merged over it (Postgres:
+ * `(previous - unset) || set`). One walk gives both: a top-level key is in the patch exactly when
+ * its subtree yielded a changed path.
+ */
+export function diffDocuments(
+  previous: Record<string, unknown>,
+  next: Record<string, unknown>,
+  root: string,
+): { paths: string[]; patch: DocumentPatch } {
+  const paths = new Set<string>();
+  const set: Array<[string, unknown]> = [];
+  const unset: string[] = [];
+  for (const key of new Set([...Object.keys(previous), ...Object.keys(next)])) {
+    const before = previous[key] as Json | undefined;
+    const after = next[key] as Json | undefined;
+    if (before === after || !collect(before, after, `${root}.${key}`, paths)) continue;
+    if (Object.hasOwn(next, key)) set.push([key, after]);
+    else unset.push(key);
+  }
+  // fromEntries defines own properties, so a `__proto__` key of a parsed document stays a key.
+  return { paths: [...paths].sort(), patch: { set: Object.fromEntries(set), unset: unset.sort() } };
 }

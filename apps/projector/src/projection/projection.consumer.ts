@@ -1,12 +1,20 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { EVENT_BUS, type ConsumedMessage, type EventBus, type OutgoingMessage } from '@hub/bus';
+import {
+  deadLetterMessage,
+  EVENT_BUS,
+  type BatchContext,
+  type ConsumedMessage,
+  type EventBus,
+  type OutgoingMessage,
+} from '@hub/bus';
 import type { EntityManager } from 'typeorm';
 import {
   CanonicalEventMessage,
   CLOUDEVENTS_CONTENT_TYPE,
   entityKey,
+  isCanonicalEvent,
   topicNames,
   type CanonicalEvent,
 } from '@hub/contracts';
@@ -22,7 +30,8 @@ interface Poison {
 /**
  * The projector's one consumer group over the canonical topics. Thin: validates each message,
  * hands valid events to ProjectionService inside one transaction per batch, publishes the state
- * changes before that transaction commits, and dead-letters what can never be applied.
+ * changes through the batch context (in that transaction on the Postgres log, just before it
+ * commits on Kafka), and dead-letters what can never be applied.
  */
 @Injectable()
 export class ProjectionConsumer implements OnApplicationBootstrap {
@@ -55,8 +64,9 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
           await manager.query('SELECT pg_advisory_xact_lock_shared($1)', [REBUILD_LOCK]);
           const { events, poison } = this.validate(messages);
           const changes = await this.apply(manager, events);
-          await this.deadLetter(poison);
-          await this.publishChanges(changes);
+          // In this transaction on the Postgres log: published exactly when the batch commits.
+          await this.deadLetter(context, poison);
+          await this.publishChanges(context, changes);
         }),
     });
   }
@@ -111,37 +121,26 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
     return changes;
   }
 
-  private async publishChanges(changes: StateChange[]): Promise<void> {
+  private async publishChanges(context: BatchContext, changes: StateChange[]): Promise<void> {
     if (changes.length === 0) return;
     const messages: OutgoingMessage[] = changes.map((change) => ({
       key: entityKey(change.tenant, change.subject),
       value: JSON.stringify(change),
       headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': change.id, 'ce-type': change.type },
     }));
-    await this.bus.publish(this.topics.stateChanges, messages);
+    await context.publish(this.topics.stateChanges, messages);
   }
 
-  private async deadLetter(poison: Poison[]): Promise<void> {
+  private async deadLetter(context: BatchContext, poison: Poison[]): Promise<void> {
     if (poison.length === 0) return;
     for (const { message, error } of poison) {
       this.logger.error(`dead-lettering ${message.topic}/${message.partition}@${message.offset}: ${error}`);
     }
-    await this.bus.publish(
+    await context.publish(
       this.topics.deadLetters,
-      poison.map(({ message, error, attempts }) => ({
-        key: message.key,
-        value: JSON.stringify({
-          group: this.config.PROJECTOR_GROUP_ID,
-          topic: message.topic,
-          partition: message.partition,
-          offset: message.offset,
-          error,
-          attempts,
-          failed_at: new Date().toISOString(),
-          value: message.value.toString('utf8'),
-        }),
-        headers: { 'content-type': 'application/json' },
-      })),
+      poison.map(({ message, error, attempts }) =>
+        deadLetterMessage(this.config.PROJECTOR_GROUP_ID, message, error, attempts),
+      ),
     );
   }
 }
@@ -159,6 +158,8 @@ export function parseEvent(message: ConsumedMessage): { event: CanonicalEvent } 
   }
   if (!body || typeof body !== 'object' || Array.isArray(body))
     return { error: 'the message is not a JSON object' };
+  if (isCanonicalEvent(body as Record<string, unknown>)) return { event: body as CanonicalEvent };
+  // Rejected: the decorators' own run says why, in their words.
   const event = plainToInstance(CanonicalEventMessage, body);
   const errors = validateSync(event, { forbidUnknownValues: false });
   if (errors.length > 0) {

@@ -6,7 +6,7 @@ import {
   type CanonicalEvent,
   type StateChangeData,
 } from '@hub/contracts';
-import { changedPaths } from './change-detection.js';
+import { changedPaths, diffDocuments, type DocumentPatch } from './change-detection.js';
 import {
   ProjectionRepository,
   refKey,
@@ -140,7 +140,7 @@ export class ProjectionService {
     providerUpdatedAt: string | null,
     typed: Record<string, string | null>,
   ): StateChange[] {
-    const paths = changedPaths(current?.document, document, type);
+    const { paths, patch } = compare(current, document, type);
     if (current && paths.length === 0) return [];
     const version = (current?.version ?? 0) + 1;
     const ref = { tenantId: event.tenant, id: event.subject };
@@ -153,7 +153,16 @@ export class ProjectionService {
       typed,
       providerUpdatedAt,
     });
-    work.history.push({ ...ref, type, version, eventId: event.id, eventType: event.type, paths, document });
+    work.history.push({
+      ...ref,
+      type,
+      version,
+      eventId: event.id,
+      eventType: event.type,
+      paths,
+      // The document is written whole once per entity; history keeps what each version changed.
+      change: patch ? { patch } : { document },
+    });
     const change: StateChangeData = {
       entity_type: type,
       entity_id: event.subject,
@@ -172,6 +181,16 @@ export class ProjectionService {
       },
     ];
   }
+}
+
+/** The changed paths, and the patch from the current document when there is one. */
+function compare(
+  current: StoredEntity | null,
+  document: Record<string, unknown>,
+  type: EntityType,
+): { paths: string[]; patch?: DocumentPatch } {
+  if (!current) return { paths: changedPaths(undefined, document, type) };
+  return diffDocuments(current.document, document, type);
 }
 
 function entityTypeOf(event: CanonicalEvent): EntityType | null {

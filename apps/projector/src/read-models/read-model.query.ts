@@ -1,7 +1,20 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import {
+  IsDate,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  MinDate,
+} from 'class-validator';
 import { PROVIDERS } from '@hub/contracts';
+
+const EARLIEST_TIME = new Date('0001-01-01T00:00:00Z');
 
 /** Filters every list takes; per-entity filters extend it. */
 export class ListQuery {
@@ -26,6 +39,8 @@ export class ListQuery {
   @IsOptional()
   @Type(() => Date)
   @IsDate({ message: 'updated_since must be an ISO 8601 date-time' })
+  // JavaScript dates reach 271821 BC, Postgres timestamps only 4713 BC: earlier ones would be a 500.
+  @MinDate(EARLIEST_TIME, { message: 'updated_since must be an ISO 8601 date-time from year 1 on' })
   updated_since?: Date;
 
   @ApiPropertyOptional({ enum: PROVIDERS })

@@ -67,8 +67,17 @@ export class ReadModelRepository {
 
   history(tenantId: string, type: EntityType, id: string) {
     return this.dataSource.query(
-      `SELECT version, event_id, event_type, changed_paths, document, applied_at FROM entity_history
-        WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY version`,
+      // Each version's document from its predecessor's and its patch (see HistoryPatches1732262400210).
+      `WITH RECURSIVE history AS (
+         SELECT version, event_id, event_type, changed_paths, document, applied_at FROM entity_history
+          WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 AND version = 1
+         UNION ALL
+         SELECT e.version, e.event_id, e.event_type, e.changed_paths,
+                COALESCE(e.document, (h.document - e.patch_unset) || e.patch_set), e.applied_at
+           FROM history h
+           JOIN entity_history e ON e.tenant_id = $1 AND e.entity_type = $2 AND e.entity_id = $3
+                                AND e.version = h.version + 1)
+       SELECT version, event_id, event_type, changed_paths, document, applied_at FROM history ORDER BY version`,
       [tenantId, type, id],
     ) as Promise<
       Array<{

@@ -101,7 +101,8 @@ function encodeCursor(id: string): string {
 
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[a-z-]+:/.test(id))
+  // The id goes to Postgres as text, which cannot hold U+0000: such a cursor was never ours.
+  if (!/^[a-z-]+:/.test(id) || id.includes('\u0000'))
     throw new BadRequestException('cursor must be a next_cursor from a previous page');
   return id;
 }

@@ -102,8 +102,12 @@ export class KafkaBus implements EventBus {
       // An idle consumer answers a new message within half a second instead of kafkajs's 5 s.
       maxWaitTimeInMs: 500,
     });
-    const subscription = new KafkaSubscription(consumer, options, this.dataSource, () =>
-      this.subscriptions.delete(subscription),
+    const subscription = new KafkaSubscription(
+      consumer,
+      options,
+      this.dataSource,
+      (topic, messages) => this.publish(topic, messages),
+      () => this.subscriptions.delete(subscription),
     );
     await subscription.start();
     this.subscriptions.add(subscription);
@@ -206,6 +210,7 @@ class KafkaSubscription implements Subscription {
     private readonly consumer: Consumer,
     private readonly options: SubscribeOptions,
     private readonly dataSource: DataSource | undefined,
+    private readonly publish: (topic: string, messages: OutgoingMessage[]) => Promise<void>,
     private readonly onClosed: () => void,
   ) {
     this.logger = new Logger(`KafkaSubscription:${options.groupId}`);
@@ -274,6 +279,8 @@ class KafkaSubscription implements Subscription {
           throw new Error('this bus was created without a database; transaction() is unavailable');
         return dataSource.transaction(work);
       },
+      // Kafka cannot join a database transaction: published before the batch's transaction commits.
+      publish: (topic, messages) => this.publish(topic, messages),
     };
   }
 }

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { BatchContext, ConsumedMessage, SubscribeOptions } from '../bus.port.js';
+import type { BatchContext, ConsumedMessage, OutgoingMessage, SubscribeOptions } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
 import { describe } from './postgres-log.bus.js';
 import { NOTIFY_CHANNEL } from './postgres-log.topics.js';
@@ -21,6 +21,12 @@ interface MessageRow {
   value: Buffer;
   headers: Record<string, string>;
   created_at: Date;
+}
+
+/** How a subscription's handlers publish: on their own, or inside the batch's transaction. */
+export interface Publishing {
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  append(manager: EntityManager, topic: string, messages: OutgoingMessage[]): Promise<void>;
 }
 
 const CLAIM_INTERVAL_MS = 2_000;
@@ -46,6 +52,7 @@ export class PostgresLogSubscription {
     private readonly dataSource: DataSource,
     private readonly databaseUrl: string,
     private readonly options: SubscribeOptions,
+    private readonly publishing: Publishing,
     private readonly onClosed: () => void,
   ) {
     this.logger = new Logger(`PostgresLogSubscription:${options.groupId}`);
@@ -143,17 +150,23 @@ export class PostgresLogSubscription {
     return BigInt(rows[0]?.committed ?? 0);
   }
 
-  /** Up to `concurrency` partitions at a time; each partition's batches stay strictly in order. */
+  /**
+   * Each ready partition once, up to `concurrency` at a time; each partition's batches stay
+   * strictly in order (a partition is in one worker's hands at a time). Workers take the next
+   * partition as soon as theirs is done rather than in fixed groups, so one long batch does not
+   * leave the other workers, and the database, idle.
+   */
   private async pollOwnedPartitions(): Promise<boolean> {
     const ready = [...this.owned.values()].filter((owned) => owned.retryAt <= Date.now());
     const concurrency = this.options.concurrency ?? 1;
+    let next = 0;
     let progressed = false;
-    for (let i = 0; i < ready.length && !this.closing; i += concurrency) {
-      const results = await Promise.all(
-        ready.slice(i, i + concurrency).map((owned) => this.pollPartition(owned)),
-      );
-      if (results.includes(true)) progressed = true;
-    }
+    const worker = async (): Promise<void> => {
+      for (let owned = ready[next++]; owned && !this.closing; owned = ready[next++]) {
+        if (await this.pollPartition(owned)) progressed = true;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, ready.length) }, worker));
     return progressed;
   }
 
@@ -196,14 +209,22 @@ export class PostgresLogSubscription {
   private async handle(owned: OwnedPartition, batch: ConsumedMessage[]): Promise<void> {
     const next = BigInt(batch[batch.length - 1]!.offset) + 1n;
     let committed = false;
+    let open: EntityManager | undefined;
     const context: BatchContext = {
       transaction: (work) =>
         this.dataSource.transaction(async (manager) => {
-          const result = await work(manager);
-          await this.commit(manager, owned, next);
-          committed = true;
-          return result;
+          open = manager;
+          try {
+            const result = await work(manager);
+            await this.commit(manager, owned, next);
+            committed = true;
+            return result;
+          } finally {
+            open = undefined;
+          }
         }),
+      publish: (topic, messages) =>
+        open ? this.publishing.append(open, topic, messages) : this.publishing.publish(topic, messages),
     };
     await this.options.handler(batch, context);
     if (!committed) await this.commit(this.dataSource.manager, owned, next);

@@ -44,6 +44,8 @@ class PylonProject {
 
 /** `{team, projects[]}`, sent every 60 s with every project edited since the last batch. */
 export class PylonBatch {
+  // Required: @ValidateNested alone passes an absent team, and the mapping reads team.uid (a 500).
+  @IsObject({ message: 'team must be an object' })
   @ValidateNested()
   @Type(() => PylonTeam)
   team: PylonTeam;

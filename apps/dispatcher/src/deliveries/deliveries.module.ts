@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TenancyModule } from '@hub/tenancy';
+import { OperationalModule } from '../operational/operational.module.js';
+import { OutboundModule } from '../outbound/outbound.module.js';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
+import { AttemptOutcomes } from './attempt-outcomes.js';
+import { DeliveryController } from './delivery.controller.js';
+import { DeliveryRepository } from './delivery.repository.js';
+import { DeliveryService } from './delivery.service.js';
+import { DeliveryWorker } from './delivery.worker.js';
+
+@Module({
+  imports: [TenancyModule, OutboundModule, OperationalModule, SubscriptionsModule],
+  controllers: [DeliveryController],
+  providers: [DeliveryRepository, AttemptOutcomes, DeliveryWorker, DeliveryService],
+  exports: [DeliveryRepository, DeliveryWorker],
+})
+export class DeliveriesModule {}

@@ -1,0 +1,253 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DATA_SOURCE } from '@hub/persistence';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { SubscriptionRow } from '../subscriptions/subscription.repository.js';
+
+export type DeliveryStatus = 'pending' | 'sending' | 'succeeded' | 'failed';
+
+export interface NewDelivery {
+  tenantId: string;
+  id: string;
+  subscriptionId: string;
+  changeId: string;
+  eventType: string;
+  entityKey: string;
+  body: string;
+  changeTime: string;
+}
+
+/** A delivery claimed for sending, with what its subscription needs to sign and address it. */
+export interface ClaimedDelivery extends Pick<
+  SubscriptionRow,
+  | 'endpoint'
+  | 'headers'
+  | 'signature_scheme'
+  | 'secret_sealed'
+  | 'previous_secret_sealed'
+  | 'previous_secret_expires_at'
+  | 'failing_since'
+> {
+  tenant_id: string;
+  id: string;
+  subscription_id: string;
+  event_type: string;
+  entity_key: string;
+  body: string;
+  attempts: number;
+}
+
+/** How one attempt ended, as the delivery row records it. */
+export interface AttemptRecord {
+  tenantId: string;
+  attemptId: string;
+  deliveryId: string;
+  attemptedAt: Date;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseBody: string;
+  /** The delivery's state after this attempt. */
+  status: 'pending' | 'succeeded' | 'failed';
+  nextAttemptAt: Date | null;
+}
+
+export interface DeliveryRow {
+  seq: string;
+  tenant_id: string;
+  id: string;
+  subscription_id: string;
+  change_id: string;
+  event_type: string;
+  entity_key: string;
+  body: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date;
+  last_status_code: number | null;
+  last_error: string | null;
+  change_time: Date;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+export interface AttemptRow {
+  delivery_id: string;
+  id: string;
+  attempted_at: Date;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  response_body: string;
+}
+
+/** Every query on deliveries and attempts. API queries are tenant first; the workers serve all tenants. */
+@Injectable()
+export class DeliveryRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  /** In the consumer's transaction where given; a (subscription, change) pair seen before is skipped. */
+  async insertMatched(
+    deliveries: NewDelivery[],
+    manager: EntityManager | DataSource = this.dataSource,
+  ): Promise<number> {
+    if (deliveries.length === 0) return 0;
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO deliveries (tenant_id, id, subscription_id, change_id, event_type, entity_key, body, status, change_time)
+       SELECT t, i, s, c, e, k, b, 'pending', ct
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+           AS x(t, i, s, c, e, k, b, ct)
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [
+        deliveries.map((d) => d.tenantId),
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.subscriptionId),
+        deliveries.map((d) => d.changeId),
+        deliveries.map((d) => d.eventType),
+        deliveries.map((d) => d.entityKey),
+        deliveries.map((d) => d.body),
+        deliveries.map((d) => d.changeTime),
+      ],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Claims up to `limit` due deliveries, for any one subscription at most `perSubscription` minus
+   * what this process has in flight for it (`inFlight`), so a slow endpoint only ever holds its own
+   * slots; rows another worker holds are skipped. With `ordering = entity` a delivery waits while
+   * an earlier one of the same entity is still open. Claimed rows are leased: if this process
+   * dies, they come back.
+   */
+  async claim(
+    limit: number,
+    perSubscription: number,
+    leaseMs: number,
+    inFlight: ReadonlyMap<string, number>,
+  ): Promise<ClaimedDelivery[]> {
+    const [rows]: [ClaimedDelivery[], number] = await this.dataSource.query(
+      `WITH due AS (
+         SELECT c.id FROM subscriptions s
+         CROSS JOIN LATERAL (
+           SELECT d.id, d.next_attempt_at, d.seq FROM deliveries d
+            WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+              AND (s.ordering = 'none' OR NOT EXISTS (
+                    SELECT 1 FROM deliveries e
+                     WHERE e.subscription_id = d.subscription_id AND e.entity_key = d.entity_key
+                       AND e.seq < d.seq AND e.status IN ('pending', 'sending')))
+            ORDER BY d.next_attempt_at, d.seq
+            LIMIT GREATEST(0, $2 - COALESCE((SELECT n FROM unnest($4::text[], $5::int[]) AS busy(id, n)
+                                              WHERE busy.id = s.id), 0))
+            FOR UPDATE OF d SKIP LOCKED
+         ) c
+         WHERE s.status = 'active'
+         ORDER BY c.next_attempt_at, c.seq
+         LIMIT $1
+       )
+       UPDATE deliveries d SET status = 'sending', lease_until = now() + $3 * interval '1 millisecond'
+         FROM due, subscriptions s
+        WHERE d.id = due.id AND s.tenant_id = d.tenant_id AND s.id = d.subscription_id
+       RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts,
+                 s.endpoint, s.headers, s.signature_scheme, s.secret_sealed, s.previous_secret_sealed,
+                 s.previous_secret_expires_at, s.failing_since`,
+      [limit, perSubscription, leaseMs, [...inFlight.keys()], [...inFlight.values()]],
+    );
+    return rows;
+  }
+
+  /** Deliveries whose sender died mid-attempt go back to the queue, same id and body. */
+  async releaseExpiredLeases(): Promise<number> {
+    const [, count]: [unknown, number] = await this.dataSource.query(
+      `UPDATE deliveries SET status = 'pending', lease_until = NULL
+        WHERE status = 'sending' AND lease_until < now()`,
+    );
+    return count;
+  }
+
+  /**
+   * Many attempts' outcomes in one statement (so one round trip, and atomic): the attempt log rows
+   * and the deliveries' new state.
+   */
+  async recordAttempts(records: AttemptRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.dataSource.query(
+      `WITH x AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::int[],
+                              $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+           AS x(tenant_id, attempt_id, delivery_id, attempted_at, code, duration_ms, error, response, status, next_at)
+       ), logged AS (
+         INSERT INTO delivery_attempts (tenant_id, id, delivery_id, attempted_at, status_code, duration_ms, error, response_body)
+         SELECT tenant_id, attempt_id, delivery_id, attempted_at, code, duration_ms, error, response FROM x
+         ON CONFLICT DO NOTHING
+       )
+       UPDATE deliveries d SET status = x.status, attempts = d.attempts + 1, lease_until = NULL,
+              next_attempt_at = COALESCE(x.next_at, d.next_attempt_at), last_status_code = x.code,
+              last_error = x.error, completed_at = CASE WHEN x.status = 'pending' THEN NULL ELSE now() END
+         FROM x WHERE d.id = x.delivery_id AND d.status = 'sending'`,
+      [
+        records.map((r) => r.tenantId),
+        records.map((r) => r.attemptId),
+        records.map((r) => r.deliveryId),
+        records.map((r) => r.attemptedAt),
+        records.map((r) => r.statusCode),
+        records.map((r) => r.durationMs),
+        records.map((r) => r.error),
+        records.map((r) => r.responseBody),
+        records.map((r) => r.status),
+        records.map((r) => r.nextAttemptAt),
+      ],
+    );
+  }
+
+  async findById(tenantId: string, id: string): Promise<DeliveryRow | null> {
+    const rows: DeliveryRow[] = await this.dataSource.query(
+      'SELECT * FROM deliveries WHERE tenant_id = $1 AND id = $2',
+      [tenantId, id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Newest first; `beforeSeq` is the cursor of the previous page. */
+  listBySubscription(
+    tenantId: string,
+    subscriptionId: string,
+    filter: { status?: DeliveryStatus; beforeSeq?: string; limit: number },
+  ): Promise<DeliveryRow[]> {
+    return this.dataSource.query(
+      `SELECT * FROM deliveries
+        WHERE tenant_id = $1 AND subscription_id = $2
+          AND ($3::text IS NULL OR status = $3) AND ($4::bigint IS NULL OR seq < $4)
+        ORDER BY seq DESC LIMIT $5`,
+      [tenantId, subscriptionId, filter.status ?? null, filter.beforeSeq ?? null, filter.limit],
+    );
+  }
+
+  attemptsOf(tenantId: string, deliveryIds: string[]): Promise<AttemptRow[]> {
+    return this.dataSource.query(
+      `SELECT delivery_id, id, attempted_at, status_code, duration_ms, error, response_body
+         FROM delivery_attempts WHERE tenant_id = $1 AND delivery_id = ANY($2::text[])
+        ORDER BY attempted_at, id`,
+      [tenantId, deliveryIds],
+    );
+  }
+
+  /** Sends a finished or waiting delivery again now, with a fresh retry schedule. Null if it is being sent. */
+  async requeue(tenantId: string, id: string): Promise<DeliveryRow | null> {
+    const rows: [DeliveryRow[], number] = await this.dataSource.query(
+      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), completed_at = NULL
+        WHERE tenant_id = $1 AND id = $2 AND status <> 'sending' RETURNING *`,
+      [tenantId, id],
+    );
+    return rows[0]?.[0] ?? null;
+  }
+
+  /** Replay: every finished delivery of the subscription whose change falls in the window. */
+  async requeueWindow(tenantId: string, subscriptionId: string, since: Date, until: Date): Promise<number> {
+    const [, count]: [unknown, number] = await this.dataSource.query(
+      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), completed_at = NULL
+        WHERE tenant_id = $1 AND subscription_id = $2 AND change_time >= $3 AND change_time < $4
+          AND status IN ('succeeded', 'failed')`,
+      [tenantId, subscriptionId, since, until],
+    );
+    return count;
+  }
+}

@@ -1,0 +1,125 @@
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { entityKey } from '@hub/contracts';
+import { SubscriptionService } from '../subscriptions/subscription.service.js';
+import type { AttemptRow, DeliveryRow } from './delivery.repository.js';
+import { DeliveryRepository } from './delivery.repository.js';
+import { DeliveryWorker } from './delivery.worker.js';
+import type { DeliveryView } from './dto/delivery.view.js';
+import type { ListDeliveriesQuery } from './dto/list-deliveries.query.js';
+import type { ReplayDto } from './dto/replay.dto.js';
+
+export const TEST_EVENT_TYPE = 'webhook.test';
+
+/** The delivery log and the ways to send again: manual retry, replay of a window, a test message. */
+@Injectable()
+export class DeliveryService {
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly subscriptions: SubscriptionService,
+    private readonly worker: DeliveryWorker,
+  ) {}
+
+  async log(tenantId: string, subscriptionId: string, query: ListDeliveriesQuery) {
+    await this.subscriptions.require(tenantId, subscriptionId);
+    const limit = query.limit ?? 50;
+    const rows = await this.deliveries.listBySubscription(tenantId, subscriptionId, {
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.cursor ? { beforeSeq: query.cursor } : {}),
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const attempts = await this.deliveries.attemptsOf(
+      tenantId,
+      page.map((row) => row.id),
+    );
+    return {
+      data: page.map((row) => toView(row, attempts)),
+      next_cursor: rows.length > limit ? page[page.length - 1]!.seq : null,
+    };
+  }
+
+  async retry(tenantId: string, deliveryId: string): Promise<DeliveryView> {
+    const current = await this.deliveries.findById(tenantId, deliveryId);
+    if (!current) throw new NotFoundException(`no delivery ${deliveryId}`);
+    const queued = await this.deliveries.requeue(tenantId, deliveryId);
+    if (!queued)
+      throw new ConflictException(`delivery ${deliveryId} is being sent right now; try again shortly`);
+    this.worker.wake();
+    return toView(queued, await this.deliveries.attemptsOf(tenantId, [deliveryId]));
+  }
+
+  async replay(tenantId: string, subscriptionId: string, dto: ReplayDto) {
+    await this.subscriptions.require(tenantId, subscriptionId);
+    const since = new Date(dto.since);
+    const until = dto.until ? new Date(dto.until) : new Date();
+    if (until <= since) throw new BadRequestException('until must be later than since');
+    const replayed = await this.deliveries.requeueWindow(tenantId, subscriptionId, since, until);
+    this.worker.wake();
+    return {
+      subscription_id: subscriptionId,
+      since: since.toISOString(),
+      until: until.toISOString(),
+      replayed,
+    };
+  }
+
+  /** A `webhook.test` message through the normal path: signed, retried, logged. */
+  async test(tenantId: string, subscriptionId: string): Promise<DeliveryView> {
+    await this.subscriptions.require(tenantId, subscriptionId);
+    const id = `dlv_${randomBytes(16).toString('hex')}`;
+    const time = new Date().toISOString();
+    const body = JSON.stringify({
+      specversion: '1.0',
+      id,
+      type: TEST_EVENT_TYPE,
+      source: `/tenants/${tenantId}`,
+      subject: subscriptionId,
+      time,
+      datacontenttype: 'application/json',
+      data: { subscription_id: subscriptionId, message: 'a test message from the dispatcher' },
+    });
+    await this.deliveries.insertMatched([
+      {
+        tenantId,
+        id,
+        subscriptionId,
+        changeId: `test_${id}`,
+        eventType: TEST_EVENT_TYPE,
+        entityKey: entityKey(tenantId, subscriptionId),
+        body,
+        changeTime: time,
+      },
+    ]);
+    this.worker.wake();
+    const row = await this.deliveries.findById(tenantId, id);
+    return toView(row!, []);
+  }
+}
+
+function toView(row: DeliveryRow, attempts: AttemptRow[]): DeliveryView {
+  return {
+    id: row.id,
+    subscription_id: row.subscription_id,
+    change_id: row.change_id,
+    event_type: row.event_type,
+    subject: row.entity_key.slice(row.entity_key.indexOf('/') + 1),
+    status: row.status,
+    attempt_count: row.attempts,
+    next_attempt_at: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,
+    last_status_code: row.last_status_code,
+    last_error: row.last_error,
+    created_at: row.created_at.toISOString(),
+    completed_at: row.completed_at?.toISOString() ?? null,
+    attempts: attempts
+      .filter((attempt) => attempt.delivery_id === row.id)
+      .map((attempt) => ({
+        id: attempt.id,
+        attempted_at: attempt.attempted_at.toISOString(),
+        status_code: attempt.status_code,
+        duration_ms: attempt.duration_ms,
+        error: attempt.error,
+        response_body: attempt.response_body,
+      })),
+  };
+}

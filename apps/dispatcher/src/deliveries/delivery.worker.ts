@@ -1,0 +1,165 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { DispatcherConfig } from '../config/dispatcher.config.js';
+import { OutboundClient } from '../outbound/outbound.client.js';
+import { webhookHeaders } from '../outbound/webhook-request.js';
+import { SubscriptionSecrets } from '../subscriptions/subscription-secrets.js';
+import { AttemptOutcomes } from './attempt-outcomes.js';
+import { DeliveryRepository, type ClaimedDelivery } from './delivery.repository.js';
+import { decide } from './retry-policy.js';
+
+/** How often deliveries left `sending` by a dead process are looked for. */
+const LEASE_SWEEP_MS = 1_000;
+/** A claimed delivery's lease outlives one attempt by this much before another process may take it. */
+const LEASE_MARGIN_MS = 10_000;
+
+/**
+ * Sends due deliveries: claims as many as it has free slots (never more than
+ * DISPATCH_ENDPOINT_CONCURRENCY in flight for one subscription in this process), posts each, and
+ * hands the outcome to AttemptOutcomes. A slot is free again as soon as its request has ended, not
+ * when the outcome is written. Woken when changes are matched or a slot frees; otherwise it polls,
+ * so several processes share the queue through the database alone.
+ */
+@Injectable()
+export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('DeliveryWorker');
+  private inFlight = 0;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  /** Requests in flight per subscription in this process. */
+  private readonly perSubscription = new Map<string, number>();
+  /** The last claim was held back by a limit: a slot freed by a finished attempt may find more work. */
+  private slotBound = true;
+  private readonly idle = new Set<() => void>();
+
+  constructor(
+    private readonly deliveries: DeliveryRepository,
+    private readonly client: OutboundClient,
+    private readonly secrets: SubscriptionSecrets,
+    private readonly outcomes: AttemptOutcomes,
+    private readonly config: DispatcherConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // With ordering by entity, an entity's next delivery becomes due once the last one is recorded.
+    this.outcomes.onRecorded(() => this.wake());
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loopDone;
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+    await this.outcomes.drain();
+  }
+
+  /** New deliveries may be due: look now rather than at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  private async loop(): Promise<void> {
+    let lastSweep = 0;
+    while (this.running) {
+      try {
+        if (Date.now() - lastSweep > LEASE_SWEEP_MS) {
+          lastSweep = Date.now();
+          const released = await this.deliveries.releaseExpiredLeases();
+          if (released > 0) this.logger.warn(`${released} deliveries left mid-attempt are queued again`);
+        }
+        const free = this.config.DISPATCH_CONCURRENCY - this.inFlight;
+        if (free > 0) {
+          const limit = this.config.DISPATCH_ENDPOINT_CONCURRENCY;
+          const claimed = await this.deliveries.claim(
+            free,
+            limit,
+            this.config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS,
+            this.perSubscription,
+          );
+          claimed.forEach((delivery) => this.start(delivery));
+          this.slotBound =
+            claimed.length >= free || [...this.perSubscription.values()].some((n) => n >= limit);
+        } else {
+          this.slotBound = true;
+        }
+      } catch (error) {
+        this.logger.error(`claiming deliveries failed: ${(error as Error).message}`);
+      }
+      await this.sleep();
+    }
+  }
+
+  private sleep(): Promise<void> {
+    if (this.woken || !this.running) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, this.config.DISPATCH_POLL_INTERVAL);
+      this.wakeUp = done;
+    });
+  }
+
+  private start(delivery: ClaimedDelivery): void {
+    this.inFlight++;
+    const subscription = delivery.subscription_id;
+    this.perSubscription.set(subscription, (this.perSubscription.get(subscription) ?? 0) + 1);
+    void this.attempt(delivery)
+      // The delivery stays leased and is sent again once the lease runs out.
+      .catch((error: unknown) =>
+        this.logger.error(`attempt of ${delivery.id} failed: ${(error as Error).message}`),
+      )
+      .finally(() => {
+        this.inFlight--;
+        const left = (this.perSubscription.get(subscription) ?? 1) - 1;
+        if (left > 0) this.perSubscription.set(subscription, left);
+        else this.perSubscription.delete(subscription);
+        if (this.inFlight === 0) {
+          this.idle.forEach((resolve) => resolve());
+          this.idle.clear();
+        }
+        // Otherwise the last claim took everything due, and the freed slot would find nothing.
+        if (this.slotBound) this.wake();
+      });
+  }
+
+  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    const secrets = this.secrets.signingSecrets({
+      tenant_id: delivery.tenant_id,
+      id: delivery.subscription_id,
+      secret_sealed: delivery.secret_sealed,
+      previous_secret_sealed: delivery.previous_secret_sealed,
+      previous_secret_expires_at: delivery.previous_secret_expires_at,
+    });
+    const attemptedAt = new Date();
+    const headers = webhookHeaders(delivery, secrets, delivery.id, delivery.body, attemptedAt.getTime());
+    const result = await this.client.post(delivery.endpoint, headers, delivery.body);
+    const decision = decide(result, delivery.attempts, {
+      schedule: this.config.DISPATCH_RETRY_SCHEDULE,
+      jitter: this.config.DISPATCH_RETRY_JITTER,
+    });
+    this.outcomes.add(delivery, decision, {
+      tenantId: delivery.tenant_id,
+      attemptId: `att_${randomBytes(12).toString('base64url')}`,
+      deliveryId: delivery.id,
+      attemptedAt,
+      statusCode: result.statusCode,
+      durationMs: result.durationMs,
+      error: result.error,
+      responseBody: result.responseBody,
+      status: decision.kind === 'succeeded' ? 'succeeded' : decision.kind === 'retry' ? 'pending' : 'failed',
+      nextAttemptAt: decision.kind === 'retry' ? decision.at : null,
+    });
+  }
+}

@@ -1,0 +1,32 @@
+import { Body, Controller, Delete, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, CurrentTenant, type AuthenticatedTenant } from '@hub/tenancy';
+import { SubscriptionService } from '../subscriptions/subscription.service.js';
+import { CreateHookDto } from './create-hook.dto.js';
+
+/** REST-hook compatibility: a hook is a subscription to one event type with every default. */
+@Controller('v1/hooks')
+@UseGuards(ApiKeyGuard)
+export class HookController {
+  constructor(private readonly subscriptions: SubscriptionService) {}
+
+  @Post()
+  async create(@CurrentTenant() tenant: AuthenticatedTenant, @Body() dto: CreateHookDto) {
+    const subscription = await this.subscriptions.create(tenant.id, {
+      endpoint: dto.hookUrl,
+      event_types: [dto.event],
+      description: `REST hook for ${dto.event}`,
+    });
+    return {
+      id: subscription.id,
+      hookUrl: subscription.endpoint,
+      event: dto.event,
+      status: subscription.status,
+    };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string): Promise<void> {
+    return this.subscriptions.remove(tenant.id, id);
+  }
+}

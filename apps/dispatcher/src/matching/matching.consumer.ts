@@ -1,0 +1,81 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  deadLetterMessage,
+  EVENT_BUS,
+  type BatchContext,
+  type ConsumedMessage,
+  type EventBus,
+} from '@hub/bus';
+import { parseDispatchableEvent, topicNames, type DispatchableEvent } from '@hub/contracts';
+import { DispatcherConfig } from '../config/dispatcher.config.js';
+import { DeliveryRepository } from '../deliveries/delivery.repository.js';
+import { DeliveryWorker } from '../deliveries/delivery.worker.js';
+import { SubscriptionRepository } from '../subscriptions/subscription.repository.js';
+import { MatchingService } from './matching.service.js';
+
+/**
+ * The dispatcher's one consumer group over the state-changes topic (which also carries the
+ * monitoring and activity events the projector passes through, and our operational events).
+ * Each batch's deliveries are inserted in one transaction; on the Postgres log the offset commits
+ * in it too, and on Kafka the unique (subscription, change) key absorbs a redelivered batch.
+ */
+@Injectable()
+export class MatchingConsumer implements OnApplicationBootstrap {
+  private readonly logger = new Logger('MatchingConsumer');
+  private readonly topics;
+
+  constructor(
+    private readonly matching: MatchingService,
+    private readonly subscriptions: SubscriptionRepository,
+    private readonly deliveries: DeliveryRepository,
+    private readonly worker: DeliveryWorker,
+    private readonly config: DispatcherConfig,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+  ) {
+    this.topics = topicNames(config.TOPIC_PREFIX);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.bus.subscribe({
+      groupId: this.config.DISPATCHER_GROUP_ID,
+      topics: [this.topics.stateChanges],
+      maxBatchSize: 500,
+      handler: async (messages, context) => {
+        const { events, invalid } = this.validate(messages);
+        const inserted = await context.transaction(async (manager) => {
+          await this.deadLetter(invalid, context);
+          const tenants = [...new Set(events.map((event) => event.tenant))];
+          const subscriptions = tenants.length ? await this.subscriptions.listActive(manager, tenants) : [];
+          return this.deliveries.insertMatched(this.matching.match(events, subscriptions), manager);
+        });
+        if (inserted > 0) this.worker.wake();
+      },
+    });
+  }
+
+  private validate(messages: ConsumedMessage[]) {
+    const events: DispatchableEvent[] = [];
+    const invalid: Array<{ message: ConsumedMessage; error: string }> = [];
+    for (const message of messages) {
+      const parsed = parseDispatchableEvent(message.value.toString('utf8'));
+      if ('error' in parsed) invalid.push({ message, error: parsed.error });
+      else events.push(parsed.event);
+    }
+    return { events, invalid };
+  }
+
+  /** A message that is not an event can never match; it goes aside with the reason, and the partition moves on. */
+  private async deadLetter(
+    invalid: Array<{ message: ConsumedMessage; error: string }>,
+    context: BatchContext,
+  ): Promise<void> {
+    if (invalid.length === 0) return;
+    for (const { message, error } of invalid) {
+      this.logger.error(`dead-lettering ${message.topic}/${message.partition}@${message.offset}: ${error}`);
+    }
+    await context.publish(
+      this.topics.deadLetters,
+      invalid.map(({ message, error }) => deadLetterMessage(this.config.DISPATCHER_GROUP_ID, message, error)),
+    );
+  }
+}

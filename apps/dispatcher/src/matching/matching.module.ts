@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { DeliveriesModule } from '../deliveries/deliveries.module.js';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
+import { MatchingConsumer } from './matching.consumer.js';
+import { MatchingService } from './matching.service.js';
+
+@Module({
+  imports: [SubscriptionsModule, DeliveriesModule],
+  providers: [MatchingService, MatchingConsumer],
+})
+export class MatchingModule {}

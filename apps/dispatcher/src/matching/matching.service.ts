@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import {
+  anyPathMatches,
+  DEFAULT_PAYLOAD_FIELDS,
+  DEFAULT_TRIGGER_FIELDS,
+  entityKey,
+  pickFields,
+  type DispatchableEvent,
+} from '@hub/contracts';
+import type { NewDelivery } from '../deliveries/delivery.repository.js';
+import type { SubscriptionRow } from '../subscriptions/subscription.repository.js';
+
+type Matchable = Pick<
+  SubscriptionRow,
+  'id' | 'tenant_id' | 'event_types' | 'trigger_fields' | 'payload_fields'
+>;
+
+/**
+ * Which subscriptions a change goes to, and with what body. A change matches when its type is one
+ * of `event_types` (empty: all; `project.*` matches by prefix) and, for entity changes, at least
+ * one changed path matches a trigger pattern. Events with no changed fields (activity, monitoring,
+ * operational) match on their type alone.
+ */
+@Injectable()
+export class MatchingService {
+  match(events: DispatchableEvent[], subscriptions: Matchable[]): NewDelivery[] {
+    const byTenant = new Map<string, Matchable[]>();
+    for (const subscription of subscriptions) {
+      const ofTenant = byTenant.get(subscription.tenant_id) ?? [];
+      ofTenant.push(subscription);
+      byTenant.set(subscription.tenant_id, ofTenant);
+    }
+    return events.flatMap((event) =>
+      (byTenant.get(event.tenant) ?? [])
+        .filter((subscription) => matches(subscription, event))
+        .map((subscription) => deliveryFor(subscription, event)),
+    );
+  }
+}
+
+export function matches(subscription: Matchable, event: DispatchableEvent): boolean {
+  if (!typeMatches(subscription.event_types, event.type)) return false;
+  const changed = changedFieldsOf(event);
+  if (!changed) return true;
+  return anyPathMatches(subscription.trigger_fields ?? DEFAULT_TRIGGER_FIELDS, changed);
+}
+
+function typeMatches(types: string[], type: string): boolean {
+  if (types.length === 0) return true;
+  return types.some(
+    (wanted) => wanted === type || (wanted.endsWith('.*') && type.startsWith(wanted.slice(0, -1))),
+  );
+}
+
+function changedFieldsOf(event: DispatchableEvent): string[] | null {
+  const changed = event.data['changed_fields'];
+  return Array.isArray(changed) && changed.every((path) => typeof path === 'string') ? changed : null;
+}
+
+/** The delivery id doubles as the webhook-id: derived, so a re-matched change gets the same one. */
+export function deliveryId(subscriptionId: string, changeId: string): string {
+  return `dlv_${createHash('sha256').update(`${subscriptionId}\u0000${changeId}`).digest('hex').slice(0, 32)}`;
+}
+
+function deliveryFor(subscription: Matchable, event: DispatchableEvent): NewDelivery {
+  const id = deliveryId(subscription.id, event.id);
+  const body = JSON.stringify({
+    specversion: '1.0',
+    id,
+    type: event.type,
+    source: `/tenants/${event.tenant}`,
+    subject: event.subject,
+    time: event.time,
+    datacontenttype: 'application/json',
+    data: payloadOf(subscription, event),
+  });
+  return {
+    tenantId: event.tenant,
+    id,
+    subscriptionId: subscription.id,
+    changeId: event.id,
+    eventType: event.type,
+    entityKey: entityKey(event.tenant, event.subject),
+    body,
+    changeTime: event.time,
+  };
+}
+
+/** Entity changes carry only the payload fields of the new document; other events their own data. */
+function payloadOf(subscription: Matchable, event: DispatchableEvent): Record<string, unknown> {
+  const changed = changedFieldsOf(event);
+  const entityType = event.data['entity_type'];
+  const document = event.data['document'];
+  if (!changed || typeof entityType !== 'string' || !isRecord(document)) return event.data;
+  return {
+    changed_fields: changed,
+    version: event.data['version'],
+    [entityType]: pickFields(document, entityType, subscription.payload_fields ?? DEFAULT_PAYLOAD_FIELDS),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

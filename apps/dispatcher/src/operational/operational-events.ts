@@ -1,0 +1,37 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EVENT_BUS, type EventBus } from '@hub/bus';
+import { CLOUDEVENTS_CONTENT_TYPE, entityKey, topicNames, type DispatchableEvent } from '@hub/contracts';
+import { DispatcherConfig } from '../config/dispatcher.config.js';
+
+/**
+ * Publishes the dispatcher's own events (delivery.exhausted, subscription.disabled,
+ * subscription.recovered) onto the state-changes topic, where the dispatcher matches them like any
+ * other type. They are published after the state they report is committed; a failed publish is
+ * logged and the state itself (the delivery log, the subscription's status) stays the record.
+ */
+@Injectable()
+export class OperationalEvents {
+  private readonly logger = new Logger('OperationalEvents');
+  private readonly topics;
+
+  constructor(
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    config: DispatcherConfig,
+  ) {
+    this.topics = topicNames(config.TOPIC_PREFIX);
+  }
+
+  async publish(event: DispatchableEvent, alsoDeadLetter = false): Promise<void> {
+    const message = {
+      key: entityKey(event.tenant, event.subject),
+      value: JSON.stringify(event),
+      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': event.id, 'ce-type': event.type },
+    };
+    try {
+      await this.bus.publish(this.topics.stateChanges, [message]);
+      if (alsoDeadLetter) await this.bus.publish(this.topics.deadLetters, [message]);
+    } catch (error) {
+      this.logger.error(`could not publish ${event.type} ${event.subject}: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { SecretBox } from '@hub/persistence';
+import { decodeStandardWebhooksSecret, type OutboundScheme } from '@hub/signing';
+import { DispatcherConfig } from '../config/dispatcher.config.js';
+import type { SubscriptionRow } from './subscription.repository.js';
+
+export type SealedSecrets = Pick<
+  SubscriptionRow,
+  'tenant_id' | 'id' | 'secret_sealed' | 'previous_secret_sealed' | 'previous_secret_expires_at'
+>;
+
+/** Seals subscription secrets at rest and opens the ones that sign right now. */
+@Injectable()
+export class SubscriptionSecrets {
+  private readonly box: SecretBox;
+
+  constructor(config: DispatcherConfig) {
+    this.box = new SecretBox(config.SECRETS_KEY);
+  }
+
+  seal(tenantId: string, subscriptionId: string, secret: string): Buffer {
+    return this.box.seal(secret, binding(tenantId, subscriptionId));
+  }
+
+  /** The current secret, then the rotated-out one while its grace period runs. */
+  signingSecrets(row: SealedSecrets, nowMs = Date.now()): string[] {
+    const bound = binding(row.tenant_id, row.id);
+    const secrets = [this.box.open(row.secret_sealed, bound)];
+    const expires = row.previous_secret_expires_at?.getTime() ?? 0;
+    if (row.previous_secret_sealed && expires > nowMs) {
+      secrets.push(this.box.open(row.previous_secret_sealed, bound));
+    }
+    return secrets;
+  }
+}
+
+/** Why a caller's secret does not fit the scheme, or null. */
+export function secretProblem(scheme: OutboundScheme, secret: string): string | null {
+  if (scheme !== 'standard-webhooks') return null;
+  const key = decodeStandardWebhooksSecret(secret);
+  return secret.startsWith('whsec_') && key && key.length >= 16
+    ? null
+    : 'secret must be whsec_ followed by at least 16 bytes in base64 for standard-webhooks';
+}
+
+function binding(tenantId: string, subscriptionId: string): string {
+  return `subscriptions/${tenantId}/${subscriptionId}`;
+}

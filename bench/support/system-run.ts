@@ -1,0 +1,486 @@
+import { loadConfig, PlatformConfig } from '@hub/config';
+import type { TransportName } from '@hub/bus';
+import { checkpoint, measureRawKafka, measureRawPostgres } from './ceilings.js';
+import {
+  Client,
+  closedLoop,
+  Endpoint,
+  openLoop,
+  percentile,
+  Projects,
+  signPylon,
+  type Answer,
+  type PhaseLoad,
+} from './system-load.js';
+import { RssSampler, rowsWritten, stageTimes } from './system-probes.js';
+import { postJson, SystemUnderTest, type AppName } from './system.js';
+import { message, now, type Workload } from './workload.js';
+
+/** How a run is shaped; every figure in the report says which of these produced it. */
+export interface SystemSettings {
+  rates: number[];
+  stepSeconds: number;
+  sustainedSeconds: number;
+  /** BENCH_RATE: the sustained run's rate; else the highest bounded step's. */
+  sustainedRate?: number;
+  /** A step is bounded when its backlog is delivered within this long after its last answer... */
+  drainMs: number;
+  /** ...and its end-to-end p99 stays under this. */
+  e2eP99BoundMs: number;
+  /** Open loop: requests unanswered at once before further due ones are skipped. */
+  maxInFlight: number;
+  /** Closed loop (capacity runs): requests in flight. */
+  capacityConcurrency: number;
+  capacitySeconds: number;
+  rawWorkload: Workload;
+}
+
+export interface LatencyFigures {
+  p50Ms?: number;
+  p95Ms?: number;
+  p99Ms?: number;
+}
+
+export interface StepFigures {
+  offeredRate: number;
+  seconds: number;
+  sent: number;
+  skipped: number;
+  accepted: number;
+  refused: Record<string, number>;
+  /** Accepted requests per second of sending. */
+  achievedRate: number;
+  ingest: LatencyFigures;
+  /** Provider's POST to the receiver's receipt, over the step's accepted requests that arrived. */
+  e2e: LatencyFigures;
+  delivered: number;
+  undelivered: number;
+  /** Last answer to last receipt of the step's webhooks; undefined when some never came. */
+  drainMs?: number;
+  bounded: boolean;
+  why?: string;
+  /** The step was unbounded at the first try and run again; these are the second try's figures. */
+  retried?: boolean;
+}
+
+export interface StageFigures {
+  stage: string;
+  p50Ms?: number;
+  p99Ms?: number;
+}
+
+export interface CapacityFigures {
+  concurrency: number;
+  seconds: number;
+  requestsPerSecond: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  failed: number;
+}
+
+export interface TransportFigures {
+  transport: TransportName;
+  steps: StepFigures[];
+  highestBoundedRate?: number;
+  sustained?: StepFigures & {
+    rssMaxMiB: Record<string, number>;
+    rowsWrittenPerSecond?: number;
+    stages: StageFigures[];
+    slowestStage?: string;
+  };
+  ingestCapacity?: CapacityFigures;
+  /** The same closed loop spread over SPREAD_SOURCES sources: tells a per-source hot spot from a per-process limit. */
+  ingestCapacitySpread?: CapacityFigures & { sources: number };
+  ceilings: {
+    bareHttpAtRate?: StepFigures;
+    bareHttpCapacity?: CapacityFigures;
+    rawPostgres?: { rowsPerSecond: number; problem?: string };
+    rawKafka?: { messagesPerSecond: number; p50Ms?: number; problem?: string };
+  };
+  problems: string[];
+}
+
+const SOURCE_SECRET = 'pylon-bench-secret-of-20+-chars';
+const RECEIVER_PATH = '/bench';
+const SPREAD_SOURCES = 8;
+
+/** Everything one transport's run needs while it sends. */
+interface Wiring {
+  system: SystemUnderTest;
+  receiver: Endpoint;
+  ingest: Client;
+  sourceId: string;
+  /** Further sources of the same provider, for the spread capacity run. */
+  spreadSourceIds: string[];
+  projects: Projects;
+  /** Accepted requests, by webhook key: when the POST started and when it was answered. */
+  accepted: Map<string, { sentAt: number; answeredAt: number }>;
+}
+
+export async function runTransport(
+  transport: TransportName,
+  settings: SystemSettings,
+  onSystem: (system: SystemUnderTest | undefined) => void,
+): Promise<TransportFigures> {
+  const figures: TransportFigures = { transport, steps: [], ceilings: {}, problems: [] };
+  const system = new SystemUnderTest(transport);
+  onSystem(system);
+  const receiver = await Endpoint.start('receiver');
+  let wiring: Wiring | undefined;
+  try {
+    log(transport, 'starting Postgres, the bus and the three apps');
+    await system.start();
+    const apiKey = system.tenant.api_key;
+    const source = await postJson(system.urls.ingest, apiKey, '/v1/sources', {
+      provider: 'pylon-observer',
+      name: 'Pylon benchmark',
+      secret: SOURCE_SECRET,
+    });
+    await postJson(system.urls.dispatcher, apiKey, '/v1/subscriptions', {
+      endpoint: receiver.url(RECEIVER_PATH),
+    });
+    wiring = {
+      system,
+      receiver,
+      ingest: new Client(new URL(system.urls.ingest), settings.maxInFlight),
+      sourceId: source['id']!,
+      spreadSourceIds: [],
+      projects: new Projects(`bench-${transport}`),
+      accepted: new Map(),
+    };
+    for (let i = 1; i < SPREAD_SOURCES; i++) {
+      const spread = await postJson(system.urls.ingest, apiKey, '/v1/sources', {
+        provider: 'pylon-observer',
+        name: `Pylon benchmark ${i}`,
+        secret: SOURCE_SECRET,
+      });
+      wiring.spreadSourceIds.push(spread['id']!);
+    }
+    log(transport, 'warm-up: 10 req/s for 5 s');
+    await step(wiring, settings, 10, 5, 30_000);
+    await backlogCleared(wiring, 30_000);
+
+    for (const rate of settings.rates) {
+      let { figures: stepFigures } = await step(
+        wiring,
+        settings,
+        rate,
+        settings.stepSeconds,
+        settings.drainMs,
+      );
+      if (!stepFigures.bounded) {
+        // The machine is shared: one noisy step must not end the search. The second try counts.
+        log(transport, `${describeStep(stepFigures)}; trying once more`);
+        await backlogCleared(wiring, 60_000);
+        ({ figures: stepFigures } = await step(
+          wiring,
+          settings,
+          rate,
+          settings.stepSeconds,
+          settings.drainMs,
+        ));
+        stepFigures.retried = true;
+      }
+      figures.steps.push(stepFigures);
+      log(transport, describeStep(stepFigures));
+      if (!stepFigures.bounded) break;
+      figures.highestBoundedRate = rate;
+    }
+    if (!(await backlogCleared(wiring, 120_000))) {
+      figures.problems.push(
+        'the backlog of the last step had not cleared 120 s after it; sustained run started anyway',
+      );
+    }
+
+    const rate = settings.sustainedRate ?? figures.highestBoundedRate ?? settings.rates[0]!;
+    log(transport, `sustained: ${rate} req/s for ${settings.sustainedSeconds} s`);
+    const rss = new RssSampler();
+    const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
+    rss.start(Object.fromEntries(apps.map((name) => [name, system.pid(name)])));
+    const rowsBefore = await rowsWritten(system.databaseUrl);
+    const startedAt = now();
+    const sustained = await step(wiring, settings, rate, settings.sustainedSeconds, 30_000);
+    const rowsAfter = await rowsWritten(system.databaseUrl);
+    const sustainedMs = now() - startedAt;
+    rss.stop();
+    const stages = await stagesOf(wiring, sustained.keys);
+    const slowest = [...stages].sort((a, b) => (b.p50Ms ?? 0) - (a.p50Ms ?? 0))[0];
+    figures.sustained = {
+      ...sustained.figures,
+      rssMaxMiB: rss.max,
+      rowsWrittenPerSecond: ((rowsAfter - rowsBefore) / sustainedMs) * 1_000,
+      stages,
+      ...(slowest ? { slowestStage: slowest.stage } : {}),
+    };
+    log(transport, describeStep(sustained.figures));
+
+    // Ingest alone: the projector and dispatcher stopped, so it has the machine to itself.
+    await system.stopApp('projector');
+    await system.stopApp('dispatcher');
+    log(transport, `ingest capacity: closed loop, ${settings.capacityConcurrency} in flight`);
+    figures.ingestCapacity = await capacity(settings, () => sendOne(wiring!, () => undefined));
+    let turn = 0;
+    const sources = [wiring.sourceId, ...wiring.spreadSourceIds];
+    log(transport, `ingest capacity over ${sources.length} sources`);
+    figures.ingestCapacitySpread = {
+      ...(await capacity(settings, () =>
+        sendOne(wiring!, () => undefined, sources[turn++ % sources.length]!),
+      )),
+      sources: sources.length,
+    };
+    await system.stopApp('ingest');
+
+    log(transport, 'ceilings: bare node:http, raw inserts' + (transport === 'kafka' ? ', raw kafkajs' : ''));
+    figures.ceilings = await ceilings(system, settings, rate);
+  } catch (error) {
+    figures.problems.push(message(error));
+    console.error(`[${transport}] ${message(error)}`);
+    console.error(system.logs.slice(-30).join('\n'));
+  } finally {
+    wiring?.ingest.close();
+    await system.stop().catch((error: unknown) => figures.problems.push(`stop: ${message(error)}`));
+    await receiver.stop();
+    onSystem(undefined);
+  }
+  return figures;
+}
+
+/** One signed request to ingest; an accepted one is recorded under its webhook's key. */
+async function sendOne(
+  wiring: Wiring,
+  onAccepted: (key: string) => void,
+  sourceId = wiring.sourceId,
+): Promise<Answer> {
+  const job = wiring.projects.next();
+  const request = signPylon(SOURCE_SECRET, job.body);
+  const sentAt = now();
+  const answer = await wiring.ingest.post(`/v1/ingest/${sourceId}`, request.headers, request.body);
+  if (answer.status === 200) {
+    wiring.accepted.set(job.key, { sentAt, answeredAt: sentAt + answer.ms });
+    onAccepted(job.key);
+  }
+  wiring.projects.release(job.uid);
+  return answer;
+}
+
+/** Open loop at `rate` for `seconds`, then up to `drainMs` for the step's webhooks. */
+async function step(
+  wiring: Wiring,
+  settings: SystemSettings,
+  rate: number,
+  seconds: number,
+  drainMs: number,
+): Promise<{ figures: StepFigures; keys: string[] }> {
+  const keys: string[] = [];
+  const load = await openLoop({
+    rate,
+    seconds,
+    maxInFlight: settings.maxInFlight,
+    fire: () => sendOne(wiring, (key) => keys.push(key)),
+  });
+  const answeredAt = now();
+  const { received } = wiring.receiver;
+  while (keys.some((key) => !received.has(key)) && now() < answeredAt + drainMs) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const e2e: number[] = [];
+  let lastReceipt = 0;
+  for (const key of keys) {
+    const at = received.get(key);
+    if (at === undefined) continue;
+    e2e.push(at - wiring.accepted.get(key)!.sentAt);
+    lastReceipt = Math.max(lastReceipt, at);
+  }
+  const undelivered = keys.length - e2e.length;
+  const figures: StepFigures = {
+    offeredRate: rate,
+    seconds: load.seconds,
+    sent: load.sent,
+    skipped: load.skipped,
+    accepted: keys.length,
+    refused: refusals(load),
+    achievedRate: keys.length / load.seconds,
+    ingest: latencies(load.answers.filter((a) => a.status === 200).map((a) => a.ms)),
+    e2e: latencies(e2e),
+    delivered: e2e.length,
+    undelivered,
+    ...(undelivered === 0 ? { drainMs: Math.max(0, lastReceipt - answeredAt) } : {}),
+    bounded: true,
+  };
+  const why = [
+    figures.accepted < 0.95 * load.offered
+      ? `accepted ${figures.accepted} of ${load.offered} offered (${load.skipped} skipped at the in-flight cap)`
+      : '',
+    undelivered > 0 ? `${undelivered} webhooks not delivered ${drainMs / 1000} s after the step` : '',
+    (figures.e2e.p99Ms ?? Infinity) > settings.e2eP99BoundMs
+      ? `e2e p99 over ${settings.e2eP99BoundMs} ms`
+      : '',
+  ].filter(Boolean);
+  if (why.length > 0) {
+    figures.bounded = false;
+    figures.why = why.join('; ');
+  }
+  return { figures, keys };
+}
+
+/** Waits until every accepted request's webhook arrived. */
+async function backlogCleared(wiring: Wiring, timeoutMs: number): Promise<boolean> {
+  const deadline = now() + timeoutMs;
+  const { received } = wiring.receiver;
+  for (;;) {
+    if ([...wiring.accepted.keys()].every((key) => received.has(key))) return true;
+    if (now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Where the sustained run's time went, stage by stage, from the apps' own tables. */
+async function stagesOf(wiring: Wiring, keys: string[]): Promise<StageFigures[]> {
+  const times = await stageTimes(wiring.system.databaseUrl, wiring.system.tenant.tenant_id);
+  const gaps: Record<string, number[]> = {
+    'ingest: POST to 200 (verify, map, 2 publishes)': [],
+    'bus to projector: 200 to apply transaction start': [],
+    'projector apply + bus to dispatcher: apply start to delivery row': [],
+    'dispatcher queue: delivery row to first attempt': [],
+    'outbound HTTP: first attempt to receipt': [],
+  };
+  const [ingest, toProjector, toDispatcher, queue, outbound] = Object.values(gaps) as [
+    number[],
+    number[],
+    number[],
+    number[],
+    number[],
+  ];
+  for (const key of keys) {
+    const sent = wiring.accepted.get(key);
+    const stage = times.get(key);
+    const receivedAt = wiring.receiver.received.get(key);
+    if (!sent || !stage || stage.attempted === undefined || receivedAt === undefined) continue;
+    ingest.push(sent.answeredAt - sent.sentAt);
+    toProjector.push(stage.applied - sent.answeredAt);
+    toDispatcher.push(stage.matched - stage.applied);
+    queue.push(stage.attempted - stage.matched);
+    outbound.push(receivedAt - stage.attempted);
+  }
+  return Object.entries(gaps).map(([stage, values]) => {
+    const { p50Ms, p99Ms } = latencies(values);
+    return { stage, ...(p50Ms === undefined ? {} : { p50Ms }), ...(p99Ms === undefined ? {} : { p99Ms }) };
+  });
+}
+
+async function capacity(settings: SystemSettings, fire: () => Promise<Answer>): Promise<CapacityFigures> {
+  const load = await closedLoop({
+    concurrency: settings.capacityConcurrency,
+    seconds: settings.capacitySeconds,
+    fire,
+  });
+  const ok = load.answers.filter((a) => a.status === 200);
+  const { p50Ms, p99Ms } = latencies(ok.map((a) => a.ms));
+  return {
+    concurrency: settings.capacityConcurrency,
+    seconds: load.seconds,
+    requestsPerSecond: ok.length / load.seconds,
+    ...(p50Ms === undefined ? {} : { p50Ms }),
+    ...(p99Ms === undefined ? {} : { p99Ms }),
+    failed: load.answers.length - ok.length,
+  };
+}
+
+/** The same run's ceilings, with the apps stopped: bare node:http, raw inserts, raw kafkajs. */
+async function ceilings(
+  system: SystemUnderTest,
+  settings: SystemSettings,
+  rate: number,
+): Promise<TransportFigures['ceilings']> {
+  const result: TransportFigures['ceilings'] = {};
+  const bare = await Endpoint.start('bare');
+  const client = new Client(new URL(bare.url('')), settings.maxInFlight);
+  const projects = new Projects('bare');
+  const fire = () => {
+    const job = projects.next();
+    const request = signPylon(SOURCE_SECRET, job.body);
+    return client
+      .post('/v1/ingest/bare', request.headers, request.body)
+      .finally(() => projects.release(job.uid));
+  };
+  try {
+    const atRate = await openLoop({
+      rate,
+      seconds: settings.capacitySeconds,
+      maxInFlight: settings.maxInFlight,
+      fire,
+    });
+    result.bareHttpAtRate = {
+      offeredRate: rate,
+      seconds: atRate.seconds,
+      sent: atRate.sent,
+      skipped: atRate.skipped,
+      accepted: atRate.answers.filter((a) => a.status === 200).length,
+      refused: refusals(atRate),
+      achievedRate: atRate.answers.filter((a) => a.status === 200).length / atRate.seconds,
+      ingest: latencies(atRate.answers.filter((a) => a.status === 200).map((a) => a.ms)),
+      e2e: {},
+      delivered: 0,
+      undelivered: 0,
+      bounded: true,
+    };
+    result.bareHttpCapacity = await capacity(settings, fire);
+  } finally {
+    client.close();
+    await bare.stop();
+  }
+  await checkpoint(system.databaseUrl);
+  try {
+    const raw = await measureRawPostgres(system.databaseUrl, settings.rawWorkload, 60_000);
+    result.rawPostgres = {
+      rowsPerSecond: raw.messages / raw.seconds,
+      ...(raw.problem ? { problem: raw.problem } : {}),
+    };
+  } catch (error) {
+    result.rawPostgres = { rowsPerSecond: Number.NaN, problem: message(error) };
+  }
+  if (system.transport === 'kafka') {
+    try {
+      const raw = await measureRawKafka(
+        loadConfig(PlatformConfig, system.busEnv),
+        settings.rawWorkload,
+        60_000,
+      );
+      result.rawKafka = {
+        messagesPerSecond: raw.messages / raw.seconds,
+        ...(raw.problem ? { problem: raw.problem } : {}),
+      };
+    } catch (error) {
+      result.rawKafka = { messagesPerSecond: Number.NaN, problem: message(error) };
+    }
+  }
+  return result;
+}
+
+function refusals(load: PhaseLoad): Record<string, number> {
+  const refused: Record<string, number> = {};
+  for (const answer of load.answers) {
+    if (answer.status === 200) continue;
+    const key = answer.status === 0 ? 'no answer' : String(answer.status);
+    refused[key] = (refused[key] ?? 0) + 1;
+  }
+  return refused;
+}
+
+function latencies(values: number[]): LatencyFigures {
+  if (values.length === 0) return {};
+  return { p50Ms: percentile(values, 50)!, p95Ms: percentile(values, 95)!, p99Ms: percentile(values, 99)! };
+}
+
+export function describeStep(step: StepFigures): string {
+  const ms = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(0));
+  return (
+    `${step.offeredRate} req/s offered, ${step.achievedRate.toFixed(1)} accepted/s; ingest p50 ${ms(step.ingest.p50Ms)} ` +
+    `p99 ${ms(step.ingest.p99Ms)} ms; e2e p50 ${ms(step.e2e.p50Ms)} p95 ${ms(step.e2e.p95Ms)} p99 ${ms(step.e2e.p99Ms)} ms; ` +
+    (step.bounded ? 'bounded' : `NOT bounded: ${step.why}`)
+  );
+}
+
+function log(transport: string, line: string): void {
+  console.log(`  [${transport}] ${line}`);
+}

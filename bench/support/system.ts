@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { TransportName } from '@hub/bus';
+import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@hub/persistence';
+import { runProcess, waitForHealthy, type AppProcess } from '../../test/support/app-process.js';
+import { startKafka, type KafkaBroker } from '../../test/support/kafka-mock.js';
+import { createTenant, type Tenant } from '../../test/support/tenants.js';
+
+export type AppName = 'ingest' | 'projector' | 'dispatcher';
+const APPS: AppName[] = ['ingest', 'projector', 'dispatcher'];
+
+/**
+ * The whole system as production runs it, every part its own process and restartable: a Postgres
+ * of its own (embedded, so a run can restart it), the Kafka mock cluster where the transport is
+ * Kafka (with its broker-down controls), and the three apps. `settings` are added to the apps'
+ * environment (a run's own wiring, printed by the run that sets them).
+ */
+export class SystemUnderTest {
+  readonly urls = {} as Record<AppName, string>;
+  private readonly apps = {} as Record<AppName, AppProcess>;
+  private env: Record<string, string> = {};
+  private postgres!: EmbeddedPostgresHandle;
+  private postgresDir = '';
+  private kafka: KafkaBroker | null = null;
+  /** Every line the apps printed, for a report when something goes wrong. */
+  readonly logs: string[] = [];
+  tenant!: Tenant;
+
+  constructor(
+    readonly transport: TransportName,
+    private readonly settings: Record<string, string> = {},
+  ) {}
+
+  get databaseUrl(): string {
+    return this.env['DATABASE_URL']!;
+  }
+
+  get busEnv(): Record<string, string> {
+    return this.env;
+  }
+
+  async start(): Promise<void> {
+    this.postgresDir = await mkdtemp(path.join(os.tmpdir(), 'hub-system-pg-'));
+    await chmod(this.postgresDir, 0o755); // under root the server runs as `postgres`
+    this.postgres = await startEmbeddedPostgres(
+      path.join(this.postgresDir, 'data'),
+      await freePort(),
+      () => undefined,
+    );
+    const database = `system_${randomBytes(4).toString('hex')}`;
+    await withClient(this.postgres.url, (client) => client.query(`CREATE DATABASE ${database}`));
+    const url = new URL(this.postgres.url);
+    url.pathname = `/${database}`;
+    this.env = {
+      DATABASE_URL: url.toString(),
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      OUTBOUND_ALLOW_HTTP: 'true',
+      OUTBOUND_ALLOW_PRIVATE: 'true',
+      LOG_LEVEL: 'warn',
+      ...this.settings,
+    };
+    if (this.transport === 'kafka') {
+      const kafka = await startKafka();
+      if ('skip' in kafka) throw new Error(kafka.skip);
+      this.kafka = kafka.broker;
+      this.env = { ...this.env, KAFKA_BROKERS: kafka.broker.brokers, ...kafka.broker.wiring };
+    }
+    for (const name of APPS) this.urls[name] = `http://127.0.0.1:${await freePort()}`;
+    // Migrations run once, before the apps start together.
+    for (const name of APPS) await this.startApp(name);
+    this.tenant = await createTenant(this.env, 'Benchmark tenant');
+  }
+
+  async startApp(name: AppName): Promise<void> {
+    const app = runProcess(`dist/apps/${name}/src/main.js`, {
+      ...this.env,
+      [`${name.toUpperCase()}_PORT`]: new URL(this.urls[name]).port,
+    });
+    app.child.stdout?.on('data', (chunk: Buffer) =>
+      this.logs.push(`[${name}] ${chunk.toString().trimEnd()}`),
+    );
+    this.apps[name] = app;
+    await waitForHealthy(this.urls[name], 60_000);
+  }
+
+  pid(name: AppName): number {
+    return this.apps[name].child.pid!;
+  }
+
+  /** SIGTERM, as an operator stops one app: it finishes its work in flight and exits. */
+  async stopApp(name: AppName): Promise<void> {
+    await this.apps[name].stop('SIGTERM');
+  }
+
+  async kill(name: AppName): Promise<void> {
+    const app = this.apps[name];
+    app.child.kill('SIGKILL');
+    await app.exited;
+  }
+
+  /** A fast shutdown and a start of the same cluster on the same port: every connection breaks. */
+  async restartPostgres(downMs: number): Promise<void> {
+    await this.postgres.stop();
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    this.postgres = await startEmbeddedPostgres(
+      path.join(this.postgresDir, 'data'),
+      this.postgres.port,
+      () => undefined,
+    );
+  }
+
+  /** Whether the broker can be taken down: the mock cluster can, a real broker cannot. */
+  get canPauseBroker(): boolean {
+    return Boolean(this.kafka?.down && this.kafka.up);
+  }
+
+  async pauseBroker(downMs: number): Promise<void> {
+    await this.kafka?.down?.();
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    await this.kafka?.up?.();
+  }
+
+  /** Restarts whatever app is not running (a SIGKILLed one whose restart failed while Postgres was down). */
+  async ensureRunning(): Promise<void> {
+    for (const name of APPS) {
+      if (this.apps[name].child.exitCode !== null || this.apps[name].child.signalCode !== null) {
+        await this.startApp(name);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const name of APPS) await this.apps[name]?.stop('SIGTERM');
+    await this.kafka?.stop();
+    await this.postgres?.stop();
+    await rm(this.postgresDir, { recursive: true, force: true });
+  }
+}
+
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** POSTs JSON to a management API with the tenant's key; anything but 201 is an error. */
+export async function postJson(
+  base: string,
+  apiKey: string,
+  path: string,
+  body: unknown,
+): Promise<Record<string, string>> {
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 201) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Record<string, string>;
+}

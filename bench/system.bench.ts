@@ -1,0 +1,287 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TransportName } from '@hub/bus';
+import { format, resolveConfig } from 'prettier';
+import { fixed, machineInfo, positiveInteger, printTable } from './support/report.js';
+import { latencyPlot } from './support/system-plot.js';
+import {
+  describeStep,
+  runTransport,
+  type SystemSettings,
+  type TransportFigures,
+} from './support/system-run.js';
+import type { SystemUnderTest } from './support/system.js';
+
+/**
+ * `npm run bench`: the whole system under a steady load of signed provider requests, as
+ * production runs it: its own embedded Postgres, the librdkafka mock cluster for the Kafka
+ * transport, and ingest, projector and dispatcher each a process of its own (SystemUnderTest).
+ * A receiver in a process of its own is subscribed to everything (the default trigger fields).
+ *
+ * Load: open loop. Request i is sent at start + i / rate whatever the answers so far (at most
+ * BENCH_MAX_IN_FLIGHT unanswered; due requests beyond that are skipped and counted, never
+ * queued). Each request is a signed Pylon Observer batch of one project at its next version, so
+ * the webhook it causes (`subject` + `data.version`) names the POST it came from: end-to-end
+ * latency is the POST's start to the receiver's receipt, both on this machine's clock.
+ *
+ * Per transport: a warm-up, then rate steps (BENCH_RATES, default 10,25,50,100,200,400 req/s,
+ * BENCH_STEP_SECONDS each, default 15). A step's lag is bounded when it accepted >= 95 % of what
+ * was offered, every webhook of the step arrived within DRAIN_MS after its last answer, and the
+ * end-to-end p99 stayed under E2E_P99_BOUND_MS (5 s and 2 s). An unbounded step is run once more
+ * after the backlog cleared (the machine is shared, one noisy step must not end the search); the
+ * steps stop at the first step unbounded twice, and the highest bounded step is reported. Then a sustained run (BENCH_SUSTAINED_SECONDS, default 60)
+ * at BENCH_RATE, else at the highest bounded step: the headline end-to-end percentiles, the
+ * resident memory of each app (VmRSS, sampled every second, max), the database's rows written per
+ * second, and where the time went, stage by stage, from the apps' own tables (entity_history,
+ * deliveries, delivery_attempts). Then, with the projector and dispatcher stopped, ingest's
+ * capacity (closed loop, 32 in flight, 10 s), once on one source and once spread over 8 sources
+ * (a per-source hot spot shows as the difference).
+ *
+ * Ceilings in the same run, on the same machine, with the apps stopped: a bare node:http server
+ * (reads the body, answers 200) hit by the same client with the same signed bodies, at the
+ * sustained rate and closed loop; raw Postgres inserts (one row per INSERT, 32 in flight) on the
+ * same database; raw kafkajs produce + consume (one message per send, 32 in flight) on the same
+ * mock broker. Each figure is printed beside its ceiling with the ratio.
+ *
+ * BENCH_TRANSPORTS (default postgres-log,kafka) chooses the transports. With the defaults a
+ * run takes about 8 to 10 minutes. Results: bench/results/system.json and system-latency.svg.
+ */
+const RATES = list('BENCH_RATES', '10,25,50,100,200,400').map(Number);
+const TRANSPORTS = list('BENCH_TRANSPORTS', 'postgres-log,kafka') as TransportName[];
+const SETTINGS: SystemSettings = {
+  rates: RATES,
+  stepSeconds: positiveInteger('BENCH_STEP_SECONDS', 15),
+  sustainedSeconds: positiveInteger('BENCH_SUSTAINED_SECONDS', 60),
+  ...(process.env['BENCH_RATE'] ? { sustainedRate: positiveInteger('BENCH_RATE', 1) } : {}),
+  drainMs: 5_000,
+  e2eP99BoundMs: 2_000,
+  maxInFlight: positiveInteger('BENCH_MAX_IN_FLIGHT', 64),
+  capacityConcurrency: 32,
+  capacitySeconds: 10,
+  rawWorkload: {
+    messages: 10_000,
+    payloadBytes: 1024,
+    batchSize: 1,
+    inFlight: 32,
+    keys: 1000,
+    maxUnconsumed: 4_000,
+  },
+};
+/** Bus messages per accepted request: the canonical event and the raw delivery (ingest), the state change (projector). */
+const BUS_MESSAGES_PER_REQUEST = 3;
+/** Publish calls ingest makes per request: the canonical events, then the raw delivery. */
+const INGEST_PUBLISHES_PER_REQUEST = 2;
+const WATCHDOG_MS = 25 * 60_000;
+const RESULTS = fileURLToPath(new URL('../../bench/results/system.json', import.meta.url));
+const PLOT = fileURLToPath(new URL('../../bench/results/system-latency.svg', import.meta.url));
+
+export interface Ratio {
+  figure: string;
+  value?: number;
+  unit: string;
+  ceiling: string;
+  ceilingValue?: number;
+  /** value / ceilingValue. */
+  ratio?: number;
+}
+
+async function main(): Promise<void> {
+  for (const rate of RATES) {
+    if (!Number.isInteger(rate) || rate <= 0)
+      throw new Error(`BENCH_RATES: ${RATES.join(',')} are not all whole numbers > 0`);
+  }
+  console.log(
+    `system benchmark: ${TRANSPORTS.join(', ')}; steps ${RATES.join(', ')} req/s x ${SETTINGS.stepSeconds} s, ` +
+      `sustained ${SETTINGS.sustainedSeconds} s at ${SETTINGS.sustainedRate ?? 'the highest bounded step'}`,
+  );
+  const transports: TransportFigures[] = [];
+  for (const transport of TRANSPORTS) {
+    transports.push(await runTransport(transport, SETTINGS, (system) => (running = system)));
+  }
+  const report = {
+    date: new Date().toISOString(),
+    machine: machineInfo(),
+    settings: { ...SETTINGS, busMessagesPerRequest: BUS_MESSAGES_PER_REQUEST },
+    transports: transports.map((figures) => ({ ...figures, ratios: ratios(figures) })),
+  };
+  print(report.transports);
+  // Formatted as `npm run check` wants it: the results are committed.
+  await mkdir(path.dirname(RESULTS), { recursive: true });
+  const options = (await resolveConfig(RESULTS)) ?? {};
+  await writeFile(RESULTS, await format(JSON.stringify(report), { ...options, parser: 'json' }));
+  console.log('\nfigures written to bench/results/system.json');
+  const machine = report.machine;
+  await writeFile(
+    PLOT,
+    latencyPlot(
+      transports,
+      `solar-hub end to end, ${report.date.slice(0, 10)}, ${machine['cpuCount']} x ${machine['cpuModel']}`,
+    ),
+  );
+  console.log(`plot written to bench/results/system-latency.svg`);
+  const failed = transports.some((t) => t.problems.length > 0 && t.sustained === undefined);
+  process.exit(failed ? 1 : 0);
+}
+
+function ratios(t: TransportFigures): Ratio[] {
+  const { ceilings, sustained, ingestCapacity } = t;
+  const rawBus =
+    t.transport === 'kafka' ? ceilings.rawKafka?.messagesPerSecond : ceilings.rawPostgres?.rowsPerSecond;
+  const rawBusName =
+    t.transport === 'kafka'
+      ? 'raw kafkajs, 1 message per send, 32 in flight (msgs/s)'
+      : 'raw pg INSERT, 1 row each, 32 in flight (rows/s)';
+  const rate = sustained?.offeredRate;
+  const rows: Ratio[] = [
+    {
+      figure: 'ingest capacity (closed loop, 32 in flight)',
+      unit: 'req/s',
+      ceiling: 'bare node:http, same client (req/s)',
+      ...pair(ingestCapacity?.requestsPerSecond, ceilings.bareHttpCapacity?.requestsPerSecond),
+    },
+    {
+      figure: `ingest capacity over ${t.ingestCapacitySpread?.sources} sources`,
+      unit: 'req/s',
+      ceiling: 'bare node:http, same client (req/s)',
+      ...pair(t.ingestCapacitySpread?.requestsPerSecond, ceilings.bareHttpCapacity?.requestsPerSecond),
+    },
+    {
+      figure: `ingest p50 at ${rate} req/s`,
+      unit: 'ms',
+      ceiling: `bare node:http p50 at ${rate} req/s`,
+      ...pair(sustained?.ingest.p50Ms, ceilings.bareHttpAtRate?.ingest.p50Ms),
+    },
+    {
+      figure: `ingest p99 at ${rate} req/s`,
+      unit: 'ms',
+      ceiling: `bare node:http p99 at ${rate} req/s`,
+      ...pair(sustained?.ingest.p99Ms, ceilings.bareHttpAtRate?.ingest.p99Ms),
+    },
+    {
+      figure: `ingest publishes at capacity (${INGEST_PUBLISHES_PER_REQUEST} per request)`,
+      unit: '/s',
+      ceiling: rawBusName,
+      ...pair(mul(ingestCapacity?.requestsPerSecond, INGEST_PUBLISHES_PER_REQUEST), rawBus),
+    },
+    {
+      figure: `highest bounded rate, as bus messages (${BUS_MESSAGES_PER_REQUEST} per request)`,
+      unit: 'msgs/s',
+      ceiling: rawBusName,
+      ...pair(mul(t.highestBoundedRate, BUS_MESSAGES_PER_REQUEST), rawBus),
+    },
+    {
+      figure: `database rows written at ${rate} req/s`,
+      unit: 'rows/s',
+      ceiling: 'raw pg INSERT, 1 row each, 32 in flight (rows/s)',
+      ...pair(sustained?.rowsWrittenPerSecond, ceilings.rawPostgres?.rowsPerSecond),
+    },
+  ];
+  return rows;
+}
+
+function pair(value: number | undefined, ceilingValue: number | undefined) {
+  return {
+    ...(value === undefined ? {} : { value }),
+    ...(ceilingValue === undefined ? {} : { ceilingValue }),
+    ...(value !== undefined && ceilingValue !== undefined && ceilingValue > 0
+      ? { ratio: value / ceilingValue }
+      : {}),
+  };
+}
+
+const mul = (value: number | undefined, by: number) => (value === undefined ? undefined : value * by);
+
+function print(transports: Array<TransportFigures & { ratios: Ratio[] }>): void {
+  const ms = (value: number | undefined) => fixed(value, 0);
+  for (const t of transports) {
+    console.log(`\n${t.transport}: rate steps (e2e = provider POST to receiver receipt)`);
+    printTable([
+      [
+        'offered req/s',
+        'accepted/s',
+        'ingest p50',
+        'ingest p99',
+        'e2e p50',
+        'e2e p95',
+        'e2e p99',
+        'drain ms',
+        'lag',
+      ],
+      ...t.steps.map((s) => [
+        String(s.offeredRate),
+        fixed(s.achievedRate, 1),
+        ms(s.ingest.p50Ms),
+        ms(s.ingest.p99Ms),
+        ms(s.e2e.p50Ms),
+        ms(s.e2e.p95Ms),
+        ms(s.e2e.p99Ms),
+        ms(s.drainMs),
+        (s.bounded ? 'bounded' : 'UNBOUNDED') + (s.retried ? ' (2nd try)' : ''),
+      ]),
+    ]);
+    console.log(`highest bounded rate: ${t.highestBoundedRate ?? 'none'} req/s`);
+    if (t.sustained) {
+      const s = t.sustained;
+      console.log(
+        `\n${t.transport}: sustained ${s.offeredRate} req/s for ${s.seconds.toFixed(0)} s: ${describeStep(s)}`,
+      );
+      console.log(
+        `  resident memory (max): ${Object.entries(s.rssMaxMiB)
+          .map(([name, mib]) => `${name} ${mib.toFixed(0)} MiB`)
+          .join(', ')}`,
+      );
+      printTable([
+        ['stage', 'p50 ms', 'p99 ms'],
+        ...s.stages.map((stage) => [stage.stage, fixed(stage.p50Ms, 1), fixed(stage.p99Ms, 1)]),
+      ]);
+      console.log(`  slowest stage (p50): ${s.slowestStage ?? '-'}`);
+    }
+    console.log(`\n${t.transport}: beside the ceilings measured in this run`);
+    printTable([
+      ['figure', 'value', 'ceiling', 'ceiling value', 'ratio'],
+      ...t.ratios.map((r) => [
+        r.figure,
+        `${fixed(r.value, r.unit === 'ms' ? 1 : 0)} ${r.unit}`,
+        r.ceiling,
+        fixed(r.ceilingValue, r.unit === 'ms' ? 1 : 0),
+        r.ratio === undefined
+          ? '-'
+          : r.unit === 'ms'
+            ? `${r.ratio.toFixed(2)} x`
+            : `${(r.ratio * 100).toFixed(1)} %`,
+      ]),
+    ]);
+    for (const problem of t.problems) console.log(`  problem: ${problem}`);
+  }
+}
+
+function list(name: string, fallback: string): string[] {
+  return (process.env[name] || fallback)
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** The system while it runs: its apps and Postgres are detached and must not outlive an aborted run. */
+let running: SystemUnderTest | undefined;
+
+async function abort(reason: string): Promise<void> {
+  console.error(`system benchmark: ${reason}`);
+  await Promise.race([running?.stop(), new Promise((resolve) => setTimeout(resolve, 15_000))]).catch(
+    () => undefined,
+  );
+  process.exit(1);
+}
+
+setTimeout(
+  () => void abort(`still running after ${WATCHDOG_MS / 60_000} minutes, giving up`),
+  WATCHDOG_MS,
+).unref();
+process.once('SIGINT', () => void abort('interrupted'));
+process.once('SIGTERM', () => void abort('terminated'));
+
+main().catch((error: unknown) => {
+  console.error(error);
+  void abort('failed');
+});
