@@ -23,5 +23,16 @@ if (files.length === 0) {
   console.error('no test files found under dist/');
   process.exit(1);
 }
-const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+/**
+ * On Node 20 the runner's timeout also bounds each test file's process, from start to exit: a test
+ * that hangs, or a file that leaves a handle open (a consumer retrying a stopped broker, say), fails
+ * under its own name instead of holding the whole run until CI gives up. The whole suite takes
+ * about seven minutes on a 2-core machine.
+ */
+const FILE_TIMEOUT_MS = 10 * 60_000;
+const child = spawn(
+  process.execPath,
+  ['--test', '--test-reporter=spec', `--test-timeout=${FILE_TIMEOUT_MS}`, ...files],
+  { stdio: 'inherit' },
+);
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -23,6 +23,10 @@ import {
 } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
 import { describe } from '../postgres-log/postgres-log.bus.js';
+import { ConsumerRestarts } from './consumer-restarts.js';
+
+/** Before restarting a crashed consumer, when the crash does not say (kafkajs's `retryTime`). */
+const DEFAULT_RESTART_DELAY_MS = 1_000;
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -101,6 +105,8 @@ export class KafkaBus implements EventBus {
       allowAutoTopicCreation: !this.options.createTopics,
       // An idle consumer answers a new message within half a second instead of kafkajs's 5 s.
       maxWaitTimeInMs: 500,
+      // kafkajs's default retries, but its own restart after a crash is off: see ConsumerRestarts.
+      retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
     });
     const subscription = new KafkaSubscription(
       consumer,
@@ -204,7 +210,8 @@ export class KafkaBus implements EventBus {
 class KafkaSubscription implements Subscription {
   private readonly logger: Logger;
   private failures = 0;
-  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly restarts: ConsumerRestarts;
 
   constructor(
     private readonly consumer: Consumer,
@@ -214,12 +221,34 @@ class KafkaSubscription implements Subscription {
     private readonly onClosed: () => void,
   ) {
     this.logger = new Logger(`KafkaSubscription:${options.groupId}`);
+    this.restarts = new ConsumerRestarts(
+      () => this.run(),
+      (error) => this.logger.error(`consumer restart failed: ${describe(error)}`),
+    );
   }
 
   async start(): Promise<void> {
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.restartAfterCrash(payload.error));
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
-    await this.consumer.run({
+    await this.run();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    await this.restarts.close();
+    // kafkajs waits for the batch in flight before it leaves the group.
+    await this.consumer.disconnect();
+    this.onClosed();
+  }
+
+  /** After a crash the consumer has left its group; it joins again from the committed offsets. */
+  private run(): Promise<void> {
+    return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.concurrency ?? 1,
@@ -227,12 +256,12 @@ class KafkaSubscription implements Subscription {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    // kafkajs waits for the batch in flight before it leaves the group.
-    await this.consumer.disconnect();
-    this.onClosed();
+  private restartAfterCrash(error: Error): void {
+    if (this.restarts.isClosed) return;
+    const { retryTime } = error as { retryTime?: unknown };
+    const delayMs = typeof retryTime === 'number' && retryTime > 0 ? retryTime : DEFAULT_RESTART_DELAY_MS;
+    this.logger.warn(`consumer crashed (${describe(error)}); restarting in ${delayMs} ms`);
+    this.restarts.schedule(delayMs);
   }
 
   private async handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) {
