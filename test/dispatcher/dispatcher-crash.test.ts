@@ -14,6 +14,7 @@ import { transportCases } from '../support/transports.js';
 /**
  * A burst of changes while the dispatcher is killed with SIGKILL twice and restarted: every
  * matching change still reaches the receiver, and no webhook-id ever arrives with two bodies.
+ * And a graceful stop leaves nothing leased behind it.
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
@@ -124,6 +125,69 @@ for (const transport of cases) {
             )) as Array<{ done: number; all: number }>;
             return row!.all === expected && row!.done === expected;
           }, 60_000);
+        } finally {
+          await app.stop('SIGTERM');
+          await receiver.stop();
+          await fixture.close();
+        }
+      });
+
+      test(`[${transport.name}] a graceful stop puts back what it had claimed but not started, and records what it had in flight`, async () => {
+        const fixture = await transport.setup();
+        const receiver = await new Receiver().start();
+        receiver.on('/slow', (request) =>
+          request.body.includes('webhook.validate') ? { status: 200 } : 'hang',
+        );
+        const port = await freePort();
+        const app = runProcess('dist/apps/dispatcher/src/main.js', {
+          ...fixture.env,
+          SECRETS_KEY: randomBytes(32).toString('base64'),
+          DISPATCHER_PORT: String(port),
+          OUTBOUND_ALLOW_HTTP: 'true',
+          OUTBOUND_ALLOW_PRIVATE: 'true',
+          DISPATCH_CONCURRENCY: '2',
+          DISPATCH_ENDPOINT_CONCURRENCY: '2',
+          DISPATCH_TIMEOUT: '2s',
+          DISPATCH_POLL_INTERVAL: '50ms',
+          LOG_LEVEL: 'error',
+        });
+        try {
+          await waitForHealthy(`http://127.0.0.1:${port}`, 60_000);
+          const tenant = await createTenant(fixture.env, 'Stop tenant');
+          const created = await fetch(`http://127.0.0.1:${port}/v1/subscriptions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${tenant.api_key}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ endpoint: receiver.url('/slow') }),
+          });
+          assert.equal(created.status, 201, await created.text());
+          const bus = await fixture.createBus('dispatcher-stop');
+          const changes = Array.from({ length: 10 }, (_, i) =>
+            stateChange({
+              tenant: tenant.tenant_id,
+              entityId: `pylon-observer:stop-${i}`,
+              version: 1,
+              changed: ['project.stage'],
+              document: { stage: 'sold' },
+            }),
+          );
+          await bus.publish(TOPICS.stateChanges, changes.map(changeMessage));
+          const statuses = async () =>
+            (await fixture.dataSource.query(
+              `SELECT status, attempts, count(*)::int AS n FROM deliveries GROUP BY status, attempts ORDER BY status, attempts`,
+            )) as Array<{ status: string; attempts: number; n: number }>;
+          // Two requests hang in flight and two more are claimed, waiting for a slot.
+          await eventually(async () => {
+            const sending = (await statuses()).find((row) => row.status === 'sending');
+            return (
+              receiver.at('/slow').filter((r) => !r.body.includes('webhook.validate')).length === 2 &&
+              sending?.n === 4
+            );
+          }, 30_000);
+          assert.equal(await app.stop('SIGTERM'), 0);
+          assert.deepEqual(await statuses(), [
+            { status: 'pending', attempts: 0, n: 8 },
+            { status: 'pending', attempts: 1, n: 2 },
+          ]);
         } finally {
           await app.stop('SIGTERM');
           await receiver.stop();

@@ -80,35 +80,51 @@ export interface AttemptRow {
   response_body: string;
 }
 
+/** The values of one matched delivery in insertMatched, and how many rows one statement takes. */
+const NEW_DELIVERY_COLUMNS = 8;
+/** Postgres takes at most 65,535 parameters in one statement. */
+const ROWS_PER_INSERT = Math.floor(65_535 / NEW_DELIVERY_COLUMNS);
+
+/** `($n+1, …, $n+count)` */
+function placeholders(offset: number, count: number): string {
+  return `(${Array.from({ length: count }, (_, i) => `$${offset + i + 1}`).join(', ')})`;
+}
+
 /** Every query on deliveries and attempts. API queries are tenant first; the workers serve all tenants. */
 @Injectable()
 export class DeliveryRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
 
-  /** In the consumer's transaction where given; a (subscription, change) pair seen before is skipped. */
+  /**
+   * In the consumer's transaction where given; a (subscription, change) pair seen before is skipped.
+   * One parameter per value rather than arrays: the bodies are most of the bytes, and array
+   * parameters cost the driver an escaping pass over each of them.
+   */
   async insertMatched(
     deliveries: NewDelivery[],
     manager: EntityManager | DataSource = this.dataSource,
   ): Promise<number> {
-    if (deliveries.length === 0) return 0;
-    const rows: unknown[] = await manager.query(
-      `INSERT INTO deliveries (tenant_id, id, subscription_id, change_id, event_type, entity_key, body, status, change_time)
-       SELECT t, i, s, c, e, k, b, 'pending', ct
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
-           AS x(t, i, s, c, e, k, b, ct)
-       ON CONFLICT DO NOTHING RETURNING 1`,
-      [
-        deliveries.map((d) => d.tenantId),
-        deliveries.map((d) => d.id),
-        deliveries.map((d) => d.subscriptionId),
-        deliveries.map((d) => d.changeId),
-        deliveries.map((d) => d.eventType),
-        deliveries.map((d) => d.entityKey),
-        deliveries.map((d) => d.body),
-        deliveries.map((d) => d.changeTime),
-      ],
-    );
-    return rows.length;
+    let inserted = 0;
+    for (let start = 0; start < deliveries.length; start += ROWS_PER_INSERT) {
+      const chunk = deliveries.slice(start, start + ROWS_PER_INSERT);
+      const rows: unknown[] = await manager.query(
+        `INSERT INTO deliveries (tenant_id, id, subscription_id, change_id, event_type, entity_key, body, change_time)
+         VALUES ${chunk.map((_, i) => placeholders(i * NEW_DELIVERY_COLUMNS, NEW_DELIVERY_COLUMNS)).join(', ')}
+         ON CONFLICT DO NOTHING RETURNING 1`,
+        chunk.flatMap((d) => [
+          d.tenantId,
+          d.id,
+          d.subscriptionId,
+          d.changeId,
+          d.eventType,
+          d.entityKey,
+          d.body,
+          d.changeTime,
+        ]),
+      );
+      inserted += rows.length;
+    }
+    return inserted;
   }
 
   /**
@@ -126,9 +142,9 @@ export class DeliveryRepository {
   ): Promise<ClaimedDelivery[]> {
     const [rows]: [ClaimedDelivery[], number] = await this.dataSource.query(
       `WITH due AS (
-         SELECT c.id FROM subscriptions s
+         SELECT c.tenant_id, c.id FROM subscriptions s
          CROSS JOIN LATERAL (
-           SELECT d.id, d.next_attempt_at, d.seq FROM deliveries d
+           SELECT d.tenant_id, d.id, d.next_attempt_at, d.seq FROM deliveries d
             WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.next_attempt_at <= now()
               AND (s.ordering = 'none' OR NOT EXISTS (
                     SELECT 1 FROM deliveries e
@@ -145,13 +161,23 @@ export class DeliveryRepository {
        )
        UPDATE deliveries d SET status = 'sending', lease_until = now() + $3 * interval '1 millisecond'
          FROM due, subscriptions s
-        WHERE d.id = due.id AND s.tenant_id = d.tenant_id AND s.id = d.subscription_id
+        WHERE d.tenant_id = due.tenant_id AND d.id = due.id AND s.tenant_id = d.tenant_id AND s.id = d.subscription_id
        RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts,
                  s.endpoint, s.headers, s.signature_scheme, s.secret_sealed, s.previous_secret_sealed,
                  s.previous_secret_expires_at, s.failing_since`,
       [limit, perSubscription, leaseMs, [...inFlight.keys()], [...inFlight.values()]],
     );
     return rows;
+  }
+
+  /** Claimed deliveries this process will not send after all go back to the queue. */
+  async release(deliveries: Array<Pick<ClaimedDelivery, 'tenant_id' | 'id'>>): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE deliveries d SET status = 'pending', lease_until = NULL
+         FROM unnest($1::uuid[], $2::text[]) AS x(tenant_id, id)
+        WHERE d.tenant_id = x.tenant_id AND d.id = x.id AND d.status = 'sending'`,
+      [deliveries.map((d) => d.tenant_id), deliveries.map((d) => d.id)],
+    );
   }
 
   /** Deliveries whose sender died mid-attempt go back to the queue, same id and body. */
@@ -182,7 +208,7 @@ export class DeliveryRepository {
        UPDATE deliveries d SET status = x.status, attempts = d.attempts + 1, lease_until = NULL,
               next_attempt_at = COALESCE(x.next_at, d.next_attempt_at), last_status_code = x.code,
               last_error = x.error, completed_at = CASE WHEN x.status = 'pending' THEN NULL ELSE now() END
-         FROM x WHERE d.id = x.delivery_id AND d.status = 'sending'`,
+         FROM x WHERE d.tenant_id = x.tenant_id AND d.id = x.delivery_id AND d.status = 'sending'`,
       [
         records.map((r) => r.tenantId),
         records.map((r) => r.attemptId),

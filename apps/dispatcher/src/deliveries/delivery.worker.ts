@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
 import { OutboundClient } from '../outbound/outbound.client.js';
 import { webhookHeaders } from '../outbound/webhook-request.js';
@@ -10,15 +10,22 @@ import { decide } from './retry-policy.js';
 
 /** How often deliveries left `sending` by a dead process are looked for. */
 const LEASE_SWEEP_MS = 1_000;
-/** A claimed delivery's lease outlives one attempt by this much before another process may take it. */
+/** A claimed delivery's lease outlives its wait and its attempt by this much. */
 const LEASE_MARGIN_MS = 10_000;
+/**
+ * Claimed deliveries held ready, as a multiple of the slots: a freed slot starts the next one at
+ * once instead of after a claim's round trip to the database, which had left the worker idle for a
+ * third of a burst.
+ */
+const READY_PER_SLOT = 1;
 
 /**
- * Sends due deliveries: claims as many as it has free slots (never more than
- * DISPATCH_ENDPOINT_CONCURRENCY in flight for one subscription in this process), posts each, and
- * hands the outcome to AttemptOutcomes. A slot is free again as soon as its request has ended, not
- * when the outcome is written. Woken when changes are matched or a slot frees; otherwise it polls,
- * so several processes share the queue through the database alone.
+ * Sends due deliveries: claims as many as it has free slots plus as many again held ready, posts
+ * each (never more than DISPATCH_ENDPOINT_CONCURRENCY in flight for one subscription in this
+ * process, whatever is ready for it), and hands the outcome to AttemptOutcomes. A slot is free
+ * again as soon as its request has ended, not when the outcome is written. Woken when changes are
+ * matched or a slot frees; otherwise it polls, so several processes share the queue through the
+ * database alone.
  */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -30,6 +37,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private woken = false;
   /** Requests in flight per subscription in this process. */
   private readonly perSubscription = new Map<string, number>();
+  /** Claimed, leased, not started yet: waiting for a slot, oldest first. */
+  private ready: ClaimedDelivery[] = [];
+  /** In flight plus ready, per subscription: what the next claim counts as taken. */
+  private readonly heldPerSubscription = new Map<string, number>();
   /** The last claim was held back by a limit: a slot freed by a finished attempt may find more work. */
   private slotBound = true;
   private readonly idle = new Set<() => void>();
@@ -53,6 +64,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     this.running = false;
     this.wake();
     await this.loopDone;
+    await this.releaseReady();
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
     await this.outcomes.drain();
   }
@@ -72,18 +84,20 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
           const released = await this.deliveries.releaseExpiredLeases();
           if (released > 0) this.logger.warn(`${released} deliveries left mid-attempt are queued again`);
         }
-        const free = this.config.DISPATCH_CONCURRENCY - this.inFlight;
+        const slots = this.config.DISPATCH_CONCURRENCY;
+        const free = slots * (1 + READY_PER_SLOT) - this.inFlight - this.ready.length;
         if (free > 0) {
-          const limit = this.config.DISPATCH_ENDPOINT_CONCURRENCY;
+          const limit = this.config.DISPATCH_ENDPOINT_CONCURRENCY * (1 + READY_PER_SLOT);
           const claimed = await this.deliveries.claim(
             free,
             limit,
-            this.config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS,
-            this.perSubscription,
+            2 * this.config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS,
+            this.heldPerSubscription,
           );
-          claimed.forEach((delivery) => this.start(delivery));
+          claimed.forEach((delivery) => this.hold(delivery));
+          this.startReady();
           this.slotBound =
-            claimed.length >= free || [...this.perSubscription.values()].some((n) => n >= limit);
+            claimed.length >= free || [...this.heldPerSubscription.values()].some((n) => n >= limit);
         } else {
           this.slotBound = true;
         }
@@ -111,10 +125,41 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     });
   }
 
+  private hold(delivery: ClaimedDelivery): void {
+    this.ready.push(delivery);
+    count(this.heldPerSubscription, delivery.subscription_id, +1);
+  }
+
+  /** Starts ready deliveries while slots are free, skipping subscriptions at their limit. */
+  private startReady(): void {
+    if (this.ready.length === 0 || this.inFlight >= this.config.DISPATCH_CONCURRENCY) return;
+    const waiting: ClaimedDelivery[] = [];
+    for (const delivery of this.ready) {
+      const busy = this.perSubscription.get(delivery.subscription_id) ?? 0;
+      if (
+        this.inFlight < this.config.DISPATCH_CONCURRENCY &&
+        busy < this.config.DISPATCH_ENDPOINT_CONCURRENCY
+      ) {
+        this.start(delivery);
+      } else {
+        waiting.push(delivery);
+      }
+    }
+    this.ready = waiting;
+  }
+
+  /** Shutting down: what was claimed but never started goes back to the queue now, not at lease end. */
+  private async releaseReady(): Promise<void> {
+    const unsent = this.ready;
+    this.ready = [];
+    unsent.forEach((delivery) => count(this.heldPerSubscription, delivery.subscription_id, -1));
+    if (unsent.length > 0) await this.deliveries.release(unsent);
+  }
+
   private start(delivery: ClaimedDelivery): void {
     this.inFlight++;
     const subscription = delivery.subscription_id;
-    this.perSubscription.set(subscription, (this.perSubscription.get(subscription) ?? 0) + 1);
+    count(this.perSubscription, subscription, +1);
     void this.attempt(delivery)
       // The delivery stays leased and is sent again once the lease runs out.
       .catch((error: unknown) =>
@@ -122,9 +167,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       )
       .finally(() => {
         this.inFlight--;
-        const left = (this.perSubscription.get(subscription) ?? 1) - 1;
-        if (left > 0) this.perSubscription.set(subscription, left);
-        else this.perSubscription.delete(subscription);
+        count(this.perSubscription, subscription, -1);
+        count(this.heldPerSubscription, subscription, -1);
+        if (this.running) this.startReady();
         if (this.inFlight === 0) {
           this.idle.forEach((resolve) => resolve());
           this.idle.clear();
@@ -151,7 +196,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     });
     this.outcomes.add(delivery, decision, {
       tenantId: delivery.tenant_id,
-      attemptId: `att_${randomBytes(12).toString('base64url')}`,
+      attemptId: `att_${randomUUID()}`,
       deliveryId: delivery.id,
       attemptedAt,
       statusCode: result.statusCode,
@@ -162,4 +207,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       nextAttemptAt: decision.kind === 'retry' ? decision.at : null,
     });
   }
+}
+
+function count(counts: Map<string, number>, key: string, by: 1 | -1): void {
+  const next = (counts.get(key) ?? 0) + by;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
 }
