@@ -22,10 +22,13 @@ export class ProjectorConfig extends PlatformConfig {
   @Max(5_000)
   PROJECTOR_BATCH_SIZE = 500;
 
-  /** Partitions applied at the same time, each in its own transaction. */
+  /**
+   * Partitions applied at the same time, each in its own transaction: while one waits on Postgres
+   * another applies. 4 applied 12-13 % more events/s than 2 in paired bench:projector runs; 8 no more.
+   */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })
   @Min(1)
   @Max(32)
-  PROJECTOR_CONCURRENCY = 2;
+  PROJECTOR_CONCURRENCY = 4;
 }

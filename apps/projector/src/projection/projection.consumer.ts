@@ -56,7 +56,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
       groupId: this.config.PROJECTOR_GROUP_ID,
       topics: [this.topics.projects, this.topics.customers, this.topics.monitoring],
       maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
-      // Two partitions at once: one applies while the other waits on Postgres (see bench:projector).
+      // Several partitions at once: one applies while another waits on Postgres (see the setting).
       concurrency: this.config.PROJECTOR_CONCURRENCY,
       handler: (messages, context) =>
         context.transaction(async (manager) => {
