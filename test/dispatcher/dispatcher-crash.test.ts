@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { topicNames } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
@@ -9,7 +9,7 @@ import { stopEmbeddedTestServer } from '../support/database.js';
 import { Receiver } from '../support/receiver.js';
 import { changeMessage, stateChange } from '../support/state-changes.js';
 import { createTenant } from '../support/tenants.js';
-import { transportCases } from '../support/transports.js';
+import { transportCases, type TransportFixture } from '../support/transports.js';
 
 /**
  * A burst of changes while the dispatcher is killed with SIGKILL twice and restarted: every
@@ -28,8 +28,14 @@ for (const transport of cases) {
     `dispatcher crash [${transport.name}]`,
     { skip: transport.skip ?? false, timeout: 300_000 },
     () => {
+      // One fixture per transport: closing it stops the transport (the Kafka mock cluster).
+      let fixture: TransportFixture;
+      before(async () => {
+        fixture = await transport.setup();
+      });
+      after(() => fixture?.close());
+
       test(`[${transport.name}] a dispatcher killed with SIGKILL during a burst delivers every matching change at least once, one body per webhook-id`, async () => {
-        const fixture = await transport.setup();
         const receiver = await new Receiver().start();
         const port = await freePort();
         const env = {
@@ -121,19 +127,19 @@ for (const transport of cases) {
           }
           await eventually(async () => {
             const [row] = (await fixture.dataSource.query(
-              `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS done, count(*)::int AS all FROM deliveries`,
+              `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS done, count(*)::int AS all
+                 FROM deliveries WHERE tenant_id = $1`,
+              [tenant.tenant_id],
             )) as Array<{ done: number; all: number }>;
             return row!.all === expected && row!.done === expected;
           }, 60_000);
         } finally {
           await app.stop('SIGTERM');
           await receiver.stop();
-          await fixture.close();
         }
       });
 
       test(`[${transport.name}] a graceful stop puts back what it had claimed but not started, and records what it had in flight`, async () => {
-        const fixture = await transport.setup();
         const receiver = await new Receiver().start();
         receiver.on('/slow', (request) =>
           request.body.includes('webhook.validate') ? { status: 200 } : 'hang',
@@ -173,7 +179,9 @@ for (const transport of cases) {
           await bus.publish(TOPICS.stateChanges, changes.map(changeMessage));
           const statuses = async () =>
             (await fixture.dataSource.query(
-              `SELECT status, attempts, count(*)::int AS n FROM deliveries GROUP BY status, attempts ORDER BY status, attempts`,
+              `SELECT status, attempts, count(*)::int AS n FROM deliveries WHERE tenant_id = $1
+                GROUP BY status, attempts ORDER BY status, attempts`,
+              [tenant.tenant_id],
             )) as Array<{ status: string; attempts: number; n: number }>;
           // Two requests hang in flight and two more are claimed, waiting for a slot.
           await eventually(async () => {
@@ -191,7 +199,6 @@ for (const transport of cases) {
         } finally {
           await app.stop('SIGTERM');
           await receiver.stop();
-          await fixture.close();
         }
       });
     },

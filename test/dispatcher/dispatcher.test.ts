@@ -280,6 +280,31 @@ for (const transport of cases) {
       assert.match(delivery!.attempts[0]!.error ?? '', /no answer within 3000 ms/);
     });
 
+    test(`[${transport.name}] a subscription deleted while its delivery is in flight holds back no other outcome`, async () => {
+      const gone = `/${unique('gone')}`;
+      const kept = `/${unique('kept')}`;
+      const doomed = await subscribe(gone, { event_types: ['project.created'] });
+      receiver.on(gone, 'hang');
+      await publish({
+        entityId: `pylon-observer:${unique('gone')}`,
+        version: 1,
+        changed: ['project.stage'],
+        document: { stage: 'Lead' },
+      });
+      await receiver.waitFor(() => receiver.events(gone).length >= 1, 30_000, 'the attempt in flight');
+      assert.equal((await api('DELETE', `/v1/subscriptions/${doomed.id}`)).status, 204);
+      await pause(3_500); // the hanging attempt times out and its outcome finds no delivery row
+      const survivor = await subscribe(kept, { event_types: ['project.created'] });
+      await publish({
+        entityId: `pylon-observer:${unique('kept')}`,
+        version: 1,
+        changed: ['project.stage'],
+        document: { stage: 'Lead' },
+      });
+      await eventually(async () => (await deliveries(survivor.id))[0]?.status === 'succeeded', 15_000);
+      receiver.on(gone, { status: 200 });
+    });
+
     test(`[${transport.name}] a dead receiver holds only its own slots: a healthy one beside it gets everything meanwhile`, async () => {
       const dead = `/${unique('dead')}`;
       const healthy = `/${unique('healthy')}`;

@@ -4,3 +4,4 @@ export * from './platform.module.js';
 export * from './problem-details.filter.js';
 export * from './run-app.js';
 export * from './schema.js';
+export * from './page-query.js';

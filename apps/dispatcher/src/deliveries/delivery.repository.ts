@@ -34,6 +34,8 @@ export interface ClaimedDelivery extends Pick<
   entity_key: string;
   body: string;
   attempts: number;
+  /** Until when this claim holds the row; after it the lease sweep may hand it to anyone. */
+  lease_until: Date;
 }
 
 /** How one attempt ended, as the delivery row records it. */
@@ -159,10 +161,12 @@ export class DeliveryRepository {
          ORDER BY c.next_attempt_at, c.seq
          LIMIT $1
        )
-       UPDATE deliveries d SET status = 'sending', lease_until = now() + $3 * interval '1 millisecond'
+       -- Whole milliseconds: the lease comes back as a JS Date and identifies this claim in release().
+       UPDATE deliveries d SET status = 'sending',
+              lease_until = date_trunc('milliseconds', now() + $3 * interval '1 millisecond')
          FROM due, subscriptions s
         WHERE d.tenant_id = due.tenant_id AND d.id = due.id AND s.tenant_id = d.tenant_id AND s.id = d.subscription_id
-       RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts,
+       RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts, d.lease_until,
                  s.endpoint, s.headers, s.signature_scheme, s.secret_sealed, s.previous_secret_sealed,
                  s.previous_secret_expires_at, s.failing_since`,
       [limit, perSubscription, leaseMs, [...inFlight.keys()], [...inFlight.values()]],
@@ -170,13 +174,17 @@ export class DeliveryRepository {
     return rows;
   }
 
-  /** Claimed deliveries this process will not send after all go back to the queue. */
-  async release(deliveries: Array<Pick<ClaimedDelivery, 'tenant_id' | 'id'>>): Promise<void> {
+  /**
+   * Claimed deliveries this process will not send after all go back to the queue: only while the
+   * claim is still this one (same lease), never a row the sweep has since given to another worker.
+   */
+  async release(deliveries: Array<Pick<ClaimedDelivery, 'tenant_id' | 'id' | 'lease_until'>>): Promise<void> {
     await this.dataSource.query(
       `UPDATE deliveries d SET status = 'pending', lease_until = NULL
-         FROM unnest($1::uuid[], $2::text[]) AS x(tenant_id, id)
-        WHERE d.tenant_id = x.tenant_id AND d.id = x.id AND d.status = 'sending'`,
-      [deliveries.map((d) => d.tenant_id), deliveries.map((d) => d.id)],
+         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS x(tenant_id, id, lease_until)
+        WHERE d.tenant_id = x.tenant_id AND d.id = x.id AND d.status = 'sending'
+          AND d.lease_until = x.lease_until`,
+      [deliveries.map((d) => d.tenant_id), deliveries.map((d) => d.id), deliveries.map((d) => d.lease_until)],
     );
   }
 
@@ -191,7 +199,8 @@ export class DeliveryRepository {
 
   /**
    * Many attempts' outcomes in one statement (so one round trip, and atomic): the attempt log rows
-   * and the deliveries' new state.
+   * and the deliveries' new state. A delivery deleted meanwhile (its subscription was) is skipped,
+   * not a foreign-key error that would hold every other outcome back.
    */
   async recordAttempts(records: AttemptRecord[]): Promise<void> {
     if (records.length === 0) return;
@@ -202,7 +211,8 @@ export class DeliveryRepository {
            AS x(tenant_id, attempt_id, delivery_id, attempted_at, code, duration_ms, error, response, status, next_at)
        ), logged AS (
          INSERT INTO delivery_attempts (tenant_id, id, delivery_id, attempted_at, status_code, duration_ms, error, response_body)
-         SELECT tenant_id, attempt_id, delivery_id, attempted_at, code, duration_ms, error, response FROM x
+         SELECT x.tenant_id, x.attempt_id, x.delivery_id, x.attempted_at, x.code, x.duration_ms, x.error, x.response
+           FROM x JOIN deliveries d ON d.tenant_id = x.tenant_id AND d.id = x.delivery_id
          ON CONFLICT DO NOTHING
        )
        UPDATE deliveries d SET status = x.status, attempts = d.attempts + 1, lease_until = NULL,

@@ -10,7 +10,10 @@ import { decide } from './retry-policy.js';
 
 /** How often deliveries left `sending` by a dead process are looked for. */
 const LEASE_SWEEP_MS = 1_000;
-/** A claimed delivery's lease outlives its wait and its attempt by this much. */
+/**
+ * A claimed delivery's lease: up to `1 + READY_PER_SLOT` attempts' time waiting for a slot, its
+ * own attempt, and this much more.
+ */
 const LEASE_MARGIN_MS = 10_000;
 /**
  * Claimed deliveries held ready, as a multiple of the slots: a freed slot starts the next one at
@@ -91,11 +94,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
           const claimed = await this.deliveries.claim(
             free,
             limit,
-            2 * this.config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS,
+            (2 + READY_PER_SLOT) * this.config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS,
             this.heldPerSubscription,
           );
           claimed.forEach((delivery) => this.hold(delivery));
-          this.startReady();
+          if (this.running) this.startReady();
           this.slotBound =
             claimed.length >= free || [...this.heldPerSubscription.values()].some((n) => n >= limit);
         } else {
@@ -130,11 +133,20 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     count(this.heldPerSubscription, delivery.subscription_id, +1);
   }
 
-  /** Starts ready deliveries while slots are free, skipping subscriptions at their limit. */
+  /**
+   * Starts ready deliveries while slots are free, skipping subscriptions at their limit. One whose
+   * lease could run out during its attempt is dropped instead: the sweep queues it again, and no
+   * other worker can have it while this one might still send it.
+   */
   private startReady(): void {
     if (this.ready.length === 0 || this.inFlight >= this.config.DISPATCH_CONCURRENCY) return;
     const waiting: ClaimedDelivery[] = [];
+    const startBy = Date.now() + this.config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS / 2;
     for (const delivery of this.ready) {
+      if (delivery.lease_until.getTime() < startBy) {
+        count(this.heldPerSubscription, delivery.subscription_id, -1);
+        continue;
+      }
       const busy = this.perSubscription.get(delivery.subscription_id) ?? 0;
       if (
         this.inFlight < this.config.DISPATCH_CONCURRENCY &&
@@ -153,7 +165,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     const unsent = this.ready;
     this.ready = [];
     unsent.forEach((delivery) => count(this.heldPerSubscription, delivery.subscription_id, -1));
-    if (unsent.length > 0) await this.deliveries.release(unsent);
+    if (unsent.length === 0) return;
+    try {
+      await this.deliveries.release(unsent);
+    } catch (error) {
+      // Their leases run out and the sweep queues them again; the stop goes on to the outcomes.
+      this.logger.warn(`could not release ${unsent.length} claimed deliveries: ${(error as Error).message}`);
+    }
   }
 
   private start(delivery: ClaimedDelivery): void {

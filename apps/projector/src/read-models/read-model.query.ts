@@ -1,34 +1,19 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsDate,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-  MinDate,
-} from 'class-validator';
+import { IsDate, IsIn, IsOptional, IsString, Length, Matches, MinDate } from 'class-validator';
 import { PROVIDERS } from '@hub/contracts';
+import { PageCursor, PageLimit } from '@hub/runtime';
 
 const EARLIEST_TIME = new Date('0001-01-01T00:00:00Z');
 
 /** Filters every list takes; per-entity filters extend it. */
 export class ListQuery {
   @ApiPropertyOptional({ description: 'page size, 1-500 (default 50)', type: Number })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
+  @PageLimit(500)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9_-]{1,600}$/, { message: 'cursor must be a next_cursor from a previous page' })
+  @PageCursor(/^[A-Za-z0-9_-]{1,600}$/)
   cursor?: string;
 
   @ApiPropertyOptional({

@@ -27,6 +27,17 @@ import { ConsumerRestarts } from './consumer-restarts.js';
 
 /** Before restarting a crashed consumer, when the crash does not say (kafkajs's `retryTime`). */
 const DEFAULT_RESTART_DELAY_MS = 1_000;
+/** Before restarting after an error kafkajs would not have restarted on. */
+const FATAL_RESTART_DELAY_MS = 30_000;
+
+/** kafkajs's own rule for restarting after a crash. */
+function isRetriable(error: Error): boolean {
+  let cause: unknown = error;
+  while ((cause as { cause?: unknown }).cause) cause = (cause as { cause: unknown }).cause;
+  return (
+    error.name === 'KafkaJSNumberOfRetriesExceeded' || (cause as { retriable?: unknown }).retriable === true
+  );
+}
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -256,9 +267,18 @@ class KafkaSubscription implements Subscription {
     });
   }
 
+  /**
+   * kafkajs gave up on errors it does not call retriable (authorisation, configuration); we keep
+   * trying, since a stopped consumer silently stops the pipeline, but slowly and at error level.
+   */
   private restartAfterCrash(error: Error): void {
     if (this.restarts.isClosed) return;
     const { retryTime } = error as { retryTime?: unknown };
+    if (!isRetriable(error)) {
+      this.logger.error(`consumer crashed (${describe(error)}); restarting in ${FATAL_RESTART_DELAY_MS} ms`);
+      this.restarts.schedule(FATAL_RESTART_DELAY_MS);
+      return;
+    }
     const delayMs = typeof retryTime === 'number' && retryTime > 0 ? retryTime : DEFAULT_RESTART_DELAY_MS;
     this.logger.warn(`consumer crashed (${describe(error)}); restarting in ${delayMs} ms`);
     this.restarts.schedule(delayMs);

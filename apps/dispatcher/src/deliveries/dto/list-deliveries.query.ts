@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { PageCursor, PageLimit } from '@hub/runtime';
 import type { DeliveryStatus } from '../delivery.repository.js';
 
 export class ListDeliveriesQuery {
@@ -9,14 +9,9 @@ export class ListDeliveriesQuery {
   })
   status?: DeliveryStatus;
 
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit(100)
   limit?: number;
 
-  @IsOptional()
-  @Matches(/^\d{1,18}$/, { message: 'cursor must be a next_cursor from a previous page' })
+  @PageCursor(/^\d{1,18}$/)
   cursor?: string;
 }

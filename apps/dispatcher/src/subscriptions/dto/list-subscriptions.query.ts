@@ -1,15 +1,9 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { PageCursor, PageLimit } from '@hub/runtime';
 
 export class ListSubscriptionsQuery {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit(100)
   limit?: number;
 
-  @IsOptional()
-  @Matches(/^sub_[A-Za-z0-9_-]{1,64}$/, { message: 'cursor must be a next_cursor from a previous page' })
+  @PageCursor(/^sub_[A-Za-z0-9_-]{1,64}$/)
   cursor?: string;
 }

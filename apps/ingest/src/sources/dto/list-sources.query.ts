@@ -1,16 +1,9 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min, Matches } from 'class-validator';
+import { PageCursor, PageLimit } from '@hub/runtime';
 
 export class ListSourcesQuery {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit(100)
   limit?: number;
 
-  @IsOptional()
-  @IsString()
-  @Matches(/^src_[A-Za-z0-9_-]{1,64}$/, { message: 'cursor must be a next_cursor from a previous page' })
+  @PageCursor(/^src_[A-Za-z0-9_-]{1,64}$/)
   cursor?: string;
 }
