@@ -131,16 +131,16 @@ export class DeliveryRepository {
 
   /**
    * Claims up to `limit` due deliveries, for any one subscription at most `perSubscription` minus
-   * what this process has in flight for it (`inFlight`), so a slow endpoint only ever holds its own
-   * slots; rows another worker holds are skipped. With `ordering = entity` a delivery waits while
-   * an earlier one of the same entity is still open. Claimed rows are leased: if this process
-   * dies, they come back.
+   * what this process already holds for it (`held`: in flight or ready), so a slow endpoint only
+   * ever holds its own slots; rows another worker holds are skipped. With `ordering = entity` a
+   * delivery waits while an earlier one of the same entity is still open. Claimed rows are leased:
+   * if this process dies, they come back.
    */
   async claim(
     limit: number,
     perSubscription: number,
     leaseMs: number,
-    inFlight: ReadonlyMap<string, number>,
+    held: ReadonlyMap<string, number>,
   ): Promise<ClaimedDelivery[]> {
     const [rows]: [ClaimedDelivery[], number] = await this.dataSource.query(
       `WITH due AS (
@@ -169,7 +169,7 @@ export class DeliveryRepository {
        RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts, d.lease_until,
                  s.endpoint, s.headers, s.signature_scheme, s.secret_sealed, s.previous_secret_sealed,
                  s.previous_secret_expires_at, s.failing_since`,
-      [limit, perSubscription, leaseMs, [...inFlight.keys()], [...inFlight.values()]],
+      [limit, perSubscription, leaseMs, [...held.keys()], [...held.values()]],
     );
     return rows;
   }

@@ -1,23 +1,27 @@
-import type { OutboundScheme } from '@hub/signing';
-import type { Ordering, SubscriptionStatus } from '../subscription.repository.js';
+import type { SubscriptionRow } from '../subscription.repository.js';
 
-/** What the subscriptions API answers. `secret` appears once, in the answer that generated it. */
-export interface SubscriptionView {
-  id: string;
-  endpoint: string;
-  description: string | null;
-  event_types: string[];
-  trigger_fields: string[] | null;
-  payload_fields: string[] | null;
-  headers: Record<string, string>;
-  signature_scheme: OutboundScheme;
-  ordering: Ordering;
+/**
+ * What the subscriptions API answers: the row's own fields without the sealed secrets, times as
+ * ISO strings, and `enabled`. `secret` appears once, in the answer that generated it.
+ */
+export type SubscriptionView = Pick<
+  SubscriptionRow,
+  | 'id'
+  | 'endpoint'
+  | 'description'
+  | 'event_types'
+  | 'trigger_fields'
+  | 'payload_fields'
+  | 'headers'
+  | 'signature_scheme'
+  | 'ordering'
+  | 'status'
+  | 'status_reason'
+> & {
   enabled: boolean;
-  status: SubscriptionStatus;
-  status_reason: string | null;
   validated_at: string | null;
   failing_since: string | null;
   created_at: string;
   updated_at: string;
   secret?: string;
-}
+};
