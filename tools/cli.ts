@@ -3,8 +3,7 @@ import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, PlatformConfig } from '@hub/config';
 import { closePlatform, connectPlatform, type Platform } from '@hub/runtime';
 import { TenancyService, TenantRepository } from '@hub/tenancy';
-import { HistoryPatches1732262400210 } from '../apps/projector/src/projection/history-patches.migration.js';
-import { Projection1732262400200 } from '../apps/projector/src/projection/projection.migration.js';
+import { PROJECTOR_MIGRATIONS } from '../apps/projector/src/projection/migrations.js';
 import { rebuildReadModels } from '../apps/projector/src/rebuild/rebuild.js';
 import { LauncherConfig } from './launcher.config.js';
 import { localDatabase } from './local-database.js';
@@ -53,9 +52,7 @@ async function main(args: string[]): Promise<number> {
   });
   try {
     const config = loadConfig(PlatformConfig, { ...process.env, DATABASE_URL: database.url });
-    const platform = await connectPlatform(config, 'cli', {
-      migrations: [Projection1732262400200, HistoryPatches1732262400210],
-    });
+    const platform = await connectPlatform(config, 'cli', { migrations: PROJECTOR_MIGRATIONS });
     try {
       process.stdout.write(`${JSON.stringify(await command.run(platform, rest))}\n`);
     } finally {

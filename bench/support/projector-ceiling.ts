@@ -11,7 +11,7 @@ export interface CeilingFigures {
 
 /**
  * What Postgres alone does with rows like the projector's: a plain pg Pool, one unnest INSERT of
- * `batchSize` rows per statement into a throwaway table (tenant uuid, id text, document jsonb,
+ * `batchSize` rows per statement into a throwaway table (tenant uuid, id text, document json as the read models keep it,
  * no keys or indexes), `inFlight` statements at once. The documents are the run's own event
  * payloads, serialised before the clock starts, so only Postgres is timed.
  */
@@ -48,12 +48,12 @@ export async function measureInsertCeiling(
   const table = uniqueName('bench_ceiling').replace('-', '_');
   try {
     await pool.query(
-      `CREATE TABLE ${table} (tenant_id uuid NOT NULL, id text NOT NULL, document jsonb NOT NULL)`,
+      `CREATE TABLE ${table} (tenant_id uuid NOT NULL, id text NOT NULL, document json NOT NULL)`,
     );
     const insert = async (batch: { ids: string[]; documents: string[] }) => {
       await pool.query(
         `INSERT INTO ${table} (tenant_id, id, document) SELECT $1::uuid, m.id, m.document
-           FROM unnest($2::text[], $3::jsonb[]) AS m(id, document)`,
+           FROM unnest($2::text[], $3::json[]) AS m(id, document)`,
         [tenant, batch.ids, batch.documents],
       );
     };

@@ -110,6 +110,22 @@ for (const transport of cases) {
       assert.equal((published[1]!['data'] as Record<string, unknown>)['version'], 2);
     });
 
+    test(`[${transport.name}] serves a document as written, in the provider's key order, and publishes the same document`, async () => {
+      const externalId = unique('order');
+      const subject = `pylon-observer:${externalId}`;
+      // Not in jsonb's order (shorter keys first): a jsonb column would hand these back reordered.
+      const data = { zeta_notes: 'north-facing', stage: 'Design', address: { zip: '2000', city: 'Sydney' } };
+      const [event] = await publish({ tenant: tenantA.tenant_id, externalId, data });
+      await untilVersion(tenantA, `/v1/projects/${subject}`, 1);
+      const written = JSON.stringify((event as { data: unknown }).data);
+      const served = await (await api(tenantA, `/v1/projects/${subject}`)).text();
+      assert.ok(served.includes(`"document":${written}`), `${served} carries ${written}`);
+      await changes.waitFor(() => changesOf(subject).length >= 1);
+      const [created] = changes.messages.filter((message) => parse(message)['subject'] === subject);
+      assert.ok(created!.value.toString().includes(`"document":${written}`));
+      assert.deepEqual((parse(created!)['data'] as Record<string, unknown>)['document'], JSON.parse(written));
+    });
+
     test(`[${transport.name}] a Pylon project arriving unchanged in three batches makes one version and one change`, async () => {
       const externalId = unique('pylon');
       const subject = `pylon-observer:${externalId}`;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ProviderId } from './providers.js';
 
 /** The canonical topics an adapter can publish to (the raw topic is ingest's own). */
@@ -38,7 +38,8 @@ export const SNAPSHOT_TYPES = { project: 'project.upserted', customer: 'customer
  * place in it.
  */
 export function deterministicEventId(parts: string[]): string {
-  return `evt_${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32)}`;
+  // One-shot hash: a third of createHash()'s cost for inputs this small, and it runs per event.
+  return `evt_${hash('sha256', parts.join('\u0000'), 'hex').slice(0, 32)}`;
 }
 
 /** Canonical entity id until identity linking exists: `provider:external id`. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATA_SOURCE } from '@hub/persistence';
+import { chunksForParameters, DATA_SOURCE, valuesList } from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { SubscriptionRow } from '../subscriptions/subscription.repository.js';
 
@@ -82,15 +82,8 @@ export interface AttemptRow {
   response_body: string;
 }
 
-/** The values of one matched delivery in insertMatched, and how many rows one statement takes. */
+/** The values of one matched delivery in insertMatched. */
 const NEW_DELIVERY_COLUMNS = 8;
-/** Postgres takes at most 65,535 parameters in one statement. */
-const ROWS_PER_INSERT = Math.floor(65_535 / NEW_DELIVERY_COLUMNS);
-
-/** `($n+1, …, $n+count)` */
-function placeholders(offset: number, count: number): string {
-  return `(${Array.from({ length: count }, (_, i) => `$${offset + i + 1}`).join(', ')})`;
-}
 
 /** Every query on deliveries and attempts. API queries are tenant first; the workers serve all tenants. */
 @Injectable()
@@ -99,19 +92,17 @@ export class DeliveryRepository {
 
   /**
    * In the consumer's transaction where given; a (subscription, change) pair seen before is skipped.
-   * One parameter per value rather than arrays: the bodies are most of the bytes, and array
-   * parameters cost the driver an escaping pass over each of them.
+   * One parameter per value (valuesList): the bodies are most of the bytes.
    */
   async insertMatched(
     deliveries: NewDelivery[],
     manager: EntityManager | DataSource = this.dataSource,
   ): Promise<number> {
     let inserted = 0;
-    for (let start = 0; start < deliveries.length; start += ROWS_PER_INSERT) {
-      const chunk = deliveries.slice(start, start + ROWS_PER_INSERT);
+    for (const chunk of chunksForParameters(deliveries, NEW_DELIVERY_COLUMNS)) {
       const rows: unknown[] = await manager.query(
         `INSERT INTO deliveries (tenant_id, id, subscription_id, change_id, event_type, entity_key, body, change_time)
-         VALUES ${chunk.map((_, i) => placeholders(i * NEW_DELIVERY_COLUMNS, NEW_DELIVERY_COLUMNS)).join(', ')}
+         VALUES ${valuesList(chunk.length, NEW_DELIVERY_COLUMNS)}
          ON CONFLICT DO NOTHING RETURNING 1`,
         chunk.flatMap((d) => [
           d.tenantId,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { chunksForParameters, valuesList } from '@hub/persistence';
 import type { DocumentPatch } from './change-detection.js';
 
 export type EntityType = 'project' | 'customer' | 'monitor';
@@ -26,6 +27,8 @@ export interface EntityWrite extends EntityRef {
   provider: string;
   sources: string[];
   document: Record<string, unknown>;
+  /** JSON.stringify(document), made once for the entity row and the state change. */
+  documentJson: string;
   version: number;
   typed: Record<string, string | null>;
   providerUpdatedAt: string | null;
@@ -50,6 +53,9 @@ export interface ActivityRow extends EntityRef {
 }
 
 export const refKey = (ref: EntityRef) => `${ref.tenantId}/${ref.id}`;
+
+/** Values per row of saveEntities's INSERT. */
+const ENTITY_COLUMNS = 9;
 
 /**
  * Every write of the projection, inside the handler's transaction; tenant first. Set-based: a
@@ -87,32 +93,33 @@ export class ProjectionRepository {
     return new Map(rows.map((row) => [refKey({ tenantId: row.tenant_id, id: row.id }), row]));
   }
 
+  /**
+   * One parameter per value: each document goes to Postgres as its own JSON text, stored as
+   * written in a `json` column (DocumentsAsJson1732262400220), so Postgres only checks it.
+   */
   async saveEntities(manager: EntityManager, type: EntityType, writes: EntityWrite[]): Promise<void> {
-    if (writes.length === 0) return;
     const { table, columns } = TABLES[type];
     const [first, second] = columns;
-    const rows = writes.map((w) => ({
-      tenant_id: w.tenantId,
-      id: w.id,
-      provider: w.provider,
-      sources: w.sources,
-      document: w.document,
-      version: w.version,
-      provider_updated_at: w.providerUpdatedAt,
-      first: w.typed[first] ?? null,
-      second: w.typed[second] ?? null,
-    }));
-    await manager.query(
-      `INSERT INTO ${table} (tenant_id, id, provider, sources, document, version, provider_updated_at, updated_at, ${first}, ${second})
-       SELECT w.tenant_id, w.id, w.provider, w.sources, w.document, w.version, w.provider_updated_at, now(), w.first, w.second
-         FROM jsonb_to_recordset($1::jsonb)
-           AS w(tenant_id uuid, id text, provider text, sources text[], document jsonb, version int,
-                provider_updated_at timestamptz, first text, second text)
-       ON CONFLICT (tenant_id, id) DO UPDATE SET sources = EXCLUDED.sources, document = EXCLUDED.document,
-         version = EXCLUDED.version, provider_updated_at = EXCLUDED.provider_updated_at, updated_at = EXCLUDED.updated_at,
-         ${first} = EXCLUDED.${first}, ${second} = EXCLUDED.${second}`,
-      [jsonRows(rows)],
-    );
+    for (const chunk of chunksForParameters(writes, ENTITY_COLUMNS)) {
+      await manager.query(
+        `INSERT INTO ${table} (tenant_id, id, provider, sources, document, version, provider_updated_at, ${first}, ${second})
+         VALUES ${valuesList(chunk.length, ENTITY_COLUMNS)}
+         ON CONFLICT (tenant_id, id) DO UPDATE SET sources = EXCLUDED.sources, document = EXCLUDED.document,
+           version = EXCLUDED.version, provider_updated_at = EXCLUDED.provider_updated_at, updated_at = now(),
+           ${first} = EXCLUDED.${first}, ${second} = EXCLUDED.${second}`,
+        chunk.flatMap((w) => [
+          w.tenantId,
+          w.id,
+          w.provider,
+          w.sources,
+          w.documentJson,
+          w.version,
+          w.providerUpdatedAt,
+          w.typed[first] ?? null,
+          w.typed[second] ?? null,
+        ]),
+      );
+    }
   }
 
   async addHistory(manager: EntityManager, rows: HistoryRow[]): Promise<void> {

@@ -7,6 +7,7 @@ import {
   type StateChangeData,
 } from '@hub/contracts';
 import { changedPaths, diffDocuments, type DocumentPatch } from './change-detection.js';
+import { withMember } from './json-text.js';
 import {
   ProjectionRepository,
   refKey,
@@ -17,8 +18,14 @@ import {
   type StoredEntity,
 } from './projection.repository.js';
 
-/** A state-change event, ready to publish (CloudEvent on the state-changes topic). */
-export type StateChange = CanonicalEvent<StateChangeData | Record<string, unknown>>;
+/** A state-change event (CloudEvent on the state-changes topic). */
+export type StateChangeEvent = CanonicalEvent<StateChangeData | Record<string, unknown>>;
+
+/** A state change ready to publish: the event, and its JSON text. */
+export interface StateChange {
+  event: StateChangeEvent;
+  json: string;
+}
 
 /** What a batch changes, gathered in memory and written with a few set-based statements. */
 class BatchWork {
@@ -144,11 +151,14 @@ export class ProjectionService {
     if (current && paths.length === 0) return [];
     const version = (current?.version ?? 0) + 1;
     const ref = { tenantId: event.tenant, id: event.subject };
+    // Serialised once, for the entity row and the state change alike.
+    const documentJson = JSON.stringify(document);
     work.write(type, {
       ...ref,
       provider: event.provider,
       sources: [...new Set([...(current?.sources ?? []), event.source])],
       document,
+      documentJson,
       version,
       typed,
       providerUpdatedAt,
@@ -163,21 +173,23 @@ export class ProjectionService {
       // The document is written whole once per entity; history keeps what each version changed.
       change: patch ? { patch } : { document },
     });
-    const change: StateChangeData = {
+    const data: Omit<StateChangeData, 'document'> = {
       entity_type: type,
       entity_id: event.subject,
       version,
       changed_fields: paths,
-      document,
       caused_by: event.id,
+    };
+    const envelope = {
+      ...envelopeFrom(event),
+      // One id per entity version: a re-applied event yields the same state change.
+      id: deterministicEventId([event.tenant, type, event.subject, String(version), event.id]),
+      type: `${type}.${current ? 'updated' : 'created'}`,
     };
     return [
       {
-        ...envelopeFrom(event),
-        // One id per entity version: a re-applied event yields the same state change.
-        id: deterministicEventId([event.tenant, type, event.subject, String(version), event.id]),
-        type: `${type}.${current ? 'updated' : 'created'}`,
-        data: change,
+        event: { ...envelope, data: { ...data, document } },
+        json: withMember(envelope, 'data', withMember(data, 'document', documentJson)),
       },
     ];
   }
@@ -215,7 +227,7 @@ function activityRow(event: CanonicalEvent): ActivityRow {
   };
 }
 
-function envelopeFrom(event: CanonicalEvent): Omit<StateChange, 'id' | 'type' | 'data'> {
+function envelopeFrom(event: CanonicalEvent): Omit<StateChangeEvent, 'id' | 'type' | 'data'> {
   return {
     specversion: '1.0',
     source: `/tenants/${event.tenant}`,
@@ -229,12 +241,13 @@ function envelopeFrom(event: CanonicalEvent): Omit<StateChange, 'id' | 'type' | 
 
 /** Activity and monitoring events reach subscribers as their own types, with a derived id. */
 function passThrough(event: CanonicalEvent): StateChange {
-  return {
+  const passed: StateChangeEvent = {
     ...envelopeFrom(event),
     id: deterministicEventId([event.tenant, 'pass-through', event.id]),
     type: event.type,
     data: { ...event.data, caused_by: event.id },
   };
+  return { event: passed, json: JSON.stringify(passed) };
 }
 
 function providerTime(event: CanonicalEvent): string | null {
