@@ -19,8 +19,12 @@ function collect(a: Json | undefined, b: Json | undefined, path: string, into: S
     // No deepEqual first: each key compares itself, so every subtree is walked once, not once per
     // level above it. Two equal objects yield no path either way ({} and {} have no keys).
     let differs = false;
-    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      if (a[key] !== b[key] && collect(a[key], b[key], `${path}.${key}`, into)) differs = true;
+    for (const key of Object.keys(a)) {
+      const after = own(b, key);
+      if (a[key] !== after && collect(a[key], after, `${path}.${key}`, into)) differs = true;
+    }
+    for (const key of Object.keys(b)) {
+      if (!Object.hasOwn(a, key) && collect(undefined, b[key], `${path}.${key}`, into)) differs = true;
     }
     return differs;
   }
@@ -41,6 +45,11 @@ function collect(a: Json | undefined, b: Json | undefined, path: string, into: S
   }
   into.add(path);
   return true;
+}
+
+/** The object's own value for `key`: a document's missing key is never its prototype's member. */
+function own(object: { [key: string]: Json }, key: string): Json | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
@@ -85,12 +94,16 @@ export function diffDocuments(
   const paths = new Set<string>();
   const set: Array<[string, unknown]> = [];
   const unset: string[] = [];
-  for (const key of new Set([...Object.keys(previous), ...Object.keys(next)])) {
-    const before = previous[key] as Json | undefined;
-    const after = next[key] as Json | undefined;
+  for (const key of Object.keys(previous)) {
+    const before = previous[key] as Json;
+    const after = own(next as { [key: string]: Json }, key);
     if (before === after || !collect(before, after, `${root}.${key}`, paths)) continue;
-    if (Object.hasOwn(next, key)) set.push([key, after]);
-    else unset.push(key);
+    if (after === undefined) unset.push(key);
+    else set.push([key, after]);
+  }
+  for (const key of Object.keys(next)) {
+    if (!Object.hasOwn(previous, key) && collect(undefined, next[key] as Json, `${root}.${key}`, paths))
+      set.push([key, next[key]]);
   }
   // fromEntries defines own properties, so a `__proto__` key of a parsed document stays a key.
   return { paths: [...paths].sort(), patch: { set: Object.fromEntries(set), unset: unset.sort() } };
