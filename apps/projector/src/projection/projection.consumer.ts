@@ -123,10 +123,10 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
 
   private async publishChanges(context: BatchContext, changes: StateChange[]): Promise<void> {
     if (changes.length === 0) return;
-    const messages: OutgoingMessage[] = changes.map(({ event, json }) => ({
-      key: entityKey(event.tenant, event.subject),
-      value: json,
-      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': event.id, 'ce-type': event.type },
+    const messages: OutgoingMessage[] = changes.map((change) => ({
+      key: entityKey(change.tenant, change.subject),
+      value: change.json,
+      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': change.id, 'ce-type': change.type },
     }));
     await context.publish(this.topics.stateChanges, messages);
   }

@@ -19,11 +19,14 @@ import {
 } from './projection.repository.js';
 
 /** A state-change event (CloudEvent on the state-changes topic). */
-export type StateChangeEvent = CanonicalEvent<StateChangeData | Record<string, unknown>>;
+type StateChangeEvent = CanonicalEvent<StateChangeData | Record<string, unknown>>;
 
-/** A state change ready to publish: the event, and its JSON text. */
+/** A state change ready to publish: what its message's key and headers name, and its JSON text. */
 export interface StateChange {
-  event: StateChangeEvent;
+  id: string;
+  type: string;
+  tenant: string;
+  subject: string;
   json: string;
 }
 
@@ -186,12 +189,8 @@ export class ProjectionService {
       id: deterministicEventId([event.tenant, type, event.subject, String(version), event.id]),
       type: `${type}.${current ? 'updated' : 'created'}`,
     };
-    return [
-      {
-        event: { ...envelope, data: { ...data, document } },
-        json: withMember(envelope, 'data', withMember(data, 'document', documentJson)),
-      },
-    ];
+    const json = withMember(envelope, 'data', withMember(data, 'document', documentJson));
+    return [{ id: envelope.id, type: envelope.type, tenant: event.tenant, subject: event.subject, json }];
   }
 }
 
@@ -247,7 +246,13 @@ function passThrough(event: CanonicalEvent): StateChange {
     type: event.type,
     data: { ...event.data, caused_by: event.id },
   };
-  return { event: passed, json: JSON.stringify(passed) };
+  return {
+    id: passed.id,
+    type: passed.type,
+    tenant: passed.tenant,
+    subject: passed.subject,
+    json: JSON.stringify(passed),
+  };
 }
 
 function providerTime(event: CanonicalEvent): string | null {
