@@ -100,6 +100,14 @@ for (const transport of cases) {
       await bus.publish(TOPICS.stateChanges, changes.map(changeMessage));
       return changes;
     };
+    /** A new project at stage Lead: the change most tests only need delivered. */
+    const publishNewLead = (prefix: string) =>
+      publish({
+        entityId: `pylon-observer:${unique(prefix)}`,
+        version: 1,
+        changed: ['project.stage'],
+        document: { stage: 'Lead' },
+      });
     const verifyStandard = (secret: string, request: Received) =>
       new Webhook(secret).verify(request.body, request.headers as Record<string, string>);
 
@@ -218,12 +226,7 @@ for (const transport of cases) {
       const path = `/${unique('flaky')}`;
       const sub = await subscribe(path);
       receiver.on(path, { status: 503, body: 'down for maintenance' });
-      await publish({
-        entityId: `pylon-observer:${unique('f')}`,
-        version: 1,
-        changed: ['project.stage'],
-        document: { stage: 'Lead' },
-      });
+      await publishNewLead('f');
       await receiver.waitFor(() => receiver.events(path).length >= 3, 30_000, 'three failed attempts');
       receiver.on(path, { status: 200 });
       await eventually(async () => (await deliveries(sub.id))[0]?.status === 'succeeded');
@@ -242,12 +245,7 @@ for (const transport of cases) {
       const path = `/${unique('limited')}`;
       await subscribe(path);
       receiver.on(path, { status: 429, headers: { 'retry-after': '2' } });
-      await publish({
-        entityId: `pylon-observer:${unique('r')}`,
-        version: 1,
-        changed: ['project.stage'],
-        document: { stage: 'Lead' },
-      });
+      await publishNewLead('r');
       await receiver.waitFor(() => receiver.events(path).length >= 1);
       receiver.on(path, { status: 200 });
       await receiver.waitFor(() => receiver.events(path).length >= 2, 30_000, 'the retry');
@@ -262,12 +260,7 @@ for (const transport of cases) {
       const path = `/${unique('hang')}`;
       const sub = await subscribe(path);
       receiver.on(path, 'hang');
-      await publish({
-        entityId: `pylon-observer:${unique('h')}`,
-        version: 1,
-        changed: ['project.stage'],
-        document: { stage: 'Lead' },
-      });
+      await publishNewLead('h');
       await receiver.waitFor(
         () => receiver.events(path).length >= 2,
         30_000,
@@ -285,22 +278,12 @@ for (const transport of cases) {
       const kept = `/${unique('kept')}`;
       const doomed = await subscribe(gone, { event_types: ['project.created'] });
       receiver.on(gone, 'hang');
-      await publish({
-        entityId: `pylon-observer:${unique('gone')}`,
-        version: 1,
-        changed: ['project.stage'],
-        document: { stage: 'Lead' },
-      });
+      await publishNewLead('gone');
       await receiver.waitFor(() => receiver.events(gone).length >= 1, 30_000, 'the attempt in flight');
       assert.equal((await api('DELETE', `/v1/subscriptions/${doomed.id}`)).status, 204);
       await pause(3_500); // the hanging attempt times out and its outcome finds no delivery row
       const survivor = await subscribe(kept, { event_types: ['project.created'] });
-      await publish({
-        entityId: `pylon-observer:${unique('kept')}`,
-        version: 1,
-        changed: ['project.stage'],
-        document: { stage: 'Lead' },
-      });
+      await publishNewLead('kept');
       await eventually(async () => (await deliveries(survivor.id))[0]?.status === 'succeeded', 15_000);
       receiver.on(gone, { status: 200 });
     });
@@ -341,12 +324,7 @@ for (const transport of cases) {
       });
       const sub = await subscribe(failing, { event_types: ['project.created', 'webhook.test'] });
       receiver.on(failing, { status: 500 });
-      await publish({
-        entityId: `pylon-observer:${unique('e')}`,
-        version: 1,
-        changed: ['project.stage'],
-        document: { stage: 'Lead' },
-      });
+      await publishNewLead('e');
       await eventually(async () => (await deliveries(sub.id))[0]?.status === 'failed', 30_000);
       const [delivery] = await deliveries(sub.id);
       assert.equal(delivery!.attempt_count, RETRIES.length + 1);
@@ -389,12 +367,7 @@ for (const transport of cases) {
       const path = `/${unique('gone')}`;
       const sub = await subscribe(path);
       receiver.on(path, { status: 410 });
-      await publish({
-        entityId: `pylon-observer:${unique('g')}`,
-        version: 1,
-        changed: ['project.stage'],
-        document: { stage: 'Lead' },
-      });
+      await publishNewLead('g');
       await eventually(async () => (await subscription(sub.id)).status === 'disabled', 30_000);
       assert.match((await subscription(sub.id)).status_reason ?? '', /410 Gone/);
       assert.equal((await deliveries(sub.id))[0]!.status, 'failed');
