@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ConsumedMessage, EventBus } from '@hub/bus';
 import { topicNames } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
+import pg from 'pg';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
 import { asMessage, canonicalEvent, type EventSpec } from '../support/canonical-events.js';
 import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
@@ -302,6 +303,21 @@ for (const transport of cases) {
       assert.equal(letters[1]!['topic'], TOPICS.projects);
     });
 
+    test(
+      `[${transport.name}] runs its two default consumers on threads of their own, splitting the partitions`,
+      // Kafka splits a group's partitions itself; the librdkafka mock cluster cannot describe groups.
+      { skip: transport.name === 'kafka' && 'the Kafka mock cluster does not answer DescribeGroups' },
+      async () => {
+        let seen: number[] = [];
+        await eventually(async () => {
+          seen = await postgresLogGroupMembers(fixture.env, 'projector');
+          return seen.length === 2 && seen.every((partitions) => partitions > 0);
+        }, 60_000).catch(() => assert.fail(`partitions per consumer: ${JSON.stringify(seen)}`));
+        // The 3 canonical topics, each split evenly between the two.
+        assert.ok(Math.abs(seen[0]! - seen[1]!) <= 3, `an even split: ${JSON.stringify(seen)}`);
+      },
+    );
+
     test(`[${transport.name}] serves an OpenAPI document of the query API with its filters`, async () => {
       const document = (await (await fetch(`${base}/openapi.json`)).json()) as {
         paths: Record<string, { get?: { parameters?: Array<{ name: string }> } }>;
@@ -373,4 +389,22 @@ for (const transport of cases) {
 
 function parse(message: ConsumedMessage): Record<string, unknown> {
   return JSON.parse(message.value.toString()) as Record<string, unknown>;
+}
+
+/** Partitions held by each consumer of a group on the Postgres log: its lease connection's locks, less its member lock. */
+async function postgresLogGroupMembers(env: Record<string, string>, groupId: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: env['DATABASE_URL'] });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ locks: number }>(
+      `SELECT count(*)::int AS locks FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+        WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        GROUP BY l.pid`,
+      [`hub-bus:${groupId}`],
+    );
+    return rows.map((row) => row.locks - 1);
+  } finally {
+    await client.end();
+  }
 }

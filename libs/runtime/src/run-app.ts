@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { Logger, Module, ValidationPipe, type LogLevel, type Type } from '@nestjs/common';
+import { Logger, Module, ValidationPipe, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { json } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ConfigError, loadConfig, type PlatformConfig } from '@hub/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { LOG_LEVELS } from './log-levels.js';
 import { connectPlatform, type AppSchema } from './platform.js';
 import { PlatformModule } from './platform.module.js';
 import { verifyJsonBody } from './json-guard.js';
@@ -22,13 +23,6 @@ export interface AppDefinition<C extends PlatformConfig> {
   beforeBodyParser?: (app: NestExpressApplication, config: C) => void;
 }
 
-const LEVELS: Record<PlatformConfig['LOG_LEVEL'], LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
-
 /**
  * Starts one app: settings, database, bus, HTTP. Any start-up failure prints one line naming
  * what to fix and exits 1. SIGTERM/SIGINT stop taking requests, finish those in flight, let the
@@ -37,14 +31,14 @@ const LEVELS: Record<PlatformConfig['LOG_LEVEL'], LogLevel[]> = {
 export async function runApp<C extends PlatformConfig>(definition: AppDefinition<C>): Promise<void> {
   try {
     const config = loadConfig(definition.configSchema);
-    Logger.overrideLogger(LEVELS[config.LOG_LEVEL]);
+    Logger.overrideLogger(LOG_LEVELS[config.LOG_LEVEL]);
     const platform = await connectPlatform(config, definition.name, definition.schema);
 
     @Module({ imports: [PlatformModule.forRoot(platform, definition.configSchema), definition.module] })
     class RootModule {}
 
     const app = await NestFactory.create<NestExpressApplication>(RootModule, {
-      logger: LEVELS[config.LOG_LEVEL],
+      logger: LOG_LEVELS[config.LOG_LEVEL],
       bodyParser: false,
     });
     app.useGlobalFilters(new ProblemDetailsFilter());

@@ -31,4 +31,15 @@ export class ProjectorConfig extends PlatformConfig {
   @Min(1)
   @Max(32)
   PROJECTOR_CONCURRENCY = 4;
+
+  /**
+   * Consumers of the group this process runs, each on a thread of its own (the first on the app's
+   * thread): applying events is CPU-bound JavaScript, so one thread leaves the other cores idle.
+   * The bus splits the partitions between them. 1 runs everything on the app's thread.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(16)
+  PROJECTOR_CONSUMERS = 2;
 }

@@ -30,12 +30,17 @@ export interface Publishing {
 }
 
 const CLAIM_INTERVAL_MS = 2_000;
+/** Next claim when this consumer holds less than its share: others give partitions back at their own claim. */
+const SHORT_CLAIM_RETRY_MS = 250;
+/** Consumers of one group on one database; a group this large is a misconfiguration. */
+const MAX_MEMBERS = 256;
 const IDLE_WAIT_MS = 1_000;
 
 /**
- * One consumer of one group. Partitions are leased with session advisory locks held on a
- * dedicated connection, so a second process of the same group waits as a standby and takes
- * over as soon as the first one's connection dies (no rebalancing beyond that: single node).
+ * One consumer of one group. Membership and partitions are session advisory locks held on a
+ * dedicated connection: the consumers of a group (threads, processes, hosts on one database)
+ * split each topic's partitions evenly, re-balanced at every claim (every 2 s), and a consumer
+ * whose connection dies leaves its partitions to the others at their next claim.
  */
 export class PostgresLogSubscription {
   private readonly logger: Logger;
@@ -91,7 +96,12 @@ export class PostgresLogSubscription {
   }
 
   private async connectLease(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: 5_000 });
+    const client = new pg.Client({
+      connectionString: this.databaseUrl,
+      connectionTimeoutMillis: 5_000,
+      // Shows in pg_stat_activity whose partition and member locks a connection holds.
+      application_name: `hub-bus:${this.options.groupId}`,
+    });
     client.on('error', (error) => {
       this.logger.warn(`lease connection lost: ${describe(error)}`);
       void this.dropLease();
@@ -102,6 +112,7 @@ export class PostgresLogSubscription {
     });
     await client.connect();
     await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    await this.join(client);
     this.lease = client;
     this.lastClaim = 0;
   }
@@ -114,6 +125,12 @@ export class PostgresLogSubscription {
     await lease?.end().catch(() => undefined);
   }
 
+  /**
+   * Takes this consumer's fair share of each topic's partitions: ceil(partitions / members), where
+   * members are the group's live consumers on this database (see `join`). Partitions beyond the
+   * share go back first, so that a consumer that joins later gets its share at its next claim.
+   * Runs between polls, never while a batch of this consumer is in flight.
+   */
   private async claimPartitions(): Promise<void> {
     const lease = this.lease;
     if (!lease) return;
@@ -122,24 +139,84 @@ export class PostgresLogSubscription {
       'SELECT topic, partition FROM bus_partitions WHERE topic = ANY($1::text[]) ORDER BY topic, partition',
       [this.options.topics],
     );
-    for (const row of rows) {
-      const id = `${row.topic}/${row.partition}`;
-      if (this.owned.has(id)) continue;
-      const { rows: locked } = await lease.query<{ ok: boolean }>(
-        'SELECT pg_try_advisory_lock(hashtext($1), $2) AS ok',
-        [`hub_bus:${this.options.groupId}:${row.topic}`, row.partition],
-      );
-      if (!locked[0]?.ok) continue;
-      // Read the offset only once the lock is ours: until then the previous owner may move it.
-      const committed = await this.committedOffset(lease, row.topic, row.partition);
-      this.owned.set(id, {
-        topic: row.topic,
-        partition: row.partition,
-        position: committed,
-        failures: 0,
-        retryAt: 0,
-      });
+    const members = await this.countMembers(lease);
+    let short = false;
+    for (const [topic, partitions] of groupByTopic(rows)) {
+      const share = Math.ceil(partitions.length / members);
+      const mine = partitions.filter((partition) => this.owned.has(`${topic}/${partition}`));
+      for (const partition of mine.slice(share).reverse()) await this.release(lease, topic, partition);
+      let held = Math.min(mine.length, share);
+      for (const partition of partitions) {
+        if (held >= share) break;
+        if (this.owned.has(`${topic}/${partition}`)) continue;
+        if (await this.tryClaim(lease, topic, partition)) held += 1;
+      }
+      if (held < share) short = true;
     }
+    // Another consumer is about to give partitions back: look again soon rather than in 2 s.
+    if (short) this.lastClaim = Date.now() - CLAIM_INTERVAL_MS + SHORT_CLAIM_RETRY_MS;
+  }
+
+  private async tryClaim(lease: pg.Client, topic: string, partition: number): Promise<boolean> {
+    const { rows: locked } = await lease.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtext($1), $2) AS ok',
+      [this.partitionLockName(topic), partition],
+    );
+    if (!locked[0]?.ok) return false;
+    // Read the offset only once the lock is ours: until then the previous owner may move it.
+    const committed = await this.committedOffset(lease, topic, partition);
+    this.owned.set(`${topic}/${partition}`, {
+      topic,
+      partition,
+      position: committed,
+      failures: 0,
+      retryAt: 0,
+    });
+    return true;
+  }
+
+  /** Its offset is committed (every batch commits its own), so the next owner starts where this one stopped. */
+  private async release(lease: pg.Client, topic: string, partition: number): Promise<void> {
+    this.owned.delete(`${topic}/${partition}`);
+    await lease.query('SELECT pg_advisory_unlock(hashtext($1), $2)', [
+      this.partitionLockName(topic),
+      partition,
+    ]);
+  }
+
+  private partitionLockName(topic: string): string {
+    return `hub_bus:${this.options.groupId}:${topic}`;
+  }
+
+  /**
+   * Joins the group: a session advisory lock on the first free member slot, held on the lease
+   * connection, so a consumer that dies leaves the group with its connection.
+   */
+  private async join(lease: pg.Client): Promise<void> {
+    for (let slot = 0; slot < MAX_MEMBERS; slot++) {
+      const { rows } = await lease.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtext($1), $2) AS ok',
+        [this.memberLockName(), slot],
+      );
+      if (rows[0]?.ok) return;
+    }
+    throw new Error(`group ${this.options.groupId} already has ${MAX_MEMBERS} consumers on this database`);
+  }
+
+  /** The group's live consumers: member-slot locks held in this database (two-key advisory locks). */
+  private async countMembers(lease: pg.Client): Promise<number> {
+    const { rows } = await lease.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND objsubid = 2
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND classid = ((hashtext($1)::bigint + 4294967296) % 4294967296)::oid`,
+      [this.memberLockName()],
+    );
+    return Math.max(1, rows[0]?.n ?? 1);
+  }
+
+  private memberLockName(): string {
+    return `hub_bus_member:${this.options.groupId}`;
   }
 
   private async committedOffset(lease: pg.Client, topic: string, partition: number): Promise<bigint> {
@@ -243,7 +320,8 @@ export class PostgresLogSubscription {
 
   private waitForWork(): Promise<void> {
     const retryAts = [...this.owned.values()].map((o) => o.retryAt).filter((t) => t > Date.now());
-    const until = Math.min(IDLE_WAIT_MS, ...retryAts.map((t) => t - Date.now()));
+    const nextClaim = this.lastClaim + CLAIM_INTERVAL_MS - Date.now();
+    const until = Math.min(IDLE_WAIT_MS, nextClaim, ...retryAts.map((t) => t - Date.now()));
     return new Promise((resolve) => {
       const timer = setTimeout(done, Math.max(10, until));
       function done(): void {
@@ -256,4 +334,14 @@ export class PostgresLogSubscription {
       };
     });
   }
+}
+
+function groupByTopic(rows: Array<{ topic: string; partition: number }>): Map<string, number[]> {
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of rows) {
+    const partitions = byTopic.get(topic);
+    if (partitions) partitions.push(partition);
+    else byTopic.set(topic, [partition]);
+  }
+  return byTopic;
 }

@@ -1,0 +1,59 @@
+import { Logger } from '@nestjs/common';
+import { Worker } from 'node:worker_threads';
+
+/** Message a lane's thread receives when the app stops. */
+export const STOP_LANE = 'stop';
+/** How long a lane may take to commit its batches and close before its thread is terminated. */
+const STOP_TIMEOUT_MS = 30_000;
+const MAX_RESTART_DELAY_MS = 30_000;
+
+/**
+ * Extra consumers of an app on threads of their own (see runLane), so that applying events uses
+ * more than one core. Each lane is a full consumer of the app's group: the bus splits the
+ * partitions between the lanes like between processes. A lane that dies is started again, after
+ * a delay that doubles up to 30 s; the app's own thread keeps consuming meanwhile.
+ */
+export class WorkerLanes {
+  private readonly logger = new Logger('WorkerLanes');
+  private readonly workers = new Set<Worker>();
+  private stopping = false;
+
+  constructor(
+    private readonly script: URL,
+    count: number,
+  ) {
+    for (let lane = 1; lane <= count; lane++) this.start(lane, 0);
+  }
+
+  /** Asks every lane to finish its batches and close; terminates one that takes too long. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.workers].map((worker) => stopWorker(worker)));
+  }
+
+  private start(lane: number, failures: number): void {
+    const worker = new Worker(this.script, { workerData: { lane } });
+    const startedAt = Date.now();
+    this.workers.add(worker);
+    worker.on('error', (error) => this.logger.error(`lane ${lane}: ${error.message}`));
+    worker.once('exit', (code) => {
+      this.workers.delete(worker);
+      if (this.stopping) return;
+      // A lane that ran for a while before dying starts again quickly; one that cannot start backs off.
+      const tries = Date.now() - startedAt > MAX_RESTART_DELAY_MS ? 1 : failures + 1;
+      const delay = Math.min(MAX_RESTART_DELAY_MS, 1_000 * 2 ** (tries - 1));
+      this.logger.error(`lane ${lane} stopped (exit code ${code}); starting it again in ${delay / 1000} s`);
+      setTimeout(() => {
+        if (!this.stopping) this.start(lane, tries);
+      }, delay).unref();
+    });
+  }
+}
+
+async function stopWorker(worker: Worker): Promise<void> {
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.postMessage(STOP_LANE);
+  const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
