@@ -116,6 +116,18 @@ for (const transport of cases) {
         const projects = await fetch(`${base('projector')}/v1/projects`, { headers: authorized(owner) });
         return ((await projects.json()) as { data: unknown[] }).data.length >= 3; // two from Pylon, one from OpenSolar
       });
+      // Every canonical event applied (a Kafka group still rebalancing its consumers can hold some
+      // back for longer than a quiet spell), then quiet: the baseline holds all their effects.
+      await eventually(async () => {
+        const canonicalTopics: string[] = [TOPICS.projects, TOPICS.customers, TOPICS.monitoring];
+        const canonical = everything.messages.filter((m) => canonicalTopics.includes(m.topic)).length;
+        const [row] = (await fixture.dataSource.query(
+          'SELECT count(*)::int AS n FROM applied_events',
+        )) as Array<{
+          n: number;
+        }>;
+        return canonical > 0 && row!.n === canonical;
+      }, 60_000);
       await settled(everything);
       baseline = { messages: everything.messages.length, perTopic: countPerTopic(), rows: await countRows() };
     });

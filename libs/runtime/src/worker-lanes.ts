@@ -7,11 +7,22 @@ export const STOP_LANE = 'stop';
 const STOP_TIMEOUT_MS = 30_000;
 const MAX_RESTART_DELAY_MS = 30_000;
 
+export interface LaneOptions {
+  /** Lanes to run, numbered from 1. */
+  count: number;
+  /**
+   * Each lane's young generation, where V8 allocates new objects: a batch's messages, events and
+   * documents live until its transaction commits, and a young generation that holds several
+   * batches lets most of them die there instead of being copied and promoted.
+   */
+  youngGenerationMb: number;
+}
+
 /**
- * Extra consumers of an app on threads of their own (see runLane), so that applying events uses
- * more than one core. Each lane is a full consumer of the app's group: the bus splits the
+ * An app's consumers, each on a worker thread of its own (see runLane), so that applying events
+ * uses more than one core. Each lane is a full consumer of the app's group: the bus splits the
  * partitions between the lanes like between processes. A lane that dies is started again, after
- * a delay that doubles up to 30 s; the app's own thread keeps consuming meanwhile.
+ * a delay that doubles up to 30 s while it keeps failing.
  */
 export class WorkerLanes {
   private readonly logger = new Logger('WorkerLanes');
@@ -20,9 +31,9 @@ export class WorkerLanes {
 
   constructor(
     private readonly script: URL,
-    count: number,
+    private readonly options: LaneOptions,
   ) {
-    for (let lane = 1; lane <= count; lane++) this.start(lane, 0);
+    for (let lane = 1; lane <= options.count; lane++) this.start(lane, 0);
   }
 
   /** Asks every lane to finish its batches and close; terminates one that takes too long. */
@@ -32,7 +43,10 @@ export class WorkerLanes {
   }
 
   private start(lane: number, failures: number): void {
-    const worker = new Worker(this.script, { workerData: { lane } });
+    const worker = new Worker(this.script, {
+      workerData: { lane },
+      resourceLimits: { maxYoungGenerationSizeMb: this.options.youngGenerationMb },
+    });
     const startedAt = Date.now();
     this.workers.add(worker);
     worker.on('error', (error) => this.logger.error(`lane ${lane}: ${error.message}`));

@@ -2,7 +2,7 @@ import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap
 import { WorkerLanes } from '@hub/runtime';
 import { ProjectorConfig } from '../config/projector.config.js';
 
-/** The projector's consumers beyond the one on the app's thread (PROJECTOR_CONSUMERS). */
+/** The projector's consumers (PROJECTOR_CONSUMERS), each on a worker thread of its own. */
 @Injectable()
 export class ProjectionLanes implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private lanes: WorkerLanes | undefined;
@@ -10,11 +10,13 @@ export class ProjectionLanes implements OnApplicationBootstrap, BeforeApplicatio
   constructor(private readonly config: ProjectorConfig) {}
 
   onApplicationBootstrap(): void {
-    const extra = this.config.PROJECTOR_CONSUMERS - 1;
-    if (extra > 0) this.lanes = new WorkerLanes(new URL('./projection-lane.js', import.meta.url), extra);
+    this.lanes = new WorkerLanes(new URL('./projection-lane.js', import.meta.url), {
+      count: this.config.PROJECTOR_CONSUMERS,
+      youngGenerationMb: this.config.PROJECTOR_YOUNG_GENERATION_MB,
+    });
   }
 
-  /** Before the platform closes: the lanes commit their batches while the database is still open. */
+  /** Before the platform closes: the lanes commit their batches while the app is still up. */
   async beforeApplicationShutdown(): Promise<void> {
     await this.lanes?.stop();
   }
