@@ -39,9 +39,9 @@ import { measureSizes, warmUpEvents, type ProjectorWorkload } from './support/pr
  * The projector runs as a real process (`dist/apps/projector/src/main.js`, Postgres-log bus, its
  * default batch size) on a fresh database. The benchmark publishes BENCH_EVENTS project.upserted
  * events (default 50,000) over one project per five events (10,000 at the default), as fast as the
- * bus takes them, and reads the applied_events count every 100 ms until all are applied. Then,
- * with the projector stopped, the same documents go into a throwaway JSONB table with plain
- * unnest INSERTs of the same batch size: the ceiling.
+ * bus takes them, and reads the projector's committed offsets every 100 ms until all are applied.
+ * Then, with the projector stopped, the same documents go into a throwaway table (a `json` column,
+ * like the read models) with plain unnest INSERTs of the same batch size: the ceiling.
  *
  * Settings: BENCH_EVENTS is the only variable read here; the test support reads
  * TEST_DATABASE_URL (else 127.0.0.1:5432, else an embedded Postgres).

@@ -39,9 +39,17 @@ export class Progress {
     return new Progress(client);
   }
 
-  /** One row per applied event. */
+  /**
+   * Messages of the canonical projects topic the projector has applied: its group's committed
+   * offsets, which commit in the same transaction as the events' rows. Read every 100 ms, so it
+   * must be cheap: a count(*) of applied_events scanned the growing table each time, on the
+   * machine being measured.
+   */
   async applied(): Promise<number> {
-    return this.count('SELECT count(*)::int AS n FROM applied_events');
+    return this.count(
+      `SELECT coalesce(sum(committed_offset), 0)::int AS n FROM bus_offsets WHERE group_id = 'projector' AND topic = $1`,
+      [TOPICS.projects],
+    );
   }
 
   async stateChanges(): Promise<number> {
