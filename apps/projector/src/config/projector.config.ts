@@ -23,14 +23,16 @@ export class ProjectorConfig extends PlatformConfig {
   PROJECTOR_BATCH_SIZE = 500;
 
   /**
-   * Partitions applied at the same time, each in its own transaction: while one waits on Postgres
-   * another applies. 4 applied 12-13 % more events/s than 2 in paired bench:projector runs; 8 no more.
+   * Partitions each consumer applies at the same time, each in its own transaction: while one
+   * waits on Postgres another applies. With one consumer, 4 applied 12-13 % more events/s than 2;
+   * with two consumers (PROJECTOR_CONSUMERS), 2 each applied 9 and 14 % more than 4 each in paired
+   * bench:projector runs, with less CPU per event: the machine was already busy.
    */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })
   @Min(1)
   @Max(32)
-  PROJECTOR_CONCURRENCY = 4;
+  PROJECTOR_CONCURRENCY = 2;
 
   /**
    * Consumers of the group this process runs, each on a worker thread of its own; the app's thread
@@ -45,8 +47,8 @@ export class ProjectorConfig extends PlatformConfig {
 
   /**
    * Each consumer thread's young generation, in MB (V8's maxYoungGenerationSizeMb). Batches in
-   * flight live there until they commit; at 192 a consumer spent 60 % less time in scavenges than
-   * at V8's default. Memory: up to this much per consumer beyond its old generation.
+   * flight live there until they commit: at 192 a consumer spent 550 ms in scavenges where one at
+   * V8's default spent 1,294 ms on about as many events. Memory: up to this much per consumer.
    */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })
