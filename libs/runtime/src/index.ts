@@ -3,6 +3,7 @@ export * from './platform.js';
 export * from './platform.module.js';
 export * from './problem-details.filter.js';
 export * from './run-app.js';
+export * from './root-module.js';
 export * from './run-lane.js';
 export * from './worker-lanes.js';
 export * from './schema.js';

@@ -1,24 +1,17 @@
 import 'reflect-metadata';
-import { Logger, Module, ValidationPipe, type Type } from '@nestjs/common';
+import { Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { json } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { ConfigError, loadConfig, type PlatformConfig } from '@hub/config';
+import { ConfigError, type PlatformConfig } from '@hub/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { LOG_LEVELS } from './log-levels.js';
-import { connectPlatform, type AppSchema } from './platform.js';
-import { PlatformModule } from './platform.module.js';
+import { LOG_LEVELS, prepareRoot, type RootDefinition } from './root-module.js';
 import { verifyJsonBody } from './json-guard.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { RejectNulCharactersPipe } from './reject-nul.pipe.js';
 
-export interface AppDefinition<C extends PlatformConfig> {
-  name: string;
-  configSchema: new () => C;
+export interface AppDefinition<C extends PlatformConfig> extends RootDefinition<C> {
   port: (config: C) => number;
-  module: Type<unknown>;
-  /** The app's own entities and migrations, beside the shared ones. */
-  schema?: AppSchema;
   /** Express middleware the app needs before the JSON body parser (ingest reads raw bytes). */
   beforeBodyParser?: (app: NestExpressApplication, config: C) => void;
 }
@@ -30,14 +23,8 @@ export interface AppDefinition<C extends PlatformConfig> {
  */
 export async function runApp<C extends PlatformConfig>(definition: AppDefinition<C>): Promise<void> {
   try {
-    const config = loadConfig(definition.configSchema);
-    Logger.overrideLogger(LOG_LEVELS[config.LOG_LEVEL]);
-    const platform = await connectPlatform(config, definition.name, definition.schema);
-
-    @Module({ imports: [PlatformModule.forRoot(platform, definition.configSchema), definition.module] })
-    class RootModule {}
-
-    const app = await NestFactory.create<NestExpressApplication>(RootModule, {
+    const { config, platform, root } = await prepareRoot(definition);
+    const app = await NestFactory.create<NestExpressApplication>(root, {
       logger: LOG_LEVELS[config.LOG_LEVEL],
       bodyParser: false,
     });

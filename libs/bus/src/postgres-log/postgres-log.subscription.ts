@@ -30,8 +30,13 @@ export interface Publishing {
 }
 
 const CLAIM_INTERVAL_MS = 2_000;
-/** Next claim when this consumer holds less than its share: others give partitions back at their own claim. */
+/**
+ * Next claim when this consumer holds less than its share soon after the group changed: the
+ * others give partitions back at their own next claim. Later a shortfall is the remainder of an
+ * uneven split (3 consumers, 8 partitions: 3, 3 and 2), and the normal interval applies.
+ */
 const SHORT_CLAIM_RETRY_MS = 250;
+const GROUP_CHANGE_SETTLE_MS = 10_000;
 /** Consumers of one group on one database; a group this large is a misconfiguration. */
 const MAX_MEMBERS = 256;
 const IDLE_WAIT_MS = 1_000;
@@ -52,6 +57,9 @@ export class PostgresLogSubscription {
   /** Set by NOTIFY so a notification that lands between a poll and the wait is not lost. */
   private notified = false;
   private lastClaim = 0;
+  /** The group's size at the last claim, and until when a shortfall is worth a quick retry. */
+  private lastMembers = 0;
+  private settleUntil = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -115,6 +123,7 @@ export class PostgresLogSubscription {
     await this.join(client);
     this.lease = client;
     this.lastClaim = 0;
+    this.lastMembers = 0;
   }
 
   /** Losing the lease connection loses its locks: forget every partition it held. */
@@ -140,6 +149,10 @@ export class PostgresLogSubscription {
       [this.options.topics],
     );
     const members = await this.countMembers(lease);
+    if (members !== this.lastMembers) {
+      this.lastMembers = members;
+      this.settleUntil = Date.now() + GROUP_CHANGE_SETTLE_MS;
+    }
     let short = false;
     for (const [topic, partitions] of groupByTopic(rows)) {
       const share = Math.ceil(partitions.length / members);
@@ -154,7 +167,8 @@ export class PostgresLogSubscription {
       if (held < share) short = true;
     }
     // Another consumer is about to give partitions back: look again soon rather than in 2 s.
-    if (short) this.lastClaim = Date.now() - CLAIM_INTERVAL_MS + SHORT_CLAIM_RETRY_MS;
+    if (short && Date.now() < this.settleUntil)
+      this.lastClaim = Date.now() - CLAIM_INTERVAL_MS + SHORT_CLAIM_RETRY_MS;
   }
 
   private async tryClaim(lease: pg.Client, topic: string, partition: number): Promise<boolean> {
