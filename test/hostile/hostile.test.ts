@@ -118,8 +118,8 @@ for (const transport of cases) {
       });
       // Every canonical event applied (a Kafka group still rebalancing its consumers can hold some
       // back for longer than a quiet spell), then quiet: the baseline holds all their effects.
+      const canonicalTopics: string[] = [TOPICS.projects, TOPICS.customers, TOPICS.monitoring];
       await eventually(async () => {
-        const canonicalTopics: string[] = [TOPICS.projects, TOPICS.customers, TOPICS.monitoring];
         const canonical = everything.messages.filter((m) => canonicalTopics.includes(m.topic)).length;
         const [row] = (await fixture.dataSource.query(
           'SELECT count(*)::int AS n FROM applied_events',

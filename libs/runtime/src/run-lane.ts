@@ -6,15 +6,13 @@ import type { PlatformConfig } from '@hub/config';
 import { LOG_LEVELS, prepareRoot, type RootDefinition } from './root-module.js';
 import { STOP_LANE } from './worker-lanes.js';
 
-/** The consumer's module and what it needs; no controllers are served from a lane. */
-export type LaneDefinition<C extends PlatformConfig> = RootDefinition<C>;
-
 /**
  * The body of a lane's thread (see WorkerLanes): the app's settings, its own database pool and
- * bus, and the consumer module without HTTP. Stops when the app's thread says so, once its
- * consumers have committed; a start-up failure ends the thread with exit code 1.
+ * bus, and the consumer module without HTTP (no controllers are served from a lane). Stops when
+ * the app's thread says so, once its consumers have committed; a start-up failure ends the thread
+ * with exit code 1.
  */
-export async function runLane<C extends PlatformConfig>(definition: LaneDefinition<C>): Promise<void> {
+export async function runLane<C extends PlatformConfig>(definition: RootDefinition<C>): Promise<void> {
   const lane = (workerData as { lane?: number } | null)?.lane ?? 0;
   const name = `${definition.name} lane ${lane}`;
   const starting = start(definition);
@@ -40,7 +38,7 @@ export async function runLane<C extends PlatformConfig>(definition: LaneDefiniti
 }
 
 async function start<C extends PlatformConfig>(
-  definition: LaneDefinition<C>,
+  definition: RootDefinition<C>,
 ): Promise<INestApplicationContext> {
   const { config, root } = await prepareRoot(definition);
   return NestFactory.createApplicationContext(root, { logger: LOG_LEVELS[config.LOG_LEVEL] });
