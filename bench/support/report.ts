@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import type { Workload } from './workload.js';
 
 /** One line of the table: a transport, or the ceiling it is compared with. */
@@ -102,6 +103,14 @@ export function printTable(rows: string[][]): void {
 export async function writeReport(report: object, file: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nfigures written to ${path.relative(process.cwd(), file) || file}`);
+}
+
+/** Writes results formatted as `npm run check` wants them: they are committed. */
+export async function writeFormattedReport(report: object, file: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const options = (await resolveConfig(file)) ?? {};
+  await writeFile(file, await format(JSON.stringify(report), { ...options, parser: 'json' }));
   console.log(`\nfigures written to ${path.relative(process.cwd(), file) || file}`);
 }
 

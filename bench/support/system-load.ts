@@ -193,18 +193,23 @@ export async function openLoop(options: {
   return load;
 }
 
-/** Closed loop: `concurrency` workers, each sending its next request as soon as the last is answered. */
+/**
+ * Closed loop: `concurrency` workers, each sending its next request as soon as the last is
+ * answered, for `seconds` or until `maxRequests` were sent, whichever comes first.
+ */
 export async function closedLoop(options: {
   concurrency: number;
   seconds: number;
+  maxRequests?: number;
   fire: () => Promise<Answer>;
 }): Promise<PhaseLoad> {
   const load: PhaseLoad = { offered: 0, sent: 0, skipped: 0, seconds: 0, answers: [] };
   const start = now();
   const stopAt = start + options.seconds * 1_000;
+  const maxRequests = options.maxRequests ?? Infinity;
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
-      while (now() < stopAt) {
+      while (now() < stopAt && load.sent < maxRequests) {
         load.sent++;
         load.answers.push(await options.fire());
       }

@@ -100,12 +100,12 @@ export interface TransportFigures {
   problems: string[];
 }
 
-const SOURCE_SECRET = 'pylon-bench-secret-of-20+-chars';
+export const SOURCE_SECRET = 'pylon-bench-secret-of-20+-chars';
 const RECEIVER_PATH = '/bench';
 const SPREAD_SOURCES = 8;
 
 /** Everything one transport's run needs while it sends. */
-interface Wiring {
+export interface Wiring {
   system: SystemUnderTest;
   receiver: Endpoint;
   ingest: Client;
@@ -246,7 +246,7 @@ export async function runTransport(
 }
 
 /** One signed request to ingest; an accepted one is recorded under its webhook's key. */
-async function sendOne(
+export async function sendOne(
   wiring: Wiring,
   onAccepted: (key: string) => void,
   sourceId = wiring.sourceId,
@@ -334,8 +334,8 @@ async function backlogCleared(wiring: Wiring, timeoutMs: number): Promise<boolea
   }
 }
 
-/** Where the sustained run's time went, stage by stage, from the apps' own tables. */
-async function stagesOf(wiring: Wiring, keys: string[]): Promise<StageFigures[]> {
+/** Where a run's time went, stage by stage, from the apps' own tables (the wiring's tenant). */
+export async function stagesOf(wiring: Wiring, keys: string[]): Promise<StageFigures[]> {
   const times = await stageTimes(wiring.system.databaseUrl, wiring.system.tenant.tenant_id);
   const gaps: Record<string, number[]> = {
     'ingest: POST to 200 (verify, map, 2 publishes)': [],
@@ -457,7 +457,7 @@ async function ceilings(
   return result;
 }
 
-function refusals(load: PhaseLoad): Record<string, number> {
+export function refusals(load: PhaseLoad): Record<string, number> {
   const refused: Record<string, number> = {};
   for (const answer of load.answers) {
     if (answer.status === 200) continue;
@@ -467,7 +467,7 @@ function refusals(load: PhaseLoad): Record<string, number> {
   return refused;
 }
 
-function latencies(values: number[]): LatencyFigures {
+export function latencies(values: number[]): LatencyFigures {
   if (values.length === 0) return {};
   return { p50Ms: percentile(values, 50)!, p95Ms: percentile(values, 95)!, p99Ms: percentile(values, 99)! };
 }
