@@ -206,6 +206,37 @@ for (const transport of cases) {
       );
     });
 
+    test(`[${transport.name}] changes whose deliveries cannot be stored are dead-lettered, and their entity's next change still goes out`, async () => {
+      const path = `/${unique('poison')}`;
+      await subscribe(path, { event_types: ['project.updated'] });
+      const entityId = `pylon-observer:${unique('poison')}`;
+      const before = deadLetters.messages.length;
+      // Valid events, but Postgres has no year 0: storing their deliveries fails on the data itself.
+      const poison = [2, 3, 4].map((version) => ({
+        entityId,
+        version,
+        changed: ['project.stage'],
+        document: { stage: 'Lead' },
+        time: '0000-01-01T00:00:00.000Z',
+      }));
+      await publish(...poison, {
+        entityId,
+        version: 5,
+        changed: ['project.stage'],
+        document: { stage: 'Sold' },
+      });
+      await receiver.waitFor(() => receiver.events(path).length >= 1, 60_000, 'the change after the poison');
+      const sent = receiver.events(path);
+      assert.equal(sent.length, 1);
+      assert.equal((sent[0]!['data'] as { version: number }).version, 5);
+      await deadLetters.waitForCount(before + 3, 30_000);
+      const letters = deadLetters.messages
+        .slice(before)
+        .map((m) => JSON.parse(m.value.toString()) as Record<string, unknown>);
+      assert.equal(letters.length, 3);
+      for (const letter of letters) assert.match(String(letter['error']), /SQLSTATE 22/);
+    });
+
     test(`[${transport.name}] the validation handshake activates on 2xx and leaves the subscription pending with the reason otherwise`, async () => {
       const path = `/${unique('handshake')}`;
       receiver.on(path, { status: 500 });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { ConsumedMessage, EventBus } from '@hub/bus';
-import { topicNames } from '@hub/contracts';
+import { canonicalTopics, topicNames } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
 import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
@@ -118,9 +118,9 @@ for (const transport of cases) {
       });
       // Every canonical event applied (a Kafka group still rebalancing its consumers can hold some
       // back for longer than a quiet spell), then quiet: the baseline holds all their effects.
-      const canonicalTopics: string[] = [TOPICS.projects, TOPICS.customers, TOPICS.monitoring];
+      const canonicalNames = canonicalTopics(TOPICS);
       await eventually(async () => {
-        const canonical = everything.messages.filter((m) => canonicalTopics.includes(m.topic)).length;
+        const canonical = everything.messages.filter((m) => canonicalNames.includes(m.topic)).length;
         const [row] = (await fixture.dataSource.query(
           'SELECT count(*)::int AS n FROM applied_events',
         )) as Array<{

@@ -43,7 +43,6 @@ for (const transport of cases) {
       app = runProcess('dist/apps/projector/src/main.js', {
         ...fixture.env,
         PROJECTOR_PORT: String(port),
-        PROJECTOR_MAX_ATTEMPTS: '2',
         LOG_LEVEL: 'warn',
       });
       await waitForHealthy(base, 60_000);

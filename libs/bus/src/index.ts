@@ -5,3 +5,4 @@ export { PostgresLogBus, type PostgresLogBusOptions } from './postgres-log/postg
 export { BusLog1732262400000 } from './postgres-log/postgres-log.migration.js';
 export { partitionForKey } from './partitioner.js';
 export * from './dead-letter.js';
+export * from './poison.js';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import {
+  applyIsolatingPoison,
   deadLetterMessage,
   EVENT_BUS,
   type BatchContext,
@@ -43,10 +44,22 @@ export class MatchingConsumer implements OnApplicationBootstrap {
       handler: async (messages, context) => {
         const { events, invalid } = this.validate(messages);
         const inserted = await context.transaction(async (manager) => {
-          await this.deadLetter(invalid, context);
-          const tenants = [...new Set(events.map((event) => event.tenant))];
+          const tenants = [...new Set(events.map(({ event }) => event.tenant))];
           const subscriptions = tenants.length ? await this.subscriptions.listActive(manager, tenants) : [];
-          return this.deliveries.insertMatched(this.matching.match(events, subscriptions), manager);
+          const { results, poisoned } = await applyIsolatingPoison(manager, events, async (some) => [
+            await this.deliveries.insertMatched(
+              this.matching.match(
+                some.map(({ event }) => event),
+                subscriptions,
+              ),
+              manager,
+            ),
+          ]);
+          await this.deadLetter(
+            [...invalid, ...poisoned.map(({ item, error }) => ({ message: item.message, error }))],
+            context,
+          );
+          return results.reduce((sum, count) => sum + count, 0);
         });
         if (inserted > 0) this.worker.wake();
       },
@@ -54,17 +67,20 @@ export class MatchingConsumer implements OnApplicationBootstrap {
   }
 
   private validate(messages: ConsumedMessage[]) {
-    const events: DispatchableEvent[] = [];
+    const events: Array<{ event: DispatchableEvent; message: ConsumedMessage }> = [];
     const invalid: Array<{ message: ConsumedMessage; error: string }> = [];
     for (const message of messages) {
       const parsed = parseDispatchableEvent(message.value.toString('utf8'));
       if ('error' in parsed) invalid.push({ message, error: parsed.error });
-      else events.push(parsed.event);
+      else events.push({ event: parsed.event, message });
     }
     return { events, invalid };
   }
 
-  /** A message that is not an event can never match; it goes aside with the reason, and the partition moves on. */
+  /**
+   * A message that is not an event can never match, and one whose deliveries cannot be stored never
+   * will: each goes aside with the reason, in the batch's transaction, and the partition moves on.
+   */
   private async deadLetter(
     invalid: Array<{ message: ConsumedMessage; error: string }>,
     context: BatchContext,

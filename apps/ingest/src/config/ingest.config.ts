@@ -20,4 +20,25 @@ export class IngestConfig extends PlatformConfig {
   @Min(1_024)
   @Max(64 * 1024 * 1024)
   INGEST_BODY_LIMIT_BYTES = 1024 * 1024;
+
+  /** Requests of one tenant worked on at once in this process; more wait their turn (FairShare). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(1_000)
+  INGEST_TENANT_CONCURRENCY = 4;
+
+  /** A tenant's fair share of events per second; beyond it (and its burst), the slow lane. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of events per second' })
+  @Min(1)
+  @Max(1_000_000)
+  INGEST_TENANT_EVENT_RATE = 100;
+
+  /** Events a tenant may send at once above its rate before it goes to the slow lane. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of events' })
+  @Min(1)
+  @Max(10_000_000)
+  INGEST_TENANT_EVENT_BURST = 5_000;
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { SourcesModule } from '../sources/sources.module.js';
+import { FairShare } from './fair-share.js';
 import { IngestController } from './ingest.controller.js';
 import { IngestService } from './ingest.service.js';
 import { SourceCache } from './source-cache.js';
@@ -7,6 +8,6 @@ import { SourceCache } from './source-cache.js';
 @Module({
   imports: [SourcesModule],
   controllers: [IngestController],
-  providers: [IngestService, SourceCache],
+  providers: [IngestService, SourceCache, FairShare],
 })
 export class IngestFeatureModule {}

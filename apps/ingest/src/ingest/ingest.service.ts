@@ -15,11 +15,13 @@ import { createHash } from 'node:crypto';
 import { BusUnavailableError, EVENT_BUS, type EventBus, type OutgoingMessage } from '@hub/bus';
 import {
   canonicalEntityId,
+  canonicalTopic,
   CLOUDEVENTS_CONTENT_TYPE,
   deterministicEventId,
   entityKey,
   topicNames,
   type CanonicalEvent,
+  type Lane,
   type RawDelivery,
   type Topics,
 } from '@hub/contracts';
@@ -28,6 +30,7 @@ import { IngestConfig } from '../config/ingest.config.js';
 import { SourceRepository } from '../sources/source.repository.js';
 import type { ResolvedSource } from '../sources/source.service.js';
 import { ADAPTERS, type MappedDelivery, type MappedEvent } from './adapters/index.js';
+import { FairShare } from './fair-share.js';
 import { isJsonContentType, parseJsonObject } from './ingest-request.js';
 import { SourceCache } from './source-cache.js';
 
@@ -64,6 +67,7 @@ export class IngestService {
     private readonly sources: SourceCache,
     private readonly stats: SourceRepository,
     private readonly config: IngestConfig,
+    private readonly fairShare: FairShare,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {
     this.topics = topicNames(config.TOPIC_PREFIX);
@@ -105,6 +109,11 @@ export class IngestService {
       throw new UnsupportedMediaTypeException('send the body as application/json');
     }
     this.verify(source, request);
+    // Verified first: requests that fail it never take a slot of the tenant's.
+    return this.fairShare.run(source.tenantId, () => this.mapAndPublish(source, request));
+  }
+
+  private async mapAndPublish(source: ResolvedSource, request: IngestRequest): Promise<IngestOutcome> {
     const adapter = ADAPTERS[source.provider];
     const payload = await validated(adapter.payload, parseJsonObject(request.body));
     const mapped = adapter.map(payload, request, source);
@@ -115,7 +124,7 @@ export class IngestService {
       return { kind: 'handshake' };
     }
     const events = mapped.events.map((event, index) => this.envelope(source, request, key, event, index));
-    await this.publishCanonical(source, events);
+    await this.publishCanonical(source, events, this.fairShare.laneFor(source.tenantId, events.length));
     await this.publishRaw(
       source,
       request,
@@ -158,16 +167,18 @@ export class IngestService {
   private async publishCanonical(
     source: ResolvedSource,
     events: Array<CanonicalEvent & { topic: MappedEvent['topic'] }>,
+    lane: Lane,
   ): Promise<void> {
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const { topic, ...event } of events) {
-      const messages = byTopic.get(this.topics[topic]) ?? [];
+      const name = canonicalTopic(this.topics, topic, lane);
+      const messages = byTopic.get(name) ?? [];
       messages.push({
         key: entityKey(source.tenantId, event.subject),
         value: JSON.stringify(event),
         headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': event.id, 'ce-type': event.type },
       });
-      byTopic.set(this.topics[topic], messages);
+      byTopic.set(name, messages);
     }
     for (const [topic, messages] of byTopic) await this.bus.publish(topic, messages);
   }

@@ -9,13 +9,6 @@ export class ProjectorConfig extends PlatformConfig {
   @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1-100 of [A-Za-z0-9._-]' })
   PROJECTOR_GROUP_ID = 'projector';
 
-  /** Tries of one event before it goes to the dead-letter topic. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number' })
-  @Min(1)
-  @Max(100)
-  PROJECTOR_MAX_ATTEMPTS = 5;
-
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })
   @Min(1)

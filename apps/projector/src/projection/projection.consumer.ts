@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import {
+  applyIsolatingPoison,
   deadLetterMessage,
   EVENT_BUS,
   type BatchContext,
@@ -9,9 +10,9 @@ import {
   type EventBus,
   type OutgoingMessage,
 } from '@hub/bus';
-import type { EntityManager } from 'typeorm';
 import {
   CanonicalEventMessage,
+  canonicalTopics,
   CLOUDEVENTS_CONTENT_TYPE,
   entityKey,
   isCanonicalEvent,
@@ -24,7 +25,6 @@ import { ProjectionService, type StateChange } from './projection.service.js';
 interface Poison {
   message: ConsumedMessage;
   error: string;
-  attempts: number;
 }
 
 /**
@@ -37,11 +37,6 @@ interface Poison {
 export class ProjectionConsumer implements OnApplicationBootstrap {
   private readonly logger = new Logger('ProjectionConsumer');
   private readonly topics;
-  /**
-   * Failed tries per event id (0: in a batch that failed, not yet known to fail itself); an event
-   * past the limit is dead-lettered instead of applied. Counted per process.
-   */
-  private readonly failures = new Map<string, number>();
 
   constructor(
     private readonly projection: ProjectionService,
@@ -54,71 +49,39 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.bus.subscribe({
       groupId: this.config.PROJECTOR_GROUP_ID,
-      topics: [this.topics.projects, this.topics.customers, this.topics.monitoring],
+      topics: canonicalTopics(this.topics, 'main'),
       maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
       // Several partitions at once: one applies while another waits on Postgres (see the setting).
       concurrency: this.config.PROJECTOR_CONCURRENCY,
-      handler: (messages, context) =>
-        context.transaction(async (manager) => {
-          // Shared with other batches; a rebuild takes it exclusively while it rewrites the models.
-          await manager.query('SELECT pg_advisory_xact_lock_shared($1)', [REBUILD_LOCK]);
-          const { events, poison } = this.validate(messages);
-          const changes = await this.apply(manager, events);
-          // In this transaction on the Postgres log: published exactly when the batch commits.
-          await this.deadLetter(context, poison);
-          await this.publishChanges(context, changes);
-        }),
+      handler: (messages, context) => this.handle(messages, context),
+    });
+    // A tenant's surplus over its fair share: one partition at a time, so it takes at most one
+    // transaction's worth of the database from the main lane at any moment.
+    await this.bus.subscribe({
+      groupId: `${this.config.PROJECTOR_GROUP_ID}.slow`,
+      topics: canonicalTopics(this.topics, 'slow'),
+      maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
+      concurrency: 1,
+      handler: (messages, context) => this.handle(messages, context),
     });
   }
 
-  /**
-   * Valid events to apply, and what goes to the dead-letter topic: messages that are not
-   * canonical events, and events that already failed PROJECTOR_MAX_ATTEMPTS times.
-   */
-  private validate(messages: ConsumedMessage[]): { events: CanonicalEvent[]; poison: Poison[] } {
-    const events: CanonicalEvent[] = [];
-    const poison: Poison[] = [];
-    for (const message of messages) {
-      const parsed = parseEvent(message);
-      if ('error' in parsed) {
-        poison.push({ message, error: parsed.error, attempts: 1 });
-        continue;
-      }
-      const attempts = this.failures.get(parsed.event.id) ?? 0;
-      if (attempts >= this.config.PROJECTOR_MAX_ATTEMPTS) {
-        poison.push({ message, error: `failed ${attempts} times`, attempts });
-        this.failures.delete(parsed.event.id);
-        continue;
-      }
-      events.push(parsed.event);
-    }
-    return { events, poison };
-  }
-
-  /**
-   * The whole batch at once; a batch that failed before goes one event at a time, so that only
-   * the event that fails has its try counted.
-   */
-  private async apply(manager: EntityManager, events: CanonicalEvent[]): Promise<StateChange[]> {
-    if (!events.some((event) => this.failures.has(event.id))) {
-      try {
-        return await this.projection.applyBatch(manager, events);
-      } catch (error) {
-        for (const event of events) if (!this.failures.has(event.id)) this.failures.set(event.id, 0);
-        throw error;
-      }
-    }
-    const changes: StateChange[] = [];
-    for (const event of events) {
-      try {
-        changes.push(...(await this.projection.applyBatch(manager, [event])));
-      } catch (error) {
-        this.failures.set(event.id, (this.failures.get(event.id) ?? 0) + 1);
-        throw error;
-      }
-    }
-    for (const event of events) this.failures.delete(event.id);
-    return changes;
+  private handle(messages: ConsumedMessage[], context: BatchContext): Promise<void> {
+    return context.transaction(async (manager) => {
+      // Shared with other batches; a rebuild takes it exclusively while it rewrites the models.
+      await manager.query('SELECT pg_advisory_xact_lock_shared($1)', [REBUILD_LOCK]);
+      const { events, invalid } = validate(messages);
+      const { results, poisoned } = await applyIsolatingPoison(manager, events, (some) =>
+        this.projection.applyBatch(
+          manager,
+          some.map(({ event }) => event),
+        ),
+      );
+      const poison = [...invalid, ...poisoned.map(({ item, error }) => ({ message: item.message, error }))];
+      // In this transaction on the Postgres log: published exactly when the batch commits.
+      await this.deadLetter(context, poison);
+      await this.publishChanges(context, results);
+    });
   }
 
   private async publishChanges(context: BatchContext, changes: StateChange[]): Promise<void> {
@@ -138,11 +101,24 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
     }
     await context.publish(
       this.topics.deadLetters,
-      poison.map(({ message, error, attempts }) =>
-        deadLetterMessage(this.config.PROJECTOR_GROUP_ID, message, error, attempts),
-      ),
+      poison.map(({ message, error }) => deadLetterMessage(this.config.PROJECTOR_GROUP_ID, message, error)),
     );
   }
+}
+
+/** Canonical events to apply (each with the message it came in), and messages that are not events. */
+function validate(messages: ConsumedMessage[]): {
+  events: Array<{ event: CanonicalEvent; message: ConsumedMessage }>;
+  invalid: Poison[];
+} {
+  const events: Array<{ event: CanonicalEvent; message: ConsumedMessage }> = [];
+  const invalid: Poison[] = [];
+  for (const message of messages) {
+    const parsed = parseEvent(message);
+    if ('error' in parsed) invalid.push({ message, error: parsed.error });
+    else events.push({ event: parsed.event, message });
+  }
+  return { events, invalid };
 }
 
 /** The advisory lock between live batches (shared) and a rebuild (exclusive). */

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { ConsumedMessage, EventBus } from '@hub/bus';
-import { topicNames } from '@hub/contracts';
+import { applyIsolatingPoison, type ConsumedMessage, type EventBus } from '@hub/bus';
+import { canonicalTopics, topicNames } from '@hub/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import { parseEvent, REBUILD_LOCK } from '../projection/projection.consumer.js';
 import { ProjectionRepository } from '../projection/projection.repository.js';
@@ -15,6 +15,8 @@ export interface RebuildOptions {
 export interface RebuildResult {
   events: number;
   applied: number;
+  /** Events that fail on their own, as the live projector dead-letters them: skipped here too. */
+  poisoned: number;
   seconds: number;
 }
 
@@ -48,6 +50,7 @@ export async function rebuildReadModels(
   logger.log(`read ${events.length} canonical events`);
   const projection = new ProjectionService(new ProjectionRepository());
   let applied = 0;
+  let poisoned = 0;
   await dataSource.transaction(async (manager) => {
     await manager.query('SELECT pg_advisory_xact_lock($1)', [REBUILD_LOCK]);
     await wipe(manager, options.tenantId);
@@ -57,11 +60,16 @@ export async function rebuildReadModels(
       .flatMap((parsed) => ('event' in parsed ? [parsed.event] : []))
       .filter((event) => !options.tenantId || event.tenant === options.tenantId);
     for (let i = 0; i < valid.length; i += REBUILD_BATCH) {
-      await projection.applyBatch(manager, valid.slice(i, i + REBUILD_BATCH));
+      const outcome = await applyIsolatingPoison(manager, valid.slice(i, i + REBUILD_BATCH), (some) =>
+        projection.applyBatch(manager, some),
+      );
+      for (const { item, error } of outcome.poisoned)
+        logger.warn(`skipped poison event ${item.id}: ${error}`);
+      poisoned += outcome.poisoned.length;
     }
-    applied = valid.length;
+    applied = valid.length - poisoned;
   });
-  return { events: events.length, applied, seconds: (Date.now() - started) / 1000 };
+  return { events: events.length, applied, poisoned, seconds: (Date.now() - started) / 1000 };
 }
 
 async function wipe(manager: EntityManager, tenantId: string | undefined): Promise<void> {
@@ -74,7 +82,7 @@ async function wipe(manager: EntityManager, tenantId: string | undefined): Promi
 /** Every message of the canonical topics up to their end as of now, in partition order. */
 async function readAllEvents(bus: EventBus, prefix: string): Promise<ConsumedMessage[]> {
   const topics = topicNames(prefix);
-  const canonical = [topics.projects, topics.customers, topics.monitoring];
+  const canonical = canonicalTopics(topics);
   const remaining = new Map<string, bigint>();
   for (const topic of canonical) {
     for (const { partition, offset } of await bus.latestOffsets(topic)) {

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { IngestConfig } from '../config/ingest.config.js';
+import { FairShare } from './fair-share.js';
+
+const config = Object.assign(new IngestConfig(), {
+  INGEST_TENANT_CONCURRENCY: 2,
+  INGEST_TENANT_EVENT_RATE: 10,
+  INGEST_TENANT_EVENT_BURST: 100,
+});
+const T0 = Date.parse('2026-12-03T10:00:00Z');
+
+/** A request that runs until the test lets it finish. */
+function held() {
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  return { finish, work: () => done };
+}
+
+describe('fair share', () => {
+  test('a tenant has at most its concurrency in flight; its next request waits; other tenants never do', async () => {
+    const share = new FairShare(config);
+    const started: string[] = [];
+    const requests = [held(), held(), held()];
+    const running = requests.map((request, i) =>
+      share.run('flooder', async () => {
+        started.push(`flooder-${i}`);
+        await request.work();
+      }),
+    );
+    await share.run('bystander', async () => void started.push('bystander'));
+    assert.deepEqual(started, ['flooder-0', 'flooder-1', 'bystander']);
+    requests[0]!.finish();
+    await running[0];
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(started, ['flooder-0', 'flooder-1', 'bystander', 'flooder-2'], 'the next in line');
+    requests[1]!.finish();
+    requests[2]!.finish();
+    await Promise.all(running);
+  });
+
+  test('events within the burst take the main lane; beyond it the slow lane, until the bucket is full again', () => {
+    const share = new FairShare(config);
+    assert.equal(share.laneFor('a', 100, T0), 'main');
+    assert.equal(share.laneFor('a', 1, T0), 'slow');
+    // Refilling at 10/s: not full after 5 s, so the tenant stays on the slow lane.
+    assert.equal(share.laneFor('a', 1, T0 + 5_000), 'slow');
+    assert.equal(share.laneFor('b', 50, T0 + 5_000), 'main', 'every tenant has its own share');
+    // 10 s without sending refills it completely: back on the main lane.
+    assert.equal(share.laneFor('a', 1, T0 + 16_000), 'main');
+  });
+
+  test('one request larger than the burst goes to the slow lane whole', () => {
+    assert.equal(new FairShare(config).laneFor('a', 101, T0), 'slow');
+  });
+});

@@ -1,0 +1,110 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Lane } from '@hub/contracts';
+import { IngestConfig } from '../config/ingest.config.js';
+
+interface TenantShare {
+  /** Events the tenant may still send on the main lane; refills at the fair rate, up to the burst. */
+  tokens: number;
+  refilledAt: number;
+  /** Sticky: once over its share, a tenant stays on the slow lane until its bucket is full again. */
+  slow: boolean;
+  /** Requests of the tenant being worked on now, and those waiting for a turn. */
+  active: number;
+  waiting: Array<() => void>;
+}
+
+/**
+ * Keeps one tenant from slowing the others, without refusing anything (ADR 0010).
+ *
+ * - At most INGEST_TENANT_CONCURRENCY requests of one tenant are verified, mapped and published
+ *   at once in this process; its further requests wait their turn (in order), while other
+ *   tenants' requests go straight through. A flood then holds a few publish transactions, not
+ *   dozens, in front of everyone else's.
+ * - Events within a tenant's fair share (a token bucket: INGEST_TENANT_EVENT_RATE per second, up
+ *   to INGEST_TENANT_EVENT_BURST) go to the canonical topics; beyond it, to the slow-lane topics,
+ *   which the projector applies with one partition at a time behind the main lane. The tenant
+ *   stays on the slow lane until its bucket has refilled completely, so its events switch lanes
+ *   rarely (an entity's events are ordered within a lane, not across lanes).
+ *
+ * Counted per ingest process: with several processes behind a load balancer, each gives a tenant
+ * this share.
+ */
+@Injectable()
+export class FairShare {
+  private readonly logger = new Logger('FairShare');
+  private readonly tenants = new Map<string, TenantShare>();
+
+  constructor(private readonly config: IngestConfig) {}
+
+  /** Runs `work` when the tenant has a free slot; other tenants never wait for it. */
+  async run<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    const share = this.shareOf(tenantId);
+    if (share.active >= this.config.INGEST_TENANT_CONCURRENCY) {
+      await new Promise<void>((resolve) => share.waiting.push(resolve));
+    } else {
+      share.active += 1;
+    }
+    try {
+      return await work();
+    } finally {
+      this.release(tenantId, share);
+    }
+  }
+
+  /** The lane for a request of `events` events, which it takes from the tenant's share. */
+  laneFor(tenantId: string, events: number, now = Date.now()): Lane {
+    const share = this.shareOf(tenantId);
+    this.refill(share, now);
+    if (share.slow && share.tokens >= this.config.INGEST_TENANT_EVENT_BURST) {
+      share.slow = false;
+      this.logger.log(`tenant ${tenantId} is back within its fair share: main lane`);
+    }
+    if (!share.slow && share.tokens >= events) {
+      share.tokens -= events;
+      return 'main';
+    }
+    if (!share.slow) {
+      share.slow = true;
+      this.logger.warn(
+        `tenant ${tenantId} is over its fair share (${this.config.INGEST_TENANT_EVENT_RATE} events/s, ` +
+          `bursts of ${this.config.INGEST_TENANT_EVENT_BURST}): its events go to the slow lane`,
+      );
+    }
+    share.tokens = Math.max(0, share.tokens - events);
+    return 'slow';
+  }
+
+  private shareOf(tenantId: string): TenantShare {
+    let share = this.tenants.get(tenantId);
+    if (!share) {
+      share = {
+        tokens: this.config.INGEST_TENANT_EVENT_BURST,
+        refilledAt: Date.now(),
+        slow: false,
+        active: 0,
+        waiting: [],
+      };
+      this.tenants.set(tenantId, share);
+    }
+    return share;
+  }
+
+  private refill(share: TenantShare, now: number): void {
+    const elapsed = Math.max(0, now - share.refilledAt) / 1000;
+    share.tokens = Math.min(
+      this.config.INGEST_TENANT_EVENT_BURST,
+      share.tokens + elapsed * this.config.INGEST_TENANT_EVENT_RATE,
+    );
+    share.refilledAt = now;
+  }
+
+  /** Hands the slot to the next waiting request, or forgets a tenant at rest (a full bucket). */
+  private release(tenantId: string, share: TenantShare): void {
+    const next = share.waiting.shift();
+    if (next) return next();
+    share.active -= 1;
+    if (share.active > 0 || share.slow) return;
+    this.refill(share, Date.now());
+    if (share.tokens >= this.config.INGEST_TENANT_EVENT_BURST) this.tenants.delete(tenantId);
+  }
+}
