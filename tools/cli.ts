@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, PlatformConfig } from '@hub/config';
-import { closePlatform, connectPlatform, type Platform } from '@hub/runtime';
+import { closePlatform, connectPlatform, type AppSchema, type Platform } from '@hub/runtime';
 import { TenancyService, TenantRepository } from '@hub/tenancy';
+import { INGEST_SCHEMA } from '../apps/ingest/src/ingest.schema.js';
+import { remapUnmapped } from '../apps/ingest/src/remap/remap.js';
 import { PROJECTOR_MIGRATIONS } from '../apps/projector/src/projection/migrations.js';
 import { rebuildReadModels } from '../apps/projector/src/rebuild/rebuild.js';
 import { LauncherConfig } from './launcher.config.js';
@@ -12,11 +14,15 @@ const USAGE = `usage: npm run cli -- <command>
 
 commands:
   tenant:create "<name>"             create a tenant; prints {"tenant_id": ..., "api_key": ...} (the key is shown only once)
-  projector:rebuild [--tenant <id>]  rebuild the read models from the canonical topics; prints the counts`;
+  projector:rebuild [--tenant <id>]  rebuild the read models from the canonical topics; prints the counts
+  ingest:remap --source <id> [--since <ISO time>]
+                                     map a source's unmapped deliveries again (from the raw-deliveries topic)
+                                     and publish the events they now make; prints {"read", "remapped", "still_unmapped", "events"}`;
 
 type Command = (platform: Platform, args: string[]) => Promise<unknown>;
 
-const COMMANDS: Record<string, { valid: (args: string[]) => boolean; run: Command }> = {
+/** The tables a command needs; the projector's by default. */
+const COMMANDS: Record<string, { valid: (args: string[]) => boolean; run: Command; schema?: AppSchema }> = {
   'tenant:create': {
     valid: (args) => args.length === 1 && !!args[0]?.trim(),
     run: (platform, [name]) =>
@@ -31,7 +37,37 @@ const COMMANDS: Record<string, { valid: (args: string[]) => boolean; run: Comman
         ...(args[1] ? { tenantId: args[1] } : {}),
       }),
   },
+  'ingest:remap': {
+    valid: (args) => {
+      const options = remapOptions(args);
+      return options !== null && /^src_[A-Za-z0-9_-]{1,64}$/.test(options.source);
+    },
+    schema: INGEST_SCHEMA,
+    run: (platform, args) => {
+      const options = remapOptions(args)!;
+      return remapUnmapped(platform.dataSource, platform.bus, {
+        topicPrefix: platform.config.TOPIC_PREFIX,
+        sourceId: options.source,
+        ...(options.since ? { since: options.since } : {}),
+      });
+    },
+  },
 };
+
+/** `--source <id> [--since <ISO time>]`, in either order; null when anything else is given. */
+function remapOptions(args: string[]): { source: string; since?: Date } | null {
+  const given = new Map<string, string>();
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i]!, args[i + 1]];
+    if (!['--source', '--since'].includes(flag) || value === undefined || given.has(flag)) return null;
+    given.set(flag, value);
+  }
+  const source = given.get('--source');
+  const sinceText = given.get('--since');
+  const since = sinceText === undefined ? undefined : new Date(sinceText);
+  if (!source || (since && Number.isNaN(since.getTime()))) return null;
+  return { source, ...(since ? { since } : {}) };
+}
 
 /** Operator commands. Results go to stdout as one JSON line; everything else to stderr. */
 async function main(args: string[]): Promise<number> {
@@ -52,7 +88,11 @@ async function main(args: string[]): Promise<number> {
   });
   try {
     const config = loadConfig(PlatformConfig, { ...process.env, DATABASE_URL: database.url });
-    const platform = await connectPlatform(config, 'cli', { migrations: PROJECTOR_MIGRATIONS });
+    const platform = await connectPlatform(
+      config,
+      'cli',
+      command.schema ?? { migrations: PROJECTOR_MIGRATIONS },
+    );
     try {
       process.stdout.write(`${JSON.stringify(await command.run(platform, rest))}\n`);
     } finally {

@@ -48,6 +48,11 @@ export interface CorpusEntry {
   /** For a 200: the answer's `data` must be empty (an SQL string matched nothing). */
   empty?: boolean;
   /**
+   * Ingest, for a 200: a verified JSON object the adapter cannot map, answered
+   * `{"accepted": 0, "unmapped": true, …}` and kept on the raw topic only (never canonical).
+   */
+  unmapped?: boolean;
+  /**
    * Node's HTTP parser may answer this itself (400 for malformed HTTP, 431 for oversized headers)
    * before the app sees it: such an answer has no body, so no problem+json is required.
    */

@@ -15,4 +15,11 @@ export interface RawDelivery {
   body_base64: string;
   /** Ids of the canonical events made from it. */
   event_ids: string[];
+  /**
+   * Set when the request verified but its body could not be mapped (an unknown event type, a
+   * missing or mistyped field): kept here whole, no canonical events, `ingest:remap` can map it later.
+   */
+  unmapped?: true;
+  /** Why it could not be mapped (with `unmapped`). */
+  reason?: string;
 }

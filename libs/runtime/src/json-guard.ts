@@ -26,6 +26,37 @@ export function jsonNestingDepth(text: Buffer | string): number {
   return deepest;
 }
 
+/**
+ * Whether a JSON text escapes half a surrogate pair (`"\ud800"` alone). JSON.parse accepts it,
+ * but no Postgres json or jsonb column does, nor can UTF-8 text carry it.
+ */
+export function hasLoneSurrogateEscape(text: string): boolean {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (!inString) {
+      inString = char === '"';
+    } else if (char === '"') {
+      inString = false;
+    } else if (char === '\\') {
+      const code = text[i + 1] === 'u' ? surrogateAt(text, i + 2) : 0;
+      if (code >= 0xdc00) return true; // a low half with no high half before it
+      if (code >= 0xd800) {
+        if (text[i + 6] !== '\\' || text[i + 7] !== 'u' || surrogateAt(text, i + 8) < 0xdc00) return true;
+        i += 6;
+      }
+      i++; // the escaped character; the rest of a \uXXXX escape is hex, never a quote or backslash
+    }
+  }
+  return false;
+}
+
+/** The UTF-16 unit `\uXXXX` escapes when it is a surrogate (0xD800-0xDFFF), else 0. */
+function surrogateAt(text: string, at: number): number {
+  const code = Number.parseInt(text.slice(at, at + 4), 16);
+  return code >= 0xd800 && code <= 0xdfff ? code : 0;
+}
+
 /** A client error body-parser passes on with its status (the problem filter answers with it). */
 class JsonBodyError extends Error {
   readonly status = 400;
@@ -34,16 +65,20 @@ class JsonBodyError extends Error {
 
 /**
  * body-parser's `verify` for the management APIs' JSON: RFC 8259 JSON is UTF-8, and body-parser
- * would otherwise decode invalid bytes into U+FFFD and store them; and no body nests deeper than
- * MAX_JSON_DEPTH.
+ * would otherwise decode invalid bytes into U+FFFD and store them; no body nests deeper than
+ * MAX_JSON_DEPTH; and no string holds a lone surrogate, which Postgres refuses (a 500 otherwise).
  */
 export function verifyJsonBody(_request: unknown, _response: unknown, body: Buffer): void {
+  let text: string;
   try {
-    DECODER.decode(body);
+    text = DECODER.decode(body);
   } catch {
     throw new JsonBodyError('the body is not valid UTF-8');
   }
   if (jsonNestingDepth(body) > MAX_JSON_DEPTH) {
     throw new JsonBodyError(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  if (hasLoneSurrogateEscape(text)) {
+    throw new JsonBodyError('the body must not contain lone surrogates (an unpaired \\uD800-\\uDFFF)');
   }
 }

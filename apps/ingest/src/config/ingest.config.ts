@@ -41,4 +41,21 @@ export class IngestConfig extends PlatformConfig {
   @Min(1)
   @Max(10_000_000)
   INGEST_TENANT_EVENT_BURST = 5_000;
+
+  /**
+   * Canonical events one request may make. Far above any provider's batch (Pylon sends the projects
+   * edited in the last 60 s; the others one event or three); beyond it the request is a 413.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(1_000_000)
+  INGEST_MAX_EVENTS_PER_REQUEST = 5_000;
+
+  /** Sources a tenant may have; creating more is refused, existing ones keep working. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(100_000)
+  INGEST_SOURCE_QUOTA = 100;
 }

@@ -15,8 +15,8 @@ export function isJsonContentType(header: string | undefined): boolean {
 }
 
 /**
- * The raw body as a JSON object. Invalid UTF-8, malformed JSON, NUL characters and non-objects are
- * 400s; `__proto__`, `constructor` and `prototype` keys are dropped so no later step can be tricked
+ * The raw body as a JSON object. Invalid UTF-8, malformed JSON, NUL characters, lone surrogates
+ * (`"\ud800"` escapes) and non-objects are 400s; `__proto__`, `constructor` and `prototype` keys are dropped so no later step can be tricked
  * into touching a prototype.
  */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
@@ -31,9 +31,11 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   }
   let parsed: unknown;
   let nul = false;
+  let loneSurrogate = false;
   try {
     parsed = JSON.parse(text, (key, value: unknown) => {
       if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) nul = true;
+      if (!isWellFormed(key) || (typeof value === 'string' && !isWellFormed(value))) loneSurrogate = true;
       return PROTOTYPE_KEYS.has(key) ? undefined : value;
     });
   } catch (error) {
@@ -42,8 +44,17 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   // Postgres text and jsonb cannot hold U+0000: such an event would fail every store downstream
   // (on the Postgres log already the publish, answered 503 so the provider retried it for ever).
   if (nul) throw new BadRequestException('the body must not contain NUL (U+0000) characters');
+  // Neither can they hold half a surrogate pair (json: "invalid input syntax for type json").
+  if (loneSurrogate) {
+    throw new BadRequestException('the body must not contain lone surrogates (an unpaired \\uD800-\\uDFFF)');
+  }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new BadRequestException('the body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
+}
+
+/** False when the string holds half a surrogate pair (ES2024's String.prototype.isWellFormed). */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }

@@ -13,7 +13,9 @@ export class IngestController {
     @Param('sourceId') sourceId: string,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
-  ): Promise<{ accepted: number; event_ids: string[] } | string> {
+  ): Promise<
+    { accepted: number; event_ids: string[] } | { accepted: 0; unmapped: true; reason: string } | string
+  > {
     const outcome = await this.ingest.ingest(sourceId, {
       headers: request.headers,
       query: request.query as Record<string, unknown>,
@@ -26,6 +28,8 @@ export class IngestController {
       response.type('text/plain');
       return 'OK';
     }
+    // Received and kept, not mapped: Solar Proof (and others) count only a 200 as received.
+    if (outcome.kind === 'unmapped') return { accepted: 0, unmapped: true, reason: outcome.reason };
     return { accepted: outcome.accepted, event_ids: outcome.event_ids };
   }
 }

@@ -6,18 +6,13 @@ import {
   Injectable,
   Logger,
   NotFoundException,
+  PayloadTooLargeException,
   UnauthorizedException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError } from 'class-validator';
-import { createHash } from 'node:crypto';
 import { BusUnavailableError, EVENT_BUS, type EventBus, type OutgoingMessage } from '@hub/bus';
 import {
-  canonicalEntityId,
-  canonicalTopic,
   CLOUDEVENTS_CONTENT_TYPE,
-  deterministicEventId,
   entityKey,
   topicNames,
   type CanonicalEvent,
@@ -27,9 +22,13 @@ import {
 } from '@hub/contracts';
 import type { InboundRequest } from '@hub/signing';
 import { IngestConfig } from '../config/ingest.config.js';
+import { SourceStatsBuffer } from '../sources/source-stats.buffer.js';
 import { SourceRepository } from '../sources/source.repository.js';
 import type { ResolvedSource } from '../sources/source.service.js';
-import { ADAPTERS, type MappedDelivery, type MappedEvent } from './adapters/index.js';
+import { UnmappedRepository } from '../unmapped/unmapped.repository.js';
+import { bodyForListing } from '../unmapped/unmapped.service.js';
+import { ADAPTERS, type MappedEvent } from './adapters/index.js';
+import { canonicalMessagesByTopic, mapDelivery, rawDeliveryId } from './delivery-mapping.js';
 import { FairShare } from './fair-share.js';
 import { isJsonContentType, parseJsonObject } from './ingest-request.js';
 import { SourceCache } from './source-cache.js';
@@ -41,7 +40,9 @@ export interface IngestRequest extends InboundRequest {
 }
 
 export type IngestOutcome =
-  { kind: 'accepted'; accepted: number; event_ids: string[] } | { kind: 'handshake' };
+  | { kind: 'accepted'; accepted: number; event_ids: string[] }
+  | { kind: 'unmapped'; reason: string }
+  | { kind: 'handshake' };
 
 /** The bus could not take the write: the provider must retry (503 + Retry-After). */
 export class RetryLaterException extends HttpException {
@@ -56,7 +57,9 @@ const REDACTED = '[redacted]';
 
 /**
  * One provider request: find the source, check media type, verify the raw bytes, parse and
- * validate the body, map it, publish every event and the raw delivery, and only then answer.
+ * validate the body, map it, publish every event and the raw delivery, and only then answer. A
+ * verified body that cannot be mapped is kept (raw topic and the unmapped list) and answered 200:
+ * a 4xx would make the provider retry until it gives up, and the data would be gone.
  */
 @Injectable()
 export class IngestService {
@@ -66,6 +69,8 @@ export class IngestService {
   constructor(
     private readonly sources: SourceCache,
     private readonly stats: SourceRepository,
+    private readonly counters: SourceStatsBuffer,
+    private readonly unmapped: UnmappedRepository,
     private readonly config: IngestConfig,
     private readonly fairShare: FairShare,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
@@ -76,16 +81,15 @@ export class IngestService {
   async ingest(sourceId: string, request: IngestRequest): Promise<IngestOutcome> {
     const source = SOURCE_ID.test(sourceId) ? await this.lookUp(sourceId) : null;
     if (!source) throw new NotFoundException(`no source ${sourceId}`);
+    const counted = { tenantId: source.tenantId, sourceId: source.id };
     try {
       const outcome = await this.accept(source, request);
-      await this.record(source, () => this.stats.recordAccepted(source.tenantId, source.id));
+      if (outcome.kind === 'unmapped') this.counters.unmapped(counted, outcome.reason);
+      else this.counters.accepted(counted);
       return outcome;
     } catch (caught) {
       const error = caught instanceof BusUnavailableError ? this.retryLater(caught) : caught;
-      const reason = rejectionReason(error);
-      await this.record(source, () =>
-        this.stats.recordRejected(source.tenantId, source.id, reason, (error as Error).message),
-      );
+      this.counters.rejected(counted, rejectionReason(error), (error as Error).message);
       throw error;
     }
   }
@@ -114,21 +118,28 @@ export class IngestService {
   }
 
   private async mapAndPublish(source: ResolvedSource, request: IngestRequest): Promise<IngestOutcome> {
-    const adapter = ADAPTERS[source.provider];
-    const payload = await validated(adapter.payload, parseJsonObject(request.body));
-    const mapped = adapter.map(payload, request, source);
-    const key = deliveryKey(mapped, request);
+    const mapped = await mapDelivery(source, request, parseJsonObject(request.body));
     if (mapped.kind === 'handshake') {
-      await this.publishRaw(source, request, key, []);
+      await this.publishRaw(source, request, mapped.key, []);
       await this.stats.markValidated(source.tenantId, source.id);
       return { kind: 'handshake' };
     }
-    const events = mapped.events.map((event, index) => this.envelope(source, request, key, event, index));
+    if (mapped.kind === 'unmapped') {
+      await this.keepUnmapped(source, request, mapped.key, mapped.reason);
+      return { kind: 'unmapped', reason: mapped.reason };
+    }
+    const { events } = mapped;
+    const limit = this.config.INGEST_MAX_EVENTS_PER_REQUEST;
+    if (events.length > limit) {
+      throw new PayloadTooLargeException(
+        `the request makes ${events.length} events; at most ${limit} are taken per request (INGEST_MAX_EVENTS_PER_REQUEST)`,
+      );
+    }
     await this.publishCanonical(source, events, this.fairShare.laneFor(source.tenantId, events.length));
     await this.publishRaw(
       source,
       request,
-      key,
+      mapped.key,
       events.map((e) => e.id),
     );
     return { kind: 'accepted', accepted: events.length, event_ids: events.map((e) => e.id) };
@@ -141,27 +152,25 @@ export class IngestService {
     if (!result.ok) throw new UnauthorizedException({ message: result.detail, reason: result.reason });
   }
 
-  private envelope(
-    source: ResolvedSource,
-    request: IngestRequest,
-    key: string,
-    event: MappedEvent,
-    index: number,
-  ): CanonicalEvent & { topic: MappedEvent['topic'] } {
-    const subject = canonicalEntityId(source.provider, event.externalId);
-    return {
-      topic: event.topic,
-      specversion: '1.0',
-      id: deterministicEventId([source.id, key, String(index), event.type, subject]),
-      source: `/sources/${source.id}`,
-      type: event.type,
-      subject,
-      time: normaliseTime(event.time) ?? request.receivedAt.toISOString(),
-      datacontenttype: 'application/json',
-      tenant: source.tenantId,
-      provider: source.provider,
-      data: { id: subject, ...event.data },
-    };
+  /** The raw topic holds the exact bytes for a later remap; the table lists it for people. */
+  private async keepUnmapped(source: ResolvedSource, request: IngestRequest, key: string, reason: string) {
+    const id = await this.publishRaw(source, request, key, [], reason);
+    const listed = bodyForListing(request.body);
+    await this.unmapped
+      .record({
+        tenantId: source.tenantId,
+        sourceId: source.id,
+        id,
+        receivedAt: request.receivedAt,
+        reason,
+        bodyBytes: request.body.length,
+        body: listed.body,
+        bodyTruncated: listed.truncated,
+      })
+      .catch((error: unknown) => {
+        // The retry records the same id once: ask for it rather than lose the listing.
+        throw new BusUnavailableError(`could not list the unmapped delivery: ${(error as Error).message}`);
+      });
   }
 
   private async publishCanonical(
@@ -169,23 +178,19 @@ export class IngestService {
     events: Array<CanonicalEvent & { topic: MappedEvent['topic'] }>,
     lane: Lane,
   ): Promise<void> {
-    const byTopic = new Map<string, OutgoingMessage[]>();
-    for (const { topic, ...event } of events) {
-      const name = canonicalTopic(this.topics, topic, lane);
-      const messages = byTopic.get(name) ?? [];
-      messages.push({
-        key: entityKey(source.tenantId, event.subject),
-        value: JSON.stringify(event),
-        headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': event.id, 'ce-type': event.type },
-      });
-      byTopic.set(name, messages);
-    }
+    const byTopic = canonicalMessagesByTopic(this.topics, source.tenantId, events, lane);
     for (const [topic, messages] of byTopic) await this.bus.publish(topic, messages);
   }
 
-  private async publishRaw(source: ResolvedSource, request: IngestRequest, key: string, eventIds: string[]) {
+  private async publishRaw(
+    source: ResolvedSource,
+    request: IngestRequest,
+    key: string,
+    eventIds: string[],
+    unmappedReason?: string,
+  ): Promise<string> {
     const raw: RawDelivery = {
-      id: deterministicEventId([source.id, key, 'raw']),
+      id: rawDeliveryId(source.id, key),
       tenant: source.tenantId,
       source: source.id,
       provider: source.provider,
@@ -195,6 +200,7 @@ export class IngestService {
       content_type: request.contentType ?? null,
       body_base64: request.body.toString('base64'),
       event_ids: eventIds,
+      ...(unmappedReason !== undefined ? { unmapped: true as const, reason: unmappedReason } : {}),
     };
     await this.bus.publish(this.topics.rawDeliveries, [
       {
@@ -203,43 +209,8 @@ export class IngestService {
         headers: { 'content-type': 'application/json' },
       },
     ]);
+    return raw.id;
   }
-
-  /** Counters must never turn an answer into a failure: a failed update is logged and dropped. */
-  private async record(source: ResolvedSource, update: () => Promise<void>): Promise<void> {
-    await update().catch((error: unknown) =>
-      this.logger.warn(`could not update the stats of ${source.id}: ${(error as Error).message}`),
-    );
-  }
-}
-
-/** The provider's delivery id when it gives one, else the body's hash: a retry maps to the same ids. */
-function deliveryKey(mapped: MappedDelivery, request: InboundRequest): string {
-  if (mapped.kind === 'events' && mapped.deliveryId) return `id:${mapped.deliveryId}`;
-  return `sha256:${createHash('sha256').update(request.body).digest('hex')}`;
-}
-
-async function validated<T extends object>(schema: new () => T, body: Record<string, unknown>): Promise<T> {
-  const payload = plainToInstance(schema, body);
-  const errors = await validate(payload, { forbidUnknownValues: false, validationError: { target: false } });
-  if (errors.length > 0) throw new BadRequestException(flatten(errors).join('; '));
-  return payload;
-}
-
-function flatten(errors: ValidationError[], prefix = ''): string[] {
-  return errors.flatMap((error) => {
-    const path = `${prefix}${error.property}`;
-    const own = Object.values(error.constraints ?? {}).map((message) =>
-      message.startsWith(error.property) ? `${prefix}${message}` : `${path}: ${message}`,
-    );
-    return [...own, ...flatten(error.children ?? [], `${path}.`)];
-  });
-}
-
-function normaliseTime(time: string | undefined): string | undefined {
-  if (!time) return undefined;
-  const parsed = new Date(time);
-  return Number.isNaN(parsed.getTime()) ? undefined : parsed.toISOString();
 }
 
 const KEPT_HEADERS = [
@@ -286,6 +257,7 @@ function rejectionReason(error: unknown): string {
     return `unauthorized_${(body.reason ?? 'signature').replace(/-/g, '_')}`;
   }
   if (error instanceof UnsupportedMediaTypeException) return 'unsupported_media_type';
+  if (error instanceof PayloadTooLargeException) return 'too_many_events';
   if (error instanceof BadRequestException) return 'invalid_body';
   return 'internal_error';
 }

@@ -57,4 +57,14 @@ export class SourceStatsEntity {
 
   @Column('timestamptz', { name: 'last_accepted_at', nullable: true })
   lastAcceptedAt: Date | null;
+
+  /** Verified deliveries whose body could not be mapped (kept on the raw topic, listed apart). */
+  @Column('bigint')
+  unmapped: string;
+
+  @Column('timestamptz', { name: 'last_unmapped_at', nullable: true })
+  lastUnmappedAt: Date | null;
+
+  @Column('text', { name: 'last_unmapped_reason', nullable: true })
+  lastUnmappedReason: string | null;
 }

@@ -17,8 +17,21 @@ export class SourceRepository {
     return this.dataSource.getRepository(SourceEntity);
   }
 
-  async create(source: NewSource): Promise<SourceEntity> {
-    await this.dataSource.transaction(async (manager) => {
+  /**
+   * Inserts unless the tenant already has `quota` sources; else how many it has. The count and the
+   * insert happen under a per-tenant lock, so concurrent creates cannot overshoot.
+   */
+  async createWithinQuota(
+    source: NewSource,
+    quota: number,
+  ): Promise<{ source: SourceEntity } | { existing: number }> {
+    const existing = await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sources/${source.tenantId}`]);
+      const [{ count }] = (await manager.query(
+        'SELECT count(*)::int AS count FROM sources WHERE tenant_id = $1',
+        [source.tenantId],
+      )) as [{ count: number }];
+      if (count >= quota) return count;
       await manager.insert(SourceEntity, { ...source, validatedAt: null });
       await manager.insert(SourceStatsEntity, {
         tenantId: source.tenantId,
@@ -27,9 +40,14 @@ export class SourceRepository {
         rejected: {},
         lastDeliveryAt: null,
         lastAcceptedAt: null,
+        unmapped: '0',
+        lastUnmappedAt: null,
+        lastUnmappedReason: null,
       });
+      return null;
     });
-    return (await this.findById(source.tenantId, source.id))!;
+    if (existing !== null) return { existing };
+    return { source: (await this.findById(source.tenantId, source.id))! };
   }
 
   /** Oldest first; `after` is the last id of the previous page. */
@@ -70,23 +88,45 @@ export class SourceRepository {
     return this.dataSource.getRepository(SourceStatsEntity).findOneBy({ tenantId, sourceId });
   }
 
-  async recordAccepted(tenantId: string, sourceId: string): Promise<void> {
+  /**
+   * Adds what the stats buffer gathered, for every source at once, in one statement: counts add up,
+   * times and details are the latest. Sources deleted meanwhile simply match no row.
+   */
+  async addStats(deltas: SourceStatsDelta[]): Promise<void> {
+    if (deltas.length === 0) return;
     await this.dataSource.query(
-      `UPDATE source_stats SET accepted = accepted + 1, last_delivery_at = now(), last_accepted_at = now()
-        WHERE tenant_id = $1 AND source_id = $2`,
-      [tenantId, sourceId],
+      `UPDATE source_stats s SET
+              accepted = s.accepted + d.accepted,
+              last_delivery_at = GREATEST(s.last_delivery_at, d.last_delivery_at),
+              last_accepted_at = GREATEST(s.last_accepted_at, d.last_accepted_at),
+              unmapped = s.unmapped + d.unmapped,
+              last_unmapped_at = COALESCE(d.last_unmapped_at, s.last_unmapped_at),
+              last_unmapped_reason = COALESCE(d.last_unmapped_reason, s.last_unmapped_reason),
+              rejected = s.rejected || COALESCE((
+                SELECT jsonb_object_agg(r.key, jsonb_build_object(
+                         'count', COALESCE((s.rejected -> r.key ->> 'count')::bigint, 0) + (r.value ->> 'count')::bigint,
+                         'last_at', r.value -> 'last_at',
+                         'last_detail', r.value -> 'last_detail'))
+                  FROM jsonb_each(d.rejected) r), '{}')
+         FROM jsonb_to_recordset($1::jsonb) AS d(
+                tenant_id uuid, source_id text, accepted bigint, last_delivery_at timestamptz,
+                last_accepted_at timestamptz, unmapped bigint, last_unmapped_at timestamptz,
+                last_unmapped_reason text, rejected jsonb)
+        WHERE s.tenant_id = d.tenant_id AND s.source_id = d.source_id`,
+      [JSON.stringify(deltas)],
     );
   }
+}
 
-  async recordRejected(tenantId: string, sourceId: string, reason: string, detail: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE source_stats SET last_delivery_at = now(),
-              rejected = jsonb_set(rejected, ARRAY[$3::text], jsonb_build_object(
-                'count', COALESCE((rejected -> $3 ->> 'count')::bigint, 0) + 1,
-                'last_at', to_jsonb(now()),
-                'last_detail', to_jsonb($4::text)))
-        WHERE tenant_id = $1 AND source_id = $2`,
-      [tenantId, sourceId, reason, detail.slice(0, 300)],
-    );
-  }
+/** One source's counts since the last flush (see SourceStatsBuffer). */
+export interface SourceStatsDelta {
+  tenant_id: string;
+  source_id: string;
+  accepted: number;
+  last_delivery_at: string | null;
+  last_accepted_at: string | null;
+  unmapped: number;
+  last_unmapped_at: string | null;
+  last_unmapped_reason: string | null;
+  rejected: Record<string, { count: number; last_at: string; last_detail: string }>;
 }

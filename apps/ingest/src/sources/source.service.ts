@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { ProviderId } from '@hub/contracts';
 import { SecretBox } from '@hub/persistence';
@@ -42,16 +42,25 @@ export class SourceService {
     const settings = resolveSettings(dto.provider, dto.settings);
     const secret = verification === 'none' ? null : (dto.secret ?? generateSecret(dto.provider));
     if (secret) assertSecretFits(dto.provider, secret);
-    const created = await this.sources.create({
-      tenantId,
-      id,
-      provider: dto.provider,
-      name: dto.name,
-      verification,
-      settings,
-      secretSealed: secret ? this.box.seal(secret, sealBinding(tenantId, id)) : null,
-    });
-    const view = this.toView(created, secret);
+    const quota = this.config.INGEST_SOURCE_QUOTA;
+    const created = await this.sources.createWithinQuota(
+      {
+        tenantId,
+        id,
+        provider: dto.provider,
+        name: dto.name,
+        verification,
+        settings,
+        secretSealed: secret ? this.box.seal(secret, sealBinding(tenantId, id)) : null,
+      },
+      quota,
+    );
+    if ('existing' in created) {
+      throw new ForbiddenException(
+        `this tenant has reached its quota of ${quota} sources (it has ${created.existing}); delete one first`,
+      );
+    }
+    const view = this.toView(created.source, secret);
     // A generated secret is shown once; a secret the caller chose is not echoed back.
     return dto.secret || !secret ? omitSecret(view) : { ...view, secret };
   }
@@ -102,6 +111,11 @@ export class SourceService {
       last_delivery_at: stats?.lastDeliveryAt?.toISOString() ?? null,
       last_accepted_at: stats?.lastAcceptedAt?.toISOString() ?? null,
       accepted: Number(stats?.accepted ?? 0),
+      unmapped: {
+        count: Number(stats?.unmapped ?? 0),
+        last_at: stats?.lastUnmappedAt?.toISOString() ?? null,
+        last_reason: stats?.lastUnmappedReason ?? null,
+      },
       rejected: stats?.rejected ?? {},
     };
   }

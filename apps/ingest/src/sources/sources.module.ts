@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '@hub/tenancy';
+import { SourceStatsBuffer } from './source-stats.buffer.js';
 import { SourceController } from './source.controller.js';
 import { SourceRepository } from './source.repository.js';
 import { SourceService } from './source.service.js';
@@ -7,7 +8,7 @@ import { SourceService } from './source.service.js';
 @Module({
   imports: [TenancyModule],
   controllers: [SourceController],
-  providers: [SourceRepository, SourceService],
-  exports: [SourceService, SourceRepository],
+  providers: [SourceRepository, SourceService, SourceStatsBuffer],
+  exports: [SourceService, SourceRepository, SourceStatsBuffer],
 })
 export class SourcesModule {}

@@ -1,7 +1,10 @@
+import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ResolvedSource } from '../../sources/source.service.js';
+import { mapDelivery } from '../delivery-mapping.js';
 import { ADAPTERS } from './index.js';
+import { UnmappableDelivery } from './provider-adapter.js';
 
 const request = { headers: {}, body: Buffer.alloc(0), query: {} };
 const source = (
@@ -62,7 +65,7 @@ describe('provider mappings', () => {
     assert.equal(mapped.events[0]!.type, 'monitoring.slo.burn_started');
   });
 
-  test('an Observer event without the id of its subject is a 400 naming the field', () => {
+  test('an Observer event without the id of its subject is unmappable, naming the field', () => {
     assert.throws(
       () => events('observer', { type: 'agent.offline' }),
       /agent\.id \(or agent_id\) is required/,
@@ -98,6 +101,53 @@ describe('provider mappings', () => {
       {
         kind: 'handshake',
       },
+    );
+  });
+
+  test('an id that is a JSON number beyond 2^53 is unmappable for every provider, naming the field', () => {
+    const big = JSON.parse('12345678901234567890123') as number;
+    const cases: Array<[ResolvedSource['provider'], object, RegExp, Record<string, string>?]> = [
+      ['opensolar', { project: { id: big } }, /project\.id is a JSON number/],
+      ['opensolar', { contact: { id: big } }, /contact\.id/],
+      ['opensolar', { project: { id: 1, contacts_data: [{ id: big }] } }, /contacts_data\[\]\.id/],
+      ['observer', { type: 'agent.offline', agent_id: big }, /agent_id/],
+      ['casesolved', { event: 'Site Plan Change', data: { project_id: big } }, /data\.project_id/],
+      ['solarproof', { event: 'customer_created', data: { customer_id: big } }, /data\.customer_id/],
+      ['standard-webhooks', { type: 'x.y', data: { id: big } }, /data\.id/],
+    ];
+    for (const [provider, payload, reason] of cases) {
+      assert.throws(
+        () => ADAPTERS[provider].map(payload, request, source(provider)),
+        (error: unknown) => error instanceof UnmappableDelivery && reason.test(error.message),
+        provider,
+      );
+    }
+    // A safe integer is still an id.
+    assert.equal(
+      events('opensolar', { project: { id: 9007199254740991 } })[0]!.externalId,
+      '9007199254740991',
+    );
+  });
+
+  test('a verified body the schema or the mapping refuses is unmapped with the reason, not an error', async () => {
+    const at = { ...request, receivedAt: new Date() };
+    const unknownType = await mapDelivery(source('solarproof'), at, {
+      type_request: 'invoice_paid',
+      id: 'I-1',
+    });
+    assert.equal(unknownType.kind, 'unmapped');
+    assert.match(unknownType.kind === 'unmapped' ? unknownType.reason : '', /type_request must be one of/);
+    const missing = await mapDelivery(source('casesolved'), at, { event: 'Site Plan Change', data: {} });
+    assert.equal(missing.kind, 'unmapped');
+    const wrongType = await mapDelivery(source('pylon-observer'), at, { team: { uid: 'T' }, projects: 'x' });
+    assert.equal(wrongType.kind, 'unmapped');
+  });
+
+  test("CaseSolved's Webhook Validate without a data object is still a handshake", async () => {
+    const at = { ...request, receivedAt: new Date() };
+    assert.equal(
+      (await mapDelivery(source('casesolved'), at, { event: 'Webhook Validate' })).kind,
+      'handshake',
     );
   });
 });

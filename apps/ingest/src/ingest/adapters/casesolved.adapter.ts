@@ -1,8 +1,13 @@
-import { BadRequestException } from '@nestjs/common';
-import { IsObject, IsString, Length } from 'class-validator';
+import { IsObject, IsOptional, IsString, Length } from 'class-validator';
 import { ACTIVITY_TYPES } from '@hub/contracts';
 import { verifySharedSecretHeader } from '@hub/signing';
-import { optionalString, type MappedDelivery, type ProviderAdapter } from './provider-adapter.js';
+import {
+  firstId,
+  optionalString,
+  unmappable,
+  type MappedDelivery,
+  type ProviderAdapter,
+} from './provider-adapter.js';
 
 /** `{"event": "Site Plan Change", "data": {...}}`. */
 export class CaseSolvedEvent {
@@ -10,8 +15,10 @@ export class CaseSolvedEvent {
   @Length(1, 200)
   event: string;
 
+  /** Optional here: CaseSolved's Webhook Validate may come without it, and must still get its OK. */
+  @IsOptional()
   @IsObject()
-  data: Record<string, unknown>;
+  data?: Record<string, unknown>;
 }
 
 export const CASESOLVED_VALIDATE_EVENT = 'Webhook Validate';
@@ -22,10 +29,9 @@ export const casesolvedAdapter: ProviderAdapter<CaseSolvedEvent> = {
   verify: (_source, request, secret) => verifySharedSecretHeader(secret, request),
   map(payload: CaseSolvedEvent): MappedDelivery {
     if (payload.event === CASESOLVED_VALIDATE_EVENT) return { kind: 'handshake' };
-    const projectId = optionalString(
-      payload.data['project_id'] ?? payload.data['project'] ?? payload.data['id'],
-    );
-    if (!projectId) throw new BadRequestException('data.project_id (or data.id) is required');
+    if (!payload.data) throw unmappable('data must be an object');
+    const projectId = firstId(payload.data, ['project_id', 'project', 'id'], 'data.');
+    if (!projectId) throw unmappable('data.project_id (or data.id) is required');
     const type =
       payload.event === 'Site Plan Change' ? ACTIVITY_TYPES.sitePlanChanged : otherActivity(payload.event);
     const time = optionalString(payload.data['updated_at'] ?? payload.data['timestamp']);
@@ -46,7 +52,7 @@ export const casesolvedAdapter: ProviderAdapter<CaseSolvedEvent> = {
 
 function otherActivity(event: string): string {
   const name = snakeCase(event);
-  if (!name) throw new BadRequestException('event must name the event in letters or digits');
+  if (!name) throw unmappable('event must name the event in letters or digits');
   return `activity.${name}`;
 }
 

@@ -1,7 +1,13 @@
-import { BadRequestException } from '@nestjs/common';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { OBSERVER_SIGNATURE_HEADER, verifyHmacSha256Hex } from '@hub/signing';
-import { optionalString, unmapped, type MappedDelivery, type ProviderAdapter } from './provider-adapter.js';
+import {
+  optionalId,
+  optionalString,
+  unmappable,
+  unmapped,
+  type MappedDelivery,
+  type ProviderAdapter,
+} from './provider-adapter.js';
 
 export const OBSERVER_EVENT_TYPES = [
   'metric.status_changed',
@@ -61,10 +67,11 @@ export const observerAdapter: ProviderAdapter<ObserverEvent> = {
   },
 };
 
-/** The monitored thing's id: `<kind>.id`, `<kind>_id`, else 400 naming the field. */
+/** The monitored thing's id: `<kind>.id`, `<kind>_id`, else unmapped naming the field. */
 function monitorIdOf(event: ObserverEvent, kind: string): string {
-  const id = optionalString(objectField(event[kind], 'id') ?? event[`${kind}_id`]);
-  if (!id) throw new BadRequestException(`${kind}.id (or ${kind}_id) is required for ${event.type}`);
+  const id =
+    optionalId(objectField(event[kind], 'id'), `${kind}.id`) ?? optionalId(event[`${kind}_id`], `${kind}_id`);
+  if (!id) throw unmappable(`${kind}.id (or ${kind}_id) is required for ${event.type}`);
   return id;
 }
 

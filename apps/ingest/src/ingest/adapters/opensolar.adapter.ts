@@ -1,9 +1,12 @@
-import { BadRequestException } from '@nestjs/common';
 import { IsObject, IsOptional } from 'class-validator';
 import { ACTIVITY_TYPES, SNAPSHOT_TYPES } from '@hub/contracts';
 import { verifyCustomHeader } from '@hub/signing';
 import {
+  firstId,
+  optionalId,
   optionalString,
+  requiredId,
+  unmappable,
   unmapped,
   type MappedDelivery,
   type MappedEvent,
@@ -62,8 +65,7 @@ export const opensolarAdapter: ProviderAdapter<OpenSolarPayload> = {
     if (payload.project) events.push(projectEvent(payload.project));
     if (payload.contact) events.push(contactEvent(payload.contact));
     if (payload.event) events.push(activityEvent(payload.event, payload.project));
-    if (events.length === 0)
-      throw new BadRequestException('the body must hold a project, contact or event object');
+    if (events.length === 0) throw unmappable('the body must hold a project, contact or event object');
     return { kind: 'events', events };
   },
 };
@@ -98,7 +100,9 @@ function projectEvent(project: Record<string, unknown>): MappedEvent {
       installation_date: optionalString(project['installation_date']),
       system_installed: project['system_installed'] ?? null,
       customers: contacts
-        .map((contact) => optionalString((contact as Record<string, unknown> | null)?.['id']))
+        .map((contact) =>
+          optionalId((contact as Record<string, unknown> | null)?.['id'], 'project.contacts_data[].id'),
+        )
         .filter((contactId): contactId is string => contactId !== null)
         .map((contactId) => `opensolar:${contactId}`),
       provider_updated_at: modified,
@@ -144,8 +148,9 @@ function activityEvent(
   project: Record<string, unknown> | undefined,
 ): MappedEvent {
   const eventId = requireId(event, 'event');
-  const projectId = optionalString(event['project'] ?? event['project_id'] ?? project?.['id']);
-  if (!projectId) throw new BadRequestException('event.project (the project id) is required');
+  const projectId =
+    firstId(event, ['project', 'project_id'], 'event.') ?? optionalId(project?.['id'], 'project.id');
+  if (!projectId) throw unmappable('event.project (the project id) is required');
   const time = optionalString(event['start'] ?? event['created_date']);
   return {
     topic: 'projects',
@@ -157,7 +162,5 @@ function activityEvent(
 }
 
 function requireId(record: Record<string, unknown>, name: string): string {
-  const id = optionalString(record['id']);
-  if (!id) throw new BadRequestException(`${name}.id is required`);
-  return id;
+  return requiredId(record['id'], `${name}.id`);
 }

@@ -1,8 +1,15 @@
-import { BadRequestException } from '@nestjs/common';
 import { IsIn, IsObject, IsOptional } from 'class-validator';
 import { ACTIVITY_TYPES, SNAPSHOT_TYPES } from '@hub/contracts';
 import { verifyUrlToken } from '@hub/signing';
-import { optionalString, unmapped, type MappedDelivery, type ProviderAdapter } from './provider-adapter.js';
+import {
+  firstId,
+  optionalId,
+  optionalString,
+  unmappable,
+  unmapped,
+  type MappedDelivery,
+  type ProviderAdapter,
+} from './provider-adapter.js';
 
 export const SOLARPROOF_EVENTS = [
   'customer_created',
@@ -47,7 +54,7 @@ export const solarproofAdapter: ProviderAdapter<SolarProofPayload> = {
   verify: (_source, request, secret) => verifyUrlToken(secret, request),
   map(payload: SolarProofPayload): MappedDelivery {
     const event = payload.event ?? payload.type_request;
-    if (!event) throw new BadRequestException('event (or type_request) is required');
+    if (!event) throw unmappable('event (or type_request) is required');
     const record = payload.data ?? unmapped(payload, ['event', 'type_request']);
     const time = optionalString(record['updated_at'] ?? record['created_at'] ?? record['date']);
     if (event === 'customer_created' || event === 'customer_status_change') {
@@ -94,7 +101,7 @@ export const solarproofAdapter: ProviderAdapter<SolarProofPayload> = {
           ...(time ? { time } : {}),
           data: {
             project_external_id: projectId,
-            customer_external_id: optionalString(record['customer_id']),
+            customer_external_id: optionalId(record['customer_id'], 'data.customer_id'),
             provider_event: event,
             details: record,
           },
@@ -105,9 +112,7 @@ export const solarproofAdapter: ProviderAdapter<SolarProofPayload> = {
 };
 
 function requireField(record: Record<string, unknown>, names: string[], label: string): string {
-  for (const name of names) {
-    const value = optionalString(record[name]);
-    if (value) return value;
-  }
-  throw new BadRequestException(`${label} is required`);
+  const id = firstId(record, names, 'data.');
+  if (!id) throw unmappable(`${label} is required`);
+  return id;
 }

@@ -1,7 +1,12 @@
-import { BadRequestException } from '@nestjs/common';
 import { verifyStandardWebhooks, type InboundRequest } from '@hub/signing';
 import type { CanonicalTopic } from '@hub/contracts';
-import { optionalString, type MappedDelivery, type ProviderAdapter } from './provider-adapter.js';
+import {
+  optionalId,
+  optionalString,
+  unmappable,
+  type MappedDelivery,
+  type ProviderAdapter,
+} from './provider-adapter.js';
 
 /** Any JSON object; the source's settings say where its type and entity id are. */
 export class StandardWebhooksPayload {
@@ -24,12 +29,10 @@ export function mapStandardWebhooks(
   const idPath = settings['entity_id_path'] ?? 'data.id';
   const type = optionalString(at(payload, typePath));
   if (!type || !/^[A-Za-z0-9._-]{1,100}$/.test(type)) {
-    throw new BadRequestException(
-      `${typePath} must hold the event type ([A-Za-z0-9._-], up to 100 characters)`,
-    );
+    throw unmappable(`${typePath} must hold the event type ([A-Za-z0-9._-], up to 100 characters)`);
   }
-  const entityId = optionalString(at(payload, idPath));
-  if (!entityId) throw new BadRequestException(`${idPath} must hold the id of the entity the event is about`);
+  const entityId = optionalId(at(payload, idPath), idPath);
+  if (!entityId) throw unmappable(`${idPath} must hold the id of the entity the event is about`);
   const header = request.headers['webhook-id'];
   const webhookId = Array.isArray(header) ? header[0] : header;
   return {

@@ -20,5 +20,7 @@ export interface SourceStatsView {
   last_delivery_at: string | null;
   last_accepted_at: string | null;
   accepted: number;
+  /** Verified but not mappable: on the raw topic, listed by GET /v1/sources/:id/unmapped. */
+  unmapped: { count: number; last_at: string | null; last_reason: string | null };
   rejected: Record<string, { count: number; last_at: string; last_detail: string }>;
 }

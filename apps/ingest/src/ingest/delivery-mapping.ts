@@ -1,0 +1,147 @@
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
+import { createHash } from 'node:crypto';
+import type { OutgoingMessage } from '@hub/bus';
+import {
+  canonicalEntityId,
+  CLOUDEVENTS_CONTENT_TYPE,
+  deterministicEventId,
+  entityKey,
+  type CanonicalEvent,
+  type CanonicalTopic,
+  canonicalTopic,
+  type Lane,
+  type Topics,
+} from '@hub/contracts';
+import type { InboundRequest } from '@hub/signing';
+import { ADAPTERS, type MappedDelivery, type MappedEvent } from './adapters/index.js';
+import { UnmappableDelivery, type MappingSource } from './adapters/provider-adapter.js';
+
+/** A verified request as mapping sees it: live from ingest, or read back from the raw topic. */
+export interface MappingRequest extends InboundRequest {
+  receivedAt: Date;
+}
+
+export type CanonicalOnTopic = CanonicalEvent & { topic: CanonicalTopic };
+
+/**
+ * What a verified JSON body becomes. `key` identifies the delivery (its raw delivery id and its
+ * events' ids derive from it), so mapping the same bytes again always gives the same ids.
+ */
+export type MappingOutcome =
+  | { kind: 'events'; key: string; events: CanonicalOnTopic[] }
+  | { kind: 'handshake'; key: string }
+  | { kind: 'unmapped'; key: string; reason: string };
+
+/**
+ * Validates a verified body against its provider's schema and maps it into canonical events. The
+ * one place both ingest and the remap command turn a body into events: a body the adapter cannot
+ * validate or map is `unmapped` with the reason, never an error.
+ */
+export async function mapDelivery(
+  source: MappingSource,
+  request: MappingRequest,
+  body: Record<string, unknown>,
+): Promise<MappingOutcome> {
+  const adapter = ADAPTERS[source.provider];
+  let mapped: MappedDelivery;
+  try {
+    const payload = plainToInstance(adapter.payload, body);
+    const errors = await validate(payload, {
+      forbidUnknownValues: false,
+      validationError: { target: false },
+    });
+    if (errors.length > 0) return unmapped(request, flatten(errors).join('; '));
+    mapped = adapter.map(payload, request, source);
+  } catch (error) {
+    if (error instanceof UnmappableDelivery) return unmapped(request, error.message);
+    throw error;
+  }
+  const key = deliveryKey(mapped, request);
+  if (mapped.kind === 'handshake') return { kind: 'handshake', key };
+  return {
+    kind: 'events',
+    key,
+    events: mapped.events.map((event, index) => envelope(source, request, key, event, index)),
+  };
+}
+
+/** The raw delivery's id: one per delivery key, so a retried delivery keeps its id. */
+export function rawDeliveryId(sourceId: string, key: string): string {
+  return deterministicEventId([sourceId, key, 'raw']);
+}
+
+/** A canonical event as it goes on its topic (what ingest's publish writes, message for message). */
+/** The messages of a delivery's events, by the topic each goes to in `lane`. */
+export function canonicalMessagesByTopic(
+  topics: Topics,
+  tenantId: string,
+  events: Array<CanonicalEvent & { topic: CanonicalTopic }>,
+  lane: Lane,
+): Map<string, OutgoingMessage[]> {
+  const byTopic = new Map<string, OutgoingMessage[]>();
+  for (const { topic, ...event } of events) {
+    const name = canonicalTopic(topics, topic, lane);
+    const messages = byTopic.get(name) ?? [];
+    messages.push({
+      key: entityKey(tenantId, event.subject),
+      value: JSON.stringify(event),
+      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': event.id, 'ce-type': event.type },
+    });
+    byTopic.set(name, messages);
+  }
+  return byTopic;
+}
+
+function unmapped(request: InboundRequest, reason: string): MappingOutcome {
+  return { kind: 'unmapped', key: bodyKey(request), reason };
+}
+
+/** The provider's delivery id when it gives one, else the body's hash: a retry maps to the same ids. */
+function deliveryKey(mapped: MappedDelivery, request: InboundRequest): string {
+  if (mapped.kind === 'events' && mapped.deliveryId) return `id:${mapped.deliveryId}`;
+  return bodyKey(request);
+}
+
+function bodyKey(request: InboundRequest): string {
+  return `sha256:${createHash('sha256').update(request.body).digest('hex')}`;
+}
+
+function envelope(
+  source: MappingSource,
+  request: MappingRequest,
+  key: string,
+  event: MappedEvent,
+  index: number,
+): CanonicalOnTopic {
+  const subject = canonicalEntityId(source.provider, event.externalId);
+  return {
+    topic: event.topic,
+    specversion: '1.0',
+    id: deterministicEventId([source.id, key, String(index), event.type, subject]),
+    source: `/sources/${source.id}`,
+    type: event.type,
+    subject,
+    time: normaliseTime(event.time) ?? request.receivedAt.toISOString(),
+    datacontenttype: 'application/json',
+    tenant: source.tenantId,
+    provider: source.provider,
+    data: { id: subject, ...event.data },
+  };
+}
+
+function flatten(errors: ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((error) => {
+    const path = `${prefix}${error.property}`;
+    const own = Object.values(error.constraints ?? {}).map((message) =>
+      message.startsWith(error.property) ? `${prefix}${message}` : `${path}: ${message}`,
+    );
+    return [...own, ...flatten(error.children ?? [], `${path}.`)];
+  });
+}
+
+function normaliseTime(time: string | undefined): string | undefined {
+  if (!time) return undefined;
+  const parsed = new Date(time);
+  return Number.isNaN(parsed.getTime()) ? undefined : parsed.toISOString();
+}

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type { ConsumedMessage, EventBus, OutgoingMessage } from '@hub/bus';
+import { topicNames, type RawDelivery } from '@hub/contracts';
+import type { DataSource } from 'typeorm';
+import type { MappingSource } from '../ingest/adapters/provider-adapter.js';
+import { canonicalMessagesByTopic, mapDelivery, type MappingOutcome } from '../ingest/delivery-mapping.js';
+import { parseJsonObject } from '../ingest/ingest-request.js';
+import { SourceRepository } from '../sources/source.repository.js';
+import { UnmappedRepository } from '../unmapped/unmapped.repository.js';
+
+export interface RemapOptions {
+  topicPrefix: string;
+  sourceId: string;
+  /** Only deliveries received at or after this time. */
+  since?: Date;
+}
+
+export interface RemapResult {
+  /** The source's unmapped deliveries read from the raw topic (each once, retries included). */
+  read: number;
+  remapped: number;
+  still_unmapped: number;
+  /** Canonical events published for the remapped ones. */
+  events: number;
+}
+
+/**
+ * Maps a source's unmapped deliveries again with the current adapters and the source's current
+ * settings, reading them from the raw-deliveries topic (which holds their exact bytes), and
+ * publishes the events that can now be made. The ids are the ones ingest would have given, so
+ * running it twice publishes the same events again and consumers, which deduplicate by id, change
+ * nothing.
+ */
+export async function remapUnmapped(
+  dataSource: DataSource,
+  bus: EventBus,
+  options: RemapOptions,
+): Promise<RemapResult> {
+  const row = await new SourceRepository(dataSource).findForIngest(options.sourceId);
+  if (!row) throw new Error(`no source ${options.sourceId}`);
+  const source: MappingSource = {
+    tenantId: row.tenantId,
+    id: row.id,
+    provider: row.provider,
+    settings: row.settings,
+  };
+  const topics = topicNames(options.topicPrefix);
+  const deliveries = new Map<string, RawDelivery>();
+  await readToEnd(bus, topics.rawDeliveries, (message) => {
+    const delivery = JSON.parse(message.value.toString()) as RawDelivery;
+    const wanted =
+      delivery.unmapped === true &&
+      delivery.source === source.id &&
+      delivery.tenant === source.tenantId &&
+      (!options.since || new Date(delivery.received_at) >= options.since);
+    if (wanted) deliveries.set(delivery.id, delivery);
+  });
+  const unmapped = new UnmappedRepository(dataSource);
+  const result: RemapResult = { read: deliveries.size, remapped: 0, still_unmapped: 0, events: 0 };
+  for (const delivery of deliveries.values()) {
+    const outcome = await mapAgain(source, delivery);
+    if (outcome.kind === 'unmapped') {
+      result.still_unmapped++;
+      continue;
+    }
+    const events = outcome.kind === 'events' ? outcome.events : [];
+    // The main lane: a remap is run by hand, and its events are the tenant's own backlog.
+    const byTopic = canonicalMessagesByTopic(topics, source.tenantId, events, 'main');
+    for (const [topic, messages] of byTopic) await bus.publish(topic, messages);
+    await unmapped.markRemapped(
+      source.tenantId,
+      source.id,
+      delivery.id,
+      events.map((event) => event.id),
+    );
+    result.remapped++;
+    result.events += events.length;
+  }
+  return result;
+}
+
+/** The delivery as ingest saw it: the exact bytes, the headers kept for mapping, the receive time. */
+function mapAgain(source: MappingSource, delivery: RawDelivery): Promise<MappingOutcome> {
+  const body = Buffer.from(delivery.body_base64, 'base64');
+  const request = {
+    headers: Object.fromEntries(
+      Object.entries(delivery.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    ),
+    query: delivery.query,
+    body,
+    receivedAt: new Date(delivery.received_at),
+  };
+  return mapDelivery(source, request, parseJsonObject(body));
+}
+
+/**
+ * Every message of `topic` up to its end as of now: a fresh consumer group starts at the beginning,
+ * and it stops at the offsets the bus gave before subscribing.
+ */
+async function readToEnd(bus: EventBus, topic: string, take: (message: ConsumedMessage) => void) {
+  const remaining = new Map<number, bigint>();
+  for (const { partition, offset } of await bus.latestOffsets(topic)) {
+    if (BigInt(offset) > 0n) remaining.set(partition, BigInt(offset));
+  }
+  if (remaining.size === 0) return;
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const subscription = await bus.subscribe({
+    groupId: `ingest-remap-${randomUUID()}`,
+    topics: [topic],
+    handler: async (messages) => {
+      for (const message of messages) {
+        const end = remaining.get(message.partition);
+        if (end === undefined || BigInt(message.offset) >= end) continue;
+        take(message);
+        if (BigInt(message.offset) + 1n >= end) remaining.delete(message.partition);
+      }
+      if (remaining.size === 0) done();
+    },
+  });
+  await finished;
+  await subscription.close();
+}
