@@ -10,9 +10,8 @@ import {
   UnauthorizedException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import { BusUnavailableError, EVENT_BUS, type EventBus, type OutgoingMessage } from '@hub/bus';
+import { BusUnavailableError, EVENT_BUS, type EventBus } from '@hub/bus';
 import {
-  CLOUDEVENTS_CONTENT_TYPE,
   entityKey,
   topicNames,
   type CanonicalEvent,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ConsumedMessage, EventBus, OutgoingMessage } from '@hub/bus';
+import type { ConsumedMessage, EventBus } from '@hub/bus';
 import { topicNames, type RawDelivery } from '@hub/contracts';
 import type { DataSource } from 'typeorm';
 import type { MappingSource } from '../ingest/adapters/provider-adapter.js';
