@@ -3,12 +3,14 @@ import { isIP } from 'node:net';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
-/**
+/*
  * Where outbound webhooks may go: global unicast only, as ipaddr.js classifies addresses from the
  * IANA special-purpose registries (loopback, private, link-local, carrier-grade NAT, documentation,
- * benchmarking, 6to4, Teredo, NAT64, discard, multicast, reserved, …). OUTBOUND_ALLOW_PRIVATE, for
- * local receivers, also lets these through; nothing else, and never a cloud metadata endpoint.
+ * benchmarking, 6to4, Teredo, NAT64, discard, multicast, reserved, …): every other range can lead
+ * back into our own network or nowhere.
  */
+
+/** What OUTBOUND_ALLOW_PRIVATE admits besides, for local receivers; never a metadata endpoint. */
 const PRIVATE_USE = new Set(['loopback', 'private', 'uniqueLocal', 'carrierGradeNat']);
 
 /**

@@ -62,10 +62,8 @@ describe('outbound client', () => {
       const result = await local.post(endpoint, {}, '{}');
       assert.equal(result.statusCode, null, endpoint);
       assert.match(result.error ?? '', reason, endpoint);
-      assert.match(
-        (await local.endpointProblem(endpoint)) ?? '',
-        reason.source.includes('metadata') ? /metadata/ : /global unicast/,
-      );
+      const saved = new RegExp(`^endpoint ${reason.source.replace('refused: ', '')}`);
+      assert.match((await local.endpointProblem(endpoint)) ?? '', saved, `${endpoint} when saved`);
     }
     const reached = await local.post(`http://localhost:${port}/local`, {}, '{}');
     assert.equal(reached.statusCode, 200, 'loopback stays allowed for local receivers');
