@@ -9,13 +9,13 @@ import { createTenant, type Tenant } from '../support/tenants.js';
 
 /**
  * The dispatcher's management API as production runs it: https only, no private targets. No
- * delivery leaves this process (every endpoint is a documentation address that is never reached
- * or a subscription that is disabled), so only the API's answers are checked here.
+ * delivery leaves this process (every endpoint is a name that never resolves or a subscription
+ * that is disabled), so only the API's answers are checked here.
  */
 after(stopEmbeddedTestServer);
 const QUOTA = 5;
-/** TEST-NET-3 (RFC 5737): public in form, never routed, so creating a subscription contacts no one. */
-const PUBLIC_ENDPOINT = 'https://203.0.113.10/hooks';
+/** `.invalid` never resolves (RFC 6761), so creating a subscription contacts no one. */
+const PUBLIC_ENDPOINT = 'https://receiver.invalid/hooks';
 
 describe('dispatcher API', { timeout: 180_000 }, () => {
   let database: TestDatabase;
@@ -74,24 +74,45 @@ describe('dispatcher API', { timeout: 180_000 }, () => {
   const create = (tenant: Tenant, body: Record<string, unknown>) =>
     call(tenant, 'POST', '/v1/subscriptions', { endpoint: PUBLIC_ENDPOINT, enabled: false, ...body });
 
-  test('refuses endpoints on loopback, private, link-local and metadata addresses, and plain http', async () => {
+  test('refuses endpoints that are not global unicast, cloud metadata and plain http', async () => {
     for (const endpoint of [
       'https://127.0.0.1/hooks',
       'https://10.1.2.3/hooks',
       'https://192.168.0.10/hooks',
-      'https://169.254.169.254/latest/meta-data/',
       'https://[::1]/hooks',
       'https://localhost/hooks',
+      'https://[::127.0.0.1]/hooks',
+      'https://[::ffff:0:7f00:1]/hooks',
+      'https://[::ffff:127.0.0.1]/hooks',
+      'https://[64:ff9b:1::1]/hooks',
+      'https://[2002::1]/hooks',
+      'https://[2001::1]/hooks',
+      'https://[fec0::1]/hooks',
+      'https://[100::1]/hooks',
+      'https://[2001:db8::1]/hooks',
+      'https://192.0.2.1/hooks',
+      'https://198.51.100.1/hooks',
+      'https://203.0.113.10/hooks',
+      'https://192.88.99.1/hooks',
     ]) {
       assertProblem(
         await create(owner, { endpoint }),
         400,
-        /loopback, private, link-local or reserved/,
+        /is not a global unicast address|, not a global unicast address/,
         endpoint,
       );
     }
-    assertProblem(await create(owner, { endpoint: 'http://203.0.113.10/hooks' }), 400, /https/);
-    assertProblem(await create(owner, { endpoint: 'https://user:pw@203.0.113.10/' }), 400, /credentials/);
+    for (const endpoint of [
+      'https://169.254.169.254/latest/meta-data/',
+      'https://[fd00:ec2::254]/latest/meta-data/',
+      'https://100.100.100.200/latest/meta-data/',
+      'https://metadata.google.internal/computeMetadata/v1/',
+      'https://instance-data/latest/meta-data/',
+    ]) {
+      assertProblem(await create(owner, { endpoint }), 400, /cloud metadata/, endpoint);
+    }
+    assertProblem(await create(owner, { endpoint: 'http://receiver.invalid/hooks' }), 400, /https/);
+    assertProblem(await create(owner, { endpoint: 'https://user:pw@receiver.invalid/' }), 400, /credentials/);
     assertProblem(await create(owner, { endpoint: 'not a url' }), 400, /absolute URL/);
     const listed = await call(owner, 'GET', '/v1/subscriptions');
     assert.deepEqual(listed.body['data'], [], 'nothing was stored');
@@ -103,10 +124,7 @@ describe('dispatcher API', { timeout: 180_000 }, () => {
       [{ payload_fields: ['stage'] }, /payload_fields\[0\] "stage" must be 2 to/],
       [{ trigger_fields: 'project.stage' }, /trigger_fields must be an array/],
       [{ headers: { 'webhook-signature': 'x' } }, /headers\.webhook-signature is set by the dispatcher/],
-      [
-        { headers: { 'X-Tenant': 'a\r\nInjected: 1' } },
-        /headers\.X-Tenant must be at most 1000 characters without line breaks/,
-      ],
+      [{ headers: { 'X-Tenant': 'a\r\nInjected: 1' } }, /headers\.X-Tenant must be a valid HTTP field value/],
       [{ signature_scheme: 'md5' }, /signature_scheme must be one of/],
       [{ secret: 'not-a-whsec-secret-at-all' }, /whsec_/],
       [{ event_types: ['project updated'] }, /event_types/],
@@ -118,6 +136,121 @@ describe('dispatcher API', { timeout: 180_000 }, () => {
       assertProblem(await create(owner, body), 400, detail, JSON.stringify(body));
     assertProblem(await call(owner, 'POST', '/v1/subscriptions', undefined, '{"endpoint": '), 400, /JSON/);
     assertProblem(await call(owner, 'GET', '/v1/subscriptions?cursor=%27%20OR%201%3D1'), 400, /cursor/);
+  });
+
+  test('custom headers must be valid HTTP fields that do not change how the request is carried', async () => {
+    for (const value of ['a\u2028b', '\u010a', '\ud800', 'a\u007f', ' padded', 'tab\t', 'x'.repeat(1_001)]) {
+      assertProblem(
+        await create(owner, { headers: { 'X-Tenant': value } }),
+        400,
+        /headers\.X-Tenant must be a valid HTTP field value/,
+        JSON.stringify(value),
+      );
+    }
+    for (const name of [
+      'Trailer',
+      'TE',
+      'Connection',
+      'Upgrade',
+      'Transfer-Encoding',
+      'Keep-Alive',
+      'Proxy-Authorization',
+      'Proxy-Anything',
+      'Host',
+      'Content-Length',
+    ]) {
+      assertProblem(
+        await create(owner, { headers: { [name]: 'x' } }),
+        400,
+        new RegExp(`headers\\.${name} .*cannot be set`),
+        name,
+      );
+    }
+    assertProblem(await create(owner, { headers: { 'X\u00e9': 'x' } }), 400, /not a valid HTTP header name/);
+    const created = await create(owner, { headers: { 'X-Accent': 'caf\u00e9', 'X-Inner': 'a b\tc' } });
+    assert.equal(created.status, 201, 'obs-text, and spaces and tabs between characters, are valid');
+    const id = String(created.body['id']);
+    assertProblem(
+      await call(owner, 'PATCH', `/v1/subscriptions/${id}`, { headers: { 'X-A': '\u2028' } }),
+      400,
+      /headers\.X-A/,
+    );
+    assert.deepEqual((await call(owner, 'GET', `/v1/subscriptions/${id}`)).body['headers'], {
+      'X-Accent': 'caf\u00e9',
+      'X-Inner': 'a b\tc',
+    });
+    await call(owner, 'DELETE', `/v1/subscriptions/${id}`);
+  });
+
+  test('credential and marked headers are redacted in every answer and not stored as they are', async () => {
+    const created = await create(owner, {
+      headers: {
+        Authorization: 'Basic dXNlcjpwYXNz',
+        Cookie: 'sid=cookie-value',
+        'X-Stripe-Token': 'tok-value',
+        'X-Secretish': 'marked-value',
+        'X-Plain': 'shown',
+      },
+      secret_headers: ['X-Secretish'],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = String(created.body['id']);
+    const redacted = {
+      Authorization: '[redacted]',
+      Cookie: '[redacted]',
+      'X-Stripe-Token': '[redacted]',
+      'X-Secretish': '[redacted]',
+      'X-Plain': 'shown',
+    };
+    assert.deepEqual(created.body['headers'], redacted);
+    assert.deepEqual((created.body['secret_headers'] as string[]).sort(), [
+      'Authorization',
+      'Cookie',
+      'X-Secretish',
+      'X-Stripe-Token',
+    ]);
+    assert.deepEqual((await call(owner, 'GET', `/v1/subscriptions/${id}`)).body['headers'], redacted);
+    const listed = (await call(owner, 'GET', '/v1/subscriptions')).body['data'] as Array<
+      Record<string, unknown>
+    >;
+    assert.deepEqual(listed.find((s) => s['id'] === id)?.['headers'], redacted);
+    // Marking an existing plain header secret seals it; the placeholder keeps the others.
+    const marked = await call(owner, 'PATCH', `/v1/subscriptions/${id}`, { secret_headers: ['x-plain'] });
+    assert.equal(marked.status, 200, JSON.stringify(marked.body));
+    assert.equal((marked.body['headers'] as Record<string, string>)['X-Plain'], '[redacted]');
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const { rows } = await client.query<{ headers: string }>(
+      'SELECT headers::text AS headers FROM subscriptions WHERE id = $1',
+      [id],
+    );
+    await client.end();
+    for (const value of [
+      'dXNlcjpwYXNz',
+      'cookie-value',
+      'tok-value',
+      'marked-value',
+      'shown',
+      '[redacted]',
+    ]) {
+      assert.ok(!rows[0]!.headers.includes(value), `${value} is not stored as it is`);
+    }
+    assertProblem(
+      await create(owner, { headers: { 'X-A': '[redacted]' } }),
+      400,
+      /headers\.X-A is "\[redacted\]", but no value is stored/,
+    );
+    assertProblem(
+      await create(owner, { headers: { 'X-A': 'a' }, secret_headers: ['X-B'] }),
+      400,
+      /secret_headers: X-B is not one of/,
+    );
+    assertProblem(
+      await create(owner, { secret_headers: ['bad name'] }),
+      400,
+      /secret_headers must be a header name/,
+    );
+    await call(owner, 'DELETE', `/v1/subscriptions/${id}`);
   });
 
   test('a generated secret is shown once, and a stored one never', async () => {

@@ -108,6 +108,14 @@ for (const transport of cases) {
         changed: ['project.stage'],
         document: { stage: 'Lead' },
       });
+    const assertProblemStatus = (
+      answer: { status: number; body: Record<string, unknown> },
+      detail: RegExp,
+      label = '',
+    ) => {
+      assert.equal(answer.status, 400, `${label} ${JSON.stringify(answer.body)}`);
+      assert.match(String(answer.body['detail']), detail, label);
+    };
     const verifyStandard = (secret: string, request: Received) =>
       new Webhook(secret).verify(request.body, request.headers as Record<string, string>);
 
@@ -478,6 +486,116 @@ for (const transport of cases) {
         const expected = `sha256=${createHmac('sha256', secret).update(hexRequest!.received.body).digest('hex')}`;
         assert.ok(signatures.includes(expected), 'each secret has its signature in X-Signature');
       }
+    });
+
+    test(`[${transport.name}] credential headers are sealed at rest and redacted in answers, yet sent as they are; a redacted value sent back keeps them`, async () => {
+      const path = `/${unique('credentials')}`;
+      const secrets = {
+        Authorization: 'Bearer crm-credential-1',
+        'X-Api-Key': 'key-credential-2',
+        'X-Tenant-Pin': 'pin-3',
+      };
+      const sub = await subscribe(path, {
+        headers: { ...secrets, 'X-Crm-Account': '42' },
+        secret_headers: ['x-tenant-pin'],
+      });
+      const redacted = {
+        Authorization: '[redacted]',
+        'X-Api-Key': '[redacted]',
+        'X-Tenant-Pin': '[redacted]',
+        'X-Crm-Account': '42',
+      };
+      assert.equal(sub.status, 'active');
+      assert.deepEqual(sub['headers'], redacted);
+      assert.deepEqual((sub['secret_headers'] as string[]).sort(), [
+        'Authorization',
+        'X-Api-Key',
+        'X-Tenant-Pin',
+      ]);
+      assert.deepEqual((await subscription(sub.id))['headers'], redacted);
+      const listed = (await api('GET', '/v1/subscriptions?limit=100')).body['data'] as Subscription[];
+      assert.deepEqual(listed.find((s) => s.id === sub.id)?.['headers'], redacted);
+      const stored = async () =>
+        JSON.stringify(
+          (
+            (await fixture.dataSource.query('SELECT headers FROM subscriptions WHERE id = $1', [
+              sub.id,
+            ])) as Array<{ headers: unknown }>
+          )[0]!.headers,
+        );
+      const atRest = await stored();
+      for (const value of Object.values(secrets))
+        assert.ok(!atRest.includes(value), `${value} is not stored as it is`);
+      assert.match(atRest, /"X-Crm-Account":"42"/);
+
+      // What GET showed, sent back with one change: the placeholders keep the stored values.
+      const patched = await api('PATCH', `/v1/subscriptions/${sub.id}`, {
+        headers: { ...redacted, 'X-Crm-Account': '43' },
+      });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      assert.ok(!(await stored()).includes('[redacted]'));
+      await api('POST', `/v1/subscriptions/${sub.id}/test`);
+      await receiver.waitFor(() => receiver.events(path).length >= 1);
+      const [handshake] = receiver.at(path);
+      const [sent] = receiver.events(path);
+      for (const request of [handshake!, sent!.received]) {
+        assert.equal(request.headers['authorization'], secrets.Authorization);
+        assert.equal(request.headers['x-api-key'], secrets['X-Api-Key']);
+        assert.equal(request.headers['x-tenant-pin'], secrets['X-Tenant-Pin']);
+      }
+      assert.equal(sent!.received.headers['x-crm-account'], '43');
+      assertProblemStatus(
+        await api('PATCH', `/v1/subscriptions/${sub.id}`, { headers: { 'X-New': '[redacted]' } }),
+        /headers\.X-New is "\[redacted\]", but no value is stored/,
+      );
+      assertProblemStatus(
+        await api('PATCH', `/v1/subscriptions/${sub.id}`, { secret_headers: ['X-Missing'] }),
+        /secret_headers: X-Missing is not one of/,
+      );
+    });
+
+    test(`[${transport.name}] a credential header stored in plain text before sealing is still sent, shown redacted, and sealed by the next update`, async () => {
+      const path = `/${unique('legacy')}`;
+      const sub = await subscribe(path, { headers: { 'X-Crm-Account': '42' } });
+      await fixture.dataSource.query('UPDATE subscriptions SET headers = $2 WHERE id = $1', [
+        sub.id,
+        JSON.stringify({ 'X-Crm-Account': '42', 'X-Session-Token': 'legacy-plain-token' }),
+      ]);
+      const read = await subscription(sub.id);
+      assert.deepEqual(read['headers'], { 'X-Crm-Account': '42', 'X-Session-Token': '[redacted]' });
+      await api('POST', `/v1/subscriptions/${sub.id}/test`);
+      await receiver.waitFor(() => receiver.events(path).length >= 1);
+      assert.equal(receiver.events(path)[0]!.received.headers['x-session-token'], 'legacy-plain-token');
+      const patched = await api('PATCH', `/v1/subscriptions/${sub.id}`, { headers: read['headers'] });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      const [row] = (await fixture.dataSource.query(
+        'SELECT headers::text AS headers FROM subscriptions WHERE id = $1',
+        [sub.id],
+      )) as Array<{ headers: string }>;
+      assert.ok(!row!.headers.includes('legacy-plain-token'), 'sealed now');
+      await api('POST', `/v1/subscriptions/${sub.id}/test`);
+      await receiver.waitFor(() => receiver.events(path).length >= 2);
+      assert.equal(receiver.events(path)[1]!.received.headers['x-session-token'], 'legacy-plain-token');
+    });
+
+    test(`[${transport.name}] OUTBOUND_ALLOW_PRIVATE lets loopback through but never cloud metadata`, async () => {
+      for (const endpoint of [
+        'http://169.254.169.254/latest/meta-data/',
+        'http://[fd00:ec2::254]/latest/meta-data/',
+        'http://100.100.100.200/latest/meta-data/',
+        'http://metadata.google.internal/computeMetadata/v1/',
+        'http://metadata/computeMetadata/v1/',
+      ]) {
+        assertProblemStatus(
+          await api('POST', '/v1/subscriptions', { endpoint, enabled: false }),
+          /cloud metadata/,
+          endpoint,
+        );
+      }
+      assertProblemStatus(
+        await api('POST', '/v1/subscriptions', { endpoint: 'http://[::ffff:0:7f00:1]/x', enabled: false }),
+        /not a global unicast address/,
+      );
     });
 
     test(`[${transport.name}] replay re-sends what matched in the window, and a manual retry sends one delivery again, same id and body`, async () => {

@@ -41,8 +41,8 @@ const ALL_TOPICS = Object.values(TOPICS);
 const CORPUS = loadCorpus();
 const APPS = ['ingest', 'projector', 'dispatcher'] as const;
 type AppName = (typeof APPS)[number];
-/** TEST-NET-3 (RFC 5737): a public address in form that nothing answers on; nothing is ever sent there. */
-const PUBLIC_ENDPOINT = 'https://203.0.113.10/hooks';
+/** `.invalid` never resolves (RFC 6761): nothing is ever sent there. */
+const PUBLIC_ENDPOINT = 'https://receiver.invalid/hooks';
 /** Paths that are public by design: the health check, the API documents, provider webhooks. */
 const HMAC_PROVIDERS = ['pylon-observer', 'observer', 'standard-webhooks'];
 const PUBLIC_ROUTES = [/^\/health$/, /^\/openapi\.(json|yaml)$/, /^\/docs/, /^\/v1\/ingest\//];

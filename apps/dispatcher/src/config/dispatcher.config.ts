@@ -26,7 +26,7 @@ export class DispatcherConfig extends PlatformConfig {
   @IsBoolean({ message: 'must be true or false' })
   OUTBOUND_ALLOW_HTTP = false;
 
-  /** Allow endpoints on loopback, private, link-local and metadata addresses (development, tests). */
+  /** Allow endpoints on loopback, private, unique-local and CGNAT addresses (local receivers); never cloud metadata. */
   @Transform(toBool)
   @IsBoolean({ message: 'must be true or false' })
   OUTBOUND_ALLOW_PRIVATE = false;

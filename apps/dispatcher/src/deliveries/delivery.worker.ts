@@ -206,7 +206,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       previous_secret_expires_at: delivery.previous_secret_expires_at,
     });
     const attemptedAt = new Date();
-    const headers = webhookHeaders(delivery, secrets, delivery.id, delivery.body, attemptedAt.getTime());
+    const target = {
+      signature_scheme: delivery.signature_scheme,
+      headers: this.secrets.openHeaders(delivery.tenant_id, delivery.subscription_id, delivery.headers),
+    };
+    const headers = webhookHeaders(target, secrets, delivery.id, delivery.body, attemptedAt.getTime());
     const result = await this.client.post(delivery.endpoint, headers, delivery.body);
     const decision = decide(result, delivery.attempts, {
       schedule: this.config.DISPATCH_RETRY_SCHEDULE,

@@ -40,8 +40,33 @@ describe('outbound client', () => {
     assert.equal(result.statusCode, null);
     assert.match(result.error ?? '', /refused: localhost resolves to (127\.0\.0\.1|::1)/);
     const literal = await client(false).post(`http://127.0.0.1:${port}/literal`, {}, '{}');
-    assert.match(literal.error ?? '', /refused: 127\.0\.0\.1 is a loopback/);
+    assert.match(literal.error ?? '', /refused: 127\.0\.0\.1 is not a global unicast address \(loopback\)/);
     assert.equal(hits.length, before, 'nothing reached the server');
+  });
+
+  test('with OUTBOUND_ALLOW_PRIVATE still refuses cloud metadata and IPv4-compatible addresses', async () => {
+    const local = client(true);
+    for (const [endpoint, reason] of [
+      [
+        'http://169.254.169.254/latest/meta-data/',
+        /refused: 169\.254\.169\.254 is a cloud metadata endpoint/,
+      ],
+      ['http://[fd00:ec2::254]/latest/meta-data/', /refused: fd00:ec2::254 is a cloud metadata endpoint/],
+      [
+        'http://metadata.google.internal/computeMetadata/v1/',
+        /refused: metadata\.google\.internal is a cloud metadata host/,
+      ],
+      ['http://metadata/computeMetadata/v1/', /refused: metadata is a cloud metadata host/],
+      [`http://[::127.0.0.1]:${port}/compatible`, /refused: ::7f00:1 is not a global unicast address/],
+    ] as const) {
+      const result = await local.post(endpoint, {}, '{}');
+      assert.equal(result.statusCode, null, endpoint);
+      assert.match(result.error ?? '', reason, endpoint);
+      const saved = new RegExp(`^endpoint ${reason.source.replace('refused: ', '')}`);
+      assert.match((await local.endpointProblem(endpoint)) ?? '', saved, `${endpoint} when saved`);
+    }
+    const reached = await local.post(`http://localhost:${port}/local`, {}, '{}');
+    assert.equal(reached.statusCode, 200, 'loopback stays allowed for local receivers');
   });
 
   test('does not follow redirects', async () => {

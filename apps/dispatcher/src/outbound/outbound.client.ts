@@ -4,7 +4,12 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
-import { forbiddenAddressReason } from './address-policy.js';
+import {
+  addressRefusal,
+  forbiddenAddressReason,
+  forbiddenHostReason,
+  type AddressPolicy,
+} from './address-policy.js';
 
 /** What one attempt came to; `statusCode` null when no answer arrived. */
 export interface AttemptResult {
@@ -25,25 +30,27 @@ const MAX_ENDPOINT_LENGTH = 2_000;
 class RefusedTarget extends Error {}
 
 /**
- * Sends outbound webhooks over keep-alive pools. Without OUTBOUND_ALLOW_PRIVATE every address is
- * checked when the socket connects, after DNS resolution, so a name that resolves to a public
- * address at creation and to 127.0.0.1 later (DNS rebinding) is still refused. Redirects are
- * never followed: a 3xx is a failed attempt like any other non-2xx.
+ * Sends outbound webhooks over keep-alive pools. Every address is checked when the socket
+ * connects, after DNS resolution, so a name that resolves to a public address at creation and to
+ * 127.0.0.1 later (DNS rebinding) is still refused; OUTBOUND_ALLOW_PRIVATE widens the policy to
+ * local receivers but never to cloud metadata. Redirects are never followed: a 3xx is a failed
+ * attempt like any other non-2xx.
  */
 @Injectable()
 export class OutboundClient implements OnApplicationShutdown {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private readonly policy: AddressPolicy;
 
   constructor(private readonly config: DispatcherConfig) {
-    const lookup = config.OUTBOUND_ALLOW_PRIVATE ? undefined : guardedLookup;
+    this.policy = { allowPrivate: config.OUTBOUND_ALLOW_PRIVATE };
     // No per-host socket cap: concurrency is limited per subscription when deliveries are
     // claimed, and a cap here would queue a healthy subscription behind a hanging one on the same host.
     const options = {
       keepAlive: true,
       maxSockets: Infinity,
       maxFreeSockets: 256,
-      ...(lookup ? { lookup } : {}),
+      lookup: guardedLookup(this.policy),
     };
     this.httpAgent = new http.Agent(options);
     this.httpsAgent = new https.Agent(options);
@@ -61,12 +68,16 @@ export class OutboundClient implements OnApplicationShutdown {
     if (url.protocol === 'http:' && !this.config.OUTBOUND_ALLOW_HTTP) {
       return 'endpoint must use https (OUTBOUND_ALLOW_HTTP is off)';
     }
-    if (this.config.OUTBOUND_ALLOW_PRIVATE) return null;
     const host = hostOf(url);
-    if (isIP(host)) return forbiddenAddressReason(host) ? `endpoint ${forbidden(host)}` : null;
+    const named = forbiddenHostReason(host);
+    if (named) return `endpoint ${named}`;
+    if (isIP(host)) {
+      const reason = forbiddenAddressReason(host, this.policy);
+      return reason ? `endpoint ${reason}` : null;
+    }
     const addresses = await resolveAll(host).catch(() => [] as LookupAddress[]);
-    const refused = addresses.find((entry) => forbiddenAddressReason(entry.address));
-    return refused ? `endpoint host ${host} resolves to ${forbidden(refused.address)}` : null;
+    const refused = refusedResolution(host, addresses, this.policy);
+    return refused ? `endpoint host ${refused}` : null;
   }
 
   async post(endpoint: string, headers: Record<string, string>, body: string): Promise<AttemptResult> {
@@ -94,10 +105,9 @@ export class OutboundClient implements OnApplicationShutdown {
   private connectProblem(url: URL): string | null {
     if (url.protocol === 'http:' && !this.config.OUTBOUND_ALLOW_HTTP) return 'http endpoints are not allowed';
     const host = hostOf(url);
-    if (!this.config.OUTBOUND_ALLOW_PRIVATE && isIP(host) && forbiddenAddressReason(host)) {
-      return `refused: ${forbidden(host)}`;
-    }
-    return null;
+    const reason =
+      forbiddenHostReason(host) ?? (isIP(host) ? forbiddenAddressReason(host, this.policy) : null);
+    return reason ? `refused: ${reason}` : null;
   }
 
   private request(
@@ -175,30 +185,36 @@ function hostOf(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '');
 }
 
-function forbidden(address: string): string {
-  return forbiddenAddressReason(address) ?? address;
-}
-
 function resolveAll(host: string): Promise<LookupAddress[]> {
   return new Promise((resolve, reject) =>
     dnsLookup(host, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
   );
 }
 
+/** "example.com resolves to 10.0.0.1, not a global unicast address (private)" for the first refused address, or null. */
+function refusedResolution(host: string, addresses: LookupAddress[], policy: AddressPolicy): string | null {
+  for (const { address } of addresses) {
+    const refusal = addressRefusal(address, policy);
+    if (refusal) return `${host} resolves to ${address}, ${refusal}`;
+  }
+  return null;
+}
+
 /** Resolves like the default lookup, then refuses the connection if any address is forbidden. */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return callback(error, '', 0);
-    const refused = addresses.find((entry) => forbiddenAddressReason(entry.address));
-    if (refused) {
-      const reason = new RefusedTarget(`refused: ${hostname} resolves to ${forbidden(refused.address)}`);
-      return callback(reason, '', 0);
-    }
-    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-    const first = addresses[0]!;
-    return callback(null, first.address, first.family);
-  });
-};
+function guardedLookup(policy: AddressPolicy): LookupFunction {
+  return (hostname, options, callback) => {
+    const named = forbiddenHostReason(hostname);
+    if (named) return callback(new RefusedTarget(`refused: ${named}`), '', 0);
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error, '', 0);
+      const refused = refusedResolution(hostname, addresses, policy);
+      if (refused) return callback(new RefusedTarget(`refused: ${refused}`), '', 0);
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0]!;
+      return callback(null, first.address, first.family);
+    });
+  };
+}
 
 /** `Retry-After` in seconds or as an HTTP date, honoured only where the spec gives it meaning. */
 function retryAfterOf(response: http.IncomingMessage): number | null {

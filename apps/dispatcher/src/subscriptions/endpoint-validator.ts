@@ -31,7 +31,11 @@ export class EndpointValidator {
       datacontenttype: 'application/json',
       data: { subscription_id: row.id, endpoint: row.endpoint },
     });
-    const headers = webhookHeaders(row, this.secrets.signingSecrets(row), id, body);
+    const target = {
+      signature_scheme: row.signature_scheme,
+      headers: this.secrets.openHeaders(row.tenant_id, row.id, row.headers),
+    };
+    const headers = webhookHeaders(target, this.secrets.signingSecrets(row), id, body);
     const result = await this.client.post(row.endpoint, headers, body);
     const accepted = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const reason = accepted

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { SecretBox } from '@hub/persistence';
 import { decodeStandardWebhooksSecret, type OutboundScheme } from '@hub/signing';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
+import { isSealed, type SealedHeader, type StoredHeaders } from './subscription-headers.js';
 import type { SubscriptionRow } from './subscription.repository.js';
 
 export type SealedSecrets = Pick<
@@ -13,7 +14,7 @@ export type SealedSecrets = Pick<
 const OPENED_SECRETS_KEPT = 10_000;
 
 /**
- * Seals subscription secrets at rest and opens the ones that sign right now. Opening (AES-GCM) was
+ * Seals subscription secrets (and secret custom headers) at rest and opens the ones in use now. Opening (AES-GCM) was
  * a tenth of a worker's time per request, so an opened secret is kept, keyed by its sealed bytes:
  * a rotation seals a new value, which is a new key.
  */
@@ -28,6 +29,23 @@ export class SubscriptionSecrets {
 
   seal(tenantId: string, subscriptionId: string, secret: string): Buffer {
     return this.box.seal(secret, binding(tenantId, subscriptionId));
+  }
+
+  /** A secret header's value, bound to its subscription and its (lower-case) name. */
+  sealHeader(tenantId: string, subscriptionId: string, name: string, value: string): SealedHeader {
+    return { sealed: this.box.seal(value, headerBinding(tenantId, subscriptionId, name)).toString('base64') };
+  }
+
+  /** The headers a request carries: sealed values opened, plain ones as they are. */
+  openHeaders(tenantId: string, subscriptionId: string, headers: StoredHeaders): Record<string, string> {
+    return Object.fromEntries(
+      Object.entries(headers).map(([name, value]) => [
+        name,
+        isSealed(value)
+          ? this.open(Buffer.from(value.sealed, 'base64'), headerBinding(tenantId, subscriptionId, name))
+          : value,
+      ]),
+    );
   }
 
   /** The current secret, then the rotated-out one while its grace period runs. */
@@ -64,4 +82,8 @@ export function secretProblem(scheme: OutboundScheme, secret: string): string | 
 
 function binding(tenantId: string, subscriptionId: string): string {
   return `subscriptions/${tenantId}/${subscriptionId}`;
+}
+
+function headerBinding(tenantId: string, subscriptionId: string, name: string): string {
+  return `${binding(tenantId, subscriptionId)}/headers/${name.toLowerCase()}`;
 }

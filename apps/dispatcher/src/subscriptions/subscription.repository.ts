@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATA_SOURCE } from '@hub/persistence';
 import type { OutboundScheme } from '@hub/signing';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { StoredHeaders } from './subscription-headers.js';
 
 export type SubscriptionStatus = 'pending' | 'active' | 'disabled';
 export type Ordering = 'none' | 'entity';
 
-/** A subscription row as stored; secrets still sealed. */
+/** A subscription row as stored; secrets and secret headers still sealed. */
 export interface SubscriptionRow {
   tenant_id: string;
   id: string;
@@ -15,7 +16,8 @@ export interface SubscriptionRow {
   event_types: string[];
   trigger_fields: string[] | null;
   payload_fields: string[] | null;
-  headers: Record<string, string>;
+  /** Secret ones sealed: see StoredHeaders. */
+  headers: StoredHeaders;
   signature_scheme: OutboundScheme;
   secret_sealed: Buffer;
   previous_secret_sealed: Buffer | null;

@@ -16,6 +16,7 @@ import type { CreateSubscriptionDto } from './dto/create-subscription.dto.js';
 import type { SubscriptionView } from './dto/subscription.view.js';
 import type { UpdateSubscriptionDto } from './dto/update-subscription.dto.js';
 import { EndpointValidator } from './endpoint-validator.js';
+import { headersAsGiven, headersToStore, redactHeaders, type StoredHeaders } from './subscription-headers.js';
 import { secretProblem, SubscriptionSecrets } from './subscription-secrets.js';
 import {
   SubscriptionRepository,
@@ -53,7 +54,7 @@ export class SubscriptionService {
         event_types: dto.event_types ?? [],
         trigger_fields: dto.trigger_fields ?? null,
         payload_fields: dto.payload_fields ?? null,
-        headers: dto.headers ?? {},
+        headers: this.headersToStore(tenantId, id, dto.headers ?? {}, dto.secret_headers, {}),
         signature_scheme: scheme,
         secret_sealed: this.secrets.seal(tenantId, id, secret),
         ordering: dto.ordering ?? 'none',
@@ -99,8 +100,19 @@ export class SubscriptionService {
       throw new BadRequestException('signature_scheme cannot change: create a new subscription instead');
     }
     const repointed = dto.endpoint !== undefined && dto.endpoint !== current.endpoint;
+    const headers =
+      dto.headers !== undefined || dto.secret_headers !== undefined
+        ? this.headersToStore(
+            tenantId,
+            id,
+            dto.headers ?? headersAsGiven(current.headers),
+            dto.secret_headers,
+            current.headers,
+          )
+        : undefined;
     const changes: SubscriptionChanges = {
-      ...pick(dto, ['endpoint', 'description', 'event_types', 'headers', 'ordering']),
+      ...pick(dto, ['endpoint', 'description', 'event_types', 'ordering']),
+      ...(headers ? { headers } : {}),
       ...('trigger_fields' in dto ? { trigger_fields: dto.trigger_fields ?? null } : {}),
       ...('payload_fields' in dto ? { payload_fields: dto.payload_fields ?? null } : {}),
       ...(repointed ? { validated_at: null } : {}),
@@ -144,6 +156,21 @@ export class SubscriptionService {
     const row = await this.subscriptions.findById(tenantId, id);
     if (!row) throw notFound(id);
     return row;
+  }
+
+  /** Credentials and marked headers sealed; a "[redacted]" value keeps the stored one. */
+  private headersToStore(
+    tenantId: string,
+    id: string,
+    given: Record<string, string>,
+    marked: readonly string[] | undefined,
+    current: StoredHeaders,
+  ): StoredHeaders {
+    const stored = headersToStore(given, marked ?? [], current, (name, value) =>
+      this.secrets.sealHeader(tenantId, id, name, value),
+    );
+    if (typeof stored === 'string') throw new BadRequestException(stored);
+    return stored;
   }
 
   /**
@@ -198,7 +225,7 @@ export function toView(row: SubscriptionRow): SubscriptionView {
     event_types: row.event_types,
     trigger_fields: row.trigger_fields,
     payload_fields: row.payload_fields,
-    headers: row.headers,
+    ...redactHeaders(row.headers),
     signature_scheme: row.signature_scheme,
     ordering: row.ordering,
     enabled: row.status !== 'disabled',

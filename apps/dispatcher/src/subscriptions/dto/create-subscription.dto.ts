@@ -11,6 +11,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { OUTBOUND_SCHEMES, type OutboundScheme } from '@hub/signing';
+import { HEADER_NAME } from '../../outbound/webhook-request.js';
 import type { Ordering } from '../subscription.repository.js';
 
 const EVENT_TYPE = /^[A-Za-z0-9._*-]{1,100}$/;
@@ -44,6 +45,16 @@ export class CreateSubscriptionDto {
   @IsOptional()
   @IsObject()
   headers?: Record<string, string>;
+
+  /**
+   * Headers whose values are encrypted at rest and shown as "[redacted]", besides the credentials
+   * found by name (Authorization, Cookie, *-Key, *-Token). A header stays secret while it exists.
+   */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @Matches(HEADER_NAME, { each: true, message: 'each of secret_headers must be a header name' })
+  secret_headers?: string[];
 
   /** Generated (and shown once) when absent. */
   @IsOptional()

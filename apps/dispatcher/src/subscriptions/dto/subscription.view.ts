@@ -2,7 +2,8 @@ import type { SubscriptionRow } from '../subscription.repository.js';
 
 /**
  * What the subscriptions API answers: the row's own fields without the sealed secrets, times as
- * ISO strings, and `enabled`. `secret` appears once, in the answer that generated it.
+ * ISO strings, and `enabled`. `secret` appears once, in the answer that generated it. Secret
+ * headers' values are "[redacted]"; `secret_headers` names them.
  */
 export type SubscriptionView = Pick<
   SubscriptionRow,
@@ -12,12 +13,13 @@ export type SubscriptionView = Pick<
   | 'event_types'
   | 'trigger_fields'
   | 'payload_fields'
-  | 'headers'
   | 'signature_scheme'
   | 'ordering'
   | 'status'
   | 'status_reason'
 > & {
+  headers: Record<string, string>;
+  secret_headers: string[];
   enabled: boolean;
   validated_at: string | null;
   failing_since: string | null;
