@@ -39,6 +39,29 @@ describe('fair share', () => {
     await Promise.all(running);
   });
 
+  test('a tenant on the slow lane has one slot, and gets its slots back in order', async () => {
+    const share = new FairShare(config);
+    assert.equal(share.laneFor('flooder', 101), 'slow');
+    const started: number[] = [];
+    const requests = [held(), held(), held()];
+    const running = requests.map((request, i) =>
+      share.run('flooder', async () => {
+        started.push(i);
+        await request.work();
+      }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(started, [0], 'one at a time on the slow lane');
+    requests[0]!.finish();
+    await running[0];
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(started, [0, 1]);
+    requests[1]!.finish();
+    requests[2]!.finish();
+    await Promise.all(running);
+    assert.deepEqual(started, [0, 1, 2]);
+  });
+
   test('events within the burst take the main lane; beyond it the slow lane, until the bucket is full again', () => {
     const share = new FairShare(config);
     assert.equal(share.laneFor('a', 100, T0), 'main');

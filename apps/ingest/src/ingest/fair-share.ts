@@ -16,10 +16,10 @@ interface TenantShare {
 /**
  * Keeps one tenant from slowing the others, without refusing anything (ADR 0010).
  *
- * - At most INGEST_TENANT_CONCURRENCY requests of one tenant are verified, mapped and published
- *   at once in this process; its further requests wait their turn (in order), while other
- *   tenants' requests go straight through. A flood then holds a few publish transactions, not
- *   dozens, in front of everyone else's.
+ * - At most INGEST_TENANT_CONCURRENCY requests of one tenant (one while it is on the slow lane)
+ *   are mapped and published at once in this process; its further requests wait their turn (in
+ *   order), while other tenants' requests go straight through. A flood then holds one publish
+ *   transaction, not dozens, in front of everyone else's.
  * - Events within a tenant's fair share (a token bucket: INGEST_TENANT_EVENT_RATE per second, up
  *   to INGEST_TENANT_EVENT_BURST) go to the canonical topics; beyond it, to the slow-lane topics,
  *   which the projector applies with one partition at a time behind the main lane. The tenant
@@ -39,7 +39,8 @@ export class FairShare {
   /** Runs `work` when the tenant has a free slot; other tenants never wait for it. */
   async run<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
     const share = this.shareOf(tenantId);
-    if (share.active >= this.config.INGEST_TENANT_CONCURRENCY) {
+    if (share.active >= this.slotsOf(share) || share.waiting.length > 0) {
+      // The slot is handed over already taken (see release), so the order holds.
       await new Promise<void>((resolve) => share.waiting.push(resolve));
     } else {
       share.active += 1;
@@ -98,11 +99,22 @@ export class FairShare {
     share.refilledAt = now;
   }
 
-  /** Hands the slot to the next waiting request, or forgets a tenant at rest (a full bucket). */
+  /**
+   * One slot on the slow lane: each request's mapping is a synchronous stretch of the event loop
+   * that every other tenant's request waits behind, and so are its publish transactions' locks.
+   */
+  private slotsOf(share: TenantShare): number {
+    return share.slow ? 1 : this.config.INGEST_TENANT_CONCURRENCY;
+  }
+
+  /** Hands free slots to the next waiting requests, or forgets a tenant at rest (a full bucket). */
   private release(tenantId: string, share: TenantShare): void {
-    const next = share.waiting.shift();
-    if (next) return next();
     share.active -= 1;
+    // A tenant that moved to the slow lane meanwhile gives back its extra slots here.
+    while (share.active < this.slotsOf(share) && share.waiting.length > 0) {
+      share.active += 1;
+      share.waiting.shift()!();
+    }
     if (share.active > 0 || share.slow) return;
     this.refill(share, Date.now());
     if (share.tokens >= this.config.INGEST_TENANT_EVENT_BURST) this.tenants.delete(tenantId);

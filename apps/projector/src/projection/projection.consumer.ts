@@ -55,12 +55,12 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
       concurrency: this.config.PROJECTOR_CONCURRENCY,
       handler: (messages, context) => this.handle(messages, context),
     });
-    // A tenant's surplus over its fair share: one partition at a time, so it takes at most one
-    // transaction's worth of the database from the main lane at any moment.
+    // A tenant's surplus over its fair share: one partition at a time, in small batches, so the
+    // main lane's batches wait behind at most one short stretch of it, on the thread and in Postgres.
     await this.bus.subscribe({
       groupId: `${this.config.PROJECTOR_GROUP_ID}.slow`,
       topics: canonicalTopics(this.topics, 'slow'),
-      maxBatchSize: this.config.PROJECTOR_BATCH_SIZE,
+      maxBatchSize: Math.min(SLOW_LANE_BATCH_SIZE, this.config.PROJECTOR_BATCH_SIZE),
       concurrency: 1,
       handler: (messages, context) => this.handle(messages, context),
     });
@@ -120,6 +120,9 @@ function validate(messages: ConsumedMessage[]): {
   }
   return { events, invalid };
 }
+
+/** Events per batch on the slow lane. */
+const SLOW_LANE_BATCH_SIZE = 100;
 
 /** The advisory lock between live batches (shared) and a rebuild (exclusive). */
 export const REBUILD_LOCK = 7_220_512_001;
