@@ -1,5 +1,6 @@
-import { IsOptional, IsString, Matches } from 'class-validator';
-import { kafkaBrokersSetting, portSetting } from '@hub/config';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional, IsString, Matches } from 'class-validator';
+import { kafkaBrokersSetting, portSetting, toBool } from '@hub/config';
 
 /** What `npm start` and `npm run cli` read; everything else passes through to the apps. */
 export class LauncherConfig {
@@ -13,6 +14,18 @@ export class LauncherConfig {
   @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes in base64 (openssl rand -base64 32)' })
   SECRETS_KEY?: string;
+
+  /** Unset: `npm start` allows http:// endpoints (local receivers); read as the dispatcher reads it. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean({ message: 'must be true or false' })
+  OUTBOUND_ALLOW_HTTP?: boolean;
+
+  /** Unset: `npm start` allows loopback and private endpoints (receivers on this machine). */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean({ message: 'must be true or false' })
+  OUTBOUND_ALLOW_PRIVATE?: boolean;
 
   @IsString()
   DATA_DIR = '.data';

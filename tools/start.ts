@@ -59,7 +59,25 @@ async function main(): Promise<void> {
   running.apps = apps;
   for (const app of apps) void app.exited.then((code) => !stopping && failed(app, code, stop));
   await Promise.all(apps.map(waitUntilHealthy));
-  printBanner(apps, database, env, apiKey);
+  printBanner(apps, database, env, apiKey, outboundPolicy(config));
+}
+
+interface OutboundPolicy {
+  allowHttp: boolean;
+  allowPrivate: boolean;
+  /** Whether each value came from the environment rather than npm start's development default. */
+  fromEnvironment: { allowHttp: boolean; allowPrivate: boolean };
+}
+
+function outboundPolicy(config: LauncherConfig): OutboundPolicy {
+  return {
+    allowHttp: config.OUTBOUND_ALLOW_HTTP ?? true,
+    allowPrivate: config.OUTBOUND_ALLOW_PRIVATE ?? true,
+    fromEnvironment: {
+      allowHttp: config.OUTBOUND_ALLOW_HTTP !== undefined,
+      allowPrivate: config.OUTBOUND_ALLOW_PRIVATE !== undefined,
+    },
+  };
 }
 
 async function appEnvironment(config: LauncherConfig, databaseUrl: string): Promise<NodeJS.ProcessEnv> {
@@ -67,9 +85,9 @@ async function appEnvironment(config: LauncherConfig, databaseUrl: string): Prom
     ...process.env,
     DATABASE_URL: databaseUrl,
     SECRETS_KEY: config.SECRETS_KEY ?? (await developmentSecretsKey(config.DATA_DIR)),
-    // Local development talks to receivers on this machine over plain HTTP.
-    OUTBOUND_ALLOW_HTTP: process.env['OUTBOUND_ALLOW_HTTP'] ?? 'true',
-    OUTBOUND_ALLOW_PRIVATE: process.env['OUTBOUND_ALLOW_PRIVATE'] ?? 'true',
+    // Local development talks to receivers on this machine over plain HTTP, unless told otherwise.
+    OUTBOUND_ALLOW_HTTP: String(config.OUTBOUND_ALLOW_HTTP ?? true),
+    OUTBOUND_ALLOW_PRIVATE: String(config.OUTBOUND_ALLOW_PRIVATE ?? true),
   };
 }
 
@@ -147,6 +165,7 @@ function printBanner(
   database: LocalDatabase,
   env: NodeJS.ProcessEnv,
   apiKey: string,
+  outbound: OutboundPolicy,
 ): void {
   const bus = env['KAFKA_BROKERS'] ? `Kafka at ${env['KAFKA_BROKERS']}` : 'Postgres log (embedded default)';
   const lines = [
@@ -159,13 +178,27 @@ function printBanner(
     `  development API key: ${apiKey}`,
     `    curl -H "Authorization: Bearer ${apiKey}" http://127.0.0.1:${apps[0]?.port}/v1/tenant`,
     '',
-    `  OUTBOUND_ALLOW_HTTP=${env['OUTBOUND_ALLOW_HTTP']} and OUTBOUND_ALLOW_PRIVATE=${env['OUTBOUND_ALLOW_PRIVATE']}:`,
-    '  subscriptions may target http:// and local addresses (development only).',
+    ...outboundLines(outbound),
     '',
     'Press Ctrl-C to stop.',
     '',
   ];
   process.stdout.write(lines.join('\n'));
+}
+
+/** Exactly what the dispatcher will allow, and where each setting came from. */
+function outboundLines({ allowHttp, allowPrivate, fromEnvironment }: OutboundPolicy): string[] {
+  const origin = (fromEnvironment: boolean) =>
+    fromEnvironment ? 'from the environment' : 'npm start default';
+  const scheme = allowHttp ? 'http:// or https://' : 'https:// only';
+  const targets = allowPrivate
+    ? 'public, loopback and private addresses'
+    : 'public addresses only (no loopback, private or link-local)';
+  const note = allowHttp || allowPrivate ? ' (development only)' : '';
+  return [
+    `  OUTBOUND_ALLOW_HTTP=${allowHttp} (${origin(fromEnvironment.allowHttp)}), OUTBOUND_ALLOW_PRIVATE=${allowPrivate} (${origin(fromEnvironment.allowPrivate)}):`,
+    `  subscriptions may target ${scheme}, at ${targets}${note}.`,
+  ];
 }
 
 main().catch((error: unknown) => {

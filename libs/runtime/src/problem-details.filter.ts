@@ -24,7 +24,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
-    const problem = withoutQueryEcho(this.toProblem(exception), request);
+    const problem = withShortDetail(withoutQueryEcho(this.toProblem(exception), request));
     const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
     if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
@@ -52,6 +52,29 @@ function withoutQueryEcho(problem: ProblemDetails, request: Request): ProblemDet
   const echoed = `Cannot ${request.method} ${request.originalUrl}`;
   if (problem.status !== 404 || problem.detail !== echoed) return problem;
   return { ...problem, detail: `Cannot ${request.method} ${request.path}` };
+}
+
+/** One message of a detail, and the whole detail, at most this many characters before the cut note. */
+export const DETAIL_PART_MAX_CHARS = 300;
+export const DETAIL_MAX_CHARS = 1_000;
+
+/**
+ * A detail may quote the bad input (a 100 KB pattern, a long unknown property name): it names the
+ * problem and shows an excerpt, never the whole value, so an error cannot echo a large body back
+ * (or into a client's log). Validation messages arrive joined by "; ", each cut on its own, so one
+ * long value does not hide the others.
+ */
+function withShortDetail(problem: ProblemDetails): ProblemDetails {
+  if (problem.detail.length <= DETAIL_PART_MAX_CHARS) return problem;
+  const parts = problem.detail.split('; ').map((part) => excerpt(part, DETAIL_PART_MAX_CHARS));
+  return { ...problem, detail: excerpt(parts.join('; '), DETAIL_MAX_CHARS) };
+}
+
+function excerpt(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Never split a surrogate pair: half an emoji is not valid text.
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return `${text.slice(0, end)}… (${text.length - end} more characters cut)`;
 }
 
 export function problem(status: number, detail: string): ProblemDetails {

@@ -5,6 +5,7 @@ import { json } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ConfigError, type PlatformConfig } from '@hub/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { applyHttpTimeouts } from './http-timeouts.js';
 import { LOG_LEVELS, prepareRoot, type RootDefinition } from './root-module.js';
 import { verifyJsonBody } from './json-guard.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
@@ -44,6 +45,7 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     // directly: Nest's useBodyParser reserves `verify`, which checks UTF-8 and nesting depth here.
     app.use(json({ limit: '1mb', verify: verifyJsonBody }));
     serveOpenApi(app, definition.name);
+    applyHttpTimeouts(app.getHttpServer(), config);
     await app.listen(definition.port(config), config.HOST);
     const logger = new Logger(definition.name);
     logger.log(`listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`);
