@@ -25,10 +25,11 @@ import type { SystemUnderTest } from './support/system.js';
  *    event each, BENCH_QUIET_SECONDS, default 20) and is subscribed to everything; its end-to-end
  *    latency (provider POST to the receiver's receipt) is the reference: the ceiling of this
  *    benchmark is B's own quiet p99, measured in the same run.
- * 2. Flood: tenant A sends as fast as BENCH_FLOOD_CONCURRENCY requests in flight allow (default
- *    32), each a batch of BENCH_FLOOD_BATCH new projects (default 500 events), for
- *    BENCH_FLOOD_SECONDS (default 25) or BENCH_FLOOD_MAX_REQUESTS (default 300), whichever ends
- *    first, while B keeps its rate. B's latency again, over B's requests sent while A flooded.
+ * 2. Flood: tenant A, from a child process of its own (bench/support/fairness-flood-main.ts, so
+ *    its sending never delays B's requests or their timing in this process), sends as fast as
+ *    BENCH_FLOOD_CONCURRENCY requests in flight allow (default 32), each a batch of
+ *    BENCH_FLOOD_BATCH new projects (default 500 events), for BENCH_FLOOD_SECONDS (default 25) or
+ *    BENCH_FLOOD_MAX_REQUESTS (default 300), whichever ends first, while B keeps its rate. B's latency again, over B's requests sent while A flooded.
  *    B's requests due while BENCH_MAX_IN_FLIGHT (64) of its own are unanswered are skipped and
  *    counted (open loop, as in `npm run bench`): the slowest would-be requests are then missing,
  *    so read a flooded percentile beside the skipped count.

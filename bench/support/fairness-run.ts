@@ -6,16 +6,8 @@ import type { DataSource } from 'typeorm';
 import { collect, unique, type Collector } from '../../test/support/collector.js';
 import { createTenant, type Tenant } from '../../test/support/tenants.js';
 import { openDatabase } from '../../test/support/transports.js';
-import {
-  Client,
-  closedLoop,
-  Endpoint,
-  openLoop,
-  Projects,
-  signPylon,
-  type Answer,
-  type PhaseLoad,
-} from './system-load.js';
+import { FloodProcess, type FloodOutcome } from './fairness-flood.js';
+import { Client, Endpoint, openLoop, Projects, type PhaseLoad } from './system-load.js';
 import { RssSampler } from './system-probes.js';
 import {
   latencies,
@@ -133,7 +125,7 @@ export async function runFairness(
   const receiver = await Endpoint.start('receiver');
   const rss = new RssSampler();
   let wiring: Wiring | undefined;
-  let flooder: Client | undefined;
+  let flooder: FloodProcess | undefined;
   let deadLetters: DeadLetterWatch | undefined;
   try {
     log(transport, 'starting Postgres, the bus and the three apps');
@@ -150,13 +142,14 @@ export async function runFairness(
     wiring = {
       system,
       receiver,
+      // B's own keep-alive agent: no other sender's requests ever queue on its connections.
       ingest: new Client(new URL(system.urls.ingest), settings.maxInFlight),
       sourceId: sourceB,
       spreadSourceIds: [],
       projects: new Projects(`steady-${transport}`),
       accepted: new Map(),
     };
-    flooder = new Client(new URL(system.urls.ingest), settings.floodConcurrency);
+    flooder = await FloodProcess.start();
 
     log(transport, 'warm-up: B at 10 req/s for 5 s');
     const warmUp = await steady(wiring, settings, 10, 5);
@@ -173,19 +166,24 @@ export async function runFairness(
       `flood: A with ${settings.floodConcurrency} in flight x ${settings.floodBatch} events for ` +
         `${settings.floodSeconds} s (at most ${settings.floodMaxRequests} requests), B at ${settings.quietRate} req/s`,
     );
-    const flood = new Flood(flooder, sourceA, settings.floodBatch);
-    const [floodLoad, during] = await Promise.all([
-      closedLoop({
+    // A floods from a process of its own: B's requests, their timing and the receiver's reports
+    // then share no event loop and no connection pool with A's 500-event bodies and answers.
+    const [flood, during] = await Promise.all([
+      flooder.run({
+        ingestUrl: system.urls.ingest,
+        sourceId: sourceA,
+        secret: SOURCE_SECRET,
+        batch: settings.floodBatch,
+        prefix: FLOOD_PREFIX,
         concurrency: settings.floodConcurrency,
         seconds: settings.floodSeconds,
         maxRequests: settings.floodMaxRequests,
-        fire: () => flood.send(),
-      }).then((load) => ({ load, endedAt: now() })),
+      }),
       steady(wiring, settings, settings.quietRate, settings.floodSeconds),
     ]);
-    const floodEnd = floodLoad.endedAt;
+    const floodEnd = flood.endedAt;
     const bKeys = during.keys.filter((key) => wiring!.accepted.get(key)!.sentAt < floodEnd);
-    figures.flood = floodFigures(floodLoad.load, flood, settings, bKeys.length);
+    figures.flood = floodFigures(flood, settings, bKeys.length);
     log(
       transport,
       `flood: ${figures.flood.requestsAccepted} of ${figures.flood.requestsSent} requests accepted, ` +
@@ -193,7 +191,8 @@ export async function runFairness(
         `${figures.flood.seconds.toFixed(1)} s; waiting up to ${settings.drainTimeoutSeconds} s for the backlog`,
     );
 
-    figures.drain = await drain(system, tenantA, flood, deadLetters, floodEnd, settings, figures.problems);
+    const accepted = { requests: new Set(flood.accepted), batch: settings.floodBatch };
+    figures.drain = await drain(system, tenantA, accepted, deadLetters, floodEnd, settings, figures.problems);
     // B's webhooks of the flood wait behind A's backlog: give them what is left of the same bound.
     await delivered(wiring, bKeys, floodEnd + settings.drainTimeoutSeconds * 1_000);
     const bLoad: PhaseLoad = { ...during.load, seconds: (floodEnd - during.startedAt) / 1_000 };
@@ -207,7 +206,7 @@ export async function runFairness(
     rss.stop();
     Object.assign(figures.rssMaxMiB, rss.max);
     wiring?.ingest.close();
-    flooder?.close();
+    await flooder?.stop();
     await deadLetters?.close().catch(() => undefined);
     await system.stop().catch((error: unknown) => figures.problems.push(`stop: ${message(error)}`));
     await receiver.stop();
@@ -289,57 +288,26 @@ function finite(figures: LatencyFigures): LatencyFigures {
   return Object.fromEntries(Object.entries(figures).filter(([, value]) => Number.isFinite(value)));
 }
 
-/**
- * Tenant A's requests: each a signed Pylon Observer batch of `batch` projects never seen before
- * (`flood-<request>-<i>`), so every event is a create the projector must apply. Which requests
- * were answered 200 is kept, so the drain counts exactly their events.
- */
-class Flood {
-  readonly accepted = new Set<number>();
-  private next = 0;
-
-  constructor(
-    private readonly client: Client,
-    private readonly sourceId: string,
-    readonly batch: number,
-  ) {}
-
-  async send(): Promise<Answer> {
-    const request = this.next++;
-    const projects = Array.from({ length: this.batch }, (_, i) => ({
-      uid: `${FLOOD_PREFIX}-${request}-${i}`,
-      reference_number: `F${request}.${i}`,
-      updated_at: new Date(Date.UTC(2026, 0, 1)).toISOString(),
-      designs: [{ uid: `${FLOOD_PREFIX}-${request}-${i}-d`, summary: { kw_stc: i % 10 } }],
-    }));
-    const signed = signPylon(
-      SOURCE_SECRET,
-      JSON.stringify({ team: { uid: 'floodTeam', name: 'Flood Solar' }, projects }),
-    );
-    const answer = await this.client.post(`/v1/ingest/${this.sourceId}`, signed.headers, signed.body);
-    if (answer.status === 200) this.accepted.add(request);
-    return answer;
-  }
-
-  get eventsAccepted(): number {
-    return this.accepted.size * this.batch;
-  }
+/** A's accepted requests (by number, as the flood numbered them) and the events each carried. */
+interface AcceptedFlood {
+  requests: Set<number>;
+  batch: number;
 }
 
 function floodFigures(
-  load: PhaseLoad,
-  flood: Flood,
+  { load, accepted }: FloodOutcome,
   settings: FairnessSettings,
   bRequestsDuringFlood: number,
 ): FloodFigures {
+  const eventsAccepted = accepted.length * settings.floodBatch;
   return {
     seconds: load.seconds,
     stoppedBy: load.sent >= settings.floodMaxRequests ? 'count' : 'time',
     requestsSent: load.sent,
-    requestsAccepted: flood.accepted.size,
+    requestsAccepted: accepted.length,
     refused: refusals(load),
-    eventsAccepted: flood.eventsAccepted,
-    eventsAcceptedPerSecond: flood.eventsAccepted / load.seconds,
+    eventsAccepted,
+    eventsAcceptedPerSecond: eventsAccepted / load.seconds,
     ingest: latencies(load.answers.filter((a) => a.status === 200).map((a) => a.ms)),
     bRequestsDuringFlood,
   };
@@ -354,13 +322,13 @@ function floodFigures(
 async function drain(
   system: SystemUnderTest,
   tenant: Tenant,
-  flood: Flood,
+  flood: AcceptedFlood,
   deadLetters: DeadLetterWatch,
   floodEnd: number,
   settings: FairnessSettings,
   problems: string[],
 ): Promise<DrainFigures> {
-  const target = flood.eventsAccepted;
+  const target = flood.requests.size * flood.batch;
   const deadline = floodEnd + settings.drainTimeoutSeconds * 1_000;
   return withClient(system.databaseUrl, async (client) => {
     const appliedOfA = async () => {
@@ -394,8 +362,8 @@ async function drain(
          FROM projects WHERE tenant_id = $1 GROUP BY 1`,
       [tenant.tenant_id],
     );
-    const applied = rows.reduce((sum, row) => sum + (flood.accepted.has(row.request) ? row.n : 0), 0);
-    const deadLettered = deadLetters.ofRequests(flood.accepted);
+    const applied = rows.reduce((sum, row) => sum + (flood.requests.has(row.request) ? row.n : 0), 0);
+    const deadLettered = deadLetters.ofRequests(flood.requests);
     const drainSeconds = drainedAt === undefined ? undefined : Math.max(0, drainedAt - floodEnd) / 1_000;
     return {
       backlogAtFloodEnd: backlogAtFloodEnd ?? target,
