@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
 /**
- * Requests built exactly as each provider's document (shared/seeds) describes, signed here with
+ * Requests built exactly as each provider's document describes (docs/providers.md), signed here with
  * node:crypto directly, never with the code under test.
  */
 export interface ProviderRequest {

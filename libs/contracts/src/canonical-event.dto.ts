@@ -13,7 +13,9 @@ import {
   isUUID,
   Matches,
   matches,
+  validateSync,
 } from 'class-validator';
+import { plainToInstance } from 'class-transformer';
 import { PROVIDERS, type ProviderId } from './providers.js';
 
 const SPEC_VERSION = '1.0';
@@ -70,4 +72,16 @@ export function isCanonicalEvent(body: Record<string, unknown>): boolean {
     isIn(body['provider'], PROVIDERS) &&
     isObject(body['data'])
   );
+}
+
+/**
+ * Why `body` is not a canonical event, in the decorators' own words; null when it is one. The fast
+ * check runs first, so a valid event never pays for class-validator. Ingest checks every event it
+ * makes with it before publishing, and consumers every event they read.
+ */
+export function canonicalEventProblem(body: Record<string, unknown>): string | null {
+  if (isCanonicalEvent(body)) return null;
+  const errors = validateSync(plainToInstance(CanonicalEventMessage, body), { forbidUnknownValues: false });
+  const reasons = errors.map((error) => Object.values(error.constraints ?? {}).join(', '));
+  return `not a canonical event: ${reasons.join('; ') || 'it breaks a rule of CanonicalEventMessage'}`;
 }

@@ -46,3 +46,16 @@ export function deterministicEventId(parts: string[]): string {
 export function canonicalEntityId(provider: ProviderId, externalId: string): string {
   return `${provider}:${externalId}`;
 }
+
+/**
+ * `value` as an ISO 8601 time that every store downstream holds, or null: JavaScript dates reach
+ * years ±275760, written `+039223-…`, which ISO 8601's four-digit years and Postgres (no year 0)
+ * refuse. Years 1 to 9999 only.
+ */
+export function storableTime(value: unknown): string | null {
+  if (typeof value !== 'string' || value === '') return null;
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) return null;
+  const year = new Date(time).getUTCFullYear();
+  return year >= 1 && year <= 9999 ? new Date(time).toISOString() : null;
+}

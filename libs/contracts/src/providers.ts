@@ -1,4 +1,4 @@
-/** Every provider ingest accepts webhooks from (see shared/seeds and docs/providers.md). */
+/** Every provider ingest accepts webhooks from (see docs/providers.md). */
 export const PROVIDERS = [
   'pylon-observer',
   'observer',

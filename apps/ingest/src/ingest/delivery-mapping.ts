@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import type { OutgoingMessage } from '@hub/bus';
 import {
   canonicalEntityId,
+  canonicalEventProblem,
+  storableTime,
   CLOUDEVENTS_CONTENT_TYPE,
   deterministicEventId,
   entityKey,
@@ -59,11 +61,13 @@ export async function mapDelivery(
   }
   const key = deliveryKey(mapped, request);
   if (mapped.kind === 'handshake') return { kind: 'handshake', key };
-  return {
-    kind: 'events',
-    key,
-    events: mapped.events.map((event, index) => envelope(source, request, key, event, index)),
-  };
+  const events = mapped.events.map((event, index) => envelope(source, request, key, event, index));
+  // What a consumer would refuse (an id with a line break, a type too long) is never published.
+  for (const [index, event] of events.entries()) {
+    const problem = canonicalEventProblem(event as unknown as Record<string, unknown>);
+    if (problem) return unmapped(request, `event ${index}: ${problem}`);
+  }
+  return { kind: 'events', key, events };
 }
 
 /** The raw delivery's id: one per delivery key, so a retried delivery keeps its id. */
@@ -71,7 +75,6 @@ export function rawDeliveryId(sourceId: string, key: string): string {
   return deterministicEventId([sourceId, key, 'raw']);
 }
 
-/** A canonical event as it goes on its topic (what ingest's publish writes, message for message). */
 /** The messages of a delivery's events, by the topic each goes to in `lane`. */
 export function canonicalMessagesByTopic(
   topics: Topics,
@@ -122,7 +125,8 @@ function envelope(
     source: `/sources/${source.id}`,
     type: event.type,
     subject,
-    time: normaliseTime(event.time) ?? request.receivedAt.toISOString(),
+    // The provider's time when stores can hold it; the receive time stands in otherwise.
+    time: storableTime(event.time) ?? request.receivedAt.toISOString(),
     datacontenttype: 'application/json',
     tenant: source.tenantId,
     provider: source.provider,
@@ -138,10 +142,4 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
     );
     return [...own, ...flatten(error.children ?? [], `${path}.`)];
   });
-}
-
-function normaliseTime(time: string | undefined): string | undefined {
-  if (!time) return undefined;
-  const parsed = new Date(time);
-  return Number.isNaN(parsed.getTime()) ? undefined : parsed.toISOString();
 }

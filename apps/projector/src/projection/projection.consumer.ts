@@ -1,6 +1,4 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
 import {
   applyIsolatingPoison,
   deadLetterMessage,
@@ -11,11 +9,10 @@ import {
   type OutgoingMessage,
 } from '@hub/bus';
 import {
-  CanonicalEventMessage,
+  canonicalEventProblem,
   canonicalTopics,
   CLOUDEVENTS_CONTENT_TYPE,
   entityKey,
-  isCanonicalEvent,
   topicNames,
   type CanonicalEvent,
 } from '@hub/contracts';
@@ -137,14 +134,6 @@ export function parseEvent(message: ConsumedMessage): { event: CanonicalEvent } 
   }
   if (!body || typeof body !== 'object' || Array.isArray(body))
     return { error: 'the message is not a JSON object' };
-  if (isCanonicalEvent(body as Record<string, unknown>)) return { event: body as CanonicalEvent };
-  // Rejected: the decorators' own run says why, in their words.
-  const event = plainToInstance(CanonicalEventMessage, body);
-  const errors = validateSync(event, { forbidUnknownValues: false });
-  if (errors.length > 0) {
-    return {
-      error: `not a canonical event: ${errors.map((e) => Object.values(e.constraints ?? {}).join(', ')).join('; ')}`,
-    };
-  }
-  return { event: event as unknown as CanonicalEvent };
+  const problem = canonicalEventProblem(body as Record<string, unknown>);
+  return problem ? { error: problem } : { event: body as CanonicalEvent };
 }

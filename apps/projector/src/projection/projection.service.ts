@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import {
   canonicalEntityId,
   deterministicEventId,
+  storableTime,
   type CanonicalEvent,
   type StateChangeData,
 } from '@hub/contracts';
@@ -256,8 +257,7 @@ function passThrough(event: CanonicalEvent): StateChange {
 }
 
 function providerTime(event: CanonicalEvent): string | null {
-  const value = event.data['provider_updated_at'];
-  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : null;
+  return storableTime(event.data['provider_updated_at']);
 }
 
 /** Where the provider dates its snapshots, an older one never overwrites a newer one. */
