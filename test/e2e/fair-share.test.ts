@@ -70,11 +70,16 @@ for (const transport of cases) {
       await fixture?.close();
     });
 
-    const createSource = async (tenant: Tenant) => {
+    const createSource = async (tenant: Tenant, settings: Record<string, string> = {}) => {
       const response = await fetch(`${urls.ingest}/v1/sources`, {
         method: 'POST',
         headers: { authorization: `Bearer ${tenant.api_key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ provider: 'pylon-observer', name: unique('pylon'), secret: PYLON.secret }),
+        body: JSON.stringify({
+          provider: 'pylon-observer',
+          name: unique('pylon'),
+          secret: PYLON.secret,
+          settings,
+        }),
       });
       assert.equal(response.status, 201, await response.clone().text());
       return ((await response.json()) as { id: string }).id;
@@ -116,6 +121,27 @@ for (const transport of cases) {
       // Slowed, not refused: every accepted event is projected.
       await eventually(async () => (await projectCount(flooder)) === BURST + 30 + 1, 60_000);
       await eventually(async () => (await projectCount(bystander)) === 2, 60_000);
+    });
+
+    test(`[${transport.name}] a source that opts for retry-later gets 429 with Retry-After while its tenant is over its share, and nothing is published`, async () => {
+      const retrying = await createSource(flooder, { over_share: 'retry-later' });
+      const before = canonical.messages.length;
+      const response = await send(urls.ingest, retrying, batch(unique('refused'), 3));
+      assert.equal(response.status, 429, await response.clone().text());
+      assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.ok(Number(response.headers.get('retry-after')) >= 1, 'Retry-After in seconds');
+      const bystanderRetrying = await createSource(bystander, { over_share: 'retry-later' });
+      const taken = await accepted(bystanderRetrying, unique('taken'), 2);
+      assert.deepEqual(
+        [...(await topicsOf(taken))],
+        [TOPICS.projects],
+        'a tenant within its share is not refused',
+      );
+      assert.equal(
+        canonical.messages.filter((m) => !taken.includes(m.headers['ce-id']!)).length,
+        before,
+        'nothing published for the refused request',
+      );
     });
   });
 }

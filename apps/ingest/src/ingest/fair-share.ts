@@ -52,6 +52,22 @@ export class FairShare {
     }
   }
 
+  /**
+   * For a source that asks to be refused rather than slowed: the seconds until the tenant's share
+   * can take `events` on the main lane, or 0 when it can now (the events are then taken from it).
+   */
+  secondsUntilShare(tenantId: string, events: number, now = Date.now()): number {
+    const share = this.shareOf(tenantId);
+    this.refill(share, now);
+    if (!share.slow && share.tokens >= events) {
+      share.tokens -= events;
+      return 0;
+    }
+    // On the slow lane the tenant comes back only with a full bucket (see laneFor).
+    const missing = (share.slow ? this.config.INGEST_TENANT_EVENT_BURST : events) - share.tokens;
+    return Math.max(1, Math.ceil(missing / this.config.INGEST_TENANT_EVENT_RATE));
+  }
+
   /** The lane for a request of `events` events, which it takes from the tenant's share. */
   laneFor(tenantId: string, events: number, now = Date.now()): Lane {
     const share = this.shareOf(tenantId);

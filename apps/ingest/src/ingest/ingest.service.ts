@@ -23,6 +23,7 @@ import type { InboundRequest } from '@hub/signing';
 import { IngestConfig } from '../config/ingest.config.js';
 import { SourceStatsBuffer } from '../sources/source-stats.buffer.js';
 import { SourceRepository } from '../sources/source.repository.js';
+import { OVER_SHARE } from '../sources/source-settings.js';
 import type { ResolvedSource } from '../sources/source.service.js';
 import { UnmappedRepository } from '../unmapped/unmapped.repository.js';
 import { bodyForListing } from '../unmapped/unmapped.service.js';
@@ -47,6 +48,16 @@ export type IngestOutcome =
 export class RetryLaterException extends HttpException {
   constructor(readonly retryAfterSeconds: number) {
     super('the event bus cannot take the delivery right now; retry later', HttpStatus.SERVICE_UNAVAILABLE);
+  }
+}
+
+/** The tenant is over its fair share and the source asked for 429s rather than the slow lane. */
+export class OverShareException extends HttpException {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      `the tenant is over its fair share of events; retry in ${retryAfterSeconds} s (the source's settings.over_share is retry-later)`,
+      HttpStatus.TOO_MANY_REQUESTS,
+    );
   }
 }
 
@@ -134,7 +145,7 @@ export class IngestService {
         `the request makes ${events.length} events; at most ${limit} are taken per request (INGEST_MAX_EVENTS_PER_REQUEST)`,
       );
     }
-    await this.publishCanonical(source, events, this.fairShare.laneFor(source.tenantId, events.length));
+    await this.publishCanonical(source, events, this.laneOrRetryLater(source, events.length));
     await this.publishRaw(
       source,
       request,
@@ -142,6 +153,21 @@ export class IngestService {
       events.map((e) => e.id),
     );
     return { kind: 'accepted', accepted: events.length, event_ids: events.map((e) => e.id) };
+  }
+
+  /**
+   * The fair-share lane of a request, or a 429 for a source that asks for one (its provider retries)
+   * while the tenant is over its share. A request larger than the whole burst could never pass: it
+   * takes the slow lane, whatever the source asks.
+   */
+  private laneOrRetryLater(source: ResolvedSource, events: number): Lane {
+    const refuse =
+      source.settings['over_share'] === OVER_SHARE.retryLater &&
+      events <= this.config.INGEST_TENANT_EVENT_BURST;
+    if (!refuse) return this.fairShare.laneFor(source.tenantId, events);
+    const seconds = this.fairShare.secondsUntilShare(source.tenantId, events);
+    if (seconds > 0) throw new OverShareException(seconds);
+    return 'main';
   }
 
   private verify(source: ResolvedSource, request: IngestRequest): void {
@@ -251,6 +277,7 @@ function redactedQuery(source: ResolvedSource, request: IngestRequest): Record<s
 
 function rejectionReason(error: unknown): string {
   if (error instanceof RetryLaterException) return 'bus_unavailable';
+  if (error instanceof OverShareException) return 'over_share';
   if (error instanceof UnauthorizedException) {
     const body = error.getResponse() as { reason?: string };
     return `unauthorized_${(body.reason ?? 'signature').replace(/-/g, '_')}`;

@@ -10,8 +10,23 @@ interface SettingRule {
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
 const BODY_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,9}$/;
 
-/** The settings each provider takes, with their defaults (docs/providers.md). */
-const RULES: Record<ProviderId, Record<string, SettingRule>> = {
+/**
+ * What ingest does with a request of a tenant over its fair share (ADR 0010): take it onto the slow
+ * lane (never loses anything), or answer 429 with Retry-After (only for a provider that retries).
+ */
+export const OVER_SHARE = { slowLane: 'slow-lane', retryLater: 'retry-later' } as const;
+
+/** Settings every source takes, whatever its provider. */
+const COMMON: Record<string, SettingRule> = {
+  over_share: {
+    default: OVER_SHARE.slowLane,
+    valid: (v) => Object.values<string>(OVER_SHARE).includes(v),
+    expected: `${OVER_SHARE.slowLane} or ${OVER_SHARE.retryLater}`,
+  },
+};
+
+/** The settings each provider takes besides the common ones, with their defaults (docs/providers.md). */
+const PROVIDER_RULES: Record<ProviderId, Record<string, SettingRule>> = {
   'pylon-observer': {},
   observer: {},
   casesolved: {},
@@ -48,7 +63,7 @@ export function resolveSettings(
   given: Record<string, unknown> | undefined,
   current: Record<string, string> = {},
 ): Record<string, string> {
-  const rules = RULES[provider];
+  const rules = { ...COMMON, ...PROVIDER_RULES[provider] };
   for (const key of Object.keys(given ?? {})) {
     // Own keys only: `in` would take constructor, toString, __proto__ … from Object.prototype.
     if (!Object.hasOwn(rules, key)) {

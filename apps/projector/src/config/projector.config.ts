@@ -28,6 +28,17 @@ export class ProjectorConfig extends PlatformConfig {
   PROJECTOR_CONCURRENCY = 2;
 
   /**
+   * The share of its time the slow lane may spend applying: after a batch that took t, it rests
+   * t × (1 / share − 1). On a small machine a slow lane busy all the time takes the CPU the other
+   * tenants' requests and batches need; at 50 % it still drains a backlog at about half speed.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of percent' })
+  @Min(1)
+  @Max(100)
+  PROJECTOR_SLOW_LANE_PERCENT = 50;
+
+  /**
    * Consumers of the group this process runs, each on a worker thread of its own; the app's thread
    * only serves the API. Applying events is CPU-bound JavaScript, so one consumer uses one core.
    * The bus splits the partitions between them, as it does between processes.

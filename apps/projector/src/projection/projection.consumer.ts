@@ -59,8 +59,17 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
       topics: canonicalTopics(this.topics, 'slow'),
       maxBatchSize: Math.min(SLOW_LANE_BATCH_SIZE, this.config.PROJECTOR_BATCH_SIZE),
       concurrency: 1,
-      handler: (messages, context) => this.handle(messages, context),
+      handler: (messages, context) => this.handleAtItsShare(messages, context),
     });
+  }
+
+  /** A slow-lane batch, then a rest in proportion, so the lane stays within its share of the time. */
+  private async handleAtItsShare(messages: ConsumedMessage[], context: BatchContext): Promise<void> {
+    const started = performance.now();
+    await this.handle(messages, context);
+    const busy = performance.now() - started;
+    const rest = busy * (100 / this.config.PROJECTOR_SLOW_LANE_PERCENT - 1);
+    if (rest >= 1) await new Promise((resolve) => setTimeout(resolve, rest));
   }
 
   private handle(messages: ConsumedMessage[], context: BatchContext): Promise<void> {
