@@ -14,6 +14,7 @@ import {
   writeFormattedReport,
   type Aim,
 } from './support/report.js';
+import { runSystemBenchmark } from './support/guard.js';
 import type { SystemUnderTest } from './support/system.js';
 
 /**
@@ -63,14 +64,14 @@ const AIM_RATIO = 2;
 const WATCHDOG_MS = 10 * 60_000 * TRANSPORTS.length;
 const RESULTS = fileURLToPath(new URL('../../bench/results/fairness.json', import.meta.url));
 
-async function main(): Promise<void> {
+async function main(track: (system: SystemUnderTest | undefined) => void): Promise<void> {
   console.log(
     `fairness benchmark: ${TRANSPORTS.join(', ')}; B at ${SETTINGS.quietRate} req/s, ` +
       `A ${SETTINGS.floodConcurrency} in flight x ${SETTINGS.floodBatch} events for ${SETTINGS.floodSeconds} s`,
   );
   const transports: Array<FairnessFigures & { p99Ratio?: number; aims: Aim[] }> = [];
   for (const transport of TRANSPORTS) {
-    const figures = await runFairness(transport, SETTINGS, (system) => (running = system));
+    const figures = await runFairness(transport, SETTINGS, track);
     const quiet = figures.quiet?.e2e.p99Ms;
     const flooded = figures.flooded?.e2e.p99Ms;
     const p99Ratio = quiet && flooded !== undefined ? flooded / quiet : undefined;
@@ -198,25 +199,4 @@ function print(t: FairnessFigures & { p99Ratio?: number; aims: Aim[] }): void {
   for (const problem of t.problems) console.log(`  problem: ${problem}`);
 }
 
-/** The system while it runs: its apps and Postgres are detached and must not outlive an aborted run. */
-let running: SystemUnderTest | undefined;
-
-async function abort(reason: string): Promise<void> {
-  console.error(`fairness benchmark: ${reason}`);
-  await Promise.race([running?.stop(), new Promise((resolve) => setTimeout(resolve, 15_000))]).catch(
-    () => undefined,
-  );
-  process.exit(1);
-}
-
-setTimeout(
-  () => void abort(`still running after ${WATCHDOG_MS / 60_000} minutes, giving up`),
-  WATCHDOG_MS,
-).unref();
-process.once('SIGINT', () => void abort('interrupted'));
-process.once('SIGTERM', () => void abort('terminated'));
-
-main().catch((error: unknown) => {
-  console.error(error);
-  void abort('failed');
-});
+runSystemBenchmark('fairness benchmark', WATCHDOG_MS, main);

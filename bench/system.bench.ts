@@ -11,6 +11,7 @@ import {
   type SystemSettings,
   type TransportFigures,
 } from './support/system-run.js';
+import { runSystemBenchmark } from './support/guard.js';
 import type { SystemUnderTest } from './support/system.js';
 
 /**
@@ -86,7 +87,7 @@ export interface Ratio {
   ratio?: number;
 }
 
-async function main(): Promise<void> {
+async function main(track: (system: SystemUnderTest | undefined) => void): Promise<void> {
   for (const rate of RATES) {
     if (!Number.isInteger(rate) || rate <= 0)
       throw new Error(`BENCH_RATES: ${RATES.join(',')} are not all whole numbers > 0`);
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
   );
   const transports: TransportFigures[] = [];
   for (const transport of TRANSPORTS) {
-    transports.push(await runTransport(transport, SETTINGS, (system) => (running = system)));
+    transports.push(await runTransport(transport, SETTINGS, track));
   }
   const report = {
     date: new Date().toISOString(),
@@ -263,25 +264,4 @@ function list(name: string, fallback: string): string[] {
     .filter(Boolean);
 }
 
-/** The system while it runs: its apps and Postgres are detached and must not outlive an aborted run. */
-let running: SystemUnderTest | undefined;
-
-async function abort(reason: string): Promise<void> {
-  console.error(`system benchmark: ${reason}`);
-  await Promise.race([running?.stop(), new Promise((resolve) => setTimeout(resolve, 15_000))]).catch(
-    () => undefined,
-  );
-  process.exit(1);
-}
-
-setTimeout(
-  () => void abort(`still running after ${WATCHDOG_MS / 60_000} minutes, giving up`),
-  WATCHDOG_MS,
-).unref();
-process.once('SIGINT', () => void abort('interrupted'));
-process.once('SIGTERM', () => void abort('terminated'));
-
-main().catch((error: unknown) => {
-  console.error(error);
-  void abort('failed');
-});
+runSystemBenchmark('system benchmark', WATCHDOG_MS, main);
