@@ -42,6 +42,13 @@ export class IngestConfig extends PlatformConfig {
   @Max(10_000_000)
   INGEST_TENANT_EVENT_BURST = 5_000;
 
+  /** The share of time a tenant on the slow lane may keep its one request slot busy (FairShare). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of percent' })
+  @Min(1)
+  @Max(100)
+  INGEST_SLOW_LANE_PERCENT = 50;
+
   /**
    * Canonical events one request may make. Far above any provider's batch (Pylon sends the projects
    * edited in the last 60 s; the others one event or three); beyond it the request is a 413.

@@ -7,6 +7,8 @@ const config = Object.assign(new IngestConfig(), {
   INGEST_TENANT_CONCURRENCY: 2,
   INGEST_TENANT_EVENT_RATE: 10,
   INGEST_TENANT_EVENT_BURST: 100,
+  // No rest on the slow lane here, so the tests see slot hand-overs at once; one test sets it.
+  INGEST_SLOW_LANE_PERCENT: 100,
 });
 const T0 = Date.parse('2026-12-03T10:00:00Z');
 
@@ -60,6 +62,24 @@ describe('fair share', () => {
     requests[2]!.finish();
     await Promise.all(running);
     assert.deepEqual(started, [0, 1, 2]);
+  });
+
+  test('on the slow lane the slot rests as long as the request worked, at 50 %', async () => {
+    const share = new FairShare(
+      Object.assign(new IngestConfig(), { ...config, INGEST_SLOW_LANE_PERCENT: 50 }),
+    );
+    assert.equal(share.laneFor('flooder', 101), 'slow');
+    const work = () => new Promise<void>((resolve) => setTimeout(resolve, 60));
+    const first = share.run('flooder', work);
+    let secondStarted = 0;
+    const second = share.run('flooder', async () => void (secondStarted = performance.now()));
+    await first;
+    const firstAnswered = performance.now();
+    await second;
+    assert.ok(
+      secondStarted - firstAnswered >= 45,
+      `rested ${secondStarted - firstAnswered} ms after 60 ms of work`,
+    );
   });
 
   test('events within the burst take the main lane; beyond it the slow lane, until the bucket is full again', () => {

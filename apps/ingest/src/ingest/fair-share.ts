@@ -16,10 +16,11 @@ interface TenantShare {
 /**
  * Keeps one tenant from slowing the others, without refusing anything (ADR 0010).
  *
- * - At most INGEST_TENANT_CONCURRENCY requests of one tenant (one while it is on the slow lane)
- *   are mapped and published at once in this process; its further requests wait their turn (in
- *   order), while other tenants' requests go straight through. A flood then holds one publish
- *   transaction, not dozens, in front of everyone else's.
+ * - At most INGEST_TENANT_CONCURRENCY requests of one tenant (one while it is on the slow lane,
+ *   resting between requests so it is busy at most INGEST_SLOW_LANE_PERCENT of the time) are
+ *   mapped and published at once in this process; its further requests wait their turn (in
+ *   order), while other tenants' requests go straight through. A flood then holds at most one
+ *   publish transaction, not dozens, in front of everyone else's.
  * - Events within a tenant's fair share (a token bucket: INGEST_TENANT_EVENT_RATE per second, up
  *   to INGEST_TENANT_EVENT_BURST) go to the canonical topics; beyond it, to the slow-lane topics,
  *   which the projector applies with one partition at a time behind the main lane. The tenant
@@ -45,10 +46,11 @@ export class FairShare {
     } else {
       share.active += 1;
     }
+    const started = performance.now();
     try {
       return await work();
     } finally {
-      this.release(tenantId, share);
+      this.releaseAfterRest(tenantId, share, performance.now() - started);
     }
   }
 
@@ -121,6 +123,17 @@ export class FairShare {
    */
   private slotsOf(share: TenantShare): number {
     return share.slow ? 1 : this.config.INGEST_TENANT_CONCURRENCY;
+  }
+
+  /**
+   * On the slow lane the slot rests in proportion to the work it did before the next request may
+   * use it (the answer is not held back), so the tenant uses the event loop and the database at
+   * most INGEST_SLOW_LANE_PERCENT of the time.
+   */
+  private releaseAfterRest(tenantId: string, share: TenantShare, busyMs: number): void {
+    const rest = share.slow ? busyMs * (100 / this.config.INGEST_SLOW_LANE_PERCENT - 1) : 0;
+    if (rest < 1) return this.release(tenantId, share);
+    setTimeout(() => this.release(tenantId, share), rest);
   }
 
   /** Hands free slots to the next waiting requests, or forgets a tenant at rest (a full bucket). */
