@@ -40,7 +40,7 @@ export class IngestConfig extends PlatformConfig {
   @IsInt({ message: 'must be a whole number of events' })
   @Min(1)
   @Max(10_000_000)
-  INGEST_TENANT_EVENT_BURST = 5_000;
+  INGEST_TENANT_EVENT_BURST = 1_000;
 
   /** The share of time a tenant on the slow lane may keep its one request slot busy (FairShare). */
   @Transform(toInt)

@@ -27,6 +27,10 @@ interface TenantShare {
  *   stays on the slow lane until its bucket has refilled completely, so its events switch lanes
  *   rarely (an entity's events are ordered within a lane, not across lanes).
  *
+ * A request waiting its turn is never dropped: if its provider stops waiting for the answer, ingest
+ * still maps and publishes it when its turn comes (a provider that retries then gets the same event
+ * ids, which consumers deduplicate).
+ *
  * Counted per ingest process: with several processes behind a load balancer, each gives a tenant
  * this share.
  */
