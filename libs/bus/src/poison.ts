@@ -12,12 +12,14 @@ export interface IsolatedResult<T, R> {
 }
 
 /**
- * SQLSTATE classes that say nothing about the data: the connection, the server or a concurrent
- * transaction failed, and the same item may well succeed next time. 08 connection, 40 rollback
- * (serialization, deadlock), 53 insufficient resources, 55 object not in prerequisite state (lock
- * not available), 57 operator intervention (shutdown, cancel), 58 system error, XX internal.
+ * SQLSTATE classes that are about the data itself, so the same item fails the same way every time:
+ * 22 data exception (invalid JSON text, a date out of range, a value too long), 23 integrity
+ * constraint violation, 54 program limit exceeded (a value or row too large). Anything else (a
+ * lost connection, a deadlock, a read-only server after a failover, a table missing during a
+ * deploy, a bug in our own code) says nothing about the item: the batch fails whole and comes
+ * again, holding its partition until the cause is fixed rather than dead-lettering good events.
  */
-const TRANSIENT_CLASSES = new Set(['08', '40', '53', '55', '57', '58', 'XX']);
+const DATA_CLASSES = new Set(['22', '23', '54']);
 
 /**
  * Applies `items` in order inside the caller's transaction, and keeps every item that fails on
@@ -26,12 +28,14 @@ const TRANSIENT_CLASSES = new Set(['08', '40', '53', '55', '57', '58', 'XX']);
  * The whole list runs under one savepoint first (the common case costs two round trips). If it
  * fails for a reason that is about the data, the list is bisected, each half under a savepoint of
  * its own, left before right so the order holds, until the failing items stand alone; those are
- * returned as poisoned and everything else is applied. The verdict is made and committed in the
- * same transaction as the batch's offsets (and its dead letters on the Postgres log), so it is
- * never forgotten by a rollback or a restart, and the same data meets the same verdict again.
+ * returned as poisoned and everything else is applied. The verdict is made in the batch's
+ * transaction: on the Postgres log it commits with the batch's offsets and dead letters, so no
+ * rollback or restart forgets it; on Kafka a crash between the dead-letter publish and the commit
+ * sends the batch again, and the same data meets the same verdict (its dead letter may come twice).
  *
- * A failure that is not about the data (a transient SQLSTATE, or a connection that can no longer
- * even roll back to its savepoint) is rethrown: the batch fails whole and comes again later.
+ * A failure that is not about the data (a SQLSTATE outside DATA_CLASSES, any other error, or a
+ * connection that can no longer even roll back to its savepoint) is rethrown: the batch fails
+ * whole and comes again later.
  */
 export async function applyIsolatingPoison<T, R>(
   manager: EntityManager,
@@ -58,7 +62,7 @@ async function applySplitting<T, R>(
     outcome.results.push(...results);
     return;
   } catch (error) {
-    if (isTransient(error)) throw error;
+    if (!isAboutTheData(error)) throw error;
     // A broken connection cannot roll back either: then the failure was never about the data.
     await manager.query(`ROLLBACK TO SAVEPOINT ${savepoint}`).catch(() => {
       throw error;
@@ -74,10 +78,10 @@ async function applySplitting<T, R>(
   await applySplitting(manager, items.slice(middle), apply, outcome, depth + 1);
 }
 
-/** True when the error names a SQLSTATE of a class that says nothing about the data. */
-export function isTransient(error: unknown): boolean {
+/** True when the error names a SQLSTATE of a class that is about the data (DATA_CLASSES). */
+function isAboutTheData(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && TRANSIENT_CLASSES.has(code.slice(0, 2));
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && DATA_CLASSES.has(code.slice(0, 2));
 }
 
 function describeError(error: unknown): string {

@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -143,9 +143,15 @@ async function reachableBinaries(nativeDir: string, log: (line: string) => void)
   return target;
 }
 
+/** Ours: a real folder (not a link someone planted under the predictable name), root's, not writable by others. */
 function isTrustedCopy(dir: string): boolean {
-  const stat = statSync(dir);
-  return stat.uid === 0 && (stat.mode & 0o022) === 0 && existsSync(path.join(dir, 'bin', 'postgres'));
+  const stat = lstatSync(dir);
+  return (
+    stat.isDirectory() &&
+    stat.uid === 0 &&
+    (stat.mode & 0o022) === 0 &&
+    existsSync(path.join(dir, 'bin', 'postgres'))
+  );
 }
 
 function run(command: string, args: string[], owner: ProcessOwner): Promise<void> {

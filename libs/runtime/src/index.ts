@@ -8,3 +8,4 @@ export * from './run-lane.js';
 export * from './worker-lanes.js';
 export * from './schema.js';
 export * from './page-query.js';
+export * from './duty-cycle.js';

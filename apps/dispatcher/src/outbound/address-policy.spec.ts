@@ -64,6 +64,7 @@ const NEVER_GLOBAL = [
 const METADATA = [
   '169.254.169.254',
   'fd00:ec2::254',
+  'fd20:ce::254',
   '100.100.100.200',
   '::ffff:169.254.169.254',
   '64:ff9b::a9fe:a9fe',

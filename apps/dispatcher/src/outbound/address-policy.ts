@@ -24,8 +24,8 @@ const IPV6_GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3');
 const NAT64_WELL_KNOWN = ipaddr.parseCIDR('64:ff9b::/96');
 
 /** Cloud instance metadata (AWS v4 and v6, GCP, Azure, Alibaba): refused whatever the settings. */
-const METADATA_ADDRESSES = ['169.254.169.254', 'fd00:ec2::254', '100.100.100.200'].map((address) =>
-  ipaddr.parse(address),
+const METADATA_ADDRESSES = ['169.254.169.254', 'fd00:ec2::254', 'fd20:ce::254', '100.100.100.200'].map(
+  (address) => ipaddr.parse(address),
 );
 const METADATA_HOSTS = new Set([
   'metadata',

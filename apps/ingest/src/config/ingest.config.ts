@@ -28,6 +28,13 @@ export class IngestConfig extends PlatformConfig {
   @Max(1_000)
   INGEST_TENANT_CONCURRENCY = 4;
 
+  /** Requests of one tenant that may wait for a slot; beyond it, 503 with Retry-After (FairShare). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(100_000)
+  INGEST_TENANT_QUEUE = 256;
+
   /** A tenant's fair share of events per second; beyond it (and its burst), the slow lane. */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of events per second' })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { IngestConfig } from '../config/ingest.config.js';
-import { FairShare } from './fair-share.js';
+import { FairShare, TenantQueueFullException } from './fair-share.js';
 
 const config = Object.assign(new IngestConfig(), {
   INGEST_TENANT_CONCURRENCY: 2,
@@ -9,6 +9,7 @@ const config = Object.assign(new IngestConfig(), {
   INGEST_TENANT_EVENT_BURST: 100,
   // No rest on the slow lane here, so the tests see slot hand-overs at once; one test sets it.
   INGEST_SLOW_LANE_PERCENT: 100,
+  INGEST_TENANT_QUEUE: 3,
 });
 const T0 = Date.parse('2026-12-03T10:00:00Z');
 
@@ -80,6 +81,29 @@ describe('fair share', () => {
       secondStarted - firstAnswered >= 45,
       `rested ${secondStarted - firstAnswered} ms after 60 ms of work`,
     );
+  });
+
+  test('a source that asks for retry-later is told how long, and is let in again once the bucket is full', () => {
+    const share = new FairShare(config);
+    assert.equal(share.secondsUntilShare('a', 60, T0), 0, 'within the share: taken');
+    assert.equal(share.secondsUntilShare('a', 60, T0), 2, '40 left, 20 more at 10/s');
+    // Another source of the tenant put it on the slow lane: back only with a full bucket.
+    assert.equal(share.laneFor('a', 50, T0), 'slow');
+    assert.equal(share.secondsUntilShare('a', 1, T0), 10);
+    assert.equal(share.secondsUntilShare('a', 1, T0 + 10_000), 0, 'full again: off the slow lane');
+  });
+
+  test("beyond INGEST_TENANT_QUEUE waiting requests, the tenant's next one is refused with 503, others are not", async () => {
+    const share = new FairShare(config);
+    const requests = Array.from({ length: 5 }, () => held());
+    const running = requests.map((request) => share.run('flooder', request.work));
+    await assert.rejects(
+      share.run('flooder', async () => undefined),
+      TenantQueueFullException,
+    );
+    await share.run('bystander', async () => undefined);
+    requests.forEach((request) => request.finish());
+    await Promise.all(running);
   });
 
   test('events within the burst take the main lane; beyond it the slow lane, until the bucket is full again', () => {

@@ -1,6 +1,21 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
 import type { Lane } from '@hub/contracts';
+import { restFor } from '@hub/runtime';
 import { IngestConfig } from '../config/ingest.config.js';
+
+/**
+ * The tenant already has INGEST_TENANT_QUEUE requests waiting: each holds its body in memory, and
+ * a queue without end would take the process (and every tenant's requests in flight) down with it.
+ */
+export class TenantQueueFullException extends HttpException {
+  readonly retryAfterSeconds = 5;
+  constructor() {
+    super(
+      "too many of this tenant's requests are waiting their turn; retry later",
+      HttpStatus.SERVICE_UNAVAILABLE,
+    );
+  }
+}
 
 interface TenantShare {
   /** Events the tenant may still send on the main lane; refills at the fair rate, up to the burst. */
@@ -44,6 +59,7 @@ export class FairShare {
   /** Runs `work` when the tenant has a free slot; other tenants never wait for it. */
   async run<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
     const share = this.shareOf(tenantId);
+    if (share.waiting.length >= this.config.INGEST_TENANT_QUEUE) throw new TenantQueueFullException();
     if (share.active >= this.slotsOf(share) || share.waiting.length > 0) {
       // The slot is handed over already taken (see release), so the order holds.
       await new Promise<void>((resolve) => share.waiting.push(resolve));
@@ -63,8 +79,7 @@ export class FairShare {
    * can take `events` on the main lane, or 0 when it can now (the events are then taken from it).
    */
   secondsUntilShare(tenantId: string, events: number, now = Date.now()): number {
-    const share = this.shareOf(tenantId);
-    this.refill(share, now);
+    const share = this.refilled(tenantId, now);
     if (!share.slow && share.tokens >= events) {
       share.tokens -= events;
       return 0;
@@ -76,12 +91,7 @@ export class FairShare {
 
   /** The lane for a request of `events` events, which it takes from the tenant's share. */
   laneFor(tenantId: string, events: number, now = Date.now()): Lane {
-    const share = this.shareOf(tenantId);
-    this.refill(share, now);
-    if (share.slow && share.tokens >= this.config.INGEST_TENANT_EVENT_BURST) {
-      share.slow = false;
-      this.logger.log(`tenant ${tenantId} is back within its fair share: main lane`);
-    }
+    const share = this.refilled(tenantId, now);
     if (!share.slow && share.tokens >= events) {
       share.tokens -= events;
       return 'main';
@@ -95,6 +105,17 @@ export class FairShare {
     }
     share.tokens = Math.max(0, share.tokens - events);
     return 'slow';
+  }
+
+  /** The tenant's share as of `now`: refilled, and off the slow lane once its bucket is full. */
+  private refilled(tenantId: string, now: number): TenantShare {
+    const share = this.shareOf(tenantId);
+    this.refill(share, now);
+    if (share.slow && share.tokens >= this.config.INGEST_TENANT_EVENT_BURST) {
+      share.slow = false;
+      this.logger.log(`tenant ${tenantId} is back within its fair share: main lane`);
+    }
+    return share;
   }
 
   private shareOf(tenantId: string): TenantShare {
@@ -135,7 +156,7 @@ export class FairShare {
    * most INGEST_SLOW_LANE_PERCENT of the time.
    */
   private releaseAfterRest(tenantId: string, share: TenantShare, busyMs: number): void {
-    const rest = share.slow ? busyMs * (100 / this.config.INGEST_SLOW_LANE_PERCENT - 1) : 0;
+    const rest = share.slow ? restFor(busyMs, this.config.INGEST_SLOW_LANE_PERCENT) : 0;
     if (rest < 1) return this.release(tenantId, share);
     setTimeout(() => this.release(tenantId, share), rest);
   }

@@ -29,7 +29,7 @@ import { UnmappedRepository } from '../unmapped/unmapped.repository.js';
 import { bodyForListing } from '../unmapped/unmapped.service.js';
 import { ADAPTERS, type MappedEvent } from './adapters/index.js';
 import { canonicalMessagesByTopic, mapDelivery, rawDeliveryId } from './delivery-mapping.js';
-import { FairShare } from './fair-share.js';
+import { FairShare, TenantQueueFullException } from './fair-share.js';
 import { isJsonContentType, parseJsonObject } from './ingest-request.js';
 import { SourceCache } from './source-cache.js';
 
@@ -278,6 +278,7 @@ function redactedQuery(source: ResolvedSource, request: IngestRequest): Record<s
 function rejectionReason(error: unknown): string {
   if (error instanceof RetryLaterException) return 'bus_unavailable';
   if (error instanceof OverShareException) return 'over_share';
+  if (error instanceof TenantQueueFullException) return 'tenant_queue_full';
   if (error instanceof UnauthorizedException) {
     const body = error.getResponse() as { reason?: string };
     return `unauthorized_${(body.reason ?? 'signature').replace(/-/g, '_')}`;

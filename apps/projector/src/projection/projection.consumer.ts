@@ -16,6 +16,7 @@ import {
   topicNames,
   type CanonicalEvent,
 } from '@hub/contracts';
+import { restFor } from '@hub/runtime';
 import { ProjectorConfig } from '../config/projector.config.js';
 import { ProjectionService, type StateChange } from './projection.service.js';
 
@@ -68,7 +69,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap {
     const started = performance.now();
     await this.handle(messages, context);
     const busy = performance.now() - started;
-    const rest = busy * (100 / this.config.PROJECTOR_SLOW_LANE_PERCENT - 1);
+    const rest = restFor(busy, this.config.PROJECTOR_SLOW_LANE_PERCENT);
     if (rest >= 1) await new Promise((resolve) => setTimeout(resolve, rest));
   }
 
