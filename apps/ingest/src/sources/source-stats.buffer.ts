@@ -81,11 +81,28 @@ export class SourceStatsBuffer implements OnModuleInit, OnModuleDestroy, BeforeA
       this.pending = new Map();
       await this.repository.addStats(deltas).catch((error: unknown) => {
         this.logger.warn(
-          `could not write the stats of ${deltas.length} sources: ${(error as Error).message}`,
+          `could not write the stats of ${deltas.length} sources (kept for the next write): ${(error as Error).message}`,
         );
+        for (const delta of deltas) this.keep(delta);
       });
     });
     return this.flushing;
+  }
+
+  /** A delta that could not be written, added back under what was counted since. */
+  private keep(unwritten: SourceStatsDelta): void {
+    const delta = this.deltaOf({ tenantId: unwritten.tenant_id, sourceId: unwritten.source_id });
+    delta.accepted += unwritten.accepted;
+    delta.unmapped += unwritten.unmapped;
+    // What was counted since is newer: its times and reasons win where it has them.
+    delta.last_delivery_at ??= unwritten.last_delivery_at;
+    delta.last_accepted_at ??= unwritten.last_accepted_at;
+    delta.last_unmapped_at ??= unwritten.last_unmapped_at;
+    delta.last_unmapped_reason ??= unwritten.last_unmapped_reason;
+    for (const [reason, older] of Object.entries(unwritten.rejected)) {
+      const newer = delta.rejected[reason];
+      delta.rejected[reason] = newer ? { ...newer, count: newer.count + older.count } : older;
+    }
   }
 
   private deltaOf({ tenantId, sourceId }: Counted): SourceStatsDelta {
