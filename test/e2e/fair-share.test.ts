@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { EventBus } from '@hub/bus';
 import { canonicalTopics, topicNames } from '@hub/contracts';
-import { freePort } from '@hub/persistence';
-import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
+import { startApps, type RunningApps } from '../support/app-process.js';
 import { collect, eventually, unique, type Collector } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { PROVIDER_CASES, send } from '../support/provider-requests.js';
@@ -36,8 +34,8 @@ const batch = (prefix: string, count: number) =>
 for (const transport of cases) {
   describe(`fair share [${transport.name}]`, { skip: transport.skip ?? false, timeout: 240_000 }, () => {
     let fixture: TransportFixture;
-    const apps: AppProcess[] = [];
-    const urls = { ingest: '', projector: '' };
+    let apps: RunningApps;
+    let urls: RunningApps['urls'];
     let bus: EventBus;
     let canonical: Collector;
     let flooder: Tenant;
@@ -45,28 +43,19 @@ for (const transport of cases) {
 
     before(async () => {
       fixture = await transport.setup();
-      for (const name of ['ingest', 'projector'] as const) {
-        const port = await freePort();
-        urls[name] = `http://127.0.0.1:${port}`;
-        apps.push(
-          runProcess(`dist/apps/${name}/src/main.js`, {
-            ...fixture.env,
-            SECRETS_KEY: randomBytes(32).toString('base64'),
-            [`${name.toUpperCase()}_PORT`]: String(port),
-            INGEST_TENANT_EVENT_RATE: '1',
-            INGEST_TENANT_EVENT_BURST: String(BURST),
-            LOG_LEVEL: 'warn',
-          }),
-        );
-      }
-      await Promise.all(Object.values(urls).map((url) => waitForHealthy(url, 60_000)));
+      apps = await startApps(['ingest', 'projector'], {
+        ...fixture.env,
+        INGEST_TENANT_EVENT_RATE: '1',
+        INGEST_TENANT_EVENT_BURST: String(BURST),
+      });
+      urls = apps.urls;
       flooder = await createTenant(fixture.env, 'Flooder');
       bystander = await createTenant(fixture.env, 'Bystander');
       bus = await fixture.createBus('fair-share-reader');
       canonical = (await collect(bus, unique('fair'), canonicalTopics(TOPICS))).collector;
     });
     after(async () => {
-      for (const app of apps) await app.stop('SIGTERM');
+      await apps?.stop();
       await fixture?.close();
     });
 

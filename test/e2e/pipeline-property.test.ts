@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import type { EventBus } from '@hub/bus';
 import { canonicalTopics, topicNames } from '@hub/contracts';
-import { freePort } from '@hub/persistence';
-import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
+import { startApps, type RunningApps } from '../support/app-process.js';
 import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import {
@@ -54,8 +52,8 @@ for (const transport of cases) {
     { skip: transport.skip ?? false, timeout: 240_000 },
     () => {
       let fixture: TransportFixture;
-      const apps: AppProcess[] = [];
-      const urls = { ingest: '', projector: '' };
+      let apps: RunningApps;
+      let urls: RunningApps['urls'];
       let bus: EventBus;
       /** The canonical topics (both lanes) and the dead letters, from the start. */
       let seen: Collector;
@@ -67,20 +65,8 @@ for (const transport of cases) {
 
       before(async () => {
         fixture = await transport.setup();
-        const secretsKey = randomBytes(32).toString('base64');
-        for (const name of ['ingest', 'projector'] as const) {
-          const port = await freePort();
-          urls[name] = `http://127.0.0.1:${port}`;
-          apps.push(
-            runProcess(`dist/apps/${name}/src/main.js`, {
-              ...fixture.env,
-              SECRETS_KEY: secretsKey,
-              [`${name.toUpperCase()}_PORT`]: String(port),
-              LOG_LEVEL: 'warn',
-            }),
-          );
-        }
-        await Promise.all(Object.values(urls).map((url) => waitForHealthy(url, 60_000)));
+        apps = await startApps(['ingest', 'projector'], fixture.env);
+        urls = apps.urls;
         tenantA = await createTenant(fixture.env, 'Hostile but signed');
         const tenantB = await createTenant(fixture.env, 'Steady');
         for (const providerCase of PROVIDER_CASES) {
@@ -103,7 +89,7 @@ for (const transport of cases) {
       });
       after(async () => {
         await bystander?.stop();
-        for (const app of apps) await app.stop('SIGTERM');
+        await apps?.stop();
         await fixture?.close();
       });
 

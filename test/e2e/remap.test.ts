@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { EventBus } from '@hub/bus';
-import { createDataSource, freePort } from '@hub/persistence';
+import { createDataSource } from '@hub/persistence';
 import type { DataSource } from 'typeorm';
 import { INGEST_SCHEMA } from '../../apps/ingest/src/ingest.schema.js';
 import { ADAPTERS, type ProviderAdapter } from '../../apps/ingest/src/ingest/adapters/index.js';
 import { remapUnmapped } from '../../apps/ingest/src/remap/remap.js';
-import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
+import { startApps, type RunningApps } from '../support/app-process.js';
 import { eventually, pause, unique } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { PROVIDER_CASES, send } from '../support/provider-requests.js';
@@ -54,27 +53,16 @@ const learnsInvoices: ProviderAdapter = {
 for (const transport of cases) {
   describe(`remap [${transport.name}]`, { skip: transport.skip ?? false, timeout: 240_000 }, () => {
     let fixture: TransportFixture;
-    const apps: AppProcess[] = [];
-    const urls = { ingest: '', projector: '' };
+    let apps: RunningApps;
+    let urls: RunningApps['urls'];
     let bus: EventBus;
     let ingestTables: DataSource;
     let tenant: Tenant;
 
     before(async () => {
       fixture = await transport.setup();
-      for (const name of ['ingest', 'projector'] as const) {
-        const port = await freePort();
-        urls[name] = `http://127.0.0.1:${port}`;
-        apps.push(
-          runProcess(`dist/apps/${name}/src/main.js`, {
-            ...fixture.env,
-            SECRETS_KEY: randomBytes(32).toString('base64'),
-            [`${name.toUpperCase()}_PORT`]: String(port),
-            LOG_LEVEL: 'warn',
-          }),
-        );
-      }
-      await Promise.all(Object.values(urls).map((url) => waitForHealthy(url, 60_000)));
+      apps = await startApps(['ingest', 'projector'], fixture.env);
+      urls = apps.urls;
       tenant = await createTenant(fixture.env, 'Schema drift');
       bus = await fixture.createBus('remap-test');
       // As the CLI's ingest commands open it: with ingest's entities.
@@ -87,7 +75,7 @@ for (const transport of cases) {
     });
     after(async () => {
       ADAPTERS.solarproof = shipped;
-      for (const app of apps) await app.stop('SIGTERM');
+      await apps?.stop();
       await bus?.close();
       await ingestTables?.destroy();
       await fixture?.close();

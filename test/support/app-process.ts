@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { freePort } from '@hub/persistence';
 
 export interface AppProcess {
   child: ChildProcess;
@@ -72,4 +74,40 @@ export async function waitForHealthy(url: string, timeoutMs = 30_000): Promise<v
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url}/health was not ready within ${timeoutMs} ms`);
+}
+
+export type AppName = 'ingest' | 'projector' | 'dispatcher';
+
+export interface RunningApps {
+  urls: Record<AppName, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The named apps as processes on free ports, sharing one secrets key, each ready (healthy) before
+ * this resolves; `env` is added to every app's (the transport's settings first).
+ */
+export async function startApps(names: AppName[], env: Record<string, string>): Promise<RunningApps> {
+  const secretsKey = randomBytes(32).toString('base64');
+  const urls = { ingest: '', projector: '', dispatcher: '' };
+  const apps: AppProcess[] = [];
+  for (const name of names) {
+    const port = await freePort();
+    urls[name] = `http://127.0.0.1:${port}`;
+    apps.push(
+      runProcess(`dist/apps/${name}/src/main.js`, {
+        SECRETS_KEY: secretsKey,
+        LOG_LEVEL: 'warn',
+        ...env,
+        [`${name.toUpperCase()}_PORT`]: String(port),
+      }),
+    );
+  }
+  await Promise.all(names.map((name) => waitForHealthy(urls[name], 60_000)));
+  return {
+    urls,
+    stop: async () => {
+      for (const app of apps) await app.stop('SIGTERM');
+    },
+  };
 }
