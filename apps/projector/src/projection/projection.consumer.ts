@@ -26,7 +26,8 @@ interface Poison {
 }
 
 /**
- * The projector's one consumer group over the canonical topics. Thin: validates each message,
+ * The projector's two consumer groups: the canonical topics, and their slow lanes (what ingest
+ * accepted from a tenant beyond its fair share). Thin: validates each message,
  * hands valid events to ProjectionService inside one transaction per batch, publishes the state
  * changes through the batch context (in that transaction on the Postgres log, just before it
  * commits on Kafka), and dead-letters what can never be applied.
