@@ -1,3 +1,4 @@
+import { SOURCE_ID } from '@hub/contracts';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, PlatformConfig } from '@hub/config';
@@ -40,7 +41,7 @@ const COMMANDS: Record<string, { valid: (args: string[]) => boolean; run: Comman
   'ingest:remap': {
     valid: (args) => {
       const options = remapOptions(args);
-      return options !== null && /^src_[A-Za-z0-9_-]{1,64}$/.test(options.source);
+      return options !== null && SOURCE_ID.test(options.source);
     },
     schema: INGEST_SCHEMA,
     run: (platform, args) => {

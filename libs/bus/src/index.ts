@@ -6,3 +6,4 @@ export { BusLog1732262400000 } from './postgres-log/postgres-log.migration.js';
 export { partitionForKey } from './partitioner.js';
 export * from './dead-letter.js';
 export * from './poison.js';
+export * from './read-to-end.js';

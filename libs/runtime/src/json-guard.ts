@@ -64,21 +64,30 @@ class JsonBodyError extends Error {
 }
 
 /**
- * body-parser's `verify` for the management APIs' JSON: RFC 8259 JSON is UTF-8, and body-parser
- * would otherwise decode invalid bytes into U+FFFD and store them; no body nests deeper than
- * MAX_JSON_DEPTH; and no string holds a lone surrogate, which Postgres refuses (a 500 otherwise).
+ * A JSON body's text, or why no store downstream could take it: RFC 8259 JSON is UTF-8 (decoding
+ * invalid bytes would store U+FFFD instead), no body nests deeper than MAX_JSON_DEPTH, and no string
+ * holds a lone surrogate, which Postgres refuses. Through fatal UTF-8 decoding a lone surrogate can
+ * only arrive as an escape, so scanning the escapes finds every one. Used by the management APIs'
+ * body parser and by ingest alike.
  */
-export function verifyJsonBody(_request: unknown, _response: unknown, body: Buffer): void {
+export function decodeJsonText(body: Buffer): { text: string } | { problem: string } {
   let text: string;
   try {
     text = DECODER.decode(body);
   } catch {
-    throw new JsonBodyError('the body is not valid UTF-8');
+    return { problem: 'the body is not valid UTF-8' };
   }
   if (jsonNestingDepth(body) > MAX_JSON_DEPTH) {
-    throw new JsonBodyError(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+    return { problem: `the body nests deeper than ${MAX_JSON_DEPTH} levels` };
   }
   if (hasLoneSurrogateEscape(text)) {
-    throw new JsonBodyError('the body must not contain lone surrogates (an unpaired \\uD800-\\uDFFF)');
+    return { problem: 'the body must not contain lone surrogates (an unpaired \\uD800-\\uDFFF)' };
   }
+  return { text };
+}
+
+/** body-parser's `verify` for the management APIs' JSON (see decodeJsonText). */
+export function verifyJsonBody(_request: unknown, _response: unknown, body: Buffer): void {
+  const decoded = decodeJsonText(body);
+  if ('problem' in decoded) throw new JsonBodyError(decoded.problem);
 }

@@ -1,7 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
-import { jsonNestingDepth, MAX_JSON_DEPTH } from '@hub/runtime';
+import { decodeJsonText } from '@hub/runtime';
 
-const DECODER = new TextDecoder('utf-8', { fatal: true });
 /**
  * Dropped wherever they occur, as Nest's ValidationPipe does for the management APIs: a nested
  * `"constructor": "x"` made class-transformer throw a TypeError (a 500) on a validly signed body.
@@ -20,22 +19,13 @@ export function isJsonContentType(header: string | undefined): boolean {
  * into touching a prototype.
  */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
-  let text: string;
-  try {
-    text = DECODER.decode(body);
-  } catch {
-    throw new BadRequestException('the body is not valid UTF-8');
-  }
-  if (jsonNestingDepth(text) > MAX_JSON_DEPTH) {
-    throw new BadRequestException(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
-  }
+  const decoded = decodeJsonText(body);
+  if ('problem' in decoded) throw new BadRequestException(decoded.problem);
   let parsed: unknown;
   let nul = false;
-  let loneSurrogate = false;
   try {
-    parsed = JSON.parse(text, (key, value: unknown) => {
+    parsed = JSON.parse(decoded.text, (key, value: unknown) => {
       if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) nul = true;
-      if (!isWellFormed(key) || (typeof value === 'string' && !isWellFormed(value))) loneSurrogate = true;
       return PROTOTYPE_KEYS.has(key) ? undefined : value;
     });
   } catch (error) {
@@ -44,17 +34,8 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   // Postgres text and jsonb cannot hold U+0000: such an event would fail every store downstream
   // (on the Postgres log already the publish, answered 503 so the provider retried it for ever).
   if (nul) throw new BadRequestException('the body must not contain NUL (U+0000) characters');
-  // Neither can they hold half a surrogate pair (json: "invalid input syntax for type json").
-  if (loneSurrogate) {
-    throw new BadRequestException('the body must not contain lone surrogates (an unpaired \\uD800-\\uDFFF)');
-  }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new BadRequestException('the body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
-}
-
-/** False when the string holds half a surrogate pair (ES2024's String.prototype.isWellFormed). */
-function isWellFormed(text: string): boolean {
-  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }

@@ -13,6 +13,7 @@ import {
 import { BusUnavailableError, EVENT_BUS, type EventBus } from '@hub/bus';
 import {
   entityKey,
+  SOURCE_ID,
   topicNames,
   type CanonicalEvent,
   type Lane,
@@ -62,7 +63,6 @@ export class OverShareException extends HttpException {
 }
 
 const RETRY_AFTER_SECONDS = 5;
-const SOURCE_ID = /^src_[A-Za-z0-9_-]{1,64}$/;
 const REDACTED = '[redacted]';
 
 /**

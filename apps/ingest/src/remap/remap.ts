@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ConsumedMessage, EventBus } from '@hub/bus';
+import { readToEnd, type EventBus } from '@hub/bus';
 import { topicNames, type RawDelivery } from '@hub/contracts';
 import type { DataSource } from 'typeorm';
 import type { MappingSource } from '../ingest/adapters/provider-adapter.js';
@@ -46,7 +46,7 @@ export async function remapUnmapped(
   };
   const topics = topicNames(options.topicPrefix);
   const deliveries = new Map<string, RawDelivery>();
-  await readToEnd(bus, topics.rawDeliveries, (message) => {
+  await readToEnd(bus, `ingest-remap-${randomUUID()}`, [topics.rawDeliveries], (message) => {
     const delivery = JSON.parse(message.value.toString()) as RawDelivery;
     const wanted =
       delivery.unmapped === true &&
@@ -91,33 +91,4 @@ function mapAgain(source: MappingSource, delivery: RawDelivery): Promise<Mapping
     receivedAt: new Date(delivery.received_at),
   };
   return mapDelivery(source, request, parseJsonObject(body));
-}
-
-/**
- * Every message of `topic` up to its end as of now: a fresh consumer group starts at the beginning,
- * and it stops at the offsets the bus gave before subscribing.
- */
-async function readToEnd(bus: EventBus, topic: string, take: (message: ConsumedMessage) => void) {
-  const remaining = new Map<number, bigint>();
-  for (const { partition, offset } of await bus.latestOffsets(topic)) {
-    if (BigInt(offset) > 0n) remaining.set(partition, BigInt(offset));
-  }
-  if (remaining.size === 0) return;
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  const subscription = await bus.subscribe({
-    groupId: `ingest-remap-${randomUUID()}`,
-    topics: [topic],
-    handler: async (messages) => {
-      for (const message of messages) {
-        const end = remaining.get(message.partition);
-        if (end === undefined || BigInt(message.offset) >= end) continue;
-        take(message);
-        if (BigInt(message.offset) + 1n >= end) remaining.delete(message.partition);
-      }
-      if (remaining.size === 0) done();
-    },
-  });
-  await finished;
-  await subscription.close();
 }

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional, IsString, Length, Matches, MinDate } from 'class-validator';
-import { PROVIDERS } from '@hub/contracts';
+import { PROVIDERS, SOURCE_ID } from '@hub/contracts';
 import { PageCursor, PageLimit } from '@hub/runtime';
 
 const EARLIEST_TIME = new Date('0001-01-01T00:00:00Z');
@@ -35,7 +35,7 @@ export class ListQuery {
 
   @ApiPropertyOptional({ description: 'only entities fed by this source (src_…)' })
   @IsOptional()
-  @Matches(/^src_[A-Za-z0-9_-]{1,64}$/, { message: 'source must be a source id (src_…)' })
+  @Matches(SOURCE_ID, { message: 'source must be a source id (src_…)' })
   source?: string;
 }
 

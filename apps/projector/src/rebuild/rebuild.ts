@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { applyIsolatingPoison, type ConsumedMessage, type EventBus } from '@hub/bus';
+import { applyIsolatingPoison, readToEnd, type ConsumedMessage, type EventBus } from '@hub/bus';
 import { canonicalTopics, topicNames } from '@hub/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import { parseEvent, REBUILD_LOCK } from '../projection/projection.consumer.js';
@@ -79,35 +79,14 @@ async function wipe(manager: EntityManager, tenantId: string | undefined): Promi
   }
 }
 
-/** Every message of the canonical topics up to their end as of now, in partition order. */
+/** Every message of the canonical topics (both lanes) up to their end as of now, in partition order. */
 async function readAllEvents(bus: EventBus, prefix: string): Promise<ConsumedMessage[]> {
-  const topics = topicNames(prefix);
-  const canonical = canonicalTopics(topics);
-  const remaining = new Map<string, bigint>();
-  for (const topic of canonical) {
-    for (const { partition, offset } of await bus.latestOffsets(topic)) {
-      if (BigInt(offset) > 0n) remaining.set(`${topic}/${partition}`, BigInt(offset));
-    }
-  }
   const byPartition = new Map<string, ConsumedMessage[]>();
-  if (remaining.size === 0) return [];
-  let done: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  const subscription = await bus.subscribe({
-    groupId: `projector-rebuild-${Date.now()}`,
-    topics: canonical,
-    handler: async (messages) => {
-      for (const message of messages) {
-        const id = `${message.topic}/${message.partition}`;
-        const end = remaining.get(id);
-        if (end === undefined || BigInt(message.offset) >= end) continue;
-        byPartition.set(id, [...(byPartition.get(id) ?? []), message]);
-        if (BigInt(message.offset) + 1n >= end) remaining.delete(id);
-      }
-      if (remaining.size === 0) done();
-    },
+  await readToEnd(bus, `projector-rebuild-${Date.now()}`, canonicalTopics(topicNames(prefix)), (message) => {
+    const id = `${message.topic}/${message.partition}`;
+    const partition = byPartition.get(id);
+    if (partition) partition.push(message);
+    else byPartition.set(id, [message]);
   });
-  await finished;
-  await subscription.close();
   return [...byPartition.values()].flat();
 }

@@ -1,9 +1,10 @@
+import { SOURCE_ID } from '@hub/contracts';
 import { PageCursor, PageLimit } from '@hub/runtime';
 
 export class ListSourcesQuery {
   @PageLimit(100)
   limit?: number;
 
-  @PageCursor(/^src_[A-Za-z0-9_-]{1,64}$/)
+  @PageCursor(SOURCE_ID)
   cursor?: string;
 }
