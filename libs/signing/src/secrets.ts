@@ -42,7 +42,9 @@ export function decodeStandardWebhooksSecret(secret: string): Buffer | null {
  * verifying accepts: a new secret must carry the `whsec_` prefix and a key worth the name.
  */
 export function standardWebhooksSecretProblem(secret: string): string | null {
-  const key = secret.startsWith(STANDARD_WEBHOOKS_SECRET_PREFIX) ? decodeStandardWebhooksSecret(secret) : null;
+  const key = secret.startsWith(STANDARD_WEBHOOKS_SECRET_PREFIX)
+    ? decodeStandardWebhooksSecret(secret)
+    : null;
   return key && key.length >= STANDARD_WEBHOOKS_MIN_KEY_BYTES
     ? null
     : `secret must be ${STANDARD_WEBHOOKS_SECRET_PREFIX} followed by at least ${STANDARD_WEBHOOKS_MIN_KEY_BYTES} bytes in base64`;
