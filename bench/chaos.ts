@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { TransportName } from '@hub/bus';
+import type { AppName } from '../test/support/app-process.js';
 import { Receiver } from '../test/support/receiver.js';
+import { postJson } from '../test/support/tenants.js';
 import {
   conflictingBodies,
   lossOf,
@@ -9,7 +11,7 @@ import {
   type ChaosVerdict,
 } from './support/chaos-checks.js';
 import { runSenders, seededRandom } from './support/chaos-senders.js';
-import { postJson, SystemUnderTest, type AppName } from './support/system.js';
+import { SystemUnderTest } from './support/system.js';
 import { machineInfo, positiveInteger, printTable, writeReport } from './support/report.js';
 
 /**

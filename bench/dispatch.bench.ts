@@ -29,7 +29,8 @@ import {
   type RunningDispatcher,
 } from './support/dispatch-run.js';
 import { CpuMeter } from './support/projector-run.js';
-import { killNow, runBenchmark, stopApp } from './support/app-run.js';
+import { stopApp } from '../test/support/app-process.js';
+import { killNow, runBenchmark } from './support/guard.js';
 import {
   aimOf,
   databaseServer,

@@ -4,7 +4,8 @@ import { createTestDatabase, stopEmbeddedTestServer } from '../test/support/data
 import { createTenant } from '../test/support/tenants.js';
 import { openBus, type OpenBus } from './support/bus-run.js';
 import { checkpoint } from './support/ceilings.js';
-import { killNow, runBenchmark, stopApp } from './support/app-run.js';
+import { stopApp } from '../test/support/app-process.js';
+import { killNow, runBenchmark } from './support/guard.js';
 import {
   aimOf,
   databaseServer,

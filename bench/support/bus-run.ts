@@ -1,6 +1,7 @@
 import { createEventBus, type EventBus } from '@hub/bus';
 import { loadConfig, PlatformConfig } from '@hub/config';
 import { busSettings } from '@hub/runtime';
+import { unique } from '../../test/support/collector.js';
 import { openDatabase } from '../../test/support/transports.js';
 import {
   Arrivals,
@@ -8,7 +9,6 @@ import {
   now,
   SENT_AT,
   timedRun,
-  uniqueName,
   warmUp,
   type RunFigures,
   type Workload,
@@ -43,11 +43,11 @@ export type BusFigures = RunFigures & { p50Ms?: number; p99Ms?: number };
  * publish, the clock running from the first publish to the last message handed to the handler.
  */
 export async function measureBus(bus: EventBus, workload: Workload, timeoutMs: number): Promise<BusFigures> {
-  const topic = uniqueName(`bench-${bus.transport}`);
+  const topic = unique(`bench-${bus.transport}`);
   const arrivals = new Arrivals();
   const latencies = new Latencies(workload.messages);
   const subscription = await bus.subscribe({
-    groupId: uniqueName('bench'),
+    groupId: unique('bench'),
     topics: [topic],
     maxBatchSize: workload.batchSize,
     handler: async (batch) => {

@@ -1,15 +1,8 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pg from 'pg';
 import type { PlatformConfig } from '@hub/config';
-import {
-  Arrivals,
-  timedRun,
-  uniqueName,
-  warmUp,
-  type BenchMessage,
-  type RunFigures,
-  type Workload,
-} from './workload.js';
+import { unique } from '../../test/support/collector.js';
+import { Arrivals, timedRun, warmUp, type BenchMessage, type RunFigures, type Workload } from './workload.js';
 
 /**
  * What kafkajs alone does against the same broker with the same workload: producer.send with
@@ -28,7 +21,7 @@ export async function measureRawKafka(
     requestTimeout: 10_000,
     logLevel: logLevel.WARN,
   });
-  const topic = uniqueName('bench-raw-kafka');
+  const topic = unique('bench-raw-kafka');
   if (config.KAFKA_CREATE_TOPICS) await createTopic(kafka, topic, config);
   const producer = kafka.producer({
     idempotent: config.KAFKA_IDEMPOTENT,
@@ -37,7 +30,7 @@ export async function measureRawKafka(
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   const consumer = kafka.consumer({
-    groupId: uniqueName('bench-raw'),
+    groupId: unique('bench-raw'),
     sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
     heartbeatInterval: Math.max(500, Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10)),
     allowAutoTopicCreation: !config.KAFKA_CREATE_TOPICS,
@@ -88,7 +81,7 @@ export async function measureRawPostgres(
   // An idle connection ended by the server is not a failure of the measurement; without a
   // listener it would crash the process.
   pool.on('error', () => undefined);
-  const table = uniqueName('bench_raw').replace('-', '_');
+  const table = unique('bench_raw').replace('-', '_');
   const arrivals = new Arrivals();
   try {
     await pool.query(

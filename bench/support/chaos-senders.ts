@@ -1,6 +1,6 @@
-import { PROVIDER_CASES, send } from '../../test/support/provider-requests.js';
+import { pylonBatch, pylonProject, send, signPylon } from '../../test/support/provider-requests.js';
 
-const PYLON = PROVIDER_CASES.find((c) => c.provider === 'pylon-observer')!;
+const CHAOS_TEAM = { uid: 'chaosTeam', name: 'Chaos Solar' };
 
 /** What the providers had accepted: the last version of each project, and every answer's event ids. */
 export interface SentLedger {
@@ -67,15 +67,17 @@ export async function runSenders(options: {
 export const referenceOf = (version: number) => `v${version}`;
 
 function batchOf(versions: Array<{ uid: string; version: number }>): string {
-  return JSON.stringify({
-    team: { uid: 'chaosTeam', name: 'Chaos Solar' },
-    projects: versions.map(({ uid, version }) => ({
-      uid,
-      reference_number: referenceOf(version),
-      updated_at: new Date(Date.UTC(2026, 0, 1) + version * 1_000).toISOString(),
-      designs: [{ uid: `${uid}-d`, summary: { kw_stc: version % 10 } }],
-    })),
-  });
+  return pylonBatch(
+    CHAOS_TEAM,
+    versions.map(({ uid, version }) =>
+      pylonProject(
+        uid,
+        referenceOf(version),
+        new Date(Date.UTC(2026, 0, 1) + version * 1_000).toISOString(),
+        version % 10,
+      ),
+    ),
+  );
 }
 
 async function sendUntilAccepted(
@@ -84,7 +86,7 @@ async function sendUntilAccepted(
   ledger: SentLedger,
 ): Promise<void> {
   for (;;) {
-    const outcome = await send(options.ingestUrl, options.sourceId, PYLON.sign(options.secret, body)).then(
+    const outcome = await send(options.ingestUrl, options.sourceId, signPylon(options.secret, body)).then(
       async (response) => ({ status: response.status, body: await response.text() }),
       (error: unknown) => ({ status: 0, body: (error as Error).message }),
     );

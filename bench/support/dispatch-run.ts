@@ -3,7 +3,8 @@ import pg from 'pg';
 import type { OutgoingMessage } from '@hub/bus';
 import { topicNames } from '@hub/contracts';
 import { deliveryId } from '../../apps/dispatcher/src/matching/matching.service.js';
-import { startApp, type RunningApp } from './app-run.js';
+import { startApp, type RunningApp } from '../../test/support/app-process.js';
+import { postJson } from '../../test/support/tenants.js';
 import { changeMessage, stateChange } from '../../test/support/state-changes.js';
 import type { BenchReceiver, Receipts } from './dispatch-receiver.js';
 import { projectDocument } from './projector-workload.js';
@@ -38,16 +39,14 @@ export interface BenchSubscription {
 
 /** A subscription over the API, as a tenant makes one: default fields, standard-webhooks, validated. */
 export async function subscribe(base: string, apiKey: string, endpoint: string): Promise<BenchSubscription> {
-  const response = await fetch(`${base}/v1/subscriptions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ endpoint, description: 'dispatch benchmark' }),
+  const body: Partial<Record<string, string>> = await postJson(base, apiKey, '/v1/subscriptions', {
+    endpoint,
+    description: 'dispatch benchmark',
   });
-  const body = (await response.json()) as { id?: string; status?: string; secret?: string };
-  if (response.status !== 201 || body.status !== 'active' || !body.id || !body.secret) {
-    throw new Error(`creating a subscription answered ${response.status}: ${JSON.stringify(body)}`);
+  if (body['status'] !== 'active' || !body['id'] || !body['secret']) {
+    throw new Error(`creating a subscription answered ${JSON.stringify(body)}`);
   }
-  return { id: body.id, endpoint, secret: body.secret };
+  return { id: body['id'], endpoint, secret: body['secret'] };
 }
 
 /** What one phase sends: units (a bus batch, a tick, a request), each with the deliveries it leads to. */

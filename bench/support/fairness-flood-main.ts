@@ -1,6 +1,9 @@
 import type { FloodOrder, FloodReply, FloodRequest } from './fairness-flood.js';
-import { Client, closedLoop, signPylon, type Answer } from './system-load.js';
+import { pylonBatch, pylonProject, signPylon } from '../../test/support/provider-requests.js';
+import { Client, closedLoop, type Answer } from './system-load.js';
 import { now } from './workload.js';
+
+const FLOOD_TEAM = { uid: 'floodTeam', name: 'Flood Solar' };
 
 /**
  * Tenant A's flood, run as a child process of its own (forked by FloodProcess) so that building,
@@ -36,13 +39,15 @@ async function flood(order: FloodOrder): Promise<void> {
 
 /** A signed Pylon Observer batch of `batch` projects never seen before. */
 function body(order: FloodOrder, request: number): string {
-  const projects = Array.from({ length: order.batch }, (_, i) => ({
-    uid: `${order.prefix}-${request}-${i}`,
-    reference_number: `F${request}.${i}`,
-    updated_at: new Date(Date.UTC(2026, 0, 1)).toISOString(),
-    designs: [{ uid: `${order.prefix}-${request}-${i}-d`, summary: { kw_stc: i % 10 } }],
-  }));
-  return JSON.stringify({ team: { uid: 'floodTeam', name: 'Flood Solar' }, projects });
+  const projects = Array.from({ length: order.batch }, (_, i) =>
+    pylonProject(
+      `${order.prefix}-${request}-${i}`,
+      `F${request}.${i}`,
+      new Date(Date.UTC(2026, 0, 1)).toISOString(),
+      i % 10,
+    ),
+  );
+  return pylonBatch(FLOOD_TEAM, projects);
 }
 
 process.once('message', (raw) => {

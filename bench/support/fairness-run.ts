@@ -4,7 +4,9 @@ import { topicNames } from '@hub/contracts';
 import { busSettings } from '@hub/runtime';
 import type { DataSource } from 'typeorm';
 import { collect, unique, type Collector } from '../../test/support/collector.js';
-import { createTenant, type Tenant } from '../../test/support/tenants.js';
+import type { AppName } from '../../test/support/app-process.js';
+import { withClient } from '../../test/support/database.js';
+import { createTenant, postJson, type Tenant } from '../../test/support/tenants.js';
 import { openDatabase } from '../../test/support/transports.js';
 import { FloodProcess, type FloodOutcome } from './fairness-flood.js';
 import { Client, Endpoint, openLoop, Projects, type PhaseLoad } from './system-load.js';
@@ -19,7 +21,7 @@ import {
   type StageFigures,
   type Wiring,
 } from './system-run.js';
-import { postJson, SystemUnderTest, withClient, type AppName } from './system.js';
+import { SystemUnderTest } from './system.js';
 import { message, now } from './workload.js';
 
 /** How a fairness run is shaped; the report prints these beside the figures. */

@@ -1,3 +1,4 @@
+import type { RunningApp } from '../../test/support/app-process.js';
 import type { SystemUnderTest } from './system.js';
 
 /**
@@ -28,4 +29,47 @@ export function runSystemBenchmark(
     console.error(error);
     void abort('failed');
   });
+}
+
+/** For an aborted benchmark: the detached app's whole process group, at once. */
+export function killNow(running: RunningApp | undefined): void {
+  const pid = running?.app.child.pid;
+  if (pid === undefined || running?.app.child.exitCode !== null) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Runs a benchmark's `main` and exits with its outcome (a pg or Nest timer left behind must not
+ * keep a finished benchmark alive). A watchdog, SIGINT and SIGTERM abort it, after `cleanup` has
+ * killed whatever it started: detached processes must not outlive the benchmark.
+ */
+export function runBenchmark(
+  name: string,
+  main: () => Promise<void>,
+  watchdogMs: number,
+  cleanup: () => void,
+): void {
+  const abort = (reason: string) => {
+    console.error(`${name}: ${reason}`);
+    cleanup();
+    process.exit(1);
+  };
+  setTimeout(
+    () => abort(`still running after ${watchdogMs / 60_000} minutes, giving up`),
+    watchdogMs,
+  ).unref();
+  process.once('SIGINT', () => abort('interrupted'));
+  process.once('SIGTERM', () => abort('terminated'));
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      cleanup();
+      process.exit(1);
+    },
+  );
 }

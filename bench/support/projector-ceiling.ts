@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { now, uniqueName } from './workload.js';
+import { unique } from '../../test/support/collector.js';
+import { now } from './workload.js';
 import { benchEvents, type ProjectorWorkload } from './projector-workload.js';
 
 export interface CeilingFigures {
@@ -45,7 +46,7 @@ export async function measureInsertCeiling(
   // An idle connection ended by the server (the database dropped with FORCE right after this
   // run) is not a failure of the measurement; without a listener it would crash the process.
   pool.on('error', () => undefined);
-  const table = uniqueName('bench_ceiling').replace('-', '_');
+  const table = unique('bench_ceiling').replace('-', '_');
   try {
     await pool.query(
       `CREATE TABLE ${table} (tenant_id uuid NOT NULL, id text NOT NULL, document json NOT NULL)`,

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { EventBus, OutgoingMessage } from '@hub/bus';
 import { topicNames } from '@hub/contracts';
-import { startApp, type RunningApp } from './app-run.js';
+import { startApp, type RunningApp } from '../../test/support/app-process.js';
 import { message, now } from './workload.js';
 import { benchEvents, type ProjectorWorkload } from './projector-workload.js';
 

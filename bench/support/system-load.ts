@@ -1,10 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { PROVIDER_CASES } from '../../test/support/provider-requests.js';
+import { pylonBatch, pylonProject } from '../../test/support/provider-requests.js';
 import { now } from './workload.js';
 
-const PYLON = PROVIDER_CASES.find((c) => c.provider === 'pylon-observer')!;
+const BENCH_TEAM = { uid: 'benchTeam', name: 'Bench Solar' };
 
 /** A server of bench/support/system-endpoint.ts in its own process: the receiver or the bare ceiling. */
 export class Endpoint {
@@ -121,17 +121,8 @@ export class Projects {
     const uid = this.idle.shift() ?? `${this.prefix}-${this.made++}`;
     const version = (this.versions.get(uid) ?? 0) + 1;
     this.versions.set(uid, version);
-    const body = JSON.stringify({
-      team: { uid: 'benchTeam', name: 'Bench Solar' },
-      projects: [
-        {
-          uid,
-          reference_number: `v${version}`,
-          updated_at: new Date(Date.UTC(2026, 0, 1) + version * 1_000).toISOString(),
-          designs: [{ uid: `${uid}-d`, summary: { kw_stc: version % 10 } }],
-        },
-      ],
-    });
+    const updatedAt = new Date(Date.UTC(2026, 0, 1) + version * 1_000).toISOString();
+    const body = pylonBatch(BENCH_TEAM, [pylonProject(uid, `v${version}`, updatedAt, version % 10)]);
     return { uid, version, key: `pylon-observer:${uid}@${version}`, body };
   }
 
@@ -143,9 +134,6 @@ export class Projects {
     return this.made;
   }
 }
-
-/** Signs a body as Pylon Observer does (test/support/provider-requests.ts). */
-export const signPylon = (secret: string, body: string) => PYLON.sign(secret, body);
 
 /** What one load phase sent and got back. */
 export interface PhaseLoad {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { withClient } from './system.js';
+import { withClient } from '../../test/support/database.js';
 
 /** Resident memory of a process in MiB (VmRSS), undefined once it is gone. */
 export async function residentMiB(pid: number): Promise<number | undefined> {

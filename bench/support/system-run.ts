@@ -8,12 +8,14 @@ import {
   openLoop,
   percentile,
   Projects,
-  signPylon,
   type Answer,
   type PhaseLoad,
 } from './system-load.js';
 import { RssSampler, rowsWritten, stageTimes } from './system-probes.js';
-import { postJson, SystemUnderTest, type AppName } from './system.js';
+import type { AppName } from '../../test/support/app-process.js';
+import { signPylon } from '../../test/support/provider-requests.js';
+import { postJson } from '../../test/support/tenants.js';
+import { SystemUnderTest } from './system.js';
 import { message, now, type Workload } from './workload.js';
 
 /** How a run is shaped; every figure in the report says which of these produced it. */

@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { TransportName } from '@hub/bus';
 import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@hub/persistence';
-import { runProcess, waitForHealthy, type AppProcess } from '../../test/support/app-process.js';
+import { runProcess, waitForHealthy, type AppName, type AppProcess } from '../../test/support/app-process.js';
+import { withClient } from '../../test/support/database.js';
 import { startKafka, type KafkaBroker } from '../../test/support/kafka-mock.js';
 import { createTenant, type Tenant } from '../../test/support/tenants.js';
 
-export type AppName = 'ingest' | 'projector' | 'dispatcher';
 const APPS: AppName[] = ['ingest', 'projector', 'dispatcher'];
 
 /**
@@ -138,30 +137,4 @@ export class SystemUnderTest {
     await this.postgres?.stop();
     await rm(this.postgresDir, { recursive: true, force: true });
   }
-}
-
-export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** POSTs JSON to a management API with the tenant's key; anything but 201 is an error. */
-export async function postJson(
-  base: string,
-  apiKey: string,
-  path: string,
-  body: unknown,
-): Promise<Record<string, string>> {
-  const response = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (response.status !== 201) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as Record<string, string>;
 }

@@ -220,10 +220,6 @@ function batch(workload: Workload, payload: Buffer, index: number): BenchMessage
   }));
 }
 
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}`;
-}
-
 export function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -211,7 +211,7 @@ export function ingestRequest(entry: CorpusEntry, context: SigningContext, path:
 
 /**
  * Signs the exact bytes as the provider would. The provider cases sign text; a body that is not
- * UTF-8 is signed here with node:crypto directly (the schemes as contracts.md states them), so
+ * UTF-8 is signed here with node:crypto directly (the schemes as docs/providers.md states them), so
  * that it gets past the signature to the UTF-8 check it is meant to reach.
  */
 function signBytes(context: SigningContext, body: Buffer): ProviderRequest {

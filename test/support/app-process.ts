@@ -78,36 +78,77 @@ export async function waitForHealthy(url: string, timeoutMs = 30_000): Promise<v
 
 export type AppName = 'ingest' | 'projector' | 'dispatcher';
 
+/** How long `stopApp` waits after SIGTERM before it kills. */
+const STOP_TIMEOUT_MS = 30_000;
+
+export interface RunningApp {
+  app: AppProcess;
+  base: string;
+}
+
+/**
+ * One app as a real process on a free port (`portSetting` names its port variable), ready once
+ * `/health` answers; if it exits first, the error carries what it printed.
+ */
+export async function startApp(
+  name: string,
+  main: string,
+  portSetting: string,
+  env: Record<string, string>,
+): Promise<RunningApp> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const app = runProcess(main, { ...env, [portSetting]: String(port) });
+  try {
+    await Promise.race([
+      waitForHealthy(base, 60_000),
+      app.exited.then((code) => {
+        throw new Error(`the ${name} exited with ${code}:\n${app.output.join('\n')}`);
+      }),
+    ]);
+  } catch (error) {
+    await stopApp(app);
+    throw error;
+  }
+  return { app, base };
+}
+
+/** SIGTERM, and SIGKILL if it has not exited within STOP_TIMEOUT_MS. Resolves to how it ended. */
+export async function stopApp(app: AppProcess): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>(
+    (resolve) => (timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS)),
+  );
+  const ended = await Promise.race([app.stop('SIGTERM'), timeout]);
+  clearTimeout(timer);
+  if (ended !== 'timeout') return `exited with ${ended} after SIGTERM`;
+  await app.stop('SIGKILL');
+  return `no exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM; killed`;
+}
+
 export interface RunningApps {
   urls: Record<AppName, string>;
   stop(): Promise<void>;
 }
 
 /**
- * The named apps as processes on free ports, sharing one secrets key, each ready (healthy) before
- * this resolves; `env` is added to every app's (the transport's settings first).
+ * The named apps as processes on free ports, sharing one secrets key, started together and each
+ * ready (healthy) before this resolves; `env` is added to every app's (the transport's settings first).
  */
 export async function startApps(names: AppName[], env: Record<string, string>): Promise<RunningApps> {
   const secretsKey = randomBytes(32).toString('base64');
+  const settings = { SECRETS_KEY: secretsKey, LOG_LEVEL: 'warn', ...env };
+  const started = await Promise.all(
+    names.map((name) =>
+      startApp(name, `dist/apps/${name}/src/main.js`, `${name.toUpperCase()}_PORT`, settings),
+    ),
+  );
   const urls = { ingest: '', projector: '', dispatcher: '' };
-  const apps: AppProcess[] = [];
-  for (const name of names) {
-    const port = await freePort();
-    urls[name] = `http://127.0.0.1:${port}`;
-    apps.push(
-      runProcess(`dist/apps/${name}/src/main.js`, {
-        SECRETS_KEY: secretsKey,
-        LOG_LEVEL: 'warn',
-        ...env,
-        [`${name.toUpperCase()}_PORT`]: String(port),
-      }),
-    );
-  }
-  await Promise.all(names.map((name) => waitForHealthy(urls[name], 60_000)));
+  names.forEach((name, i) => (urls[name] = started[i]!.base));
   return {
     urls,
     stop: async () => {
-      for (const app of apps) await app.stop('SIGTERM');
+      for (const { app } of started) await app.stop('SIGTERM');
     },
   };
 }

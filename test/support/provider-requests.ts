@@ -204,6 +204,34 @@ export const PROVIDER_CASES: ProviderCase[] = [
   },
 ];
 
+const PYLON_OBSERVER = PROVIDER_CASES.find((c) => c.provider === 'pylon-observer')!;
+
+/** Signs any body as Pylon Observer does, at the current time. */
+export const signPylon = (secret: string, body: string): ProviderRequest => PYLON_OBSERVER.sign(secret, body);
+
+/** One project of a Pylon Observer batch: the fields the mapping reads, in Pylon's order. */
+export interface PylonProject {
+  uid: string;
+  reference_number: string;
+  updated_at: string;
+  designs: Array<{ uid: string; summary: { kw_stc: number } }>;
+}
+
+/** A project with one design (`<uid>-d`) of `kwStc` kW. */
+export function pylonProject(uid: string, reference: string, updatedAt: string, kwStc: number): PylonProject {
+  return {
+    uid,
+    reference_number: reference,
+    updated_at: updatedAt,
+    designs: [{ uid: `${uid}-d`, summary: { kw_stc: kwStc } }],
+  };
+}
+
+/** A Pylon Observer batch body: the team, then its projects. */
+export function pylonBatch(team: { uid: string; name: string }, projects: PylonProject[]): string {
+  return JSON.stringify({ team, projects });
+}
+
 export async function send(baseUrl: string, sourceId: string, request: ProviderRequest): Promise<Response> {
   const query = new URLSearchParams(request.query ?? {}).toString();
   return fetch(`${baseUrl}/v1/ingest/${sourceId}${query ? `?${query}` : ''}`, {

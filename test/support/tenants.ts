@@ -16,3 +16,19 @@ export async function createTenant(env: Record<string, string>, name: string): P
   if (code !== 0) throw new Error(`tenant:create exited with ${code}`);
   return JSON.parse(line) as Tenant;
 }
+
+/** POSTs JSON to a management API (sources, subscriptions) with the tenant's key; anything but 201 is an error. */
+export async function postJson(
+  base: string,
+  apiKey: string,
+  path: string,
+  body: unknown,
+): Promise<Record<string, string>> {
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 201) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Record<string, string>;
+}

@@ -6,7 +6,7 @@ import {
 } from './schemes/standard-webhooks.scheme.js';
 import { generateStandardWebhooksSecret } from './secrets.js';
 
-/** The schemes a subscription can sign its outbound webhooks with (contracts.md). */
+/** The schemes a subscription can sign its outbound webhooks with (their headers: README, "Signatures"). */
 export const OUTBOUND_SCHEMES = ['standard-webhooks', 'hmac-sha256-hex', 'shared-secret-header'] as const;
 export type OutboundScheme = (typeof OUTBOUND_SCHEMES)[number];
 

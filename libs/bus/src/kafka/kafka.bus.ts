@@ -22,7 +22,7 @@ import {
   type Subscription,
 } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
-import { describe } from '../postgres-log/postgres-log.bus.js';
+import { describe } from '../describe-error.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
 
 /** Before restarting a crashed consumer, when the crash does not say (kafkajs's `retryTime`). */

@@ -8,6 +8,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../bus.port.js';
+import { describe } from '../describe-error.js';
 import { partitionForKey } from '../partitioner.js';
 import { PostgresLogSubscription } from './postgres-log.subscription.js';
 import { NOTIFY_CHANNEL, PostgresLogTopics } from './postgres-log.topics.js';
@@ -187,10 +188,4 @@ function joinValues(values: Array<string | Buffer>): { joined: Buffer; starts: n
     ? Buffer.from(values.join(''))
     : Buffer.concat(values.map((value) => (typeof value === 'string' ? Buffer.from(value) : value)));
   return { joined, starts, lengths };
-}
-
-export function describe(error: unknown): string {
-  if (error instanceof AggregateError) return error.errors.map(describe).join('; ');
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
 }

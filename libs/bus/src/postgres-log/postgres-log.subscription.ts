@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BatchContext, ConsumedMessage, OutgoingMessage, SubscribeOptions } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
-import { describe } from './postgres-log.bus.js';
+import { describe } from '../describe-error.js';
 import { NOTIFY_CHANNEL } from './postgres-log.topics.js';
 
 interface OwnedPartition {
