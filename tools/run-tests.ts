@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -10,9 +10,17 @@ function findTests(dir: string, found: string[] = []): string[] {
   for (const entry of readdirSync(dir)) {
     const full = path.join(dir, entry);
     if (statSync(full).isDirectory()) findTests(full, found);
-    else if (/\.(spec|test)\.js$/.test(entry)) found.push(full);
+    else if (/\.(spec|test)\.js$/.test(entry) && hasSource(full)) found.push(full);
   }
   return found;
+}
+
+/**
+ * tsc builds incrementally into dist/ and never deletes what it built before, so a test whose
+ * source was moved or removed would still run from its old output: only outputs with a source count.
+ */
+function hasSource(compiled: string): boolean {
+  return existsSync(path.relative('dist', compiled).replace(/\.js$/, '.ts'));
 }
 
 const filter = process.argv.slice(2);
