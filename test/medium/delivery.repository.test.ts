@@ -14,6 +14,7 @@ import {
   type NewSubscription,
 } from '../../apps/dispatcher/src/subscriptions/subscription.repository.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
+import { newSubscription } from './dispatcher-tables.js';
 import { openMediumDatabase, type MediumDatabase } from './medium-database.js';
 
 after(stopEmbeddedTestServer);
@@ -34,22 +35,7 @@ describe('DeliveryRepository', () => {
   beforeEach(() => execute(db.dataSource, defineQuery('DELETE FROM subscriptions')));
 
   const subscription = async (tenantId: string, changes: Partial<NewSubscription> = {}) => {
-    const row: NewSubscription = {
-      tenant_id: tenantId,
-      id: `sub_${randomUUID()}`,
-      endpoint: 'https://receiver.example/hook',
-      description: null,
-      event_types: ['project.updated'],
-      trigger_fields: null,
-      payload_fields: null,
-      headers: { 'x-plain': 'value' },
-      signature_scheme: 'standard-webhooks',
-      secret_sealed: Buffer.from('sealed'),
-      ordering: 'none',
-      status: 'active',
-      status_reason: null,
-      ...changes,
-    };
+    const row = newSubscription(tenantId, changes);
     assert.equal(await subscriptions.createWithinQuota(row, 100), true);
     return row;
   };

@@ -7,31 +7,11 @@ import {
   SubscriptionRepository,
   type NewSubscription,
 } from '../../apps/dispatcher/src/subscriptions/subscription.repository.js';
+import { newSubscription } from './dispatcher-tables.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { openMediumDatabase, type MediumDatabase } from './medium-database.js';
 
 after(stopEmbeddedTestServer);
-
-let counter = 0;
-export function newSubscription(tenantId: string, changes: Partial<NewSubscription> = {}): NewSubscription {
-  counter += 1;
-  return {
-    tenant_id: tenantId,
-    id: `sub_medium_${counter}_${Date.now()}`,
-    endpoint: 'https://receiver.example/hook',
-    description: null,
-    event_types: ['project.updated'],
-    trigger_fields: null,
-    payload_fields: null,
-    headers: { 'x-plain': 'value', 'x-secret': { sealed: 'c2VhbGVk' } },
-    signature_scheme: 'standard-webhooks',
-    secret_sealed: Buffer.from('sealed secret'),
-    ordering: 'none',
-    status: 'active',
-    status_reason: null,
-    ...changes,
-  };
-}
 
 describe('SubscriptionRepository', () => {
   let db: MediumDatabase;
