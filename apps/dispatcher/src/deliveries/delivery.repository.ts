@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
   affectedBy,
-  changedRowsOf,
   chunksForParameters,
   DATA_SOURCE,
   defineQuery,
@@ -91,6 +90,11 @@ export interface AttemptRow {
   response_body: string;
 }
 
+/** One row per delivery insertMatched stored; a conflict returns none. */
+interface InsertedRow {
+  inserted: 1;
+}
+
 /** The values of one matched delivery in insertMatched. */
 const NEW_DELIVERY_COLUMNS = 8;
 
@@ -111,9 +115,7 @@ export class DeliveryRepository {
     for (const chunk of chunksForParameters(deliveries, NEW_DELIVERY_COLUMNS)) {
       const rows = await rowsOf(
         manager,
-        defineQuery<{
-          inserted: 1;
-        }>(`INSERT INTO deliveries (tenant_id, id, subscription_id, change_id, event_type, entity_key, body, change_time)
+        defineQuery<InsertedRow>(`INSERT INTO deliveries (tenant_id, id, subscription_id, change_id, event_type, entity_key, body, change_time)
          VALUES ${valuesList(chunk.length, NEW_DELIVERY_COLUMNS)}
          ON CONFLICT DO NOTHING RETURNING 1 AS inserted`),
         chunk.flatMap((d) => [
@@ -145,7 +147,7 @@ export class DeliveryRepository {
     leaseMs: number,
     held: ReadonlyMap<string, number>,
   ): Promise<ClaimedDelivery[]> {
-    const { rows } = await changedRowsOf(
+    return rowsOf(
       this.dataSource,
       defineQuery<ClaimedDelivery>(`WITH due AS (
          SELECT c.tenant_id, c.id FROM subscriptions s
@@ -175,7 +177,6 @@ export class DeliveryRepository {
                  s.previous_secret_expires_at, s.failing_since`),
       [limit, perSubscription, leaseMs, [...held.keys()], [...held.values()]],
     );
-    return rows;
   }
 
   /**
@@ -277,7 +278,7 @@ export class DeliveryRepository {
 
   /** Sends a finished or waiting delivery again now, with a fresh retry schedule. Null if it is being sent. */
   async requeue(tenantId: string, id: string): Promise<DeliveryRow | null> {
-    const { rows } = await changedRowsOf(
+    const rows = await rowsOf(
       this.dataSource,
       defineQuery<DeliveryRow>(`UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), completed_at = NULL
         WHERE tenant_id = $1 AND id = $2 AND status <> 'sending' RETURNING *`),

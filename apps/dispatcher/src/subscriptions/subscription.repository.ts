@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { affectedBy, changedRowsOf, DATA_SOURCE, defineQuery, execute, rowsOf } from '@hub/persistence';
+import { affectedBy, DATA_SOURCE, defineQuery, execute, rowsOf } from '@hub/persistence';
 import type { OutboundScheme } from '@hub/signing';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { StoredHeaders } from './subscription-headers.js';
@@ -146,7 +146,7 @@ export class SubscriptionRepository {
     if (entries.length === 0) return this.findById(tenantId, id);
     const assignments = entries.map(([key], i) => `${key} = $${i + 3}`);
     const values = entries.map(([key, value]) => (key === 'headers' ? JSON.stringify(value) : value));
-    const { rows } = await changedRowsOf(
+    const rows = await rowsOf(
       this.dataSource,
       defineQuery<SubscriptionRow>(`UPDATE subscriptions SET ${assignments.join(', ')}, updated_at = now()
         WHERE tenant_id = $1 AND id = $2 RETURNING *`),
@@ -173,7 +173,7 @@ export class SubscriptionRepository {
     accepted: boolean,
     reason: string | null,
   ): Promise<SubscriptionRow | null> {
-    const { rows } = await changedRowsOf(
+    const rows = await rowsOf(
       this.dataSource,
       defineQuery<SubscriptionRow>(`UPDATE subscriptions
           SET status = CASE WHEN $3 THEN 'active' ELSE 'pending' END, status_reason = $4,
@@ -202,7 +202,7 @@ export class SubscriptionRepository {
    * longer than `disableAfterMs`. Returns the row when this call disabled it.
    */
   async recordFailure(tenantId: string, id: string, disableAfterMs: number): Promise<SubscriptionRow | null> {
-    const { rows } = await changedRowsOf(
+    const rows = await rowsOf(
       this.dataSource,
       defineQuery<SubscriptionRow & { disabled_now: boolean }>(`WITH old AS (
          SELECT status, failing_since,
@@ -223,7 +223,7 @@ export class SubscriptionRepository {
 
   /** 410 Gone: disabled at once. Returns the row when this call disabled it. */
   async disable(tenantId: string, id: string, reason: string): Promise<SubscriptionRow | null> {
-    const { rows } = await changedRowsOf(
+    const rows = await rowsOf(
       this.dataSource,
       defineQuery<SubscriptionRow>(`UPDATE subscriptions SET status = 'disabled', status_reason = $3, updated_at = now()
         WHERE tenant_id = $1 AND id = $2 AND status <> 'disabled' RETURNING *`),
