@@ -1,21 +1,21 @@
 /**
  * A typed boundary over raw SQL. TypeORM's `query()` returns `any`; here each statement declares
- * the type of its rows (and, where it helps, of its parameters) once, beside its text, and the
- * functions below are the only places that read what the driver returned.
+ * the type of its rows (and, where it helps, of its parameters) once, beside its text, and
+ * `resultOf` below is the only place that reads what the driver returned.
  *
  * Nothing is checked per row at run time: the row type is a promise the SQL makes (columns named
  * as the SQL returns them, snake_case or aliased), and the medium tests hold the SQL to it against
  * a real Postgres.
  */
 
-/** One SQL statement with the rows it returns. `Row` is never: the statement returns no rows. */
+/** One SQL statement with the rows it returns; `Row` left as never: it returns none. */
 export interface Query<Row extends object = never, Params extends readonly unknown[] = readonly unknown[]> {
   readonly text: string;
   /** Carries the row and parameter types; never set. */
   readonly types?: { row: Row; params: Params };
 }
 
-/** Anything that runs SQL the TypeORM way: a DataSource, or a transaction's EntityManager. */
+/** Anything that runs SQL the TypeORM way: a DataSource, a transaction's EntityManager, a QueryRunner. */
 export interface Queryable {
   query(text: string, parameters?: unknown[]): Promise<unknown>;
 }
