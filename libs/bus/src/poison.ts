@@ -1,3 +1,4 @@
+import { defineQuery, execute } from '@hub/persistence';
 import type { EntityManager } from 'typeorm';
 
 /** An item that failed on its own, with why; the caller dead-letters it and moves on. */
@@ -55,19 +56,19 @@ async function applySplitting<T, R>(
   depth: number,
 ): Promise<void> {
   const savepoint = `poison_${depth}`;
-  await manager.query(`SAVEPOINT ${savepoint}`);
+  await execute(manager, defineQuery(`SAVEPOINT ${savepoint}`));
   try {
     const results = await apply(items);
-    await manager.query(`RELEASE SAVEPOINT ${savepoint}`);
+    await execute(manager, defineQuery(`RELEASE SAVEPOINT ${savepoint}`));
     outcome.results.push(...results);
     return;
   } catch (error) {
     if (!isAboutTheData(error)) throw error;
     // A broken connection cannot roll back either: then the failure was never about the data.
-    await manager.query(`ROLLBACK TO SAVEPOINT ${savepoint}`).catch(() => {
+    await execute(manager, defineQuery(`ROLLBACK TO SAVEPOINT ${savepoint}`)).catch(() => {
       throw error;
     });
-    await manager.query(`RELEASE SAVEPOINT ${savepoint}`);
+    await execute(manager, defineQuery(`RELEASE SAVEPOINT ${savepoint}`));
     if (items.length === 1) {
       outcome.poisoned.push({ item: items[0]!, error: describeError(error) });
       return;

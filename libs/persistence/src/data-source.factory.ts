@@ -1,4 +1,5 @@
 import { DataSource, type MigrationInterface } from 'typeorm';
+import { defineQuery, execute } from './typed-query.js';
 
 export type EntityClass = new () => object;
 
@@ -32,6 +33,9 @@ export function createDataSource(settings: DataSourceSettings): DataSource {
   });
 }
 
+const MIGRATIONS_LOCK = defineQuery("SELECT pg_advisory_lock(hashtext('solar-hub:migrations'))");
+const MIGRATIONS_UNLOCK = defineQuery("SELECT pg_advisory_unlock(hashtext('solar-hub:migrations'))");
+
 /**
  * Runs pending migrations under a cluster-wide advisory lock, so the three apps starting at
  * once never race each other on the same migration.
@@ -40,10 +44,10 @@ export async function runMigrationsExclusively(dataSource: DataSource): Promise<
   const runner = dataSource.createQueryRunner();
   try {
     await runner.connect();
-    await runner.query("SELECT pg_advisory_lock(hashtext('solar-hub:migrations'))");
+    await execute(runner, MIGRATIONS_LOCK);
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {
-    await runner.query("SELECT pg_advisory_unlock(hashtext('solar-hub:migrations'))").catch(() => undefined);
+    await execute(runner, MIGRATIONS_UNLOCK).catch(() => undefined);
     await runner.release();
   }
 }

@@ -2,3 +2,4 @@ export * from './data-source.factory.js';
 export * from './embedded-postgres.js';
 export * from './secret-box.js';
 export * from './values-list.js';
+export * from './typed-query.js';

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { EVENT_BUS, type EventBus } from '@hub/bus';
-import { DATA_SOURCE } from '@hub/persistence';
+import { DATA_SOURCE, defineQuery, execute } from '@hub/persistence';
 import type { DataSource } from 'typeorm';
 import { withTimeout } from './platform.js';
 import { ShutdownState } from './shutdown.state.js';
@@ -11,6 +11,8 @@ interface HealthReport {
   transport: string;
   checks: { database: string; bus: string };
 }
+
+const SELECT_ONE = defineQuery('SELECT 1');
 
 /** Ready (200) only while the database and the bus both answer, and not while shutting down. */
 @Controller('health')
@@ -24,7 +26,7 @@ export class HealthController {
   @Get()
   async check(@Res({ passthrough: true }) response: Response): Promise<HealthReport> {
     const [database, bus] = await Promise.all([
-      probe(() => this.dataSource.query('SELECT 1')),
+      probe(() => execute(this.dataSource, SELECT_ONE)),
       probe(() => this.bus.ping()),
     ]);
     const ready = database === 'up' && bus === 'up' && !this.shutdown.stopping;

@@ -16,10 +16,6 @@ export class TenantRepository {
     });
   }
 
-  async findById(tenantId: string): Promise<TenantEntity | null> {
-    return this.dataSource.getRepository(TenantEntity).findOneBy({ id: tenantId });
-  }
-
   /** The tenant owning an unrevoked key with this hash, if any. */
   async findByActiveKeyHash(keyHash: Buffer): Promise<TenantEntity | null> {
     return this.dataSource

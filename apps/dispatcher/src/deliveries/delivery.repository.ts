@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { chunksForParameters, DATA_SOURCE, valuesList } from '@hub/persistence';
+import {
+  affectedBy,
+  chunksForParameters,
+  DATA_SOURCE,
+  defineQuery,
+  execute,
+  rowsOf,
+  valuesList,
+} from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { SubscriptionRow } from '../subscriptions/subscription.repository.js';
 
@@ -82,6 +90,11 @@ export interface AttemptRow {
   response_body: string;
 }
 
+/** One row per delivery insertMatched stored; a conflict returns none. */
+interface InsertedRow {
+  inserted: 1;
+}
+
 /** The values of one matched delivery in insertMatched. */
 const NEW_DELIVERY_COLUMNS = 8;
 
@@ -100,10 +113,11 @@ export class DeliveryRepository {
   ): Promise<number> {
     let inserted = 0;
     for (const chunk of chunksForParameters(deliveries, NEW_DELIVERY_COLUMNS)) {
-      const rows: unknown[] = await manager.query(
-        `INSERT INTO deliveries (tenant_id, id, subscription_id, change_id, event_type, entity_key, body, change_time)
+      const rows = await rowsOf(
+        manager,
+        defineQuery<InsertedRow>(`INSERT INTO deliveries (tenant_id, id, subscription_id, change_id, event_type, entity_key, body, change_time)
          VALUES ${valuesList(chunk.length, NEW_DELIVERY_COLUMNS)}
-         ON CONFLICT DO NOTHING RETURNING 1`,
+         ON CONFLICT DO NOTHING RETURNING 1 AS inserted`),
         chunk.flatMap((d) => [
           d.tenantId,
           d.id,
@@ -133,8 +147,9 @@ export class DeliveryRepository {
     leaseMs: number,
     held: ReadonlyMap<string, number>,
   ): Promise<ClaimedDelivery[]> {
-    const [rows]: [ClaimedDelivery[], number] = await this.dataSource.query(
-      `WITH due AS (
+    return rowsOf(
+      this.dataSource,
+      defineQuery<ClaimedDelivery>(`WITH due AS (
          SELECT c.tenant_id, c.id FROM subscriptions s
          CROSS JOIN LATERAL (
            SELECT d.tenant_id, d.id, d.next_attempt_at, d.seq FROM deliveries d
@@ -159,10 +174,9 @@ export class DeliveryRepository {
         WHERE d.tenant_id = due.tenant_id AND d.id = due.id AND s.tenant_id = d.tenant_id AND s.id = d.subscription_id
        RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts, d.lease_until,
                  s.endpoint, s.headers, s.signature_scheme, s.secret_sealed, s.previous_secret_sealed,
-                 s.previous_secret_expires_at, s.failing_since`,
+                 s.previous_secret_expires_at, s.failing_since`),
       [limit, perSubscription, leaseMs, [...held.keys()], [...held.values()]],
     );
-    return rows;
   }
 
   /**
@@ -170,22 +184,23 @@ export class DeliveryRepository {
    * claim is still this one (same lease), never a row the sweep has since given to another worker.
    */
   async release(deliveries: Array<Pick<ClaimedDelivery, 'tenant_id' | 'id' | 'lease_until'>>): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE deliveries d SET status = 'pending', lease_until = NULL
+    await execute(
+      this.dataSource,
+      defineQuery(`UPDATE deliveries d SET status = 'pending', lease_until = NULL
          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS x(tenant_id, id, lease_until)
         WHERE d.tenant_id = x.tenant_id AND d.id = x.id AND d.status = 'sending'
-          AND d.lease_until = x.lease_until`,
+          AND d.lease_until = x.lease_until`),
       [deliveries.map((d) => d.tenant_id), deliveries.map((d) => d.id), deliveries.map((d) => d.lease_until)],
     );
   }
 
   /** Deliveries whose sender died mid-attempt go back to the queue, same id and body. */
   async releaseExpiredLeases(): Promise<number> {
-    const [, count]: [unknown, number] = await this.dataSource.query(
-      `UPDATE deliveries SET status = 'pending', lease_until = NULL
-        WHERE status = 'sending' AND lease_until < now()`,
+    return affectedBy(
+      this.dataSource,
+      defineQuery(`UPDATE deliveries SET status = 'pending', lease_until = NULL
+        WHERE status = 'sending' AND lease_until < now()`),
     );
-    return count;
   }
 
   /**
@@ -195,8 +210,9 @@ export class DeliveryRepository {
    */
   async recordAttempts(records: AttemptRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.dataSource.query(
-      `WITH x AS (
+    await execute(
+      this.dataSource,
+      defineQuery(`WITH x AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::int[],
                               $7::text[], $8::text[], $9::text[], $10::timestamptz[])
            AS x(tenant_id, attempt_id, delivery_id, attempted_at, code, duration_ms, error, response, status, next_at)
@@ -209,7 +225,7 @@ export class DeliveryRepository {
        UPDATE deliveries d SET status = x.status, attempts = d.attempts + 1, lease_until = NULL,
               next_attempt_at = COALESCE(x.next_at, d.next_attempt_at), last_status_code = x.code,
               last_error = x.error, completed_at = CASE WHEN x.status = 'pending' THEN NULL ELSE now() END
-         FROM x WHERE d.tenant_id = x.tenant_id AND d.id = x.delivery_id AND d.status = 'sending'`,
+         FROM x WHERE d.tenant_id = x.tenant_id AND d.id = x.delivery_id AND d.status = 'sending'`),
       [
         records.map((r) => r.tenantId),
         records.map((r) => r.attemptId),
@@ -226,8 +242,9 @@ export class DeliveryRepository {
   }
 
   async findById(tenantId: string, id: string): Promise<DeliveryRow | null> {
-    const rows: DeliveryRow[] = await this.dataSource.query(
-      'SELECT * FROM deliveries WHERE tenant_id = $1 AND id = $2',
+    const rows = await rowsOf(
+      this.dataSource,
+      defineQuery<DeliveryRow>('SELECT * FROM deliveries WHERE tenant_id = $1 AND id = $2'),
       [tenantId, id],
     );
     return rows[0] ?? null;
@@ -239,42 +256,45 @@ export class DeliveryRepository {
     subscriptionId: string,
     filter: { status?: DeliveryStatus; beforeSeq?: string; limit: number },
   ): Promise<DeliveryRow[]> {
-    return this.dataSource.query(
-      `SELECT * FROM deliveries
+    return rowsOf(
+      this.dataSource,
+      defineQuery<DeliveryRow>(`SELECT * FROM deliveries
         WHERE tenant_id = $1 AND subscription_id = $2
           AND ($3::text IS NULL OR status = $3) AND ($4::bigint IS NULL OR seq < $4)
-        ORDER BY seq DESC LIMIT $5`,
+        ORDER BY seq DESC LIMIT $5`),
       [tenantId, subscriptionId, filter.status ?? null, filter.beforeSeq ?? null, filter.limit],
     );
   }
 
   attemptsOf(tenantId: string, deliveryIds: string[]): Promise<AttemptRow[]> {
-    return this.dataSource.query(
-      `SELECT delivery_id, id, attempted_at, status_code, duration_ms, error, response_body
+    return rowsOf(
+      this.dataSource,
+      defineQuery<AttemptRow>(`SELECT delivery_id, id, attempted_at, status_code, duration_ms, error, response_body
          FROM delivery_attempts WHERE tenant_id = $1 AND delivery_id = ANY($2::text[])
-        ORDER BY attempted_at, id`,
+        ORDER BY attempted_at, id`),
       [tenantId, deliveryIds],
     );
   }
 
   /** Sends a finished or waiting delivery again now, with a fresh retry schedule. Null if it is being sent. */
   async requeue(tenantId: string, id: string): Promise<DeliveryRow | null> {
-    const rows: [DeliveryRow[], number] = await this.dataSource.query(
-      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), completed_at = NULL
-        WHERE tenant_id = $1 AND id = $2 AND status <> 'sending' RETURNING *`,
+    const rows = await rowsOf(
+      this.dataSource,
+      defineQuery<DeliveryRow>(`UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), completed_at = NULL
+        WHERE tenant_id = $1 AND id = $2 AND status <> 'sending' RETURNING *`),
       [tenantId, id],
     );
-    return rows[0]?.[0] ?? null;
+    return rows[0] ?? null;
   }
 
   /** Replay: every finished delivery of the subscription whose change falls in the window. */
   async requeueWindow(tenantId: string, subscriptionId: string, since: Date, until: Date): Promise<number> {
-    const [, count]: [unknown, number] = await this.dataSource.query(
-      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), completed_at = NULL
+    return affectedBy(
+      this.dataSource,
+      defineQuery(`UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), completed_at = NULL
         WHERE tenant_id = $1 AND subscription_id = $2 AND change_time >= $3 AND change_time < $4
-          AND status IN ('succeeded', 'failed')`,
+          AND status IN ('succeeded', 'failed')`),
       [tenantId, subscriptionId, since, until],
     );
-    return count;
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATA_SOURCE } from '@hub/persistence';
+import { affectedBy, DATA_SOURCE, defineQuery, execute, rowsOf } from '@hub/persistence';
 import type { OutboundScheme } from '@hub/signing';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { StoredHeaders } from './subscription-headers.js';
@@ -75,16 +75,22 @@ export class SubscriptionRepository {
    */
   async createWithinQuota(row: NewSubscription, quota: number): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`subscriptions/${row.tenant_id}`]);
-      const [{ count }] = (await manager.query(
-        'SELECT count(*)::int AS count FROM subscriptions WHERE tenant_id = $1',
+      await execute(manager, defineQuery('SELECT pg_advisory_xact_lock(hashtext($1))'), [
+        `subscriptions/${row.tenant_id}`,
+      ]);
+      const [counted] = await rowsOf(
+        manager,
+        defineQuery<{ count: number }>(
+          'SELECT count(*)::int AS count FROM subscriptions WHERE tenant_id = $1',
+        ),
         [row.tenant_id],
-      )) as [{ count: number }];
-      if (count >= quota) return false;
-      await manager.query(
-        `INSERT INTO subscriptions (tenant_id, id, endpoint, description, event_types, trigger_fields,
+      );
+      if ((counted?.count ?? 0) >= quota) return false;
+      await execute(
+        manager,
+        defineQuery(`INSERT INTO subscriptions (tenant_id, id, endpoint, description, event_types, trigger_fields,
            payload_fields, headers, signature_scheme, secret_sealed, ordering, status, status_reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`),
         [
           row.tenant_id,
           row.id,
@@ -106,8 +112,9 @@ export class SubscriptionRepository {
   }
 
   async findById(tenantId: string, id: string): Promise<SubscriptionRow | null> {
-    const rows: SubscriptionRow[] = await this.dataSource.query(
-      'SELECT * FROM subscriptions WHERE tenant_id = $1 AND id = $2',
+    const rows = await rowsOf(
+      this.dataSource,
+      defineQuery<SubscriptionRow>('SELECT * FROM subscriptions WHERE tenant_id = $1 AND id = $2'),
       [tenantId, id],
     );
     return rows[0] ?? null;
@@ -115,17 +122,21 @@ export class SubscriptionRepository {
 
   /** Oldest first; `after` is the last id of the previous page. */
   listByTenant(tenantId: string, limit: number, after?: string): Promise<SubscriptionRow[]> {
-    return this.dataSource.query(
-      `SELECT * FROM subscriptions WHERE tenant_id = $1 AND ($2::text IS NULL OR id > $2)
-        ORDER BY id LIMIT $3`,
+    return rowsOf(
+      this.dataSource,
+      defineQuery<SubscriptionRow>(`SELECT * FROM subscriptions WHERE tenant_id = $1 AND ($2::text IS NULL OR id > $2)
+        ORDER BY id LIMIT $3`),
       [tenantId, after ?? null, limit],
     );
   }
 
   /** The active subscriptions of these tenants, for matching one batch of changes. */
   listActive(manager: EntityManager, tenantIds: string[]): Promise<SubscriptionRow[]> {
-    return manager.query(
-      `SELECT * FROM subscriptions WHERE tenant_id = ANY($1::uuid[]) AND status = 'active' ORDER BY id`,
+    return rowsOf(
+      manager,
+      defineQuery<SubscriptionRow>(
+        `SELECT * FROM subscriptions WHERE tenant_id = ANY($1::uuid[]) AND status = 'active' ORDER BY id`,
+      ),
       [tenantIds],
     );
   }
@@ -135,17 +146,19 @@ export class SubscriptionRepository {
     if (entries.length === 0) return this.findById(tenantId, id);
     const assignments = entries.map(([key], i) => `${key} = $${i + 3}`);
     const values = entries.map(([key, value]) => (key === 'headers' ? JSON.stringify(value) : value));
-    const rows: [SubscriptionRow[], number] = await this.dataSource.query(
-      `UPDATE subscriptions SET ${assignments.join(', ')}, updated_at = now()
-        WHERE tenant_id = $1 AND id = $2 RETURNING *`,
+    const rows = await rowsOf(
+      this.dataSource,
+      defineQuery<SubscriptionRow>(`UPDATE subscriptions SET ${assignments.join(', ')}, updated_at = now()
+        WHERE tenant_id = $1 AND id = $2 RETURNING *`),
       [tenantId, id, ...values],
     );
-    return rows[0]?.[0] ?? null;
+    return rows[0] ?? null;
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const [, affected]: [unknown, number] = await this.dataSource.query(
-      'DELETE FROM subscriptions WHERE tenant_id = $1 AND id = $2',
+    const affected = await affectedBy(
+      this.dataSource,
+      defineQuery('DELETE FROM subscriptions WHERE tenant_id = $1 AND id = $2'),
       [tenantId, id],
     );
     return affected > 0;
@@ -160,22 +173,26 @@ export class SubscriptionRepository {
     accepted: boolean,
     reason: string | null,
   ): Promise<SubscriptionRow | null> {
-    const rows: [SubscriptionRow[], number] = await this.dataSource.query(
-      `UPDATE subscriptions
+    const rows = await rowsOf(
+      this.dataSource,
+      defineQuery<SubscriptionRow>(`UPDATE subscriptions
           SET status = CASE WHEN $3 THEN 'active' ELSE 'pending' END, status_reason = $4,
               validated_at = CASE WHEN $3 THEN now() ELSE validated_at END,
               failing_since = CASE WHEN $3 THEN NULL ELSE failing_since END, updated_at = now()
-        WHERE tenant_id = $1 AND id = $2 AND status <> 'disabled' RETURNING *`,
+        WHERE tenant_id = $1 AND id = $2 AND status <> 'disabled' RETURNING *`),
       [tenantId, id, accepted, reason],
     );
-    return rows[0]?.[0] ?? (await this.findById(tenantId, id));
+    return rows[0] ?? (await this.findById(tenantId, id));
   }
 
   /** Subscriptions that just had a success are healthy again; one statement for many. */
   async markHealthy(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.dataSource.query(
-      'UPDATE subscriptions SET failing_since = NULL WHERE id = ANY($1::text[]) AND failing_since IS NOT NULL',
+    await execute(
+      this.dataSource,
+      defineQuery(
+        'UPDATE subscriptions SET failing_since = NULL WHERE id = ANY($1::text[]) AND failing_since IS NOT NULL',
+      ),
       [ids],
     );
   }
@@ -185,8 +202,9 @@ export class SubscriptionRepository {
    * longer than `disableAfterMs`. Returns the row when this call disabled it.
    */
   async recordFailure(tenantId: string, id: string, disableAfterMs: number): Promise<SubscriptionRow | null> {
-    const rows: [Array<SubscriptionRow & { disabled_now: boolean }>, number] = await this.dataSource.query(
-      `WITH old AS (
+    const rows = await rowsOf(
+      this.dataSource,
+      defineQuery<SubscriptionRow & { disabled_now: boolean }>(`WITH old AS (
          SELECT status, failing_since,
                 (status = 'active' AND failing_since < now() - $3 * interval '1 millisecond') AS expired
            FROM subscriptions WHERE tenant_id = $1 AND id = $2 FOR UPDATE)
@@ -196,20 +214,21 @@ export class SubscriptionRepository {
                 THEN 'every delivery failed for ' || round($3 / 1000.0)::text || ' s' ELSE s.status_reason END,
               updated_at = CASE WHEN old.expired THEN now() ELSE s.updated_at END
          FROM old WHERE s.tenant_id = $1 AND s.id = $2
-       RETURNING s.*, old.expired AS disabled_now`,
+       RETURNING s.*, old.expired AS disabled_now`),
       [tenantId, id, disableAfterMs],
     );
-    const row = rows[0]?.[0];
+    const row = rows[0];
     return row?.disabled_now ? row : null;
   }
 
   /** 410 Gone: disabled at once. Returns the row when this call disabled it. */
   async disable(tenantId: string, id: string, reason: string): Promise<SubscriptionRow | null> {
-    const rows: [SubscriptionRow[], number] = await this.dataSource.query(
-      `UPDATE subscriptions SET status = 'disabled', status_reason = $3, updated_at = now()
-        WHERE tenant_id = $1 AND id = $2 AND status <> 'disabled' RETURNING *`,
+    const rows = await rowsOf(
+      this.dataSource,
+      defineQuery<SubscriptionRow>(`UPDATE subscriptions SET status = 'disabled', status_reason = $3, updated_at = now()
+        WHERE tenant_id = $1 AND id = $2 AND status <> 'disabled' RETURNING *`),
       [tenantId, id, reason],
     );
-    return rows[0]?.[0] ?? null;
+    return rows[0] ?? null;
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATA_SOURCE } from '@hub/persistence';
+import { DATA_SOURCE, defineQuery, execute, rowsOf } from '@hub/persistence';
 import type { DataSource } from 'typeorm';
 import { SourceEntity, SourceStatsEntity } from './source.entity.js';
 
@@ -26,11 +26,15 @@ export class SourceRepository {
     quota: number,
   ): Promise<{ source: SourceEntity } | { existing: number }> {
     const existing = await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sources/${source.tenantId}`]);
-      const [{ count }] = (await manager.query(
-        'SELECT count(*)::int AS count FROM sources WHERE tenant_id = $1',
+      await execute(manager, defineQuery('SELECT pg_advisory_xact_lock(hashtext($1))'), [
+        `sources/${source.tenantId}`,
+      ]);
+      const [counted] = await rowsOf(
+        manager,
+        defineQuery<{ count: number }>('SELECT count(*)::int AS count FROM sources WHERE tenant_id = $1'),
         [source.tenantId],
-      )) as [{ count: number }];
+      );
+      const count = counted?.count ?? 0;
       if (count >= quota) return count;
       await manager.insert(SourceEntity, { ...source, validatedAt: null });
       await manager.insert(SourceStatsEntity, {
@@ -94,8 +98,9 @@ export class SourceRepository {
    */
   async addStats(deltas: SourceStatsDelta[]): Promise<void> {
     if (deltas.length === 0) return;
-    await this.dataSource.query(
-      `UPDATE source_stats s SET
+    await execute(
+      this.dataSource,
+      defineQuery(`UPDATE source_stats s SET
               accepted = s.accepted + d.accepted,
               last_delivery_at = GREATEST(s.last_delivery_at, d.last_delivery_at),
               last_accepted_at = GREATEST(s.last_accepted_at, d.last_accepted_at),
@@ -112,7 +117,7 @@ export class SourceRepository {
                 tenant_id uuid, source_id text, accepted bigint, last_delivery_at timestamptz,
                 last_accepted_at timestamptz, unmapped bigint, last_unmapped_at timestamptz,
                 last_unmapped_reason text, rejected jsonb)
-        WHERE s.tenant_id = d.tenant_id AND s.source_id = d.source_id`,
+        WHERE s.tenant_id = d.tenant_id AND s.source_id = d.source_id`),
       [JSON.stringify(deltas)],
     );
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { chunksForParameters, valuesList } from '@hub/persistence';
+import { chunksForParameters, defineQuery, execute, rowsOf, valuesList } from '@hub/persistence';
 import type { DocumentPatch } from './change-detection.js';
 
 export type EntityType = 'project' | 'customer' | 'monitor';
@@ -69,9 +69,10 @@ export class ProjectionRepository {
     events: Array<{ tenant: string; id: string }>,
   ): Promise<Set<string>> {
     if (events.length === 0) return new Set();
-    const rows: Array<{ tenant_id: string; event_id: string }> = await manager.query(
-      `INSERT INTO applied_events (tenant_id, event_id)
-       SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING tenant_id, event_id`,
+    const rows = await rowsOf(
+      manager,
+      defineQuery<{ tenant_id: string; event_id: string }>(`INSERT INTO applied_events (tenant_id, event_id)
+       SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING tenant_id, event_id`),
       [events.map((e) => e.tenant), events.map((e) => e.id)],
     );
     return new Set(rows.map((row) => `${row.tenant_id}/${row.event_id}`));
@@ -84,10 +85,13 @@ export class ProjectionRepository {
     refs: EntityRef[],
   ): Promise<Map<string, StoredEntity>> {
     if (refs.length === 0) return new Map();
-    const rows: Array<StoredEntity & { tenant_id: string; id: string }> = await manager.query(
-      `SELECT tenant_id, id, document, version, provider_updated_at, sources FROM ${TABLES[type].table}
-        WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
-        ORDER BY tenant_id, id FOR UPDATE`,
+    const rows = await rowsOf(
+      manager,
+      defineQuery<StoredEntity & { tenant_id: string; id: string }>(
+        `SELECT tenant_id, id, document, version, provider_updated_at, sources FROM ${TABLES[type].table}
+          WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
+          ORDER BY tenant_id, id FOR UPDATE`,
+      ),
       [refs.map((r) => r.tenantId), refs.map((r) => r.id)],
     );
     return new Map(rows.map((row) => [refKey({ tenantId: row.tenant_id, id: row.id }), row]));
@@ -101,12 +105,13 @@ export class ProjectionRepository {
     const { table, columns } = TABLES[type];
     const [first, second] = columns;
     for (const chunk of chunksForParameters(writes, ENTITY_COLUMNS)) {
-      await manager.query(
-        `INSERT INTO ${table} (tenant_id, id, provider, sources, document, version, provider_updated_at, ${first}, ${second})
+      await execute(
+        manager,
+        defineQuery(`INSERT INTO ${table} (tenant_id, id, provider, sources, document, version, provider_updated_at, ${first}, ${second})
          VALUES ${valuesList(chunk.length, ENTITY_COLUMNS)}
          ON CONFLICT (tenant_id, id) DO UPDATE SET sources = EXCLUDED.sources, document = EXCLUDED.document,
            version = EXCLUDED.version, provider_updated_at = EXCLUDED.provider_updated_at, updated_at = now(),
-           ${first} = EXCLUDED.${first}, ${second} = EXCLUDED.${second}`,
+           ${first} = EXCLUDED.${first}, ${second} = EXCLUDED.${second}`),
         chunk.flatMap((w) => [
           w.tenantId,
           w.id,
@@ -136,14 +141,15 @@ export class ProjectionRepository {
         ? { document: r.change.document }
         : { patch_set: r.change.patch.set, patch_unset: r.change.patch.unset }),
     }));
-    await manager.query(
-      `INSERT INTO entity_history (tenant_id, entity_type, entity_id, version, event_id, event_type, changed_paths,
+    await execute(
+      manager,
+      defineQuery(`INSERT INTO entity_history (tenant_id, entity_type, entity_id, version, event_id, event_type, changed_paths,
                                    document, patch_set, patch_unset)
        SELECT h.tenant_id, h.entity_type, h.entity_id, h.version, h.event_id, h.event_type, h.changed_paths,
               h.document, h.patch_set, h.patch_unset
          FROM jsonb_to_recordset($1::jsonb)
            AS h(tenant_id uuid, entity_type text, entity_id text, version int, event_id text, event_type text,
-                changed_paths text[], document jsonb, patch_set jsonb, patch_unset text[])`,
+                changed_paths text[], document jsonb, patch_set jsonb, patch_unset text[])`),
       [jsonRows(history)],
     );
   }
@@ -159,13 +165,14 @@ export class ProjectionRepository {
       occurred_at: r.time,
       data: r.data,
     }));
-    await manager.query(
-      `INSERT INTO activities (tenant_id, entity_type, entity_id, event_id, type, occurred_at, data)
+    await execute(
+      manager,
+      defineQuery(`INSERT INTO activities (tenant_id, entity_type, entity_id, event_id, type, occurred_at, data)
        SELECT a.tenant_id, a.entity_type, a.entity_id, a.event_id, a.type, a.occurred_at, a.data
          FROM jsonb_to_recordset($1::jsonb)
            AS a(tenant_id uuid, entity_type text, entity_id text, event_id text, type text,
                 occurred_at timestamptz, data jsonb)
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT DO NOTHING`),
       [jsonRows(activities)],
     );
   }

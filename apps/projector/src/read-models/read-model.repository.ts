@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATA_SOURCE } from '@hub/persistence';
+import { DATA_SOURCE, defineQuery, rowsOf } from '@hub/persistence';
 import type { DataSource } from 'typeorm';
 import { TABLES, type EntityType } from '../projection/projection.repository.js';
 
@@ -11,6 +11,23 @@ export interface EntityRow {
   version: number;
   created_at: Date;
   updated_at: Date;
+}
+
+/** One version of an entity, its document made whole from the stored patches. */
+export interface HistoryVersionRow {
+  version: number;
+  event_id: string;
+  event_type: string;
+  changed_paths: string[];
+  document: object;
+  applied_at: Date;
+}
+
+export interface ActivityEntryRow {
+  event_id: string;
+  type: string;
+  occurred_at: Date;
+  data: object;
 }
 
 export interface ListFilters {
@@ -49,26 +66,29 @@ export class ReadModelRepository {
       if (columns.includes(column)) add(`${column} = ?`, value);
     }
     params.push(limit);
-    return this.dataSource.query(
-      `SELECT id, provider, sources, document, version, created_at, updated_at FROM ${table}
-        WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`,
+    return rowsOf(
+      this.dataSource,
+      defineQuery<EntityRow>(`SELECT id, provider, sources, document, version, created_at, updated_at FROM ${table}
+        WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`),
       params,
     );
   }
 
   async findById(tenantId: string, type: EntityType, id: string): Promise<EntityRow | null> {
-    const rows: EntityRow[] = await this.dataSource.query(
-      `SELECT id, provider, sources, document, version, created_at, updated_at FROM ${TABLES[type].table}
-        WHERE tenant_id = $1 AND id = $2`,
+    const rows = await rowsOf(
+      this.dataSource,
+      defineQuery<EntityRow>(`SELECT id, provider, sources, document, version, created_at, updated_at FROM ${TABLES[type].table}
+        WHERE tenant_id = $1 AND id = $2`),
       [tenantId, id],
     );
     return rows[0] ?? null;
   }
 
-  history(tenantId: string, type: EntityType, id: string) {
-    return this.dataSource.query(
+  history(tenantId: string, type: EntityType, id: string): Promise<HistoryVersionRow[]> {
+    return rowsOf(
+      this.dataSource,
       // Each version's document from its predecessor's and its patch (see HistoryPatches1732262400210).
-      `WITH RECURSIVE history AS (
+      defineQuery<HistoryVersionRow>(`WITH RECURSIVE history AS (
          SELECT version, event_id, event_type, changed_paths, document, applied_at FROM entity_history
           WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 AND version = 1
          UNION ALL
@@ -77,25 +97,17 @@ export class ReadModelRepository {
            FROM history h
            JOIN entity_history e ON e.tenant_id = $1 AND e.entity_type = $2 AND e.entity_id = $3
                                 AND e.version = h.version + 1)
-       SELECT version, event_id, event_type, changed_paths, document, applied_at FROM history ORDER BY version`,
+       SELECT version, event_id, event_type, changed_paths, document, applied_at FROM history ORDER BY version`),
       [tenantId, type, id],
-    ) as Promise<
-      Array<{
-        version: number;
-        event_id: string;
-        event_type: string;
-        changed_paths: string[];
-        document: object;
-        applied_at: Date;
-      }>
-    >;
+    );
   }
 
-  activity(tenantId: string, type: EntityType, id: string) {
-    return this.dataSource.query(
-      `SELECT event_id, type, occurred_at, data FROM activities
-        WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY occurred_at, event_id`,
+  activity(tenantId: string, type: EntityType, id: string): Promise<ActivityEntryRow[]> {
+    return rowsOf(
+      this.dataSource,
+      defineQuery<ActivityEntryRow>(`SELECT event_id, type, occurred_at, data FROM activities
+        WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY occurred_at, event_id`),
       [tenantId, type, id],
-    ) as Promise<Array<{ event_id: string; type: string; occurred_at: Date; data: object }>>;
+    );
   }
 }

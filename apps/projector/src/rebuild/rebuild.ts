@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { applyIsolatingPoison, readToEnd, type ConsumedMessage, type EventBus } from '@hub/bus';
 import { canonicalTopics, topicNames } from '@hub/contracts';
+import { defineQuery, execute } from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import { parseEvent, REBUILD_LOCK } from '../projection/projection.consumer.js';
 import { ProjectionRepository } from '../projection/projection.repository.js';
@@ -52,7 +53,7 @@ export async function rebuildReadModels(
   let applied = 0;
   let poisoned = 0;
   await dataSource.transaction(async (manager) => {
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [REBUILD_LOCK]);
+    await execute(manager, defineQuery('SELECT pg_advisory_xact_lock($1)'), [REBUILD_LOCK]);
     await wipe(manager, options.tenantId);
     const valid = events
       .map(parseEvent)
@@ -74,8 +75,9 @@ export async function rebuildReadModels(
 
 async function wipe(manager: EntityManager, tenantId: string | undefined): Promise<void> {
   for (const table of READ_MODEL_TABLES) {
-    if (tenantId) await manager.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenantId]);
-    else await manager.query(`DELETE FROM ${table}`);
+    if (tenantId)
+      await execute(manager, defineQuery(`DELETE FROM ${table} WHERE tenant_id = $1`), [tenantId]);
+    else await execute(manager, defineQuery(`DELETE FROM ${table}`));
   }
 }
 

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { defineQuery, execute, rowsOf } from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   assertTopicName,
@@ -80,17 +81,19 @@ export class PostgresLogBus implements EventBus {
   }
 
   async ping(): Promise<void> {
-    await this.dataSource.query('SELECT 1');
+    await execute(this.dataSource, defineQuery('SELECT 1'));
   }
 
   async latestOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>> {
     assertTopicName(topic);
     await this.topics.ensure(topic);
-    const rows: Array<{ partition: number; offset: string }> = await this.dataSource.query(
-      'SELECT partition, next_offset::text AS offset FROM bus_partitions WHERE topic = $1 ORDER BY partition',
+    return rowsOf(
+      this.dataSource,
+      defineQuery<{ partition: number; offset: string }>(
+        'SELECT partition, next_offset::text AS offset FROM bus_partitions WHERE topic = $1 ORDER BY partition',
+      ),
       [topic],
     );
-    return rows;
   }
 
   async close(): Promise<void> {
@@ -120,19 +123,20 @@ async function appendAll(
   byPartition: Map<number, OutgoingMessage[]>,
 ): Promise<void> {
   const partitions = [...byPartition.keys()].sort((a, b) => a - b);
-  await manager.query(
-    `SELECT partition FROM bus_partitions WHERE topic = $1 AND partition = ANY($2::int[])
-      ORDER BY partition FOR UPDATE`,
+  await execute(
+    manager,
+    defineQuery(`SELECT partition FROM bus_partitions WHERE topic = $1 AND partition = ANY($2::int[])
+      ORDER BY partition FOR UPDATE`),
     [topic, partitions],
   );
-  const reserved: Array<{ partition: number; first: string }> = await manager.query(
-    // Wrapped in a SELECT: TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.
-    `WITH reserved AS (
+  const reserved = await rowsOf(
+    manager,
+    defineQuery<{ partition: number; first: string }>(`WITH reserved AS (
        UPDATE bus_partitions p SET next_offset = p.next_offset + c.n
          FROM unnest($2::int[], $3::int[]) AS c(partition, n)
         WHERE p.topic = $1 AND p.partition = c.partition
         RETURNING p.partition, p.next_offset - c.n AS first)
-     SELECT partition, first::text AS first FROM reserved`,
+     SELECT partition, first::text AS first FROM reserved`),
     [topic, partitions, partitions.map((partition) => byPartition.get(partition)!.length)],
   );
   const firstOffset = new Map(reserved.map((row) => [row.partition, BigInt(row.first)]));
@@ -144,17 +148,18 @@ async function appendAll(
       .map((message, index) => ({ partition, offset: first + BigInt(index), message }));
   });
   const { joined, starts, lengths } = joinValues(rows.map((row) => row.message.value));
-  await manager.query(
+  await execute(
+    manager,
     // Every value in one bytea parameter, cut apart by position: a Buffer parameter travels in
     // binary, where a bytea[] would be hex text twice the size, escaped into an array literal.
     // The NOTIFY rides along (it is queued until commit either way): one round trip fewer.
-    `WITH inserted AS (
+    defineQuery(`WITH inserted AS (
        INSERT INTO bus_messages (topic, partition, "offset", key, value, headers)
        SELECT $1, m.partition, m.offset, m.key, substring($5::bytea FROM m.start FOR m.length), m.headers
          FROM unnest($2::int[], $3::bigint[], $4::text[], $6::int[], $7::int[], $8::jsonb[])
            AS m(partition, "offset", key, start, length, headers)
        RETURNING 1)
-     SELECT pg_notify($9, $1) FROM (SELECT count(*) FROM inserted) AS done`,
+     SELECT pg_notify($9, $1) FROM (SELECT count(*) FROM inserted) AS done`),
     [
       topic,
       rows.map((row) => row.partition),

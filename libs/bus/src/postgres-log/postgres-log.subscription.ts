@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
+import { defineQuery, execute, rowsOf } from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BatchContext, ConsumedMessage, OutgoingMessage, SubscribeOptions } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
@@ -279,10 +280,11 @@ export class PostgresLogSubscription {
   }
 
   private async fetch(owned: OwnedPartition): Promise<ConsumedMessage[]> {
-    const rows: MessageRow[] = await this.dataSource.query(
-      `SELECT "offset", key, value, headers, created_at FROM bus_messages
+    const rows = await rowsOf(
+      this.dataSource,
+      defineQuery<MessageRow>(`SELECT "offset", key, value, headers, created_at FROM bus_messages
         WHERE topic = $1 AND partition = $2 AND "offset" >= $3
-        ORDER BY "offset" LIMIT $4`,
+        ORDER BY "offset" LIMIT $4`),
       [owned.topic, owned.partition, owned.position.toString(), this.options.maxBatchSize ?? 500],
     );
     return rows.map((row) => ({
@@ -323,11 +325,12 @@ export class PostgresLogSubscription {
   }
 
   private async commit(manager: EntityManager, owned: OwnedPartition, next: bigint): Promise<void> {
-    await manager.query(
-      `INSERT INTO bus_offsets (group_id, topic, partition, committed_offset, updated_at)
+    await execute(
+      manager,
+      defineQuery(`INSERT INTO bus_offsets (group_id, topic, partition, committed_offset, updated_at)
        VALUES ($1, $2, $3, $4, now())
        ON CONFLICT (group_id, topic, partition)
-       DO UPDATE SET committed_offset = EXCLUDED.committed_offset, updated_at = now()`,
+       DO UPDATE SET committed_offset = EXCLUDED.committed_offset, updated_at = now()`),
       [this.options.groupId, owned.topic, owned.partition, next.toString()],
     );
   }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { createHash } from 'node:crypto';
+import { defineQuery, execute, rowsOf } from '@hub/persistence';
 
 export const NOTIFY_CHANNEL = 'hub_bus';
 
@@ -28,24 +29,31 @@ export class PostgresLogTopics {
 
   private create(topic: string): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`hub_bus_topic:${topic}`]);
-      const existing: Array<{ partitions: number }> = await manager.query(
-        'SELECT partitions FROM bus_topics WHERE name = $1',
+      await execute(manager, defineQuery('SELECT pg_advisory_xact_lock(hashtext($1))'), [
+        `hub_bus_topic:${topic}`,
+      ]);
+      const existing = await rowsOf(
+        manager,
+        defineQuery<{ partitions: number }>('SELECT partitions FROM bus_topics WHERE name = $1'),
         [topic],
       );
       if (existing[0]) return existing[0].partitions;
       const table = `bus_messages_${createHash('sha256').update(topic).digest('hex').slice(0, 16)}`;
-      await manager.query(
-        `CREATE TABLE IF NOT EXISTS ${table} PARTITION OF bus_messages FOR VALUES IN (${quoteLiteral(topic)})`,
+      await execute(
+        manager,
+        defineQuery(
+          `CREATE TABLE IF NOT EXISTS ${table} PARTITION OF bus_messages FOR VALUES IN (${quoteLiteral(topic)})`,
+        ),
       );
-      await manager.query('INSERT INTO bus_topics (name, partitions, table_name) VALUES ($1, $2, $3)', [
-        topic,
-        this.defaultPartitions,
-        table,
-      ]);
-      await manager.query(
-        `INSERT INTO bus_partitions (topic, partition, next_offset)
-         SELECT $1, p, 0 FROM generate_series(0, $2 - 1) AS p`,
+      await execute(
+        manager,
+        defineQuery('INSERT INTO bus_topics (name, partitions, table_name) VALUES ($1, $2, $3)'),
+        [topic, this.defaultPartitions, table],
+      );
+      await execute(
+        manager,
+        defineQuery(`INSERT INTO bus_partitions (topic, partition, next_offset)
+         SELECT $1, p, 0 FROM generate_series(0, $2 - 1) AS p`),
         [topic, this.defaultPartitions],
       );
       return this.defaultPartitions;

@@ -1,0 +1,269 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { defineQuery, execute } from '@hub/persistence';
+import { Deliveries1732262400301 } from '../../apps/dispatcher/src/deliveries/delivery.migration.js';
+import {
+  DeliveryRepository,
+  type AttemptRecord,
+  type NewDelivery,
+} from '../../apps/dispatcher/src/deliveries/delivery.repository.js';
+import { Subscriptions1732262400300 } from '../../apps/dispatcher/src/subscriptions/subscription.migration.js';
+import {
+  SubscriptionRepository,
+  type NewSubscription,
+} from '../../apps/dispatcher/src/subscriptions/subscription.repository.js';
+import { stopEmbeddedTestServer } from '../support/database.js';
+import { newSubscription } from './dispatcher-tables.js';
+import { openMediumDatabase, type MediumDatabase } from './medium-database.js';
+
+after(stopEmbeddedTestServer);
+
+const NO_HELD = new Map<string, number>();
+
+describe('DeliveryRepository', () => {
+  let db: MediumDatabase;
+  let deliveries: DeliveryRepository;
+  let subscriptions: SubscriptionRepository;
+  before(async () => {
+    db = await openMediumDatabase({ migrations: [Subscriptions1732262400300, Deliveries1732262400301] });
+    deliveries = new DeliveryRepository(db.dataSource);
+    subscriptions = new SubscriptionRepository(db.dataSource);
+  });
+  after(() => db?.close());
+  // claim() serves every tenant: each test starts from an empty outbox.
+  beforeEach(() => execute(db.dataSource, defineQuery('DELETE FROM subscriptions')));
+
+  const subscription = async (tenantId: string, changes: Partial<NewSubscription> = {}) => {
+    const row = newSubscription(tenantId, changes);
+    assert.equal(await subscriptions.createWithinQuota(row, 100), true);
+    return row;
+  };
+
+  let changes = 0;
+  const delivery = (
+    tenantId: string,
+    subscriptionId: string,
+    changes_: Partial<NewDelivery> = {},
+  ): NewDelivery => {
+    changes += 1;
+    return {
+      tenantId,
+      id: `dlv_${randomUUID()}`,
+      subscriptionId,
+      changeId: `chg_${changes}`,
+      eventType: 'project.updated',
+      entityKey: `project:${changes}`,
+      body: `{"n":${changes}}`,
+      changeTime: new Date(Date.UTC(2026, 0, 1, 0, 0, changes % 60)).toISOString(),
+      ...changes_,
+    };
+  };
+
+  const outcome = (
+    tenantId: string,
+    deliveryId: string,
+    changes_: Partial<AttemptRecord> = {},
+  ): AttemptRecord => ({
+    tenantId,
+    attemptId: `att_${randomUUID()}`,
+    deliveryId,
+    attemptedAt: new Date(),
+    statusCode: 200,
+    durationMs: 12,
+    error: null,
+    responseBody: 'ok',
+    status: 'succeeded',
+    nextAttemptAt: null,
+    ...changes_,
+  });
+
+  test('insertMatched stores each (subscription, change) once, in the caller’s transaction', async () => {
+    const sub = await subscription(db.tenantA);
+    const first = delivery(db.tenantA, sub.id);
+    const second = delivery(db.tenantA, sub.id);
+    assert.equal(await deliveries.insertMatched([]), 0);
+    assert.equal(await deliveries.insertMatched([first, second]), 2);
+    assert.equal(await deliveries.insertMatched([first, delivery(db.tenantA, sub.id)]), 1);
+    const rolledBack = delivery(db.tenantA, sub.id);
+    await assert.rejects(
+      db.dataSource.transaction(async (manager) => {
+        assert.equal(await deliveries.insertMatched([rolledBack], manager), 1);
+        throw new Error('the consumer failed');
+      }),
+    );
+    assert.equal(await deliveries.findById(db.tenantA, rolledBack.id), null);
+    const stored = await deliveries.findById(db.tenantA, first.id);
+    assert.equal(stored?.body, first.body);
+    assert.equal(stored?.status, 'pending');
+    assert.equal(stored?.attempts, 0);
+    assert.equal(stored?.change_time.toISOString(), first.changeTime);
+    assert.equal(typeof stored?.seq, 'string');
+    assert.equal(await deliveries.findById(db.tenantB, first.id), null);
+  });
+
+  test('claim leases due deliveries of active subscriptions, with what signing needs', async () => {
+    const active = await subscription(db.tenantA);
+    const paused = await subscription(db.tenantB, { status: 'disabled' });
+    const due = delivery(db.tenantA, active.id);
+    await deliveries.insertMatched([due, delivery(db.tenantB, paused.id)]);
+    const claimed = await deliveries.claim(10, 10, 60_000, NO_HELD);
+    assert.equal(claimed.length, 1);
+    const [row] = claimed;
+    assert.equal(row?.id, due.id);
+    assert.equal(row?.tenant_id, db.tenantA);
+    assert.equal(row?.body, due.body);
+    assert.equal(row?.endpoint, active.endpoint);
+    assert.deepEqual(row?.headers, active.headers);
+    assert.equal(row?.signature_scheme, 'standard-webhooks');
+    assert.ok(row?.secret_sealed.equals(active.secret_sealed));
+    assert.ok(row!.lease_until.getTime() > Date.now());
+    assert.equal((await deliveries.findById(db.tenantA, due.id))?.status, 'sending');
+    assert.deepEqual(await deliveries.claim(10, 10, 60_000, NO_HELD), []);
+  });
+
+  test('claim respects the limit, the per-subscription share, what is held, and entity order', async () => {
+    const busy = await subscription(db.tenantA);
+    const ordered = await subscription(db.tenantB, { ordering: 'entity' });
+    const sameEntity = [
+      delivery(db.tenantB, ordered.id, { entityKey: 'project:same' }),
+      delivery(db.tenantB, ordered.id, { entityKey: 'project:same' }),
+    ];
+    await deliveries.insertMatched(Array.from({ length: 4 }, () => delivery(db.tenantA, busy.id)));
+    await deliveries.insertMatched(sameEntity);
+    // Three slots per subscription, two of busy's already held by this process.
+    const first = await deliveries.claim(10, 3, 60_000, new Map([[busy.id, 2]]));
+    assert.equal(first.filter((row) => row.subscription_id === busy.id).length, 1);
+    assert.deepEqual(
+      first.filter((row) => row.subscription_id === ordered.id).map((row) => row.id),
+      [sameEntity[0]!.id],
+    );
+    assert.equal((await deliveries.claim(1, 10, 60_000, NO_HELD)).length, 1, 'the limit');
+    const rest = await deliveries.claim(10, 10, 60_000, NO_HELD);
+    assert.equal(rest.length, 2);
+    assert.ok(
+      rest.every((row) => row.subscription_id === busy.id),
+      'a later delivery of the same entity waits while the earlier one is open',
+    );
+  });
+
+  test('release gives back only the claim it names; the lease sweep takes back expired ones', async () => {
+    const sub = await subscription(db.tenantA);
+    const kept = delivery(db.tenantA, sub.id);
+    const expiring = delivery(db.tenantA, sub.id);
+    await deliveries.insertMatched([kept, expiring]);
+    const claimed = await deliveries.claim(10, 10, 60_000, NO_HELD);
+    assert.equal(claimed.length, 2);
+    const keptClaim = claimed.find((row) => row.id === kept.id)!;
+    await deliveries.release([{ ...keptClaim, lease_until: new Date(keptClaim.lease_until.getTime() + 1) }]);
+    assert.equal((await deliveries.findById(db.tenantA, kept.id))?.status, 'sending');
+    await deliveries.release([]);
+    await deliveries.release([keptClaim]);
+    assert.equal((await deliveries.findById(db.tenantA, kept.id))?.status, 'pending');
+
+    assert.equal(await deliveries.releaseExpiredLeases(), 0);
+    await execute(
+      db.dataSource,
+      defineQuery("UPDATE deliveries SET lease_until = now() - interval '1 second' WHERE id = $1"),
+      [expiring.id],
+    );
+    assert.equal(await deliveries.releaseExpiredLeases(), 1);
+    assert.equal((await deliveries.findById(db.tenantA, expiring.id))?.status, 'pending');
+  });
+
+  test('recordAttempts logs attempts and moves deliveries on, skipping ones deleted meanwhile', async () => {
+    const sub = await subscription(db.tenantA);
+    const gone = await subscription(db.tenantA);
+    const ok = delivery(db.tenantA, sub.id);
+    const retry = delivery(db.tenantA, sub.id);
+    const orphan = delivery(db.tenantA, gone.id);
+    await deliveries.insertMatched([ok, retry, orphan]);
+    await deliveries.claim(10, 10, 60_000, NO_HELD);
+    await subscriptions.delete(db.tenantA, gone.id);
+    const nextAt = new Date(Date.now() + 60_000);
+    await deliveries.recordAttempts([]);
+    await deliveries.recordAttempts([
+      outcome(db.tenantA, ok.id),
+      outcome(db.tenantA, retry.id, {
+        status: 'pending',
+        statusCode: 503,
+        error: 'HTTP 503',
+        nextAttemptAt: nextAt,
+      }),
+      outcome(db.tenantA, orphan.id),
+    ]);
+    const done = await deliveries.findById(db.tenantA, ok.id);
+    assert.equal(done?.status, 'succeeded');
+    assert.equal(done?.attempts, 1);
+    assert.equal(done?.last_status_code, 200);
+    assert.ok(done?.completed_at instanceof Date);
+    const waiting = await deliveries.findById(db.tenantA, retry.id);
+    assert.equal(waiting?.status, 'pending');
+    assert.equal(waiting?.last_error, 'HTTP 503');
+    assert.equal(waiting?.next_attempt_at.getTime(), nextAt.getTime());
+    assert.equal(waiting?.completed_at, null);
+
+    const attempts = await deliveries.attemptsOf(db.tenantA, [ok.id, retry.id, orphan.id]);
+    assert.deepEqual(attempts.map((a) => a.delivery_id).sort(), [ok.id, retry.id].sort());
+    const failed = attempts.find((a) => a.delivery_id === retry.id);
+    assert.equal(failed?.status_code, 503);
+    assert.equal(failed?.duration_ms, 12);
+    assert.ok(failed?.attempted_at instanceof Date);
+    assert.deepEqual(await deliveries.attemptsOf(db.tenantB, [ok.id]), []);
+    assert.deepEqual(await deliveries.attemptsOf(db.tenantA, []), []);
+  });
+
+  test('listBySubscription pages newest first, filters by status, and stays in its tenant', async () => {
+    const sub = await subscription(db.tenantA);
+    const rows = Array.from({ length: 3 }, () => delivery(db.tenantA, sub.id));
+    await deliveries.insertMatched(rows);
+    const page = await deliveries.listBySubscription(db.tenantA, sub.id, { limit: 2 });
+    assert.deepEqual(
+      page.map((row) => row.id),
+      [rows[2]!.id, rows[1]!.id],
+    );
+    const rest = await deliveries.listBySubscription(db.tenantA, sub.id, {
+      limit: 2,
+      beforeSeq: page[1]!.seq,
+    });
+    assert.deepEqual(
+      rest.map((row) => row.id),
+      [rows[0]!.id],
+    );
+    assert.equal(
+      (await deliveries.listBySubscription(db.tenantA, sub.id, { limit: 10, status: 'failed' })).length,
+      0,
+    );
+    assert.equal(
+      (await deliveries.listBySubscription(db.tenantA, sub.id, { limit: 10, status: 'pending' })).length,
+      3,
+    );
+    assert.deepEqual(await deliveries.listBySubscription(db.tenantB, sub.id, { limit: 10 }), []);
+  });
+
+  test('requeue sends a delivery again unless it is being sent; requeueWindow replays finished ones', async () => {
+    const sub = await subscription(db.tenantA);
+    const early = delivery(db.tenantA, sub.id, { changeTime: '2026-01-01T00:00:00.000Z' });
+    const late = delivery(db.tenantA, sub.id, { changeTime: '2026-02-01T00:00:00.000Z' });
+    await deliveries.insertMatched([early, late]);
+    await deliveries.claim(10, 10, 60_000, NO_HELD);
+    assert.equal(await deliveries.requeue(db.tenantA, early.id), null, 'being sent');
+    await deliveries.recordAttempts([
+      outcome(db.tenantA, early.id, { status: 'failed', statusCode: 400 }),
+      outcome(db.tenantA, late.id),
+    ]);
+    assert.equal(await deliveries.requeue(db.tenantB, early.id), null);
+    const requeued = await deliveries.requeue(db.tenantA, early.id);
+    assert.equal(requeued?.id, early.id);
+    assert.equal(requeued?.status, 'pending');
+    assert.equal(requeued?.attempts, 0);
+    assert.equal(requeued?.completed_at, null);
+
+    const since = new Date('2026-01-15T00:00:00Z');
+    const until = new Date('2026-03-01T00:00:00Z');
+    assert.equal(await deliveries.requeueWindow(db.tenantB, sub.id, since, until), 0);
+    assert.equal(await deliveries.requeueWindow(db.tenantA, sub.id, since, until), 1);
+    assert.equal((await deliveries.findById(db.tenantA, late.id))?.status, 'pending');
+    assert.equal(await deliveries.requeueWindow(db.tenantA, sub.id, since, until), 0, 'no longer finished');
+  });
+});

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { affectedBy, changedRowsOf, defineQuery, execute, rowsOf } from '@hub/persistence';
+import { stopEmbeddedTestServer } from '../support/database.js';
+import { openMediumDatabase, type MediumDatabase } from './medium-database.js';
+
+/** The typed boundary reads every shape TypeORM's postgres driver returns, on a real Postgres. */
+after(stopEmbeddedTestServer);
+
+describe('typed queries', () => {
+  let db: MediumDatabase;
+  before(async () => {
+    db = await openMediumDatabase();
+    await execute(db.dataSource, defineQuery('CREATE TABLE pairs (id int PRIMARY KEY, name text NOT NULL)'));
+  });
+  after(() => db?.close());
+
+  test('a SELECT, an INSERT … RETURNING and a statement without rows', async () => {
+    const inserted = await rowsOf(
+      db.dataSource,
+      defineQuery<{ id: number }, [number, string, number, string]>(
+        'INSERT INTO pairs VALUES ($1, $2), ($3, $4) RETURNING id',
+      ),
+      [1, 'one', 2, 'two'],
+    );
+    assert.deepEqual(inserted, [{ id: 1 }, { id: 2 }]);
+    await execute(db.dataSource, defineQuery('INSERT INTO pairs VALUES ($1, $2)'), [3, 'three']);
+    const rows = await rowsOf(
+      db.dataSource,
+      defineQuery<{ id: number; name: string }>('SELECT id, name FROM pairs WHERE id >= $1 ORDER BY id'),
+      [2],
+    );
+    assert.deepEqual(rows, [
+      { id: 2, name: 'two' },
+      { id: 3, name: 'three' },
+    ]);
+    assert.deepEqual(
+      await rowsOf(db.dataSource, defineQuery<{ id: number }>('SELECT id FROM pairs WHERE false')),
+      [],
+    );
+  });
+
+  test('an UPDATE or DELETE gives its rows and its count, also when nothing matched', async () => {
+    const renamed = await changedRowsOf(
+      db.dataSource,
+      defineQuery<{ id: number; name: string }>(
+        'UPDATE pairs SET name = upper(name) WHERE id <= $1 RETURNING *',
+      ),
+      [2],
+    );
+    assert.equal(renamed.affected, 2);
+    assert.deepEqual(renamed.rows.map((row) => row.name).sort(), ['ONE', 'TWO']);
+    assert.deepEqual(
+      await changedRowsOf(
+        db.dataSource,
+        defineQuery<{ id: number }>('UPDATE pairs SET name = $1 WHERE false RETURNING id'),
+        ['x'],
+      ),
+      { rows: [], affected: 0 },
+    );
+    assert.equal(await affectedBy(db.dataSource, defineQuery('DELETE FROM pairs WHERE id = $1'), [3]), 1);
+    assert.equal(await affectedBy(db.dataSource, defineQuery('DELETE FROM pairs WHERE id = $1'), [3]), 0);
+  });
+
+  test('rows of an UPDATE … RETURNING come back as rows, not as [rows, count]', async () => {
+    const rows = await rowsOf(
+      db.dataSource,
+      defineQuery<{ id: number }>('UPDATE pairs SET name = name WHERE id = 1 RETURNING id'),
+    );
+    assert.deepEqual(rows, [{ id: 1 }]);
+  });
+
+  test('inside a transaction, through its EntityManager', async () => {
+    const count = await db.dataSource.transaction(async (manager) => {
+      await execute(manager, defineQuery('INSERT INTO pairs VALUES ($1, $2)'), [10, 'ten']);
+      const [row] = await rowsOf(manager, defineQuery<{ n: number }>('SELECT count(*)::int AS n FROM pairs'));
+      return row?.n;
+    });
+    assert.equal(count, 3);
+  });
+
+  test('asking an INSERT for the rows it changed is refused: Postgres reports no count for it', async () => {
+    await assert.rejects(
+      changedRowsOf(
+        db.dataSource,
+        defineQuery<{ id: number }>('INSERT INTO pairs VALUES (20, $1) RETURNING id'),
+        ['x'],
+      ),
+      /only UPDATE and DELETE/,
+    );
+  });
+});
