@@ -1,5 +1,9 @@
 import { Logger, Module, type LogLevel, type Type } from '@nestjs/common';
+import type { EventBus } from '@hub/bus';
 import { loadConfig, type PlatformConfig } from '@hub/config';
+import { topicNames } from '@hub/contracts';
+import { BusTransport } from './bus-transport/bus.transport.js';
+import type { LaneTable } from './bus-transport/consumer-lane.js';
 import { connectPlatform, type AppSchema, type Platform } from './platform.js';
 import { PlatformModule } from './platform.module.js';
 
@@ -17,6 +21,11 @@ export interface RootDefinition<C extends PlatformConfig> {
   module: Type<unknown>;
   /** The app's own entities and migrations, beside the shared ones. */
   schema?: AppSchema;
+  /**
+   * The consumer lanes this thread runs, built from the settings: each is served by the
+   * `@EventPattern` handler of the same name in `module` (see BusTransport). None: no consumers.
+   */
+  lanes?: (config: C) => LaneTable;
 }
 
 /**
@@ -34,4 +43,17 @@ export async function prepareRoot<C extends PlatformConfig>(
   class RootModule {}
 
   return { config, platform, root: RootModule };
+}
+
+/** The transport that runs the definition's consumer lanes over `bus`, if it has any. */
+export function consumerTransport<C extends PlatformConfig>(
+  definition: RootDefinition<C>,
+  config: C,
+  bus: EventBus,
+): BusTransport | undefined {
+  if (!definition.lanes) return undefined;
+  return new BusTransport(bus, {
+    lanes: definition.lanes(config),
+    deadLetterTopic: topicNames(config.TOPIC_PREFIX).deadLetters,
+  });
 }

@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ConfigError, type PlatformConfig } from '@hub/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { applyHttpTimeouts } from './http-timeouts.js';
-import { LOG_LEVELS, prepareRoot, type RootDefinition } from './root-module.js';
+import { consumerTransport, LOG_LEVELS, prepareRoot, type RootDefinition } from './root-module.js';
 import { verifyJsonBody } from './json-guard.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { RejectNulCharactersPipe } from './reject-nul.pipe.js';
@@ -18,8 +18,8 @@ export interface AppDefinition<C extends PlatformConfig> extends RootDefinition<
 }
 
 /**
- * Starts one app: settings, database, bus, HTTP. Any start-up failure prints one line naming
- * what to fix and exits 1. SIGTERM/SIGINT stop taking requests, finish those in flight, let the
+ * Starts one app: settings, database, bus, its consumer lanes, HTTP. Any start-up failure prints
+ * one line naming what to fix and exits 1. SIGTERM/SIGINT stop taking requests, finish those in flight, let the
  * bus consumers commit, then close the bus and the database.
  */
 export async function runApp<C extends PlatformConfig>(definition: AppDefinition<C>): Promise<void> {
@@ -46,6 +46,12 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     app.use(json({ limit: '1mb', verify: verifyJsonBody }));
     serveOpenApi(app, definition.name);
     applyHttpTimeouts(app.getHttpServer(), config);
+    const transport = consumerTransport(definition, config, platform.bus);
+    // A hybrid app: the consumers start after the bootstrap hooks and before HTTP listens, and
+    // stop after HTTP has (Nest closes its microservices then) and before the bus closes.
+    if (transport) app.connectMicroservice({ strategy: transport });
+    await app.init();
+    await app.startAllMicroservices();
     await app.listen(definition.port(config), config.HOST);
     const logger = new Logger(definition.name);
     logger.log(`listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`);
