@@ -219,6 +219,34 @@ for (const transport of cases) {
         );
       });
 
+      test(`[${transport.name}] still dead-letters when the handler's transaction rolled back and it carried on`, async () => {
+        const lane = newLane();
+        const { collector: deadLetters, subscription } = await collect(bus, unique('g'), [
+          lane.deadLetterTopic,
+        ]);
+        const probe = new Probe(async (batch, context) => {
+          await context
+            .transaction(async () => {
+              await context.applyIsolatingPoison(batch, async (items) => items);
+              throw new Error('failure after dead-lettering, caught by the handler');
+            })
+            .catch(() => undefined);
+        });
+        const app = await startHybridApp(bus, lane, probe);
+        await bus.publish(lane.topic, sameKey(['ok-0', 'bad-1']));
+        await deadLetters.waitForCount(1);
+        await pause(300);
+        await app.close();
+        await subscription.close();
+        assert.equal(probe.batches.length, 1, 'the batch was committed, not redelivered');
+        const errors = deadLetters.messages.map((m) => (JSON.parse(m.value.toString()) as DeadLetter).error);
+        // On Kafka the rolled-back attempt had already published its dead letter.
+        assert.deepEqual(
+          errors,
+          transport.name === 'postgres-log' ? ['not a probe: bad-1'] : errors.map(() => 'not a probe: bad-1'),
+        );
+      });
+
       test(`[${transport.name}] gives a handler that throws its batch again`, async () => {
         const lane = newLane();
         let failuresLeft = 1;
