@@ -19,8 +19,8 @@ export interface AppDefinition<C extends PlatformConfig> extends RootDefinition<
 
 /**
  * Starts one app: settings, database, bus, its consumer lanes, HTTP. Any start-up failure prints
- * one line naming what to fix and exits 1. SIGTERM/SIGINT stop taking requests, finish those in flight, let the
- * bus consumers commit, then close the bus and the database.
+ * one line naming what to fix and exits 1. SIGTERM/SIGINT stop taking requests, finish those in
+ * flight, let the bus consumers commit, then close the bus and the database.
  */
 export async function runApp<C extends PlatformConfig>(definition: AppDefinition<C>): Promise<void> {
   try {
