@@ -315,6 +315,35 @@ for (const transport of cases) {
         },
       );
 
+      test(`[${transport.name}] a transport stopped by its caller keeps consuming after Nest's close, until stop()`, async () => {
+        const lane = newLane();
+        const probe = new Probe();
+        const app = await NestFactory.create(ProbeModule.with(probe), { logger: false });
+        const strategy = new BusTransport(bus, {
+          deadLetterTopic: lane.deadLetterTopic,
+          stoppedByCaller: true,
+          lanes: {
+            [LANE]: {
+              groupId: lane.groupId,
+              topics: [lane.topic],
+              maxBatchSize: 50,
+              concurrency: 1,
+              parse: parseProbe,
+            },
+          },
+        });
+        app.connectMicroservice({ strategy });
+        await app.init();
+        await app.startAllMicroservices();
+        await app.close();
+        await bus.publish(lane.topic, sameKey(['ok-0']));
+        await eventually(() => probe.values().includes('ok-0'));
+        await strategy.stop();
+        await bus.publish(lane.topic, sameKey(['ok-1']));
+        await pause(1_000);
+        assert.deepEqual(probe.values(), ['ok-0']);
+      });
+
       test(`[${transport.name}] refuses to start a lane no handler serves`, async () => {
         const app = await NestFactory.create(ProbeModule.with(new Probe()), { logger: false });
         const lane = newLane();

@@ -30,23 +30,30 @@ export interface RootDefinition<C extends PlatformConfig> {
 
 /**
  * What an app's thread and each of its lanes start from: the settings (validated once, a bad one
- * named), the log level, the database and bus, and a root module that provides them to `module`.
+ * named), the log level, the database and bus, a root module that provides them to `module`, and
+ * the transport of its consumer lanes, if it has any.
  */
 export async function prepareRoot<C extends PlatformConfig>(
   definition: RootDefinition<C>,
-): Promise<{ config: C; platform: Platform; root: Type<unknown> }> {
+): Promise<{ config: C; platform: Platform; root: Type<unknown>; transport: BusTransport | undefined }> {
   const config = loadConfig(definition.configSchema);
   Logger.overrideLogger(LOG_LEVELS[config.LOG_LEVEL]);
   const platform = await connectPlatform(config, definition.name, definition.schema);
+  const transport = consumerTransport(definition, config, platform.bus);
 
-  @Module({ imports: [PlatformModule.forRoot(platform, definition.configSchema), definition.module] })
+  @Module({
+    imports: [PlatformModule.forRoot(platform, definition.configSchema, transport), definition.module],
+  })
   class RootModule {}
 
-  return { config, platform, root: RootModule };
+  return { config, platform, root: RootModule, transport };
 }
 
-/** The transport that runs the definition's consumer lanes over `bus`, if it has any. */
-export function consumerTransport<C extends PlatformConfig>(
+/**
+ * The transport that runs the definition's consumer lanes over `bus`, if it has any. The
+ * platform stops it, right before it closes the bus (see PlatformModule).
+ */
+function consumerTransport<C extends PlatformConfig>(
   definition: RootDefinition<C>,
   config: C,
   bus: EventBus,
@@ -55,5 +62,6 @@ export function consumerTransport<C extends PlatformConfig>(
   return new BusTransport(bus, {
     lanes: definition.lanes(config),
     deadLetterTopic: topicNames(config.TOPIC_PREFIX).deadLetters,
+    stoppedByCaller: true,
   });
 }

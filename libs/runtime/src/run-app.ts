@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ConfigError, type PlatformConfig } from '@hub/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { applyHttpTimeouts } from './http-timeouts.js';
-import { consumerTransport, LOG_LEVELS, prepareRoot, type RootDefinition } from './root-module.js';
+import { LOG_LEVELS, prepareRoot, type RootDefinition } from './root-module.js';
 import { verifyJsonBody } from './json-guard.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { RejectNulCharactersPipe } from './reject-nul.pipe.js';
@@ -24,7 +24,7 @@ export interface AppDefinition<C extends PlatformConfig> extends RootDefinition<
  */
 export async function runApp<C extends PlatformConfig>(definition: AppDefinition<C>): Promise<void> {
   try {
-    const { config, platform, root } = await prepareRoot(definition);
+    const { config, platform, root, transport } = await prepareRoot(definition);
     const app = await NestFactory.create<NestExpressApplication>(root, {
       logger: LOG_LEVELS[config.LOG_LEVEL],
       bodyParser: false,
@@ -46,9 +46,8 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     app.use(json({ limit: '1mb', verify: verifyJsonBody }));
     serveOpenApi(app, definition.name);
     applyHttpTimeouts(app.getHttpServer(), config);
-    const transport = consumerTransport(definition, config, platform.bus);
-    // A hybrid app: the consumers start after the bootstrap hooks and before HTTP listens, and
-    // stop after HTTP has (Nest closes its microservices then) and before the bus closes.
+    // A hybrid app: the consumer lanes start after the bootstrap hooks and before HTTP listens;
+    // they stop in the platform's shutdown hook, the last, right before the bus closes.
     if (transport) app.connectMicroservice({ strategy: transport });
     await app.init();
     await app.startAllMicroservices();

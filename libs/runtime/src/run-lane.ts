@@ -3,7 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PlatformConfig } from '@hub/config';
-import { consumerTransport, LOG_LEVELS, prepareRoot, type RootDefinition } from './root-module.js';
+import { LOG_LEVELS, prepareRoot, type RootDefinition } from './root-module.js';
 import { STOP_LANE } from './worker-lanes.js';
 
 /**
@@ -40,11 +40,10 @@ export async function runLane<C extends PlatformConfig>(definition: RootDefiniti
 async function start<C extends PlatformConfig>(
   definition: RootDefinition<C>,
 ): Promise<INestApplicationContext> {
-  const { config, platform, root } = await prepareRoot(definition);
+  const { config, root, transport: strategy } = await prepareRoot(definition);
   const logger = LOG_LEVELS[config.LOG_LEVEL];
-  const strategy = consumerTransport(definition, config, platform.bus);
   if (!strategy) return NestFactory.createApplicationContext(root, { logger });
-  // Closing it closes the transport (the lanes commit) before the platform closes the bus.
+  // Its close runs the shutdown hooks: the platform's stops the lanes, then closes the bus.
   const app = await NestFactory.createMicroservice(root, { strategy, logger });
   await app.listen();
   return app;

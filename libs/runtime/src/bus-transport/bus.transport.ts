@@ -21,6 +21,12 @@ export interface BusTransportOptions {
   lanes: LaneTable;
   /** Where every lane puts what it cannot decode or apply. */
   deadLetterTopic: string;
+  /**
+   * Leave stopping the lanes to `stop()`, not to Nest's `close()`. Nest closes a hybrid app's
+   * microservices before the app's shutdown hooks run; the apps' lanes keep consuming through
+   * those (the dispatcher's worker drains there) and stop just before the bus closes (PlatformModule).
+   */
+  stoppedByCaller?: boolean;
 }
 
 /**
@@ -50,8 +56,13 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     );
   }
 
-  /** Stops fetching and waits for each lane's batch in flight to commit; the bus stays open. */
+  /** Nest's close: stops the lanes, unless the caller stops them (`stoppedByCaller`). */
   async close(): Promise<void> {
+    if (!this.options.stoppedByCaller) await this.stop();
+  }
+
+  /** Stops fetching and waits for each lane's batch in flight to commit; the bus stays open. */
+  async stop(): Promise<void> {
     const subscriptions = this.subscriptions;
     this.subscriptions = [];
     await Promise.all(subscriptions.map((subscription) => subscription.close()));
@@ -72,7 +83,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
         this.subscriptions.push(await this.subscribeLane(name, lane, this.handlerOf(name)));
       }
     } catch (error) {
-      await this.close().catch(() => undefined);
+      await this.stop().catch(() => undefined);
       throw error;
     }
   }
