@@ -9,3 +9,4 @@ export * from './worker-lanes.js';
 export * from './schema.js';
 export * from './page-query.js';
 export * from './duty-cycle.js';
+export * from './bus-transport/index.js';

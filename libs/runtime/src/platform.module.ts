@@ -5,16 +5,26 @@ import { PlatformConfig } from '@hub/config';
 import { HealthController } from './health.controller.js';
 import { ShutdownState } from './shutdown.state.js';
 import { closePlatform, type Platform } from './platform.js';
+import type { BusTransport } from './bus-transport/bus.transport.js';
 
-/** Makes the app's DataSource, bus and settings injectable, serves /health, closes them last on shutdown. */
+/**
+ * Makes the app's DataSource, bus and settings injectable, serves /health, closes them last on
+ * shutdown: first the consumer lanes (each commits its batch in flight), then the bus and database.
+ */
 @Global()
 @Module({})
 export class PlatformModule {
   /** `configSchema`: the app's own settings class, injectable by that class. */
-  static forRoot(platform: Platform, configSchema: new () => PlatformConfig = PlatformConfig): DynamicModule {
+  static forRoot(
+    platform: Platform,
+    configSchema: new () => PlatformConfig = PlatformConfig,
+    consumers?: BusTransport,
+  ): DynamicModule {
     class PlatformLifecycle implements OnApplicationShutdown {
-      // Runs after the HTTP server has stopped taking requests and finished those in flight.
+      // Runs after the HTTP server has stopped taking requests and finished those in flight, and
+      // after every other shutdown hook: the lanes consume until now, as subscriptions always did.
       async onApplicationShutdown(): Promise<void> {
+        await consumers?.stop();
         await closePlatform(platform);
       }
     }

@@ -1,5 +1,9 @@
 import { Logger, Module, type LogLevel, type Type } from '@nestjs/common';
+import type { EventBus } from '@hub/bus';
 import { loadConfig, type PlatformConfig } from '@hub/config';
+import { topicNames } from '@hub/contracts';
+import { BusTransport } from './bus-transport/bus.transport.js';
+import type { LaneTable } from './bus-transport/consumer-lane.js';
 import { connectPlatform, type AppSchema, type Platform } from './platform.js';
 import { PlatformModule } from './platform.module.js';
 
@@ -17,21 +21,47 @@ export interface RootDefinition<C extends PlatformConfig> {
   module: Type<unknown>;
   /** The app's own entities and migrations, beside the shared ones. */
   schema?: AppSchema;
+  /**
+   * The consumer lanes this thread runs, built from the settings: each is served by the
+   * `@EventPattern` handler of the same name in `module` (see BusTransport). None: no consumers.
+   */
+  lanes?: (config: C) => LaneTable;
 }
 
 /**
  * What an app's thread and each of its lanes start from: the settings (validated once, a bad one
- * named), the log level, the database and bus, and a root module that provides them to `module`.
+ * named), the log level, the database and bus, a root module that provides them to `module`, and
+ * the transport of its consumer lanes, if it has any.
  */
 export async function prepareRoot<C extends PlatformConfig>(
   definition: RootDefinition<C>,
-): Promise<{ config: C; platform: Platform; root: Type<unknown> }> {
+): Promise<{ config: C; platform: Platform; root: Type<unknown>; transport: BusTransport | undefined }> {
   const config = loadConfig(definition.configSchema);
   Logger.overrideLogger(LOG_LEVELS[config.LOG_LEVEL]);
   const platform = await connectPlatform(config, definition.name, definition.schema);
+  const transport = consumerTransport(definition, config, platform.bus);
 
-  @Module({ imports: [PlatformModule.forRoot(platform, definition.configSchema), definition.module] })
+  @Module({
+    imports: [PlatformModule.forRoot(platform, definition.configSchema, transport), definition.module],
+  })
   class RootModule {}
 
-  return { config, platform, root: RootModule };
+  return { config, platform, root: RootModule, transport };
+}
+
+/**
+ * The transport that runs the definition's consumer lanes over `bus`, if it has any. The
+ * platform stops it, right before it closes the bus (see PlatformModule).
+ */
+function consumerTransport<C extends PlatformConfig>(
+  definition: RootDefinition<C>,
+  config: C,
+  bus: EventBus,
+): BusTransport | undefined {
+  if (!definition.lanes) return undefined;
+  return new BusTransport(bus, {
+    lanes: definition.lanes(config),
+    deadLetterTopic: topicNames(config.TOPIC_PREFIX).deadLetters,
+    stoppedByCaller: true,
+  });
 }

@@ -18,13 +18,13 @@ export interface AppDefinition<C extends PlatformConfig> extends RootDefinition<
 }
 
 /**
- * Starts one app: settings, database, bus, HTTP. Any start-up failure prints one line naming
- * what to fix and exits 1. SIGTERM/SIGINT stop taking requests, finish those in flight, let the
- * bus consumers commit, then close the bus and the database.
+ * Starts one app: settings, database, bus, its consumer lanes, HTTP. Any start-up failure prints
+ * one line naming what to fix and exits 1. SIGTERM/SIGINT stop taking requests, finish those in
+ * flight, let the bus consumers commit, then close the bus and the database.
  */
 export async function runApp<C extends PlatformConfig>(definition: AppDefinition<C>): Promise<void> {
   try {
-    const { config, platform, root } = await prepareRoot(definition);
+    const { config, platform, root, transport } = await prepareRoot(definition);
     const app = await NestFactory.create<NestExpressApplication>(root, {
       logger: LOG_LEVELS[config.LOG_LEVEL],
       bodyParser: false,
@@ -46,6 +46,11 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     app.use(json({ limit: '1mb', verify: verifyJsonBody }));
     serveOpenApi(app, definition.name);
     applyHttpTimeouts(app.getHttpServer(), config);
+    // A hybrid app: the consumer lanes start after the bootstrap hooks and before HTTP listens;
+    // they stop in the platform's shutdown hook, the last, right before the bus closes.
+    if (transport) app.connectMicroservice({ strategy: transport });
+    await app.init();
+    await app.startAllMicroservices();
     await app.listen(definition.port(config), config.HOST);
     const logger = new Logger(definition.name);
     logger.log(`listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`);

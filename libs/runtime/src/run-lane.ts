@@ -8,7 +8,7 @@ import { STOP_LANE } from './worker-lanes.js';
 
 /**
  * The body of a lane's thread (see WorkerLanes): the app's settings, its own database pool and
- * bus, and the consumer module without HTTP (no controllers are served from a lane). Stops when
+ * bus, and the consumer module with its lanes (see BusTransport), without HTTP. Stops when
  * the app's thread says so, once its consumers have committed; a start-up failure ends the thread
  * with exit code 1.
  */
@@ -40,6 +40,11 @@ export async function runLane<C extends PlatformConfig>(definition: RootDefiniti
 async function start<C extends PlatformConfig>(
   definition: RootDefinition<C>,
 ): Promise<INestApplicationContext> {
-  const { config, root } = await prepareRoot(definition);
-  return NestFactory.createApplicationContext(root, { logger: LOG_LEVELS[config.LOG_LEVEL] });
+  const { config, root, transport: strategy } = await prepareRoot(definition);
+  const logger = LOG_LEVELS[config.LOG_LEVEL];
+  if (!strategy) return NestFactory.createApplicationContext(root, { logger });
+  // Its close runs the shutdown hooks: the platform's stops the lanes, then closes the bus.
+  const app = await NestFactory.createMicroservice(root, { strategy, logger });
+  await app.listen();
+  return app;
 }

@@ -6,6 +6,7 @@ import { MatchingService } from './matching.service.js';
 
 @Module({
   imports: [SubscriptionsModule, DeliveriesModule],
-  providers: [MatchingService, MatchingConsumer],
+  controllers: [MatchingConsumer],
+  providers: [MatchingService],
 })
 export class MatchingModule {}

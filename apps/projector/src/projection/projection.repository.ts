@@ -176,7 +176,20 @@ export class ProjectionRepository {
       [jsonRows(activities)],
     );
   }
+
+  /** Every live batch holds the rebuild lock shared: batches run side by side, never during a rebuild. */
+  async holdRebuildLockShared(manager: EntityManager): Promise<void> {
+    await execute(manager, defineQuery('SELECT pg_advisory_xact_lock_shared($1)'), [REBUILD_LOCK]);
+  }
+
+  /** A rebuild holds it exclusively: it waits for the batches in flight, and later ones wait for it. */
+  async holdRebuildLockExclusive(manager: EntityManager): Promise<void> {
+    await execute(manager, defineQuery('SELECT pg_advisory_xact_lock($1)'), [REBUILD_LOCK]);
+  }
 }
+
+/** The advisory lock between live batches (shared) and a rebuild (exclusive), until the commit. */
+const REBUILD_LOCK = 7_220_512_001;
 
 /**
  * A batch's rows as one JSON array for jsonb_to_recordset. Sending documents as one jsonb[]

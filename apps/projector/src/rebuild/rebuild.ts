@@ -3,7 +3,7 @@ import { applyIsolatingPoison, readToEnd, type ConsumedMessage, type EventBus } 
 import { canonicalTopics, topicNames } from '@hub/contracts';
 import { defineQuery, execute } from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
-import { parseEvent, REBUILD_LOCK } from '../projection/projection.consumer.js';
+import { parseEvent } from '../projection/projection.lane-table.js';
 import { ProjectionRepository } from '../projection/projection.repository.js';
 import { ProjectionService } from '../projection/projection.service.js';
 
@@ -49,11 +49,12 @@ export async function rebuildReadModels(
   const started = Date.now();
   const events = await readAllEvents(bus, options.topicPrefix);
   logger.log(`read ${events.length} canonical events`);
-  const projection = new ProjectionService(new ProjectionRepository());
+  const repository = new ProjectionRepository();
+  const projection = new ProjectionService(repository);
   let applied = 0;
   let poisoned = 0;
   await dataSource.transaction(async (manager) => {
-    await execute(manager, defineQuery('SELECT pg_advisory_xact_lock($1)'), [REBUILD_LOCK]);
+    await repository.holdRebuildLockExclusive(manager);
     await wipe(manager, options.tenantId);
     const valid = events
       .map(parseEvent)
