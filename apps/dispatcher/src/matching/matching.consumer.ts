@@ -7,7 +7,7 @@ import {
   type ConsumedMessage,
   type EventBus,
 } from '@hub/bus';
-import { parseDispatchableEvent, topicNames, type DispatchableEvent } from '@hub/contracts';
+import { parseStateChange, topicNames, type DispatchableEvent } from '@hub/contracts';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
 import { DeliveryRepository } from '../deliveries/delivery.repository.js';
 import { DeliveryWorker } from '../deliveries/delivery.worker.js';
@@ -70,9 +70,9 @@ export class MatchingConsumer implements OnApplicationBootstrap {
     const events: Array<{ event: DispatchableEvent; message: ConsumedMessage }> = [];
     const invalid: Array<{ message: ConsumedMessage; error: string }> = [];
     for (const message of messages) {
-      const parsed = parseDispatchableEvent(message.value.toString('utf8'));
+      const parsed = parseStateChange(message.value);
       if ('error' in parsed) invalid.push({ message, error: parsed.error });
-      else events.push({ event: parsed.event, message });
+      else events.push({ event: parsed.value, message });
     }
     return { events, invalid };
   }

@@ -9,10 +9,10 @@ import {
   type OutgoingMessage,
 } from '@hub/bus';
 import {
-  canonicalEventProblem,
   canonicalTopics,
   CLOUDEVENTS_CONTENT_TYPE,
   entityKey,
+  parseCanonicalEvent,
   topicNames,
   type CanonicalEvent,
 } from '@hub/contracts';
@@ -122,9 +122,9 @@ function validate(messages: ConsumedMessage[]): {
   const events: Array<{ event: CanonicalEvent; message: ConsumedMessage }> = [];
   const invalid: Poison[] = [];
   for (const message of messages) {
-    const parsed = parseEvent(message);
+    const parsed = parseCanonicalEvent(message.value);
     if ('error' in parsed) invalid.push({ message, error: parsed.error });
-    else events.push({ event: parsed.event, message });
+    else events.push({ event: parsed.value, message });
   }
   return { events, invalid };
 }
@@ -134,17 +134,3 @@ const SLOW_LANE_BATCH_SIZE = 100;
 
 /** The advisory lock between live batches (shared) and a rebuild (exclusive). */
 export const REBUILD_LOCK = 7_220_512_001;
-
-/** Every consumer validates what it reads: a Kafka handler has no pipe to do it. */
-export function parseEvent(message: ConsumedMessage): { event: CanonicalEvent } | { error: string } {
-  let body: unknown;
-  try {
-    body = JSON.parse(message.value.toString('utf8'));
-  } catch {
-    return { error: 'the message is not JSON' };
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    return { error: 'the message is not a JSON object' };
-  const problem = canonicalEventProblem(body as Record<string, unknown>);
-  return problem ? { error: problem } : { event: body as CanonicalEvent };
-}

@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { applyIsolatingPoison, readToEnd, type ConsumedMessage, type EventBus } from '@hub/bus';
-import { canonicalTopics, topicNames } from '@hub/contracts';
+import { canonicalTopics, parseCanonicalEvent, topicNames } from '@hub/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
-import { parseEvent, REBUILD_LOCK } from '../projection/projection.consumer.js';
+import { REBUILD_LOCK } from '../projection/projection.consumer.js';
 import { ProjectionRepository } from '../projection/projection.repository.js';
 import { ProjectionService } from '../projection/projection.service.js';
 
@@ -55,9 +55,9 @@ export async function rebuildReadModels(
     await manager.query('SELECT pg_advisory_xact_lock($1)', [REBUILD_LOCK]);
     await wipe(manager, options.tenantId);
     const valid = events
-      .map(parseEvent)
+      .map((message) => parseCanonicalEvent(message.value))
       // Messages that are not canonical events were dead-lettered by the live projector already.
-      .flatMap((parsed) => ('event' in parsed ? [parsed.event] : []))
+      .flatMap((parsed) => ('value' in parsed ? [parsed.value] : []))
       .filter((event) => !options.tenantId || event.tenant === options.tenantId);
     for (let i = 0; i < valid.length; i += REBUILD_BATCH) {
       const outcome = await applyIsolatingPoison(manager, valid.slice(i, i + REBUILD_BATCH), (some) =>
