@@ -63,7 +63,10 @@ export function defineContract<T>(spec: ContractSpec): MessageContract<T> {
  * A topic that carries several message types: a message is valid when one of them accepts it, and
  * otherwise the first contract's problem explains it (the topic's main type comes first).
  */
-export function anyOfContracts<T>(name: string, contracts: ReadonlyArray<MessageContract<T>>): MessageContract<T> {
+export function anyOfContracts<T>(
+  name: string,
+  contracts: ReadonlyArray<MessageContract<T>>,
+): MessageContract<T> {
   const [first] = contracts;
   if (!first) throw new Error(`${name}: a topic carries at least one message type`);
   if (contracts.length === 1) return first;
@@ -80,7 +83,10 @@ export function anyOfContracts<T>(name: string, contracts: ReadonlyArray<Message
 }
 
 /** A consumed message's value as JSON text, as an object, then through `problem`. */
-export function parseWith<T>(value: Buffer, problem: (body: Record<string, unknown>) => string | null): Parsed<T> {
+export function parseWith<T>(
+  value: Buffer,
+  problem: (body: Record<string, unknown>) => string | null,
+): Parsed<T> {
   let body: unknown;
   try {
     body = JSON.parse(value.toString('utf8'));

@@ -30,7 +30,10 @@ export const TEXT_OR_NULL: FieldRule = {
   says: 'must be a string or null',
 };
 
-export const INTEGER: FieldRule = { test: (value) => Number.isSafeInteger(value), says: 'must be an integer' };
+export const INTEGER: FieldRule = {
+  test: (value) => Number.isSafeInteger(value),
+  says: 'must be an integer',
+};
 
 export const OBJECT: FieldRule = { test: isRecord, says: 'must be an object' };
 
@@ -66,7 +69,10 @@ export const UUID: FieldRule = matching(
  * published has this form. The state-changes topic used to allow `[A-Za-z0-9_:.-]{1,200}`, a rule
  * no producer needed; one rule means an id valid on one topic is valid on the next.
  */
-export const EVENT_ID: FieldRule = matching(/^evt_[0-9a-f]{32}$/, 'must be an event id (evt_ and 32 hex digits)');
+export const EVENT_ID: FieldRule = matching(
+  /^evt_[0-9a-f]{32}$/,
+  'must be an event id (evt_ and 32 hex digits)',
+);
 
 export const EVENT_TYPE: FieldRule = matching(
   /^[A-Za-z0-9._-]{1,100}$/,

@@ -228,10 +228,15 @@ function activityRow(event: CanonicalEvent): ActivityRow {
 
 /** Activity and monitoring events reach subscribers as their own types, with a derived id. */
 function passThrough(event: CanonicalEvent): StateChange {
-  const passed = buildStateChange(event, deterministicEventId([event.tenant, 'pass-through', event.id]), event.type, {
-    ...event.data,
-    caused_by: event.id,
-  });
+  const passed = buildStateChange(
+    event,
+    deterministicEventId([event.tenant, 'pass-through', event.id]),
+    event.type,
+    {
+      ...event.data,
+      caused_by: event.id,
+    },
+  );
   return {
     id: passed.id,
     type: passed.type,

@@ -1,7 +1,17 @@
 import { DATA_CONTENT_TYPE, SPEC_VERSION, CLOUDEVENTS_CONTENT_TYPE } from '../cloudevents.js';
 import { defineContract, type MessageContract, type Parsed } from '../contract.js';
 import { PROVIDERS, type ProviderId } from '../providers.js';
-import { ENTITY_SUBJECT, EVENT_ID, EVENT_TYPE, exactly, ISO_TIME, OBJECT, oneOf, TEXT, UUID } from '../rules.js';
+import {
+  ENTITY_SUBJECT,
+  EVENT_ID,
+  EVENT_TYPE,
+  exactly,
+  ISO_TIME,
+  OBJECT,
+  oneOf,
+  TEXT,
+  UUID,
+} from '../rules.js';
 
 /** The canonical topics an adapter can publish to (the raw topic is ingest's own). */
 export type CanonicalTopic = 'projects' | 'customers' | 'monitoring';

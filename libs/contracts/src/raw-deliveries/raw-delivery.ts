@@ -104,6 +104,8 @@ export function buildRawDelivery(fields: RawDeliveryFields): RawDelivery {
     content_type: fields.contentType,
     body_base64: fields.body.toString('base64'),
     event_ids: fields.eventIds,
-    ...(fields.unmappedReason !== undefined ? { unmapped: true as const, reason: fields.unmappedReason } : {}),
+    ...(fields.unmappedReason !== undefined
+      ? { unmapped: true as const, reason: fields.unmappedReason }
+      : {}),
   };
 }

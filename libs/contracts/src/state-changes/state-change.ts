@@ -1,7 +1,17 @@
 import type { CanonicalEvent } from '../canonical/canonical-event.js';
 import { CLOUDEVENTS_CONTENT_TYPE, DATA_CONTENT_TYPE, SPEC_VERSION } from '../cloudevents.js';
 import { defineContract, type MessageContract, type Parsed } from '../contract.js';
-import { ENTITY_SUBJECT, EVENT_ID, EVENT_TYPE, exactly, ISO_TIME, OBJECT, SUBSCRIPTION_ID, TEXT, UUID } from '../rules.js';
+import {
+  ENTITY_SUBJECT,
+  EVENT_ID,
+  EVENT_TYPE,
+  exactly,
+  ISO_TIME,
+  OBJECT,
+  SUBSCRIPTION_ID,
+  TEXT,
+  UUID,
+} from '../rules.js';
 
 /** What the projector publishes when an entity really changed (topic state changes). */
 export interface StateChangeData {
@@ -19,7 +29,8 @@ export interface StateChangeData {
  * A projector's message on the state-changes topic: an entity's change, or an activity or
  * monitoring event passed through. It keeps its cause's subject, time, tenant and provider.
  */
-export type StateChangeEvent<T extends object = StateChangeData | Record<string, unknown>> = CanonicalEvent<T>;
+export type StateChangeEvent<T extends object = StateChangeData | Record<string, unknown>> =
+  CanonicalEvent<T>;
 
 /**
  * What the dispatcher reads from the state-changes topic: the projector's state changes and the
