@@ -4,7 +4,8 @@ import type { EventBus } from '@hub/bus';
 import { createDataSource } from '@hub/persistence';
 import type { DataSource } from 'typeorm';
 import { INGEST_SCHEMA } from '../../apps/ingest/src/ingest.schema.js';
-import { ADAPTERS, type ProviderAdapter } from '../../apps/ingest/src/ingest/adapters/index.js';
+import type { Provider } from '../../apps/ingest/src/providers/provider.js';
+import { PROVIDER_REGISTRY } from '../../apps/ingest/src/providers/registry.js';
 import { remapUnmapped } from '../../apps/ingest/src/remap/remap.js';
 import { startApps, type RunningApps } from '../support/app-process.js';
 import { eventually, pause, unique } from '../support/collector.js';
@@ -25,11 +26,11 @@ after(stopEmbeddedTestServer);
 const SOLARPROOF = PROVIDER_CASES.find((c) => c.provider === 'solarproof')!;
 
 /** The adapter as shipped, and the same adapter after a release that maps `invoice_paid`. */
-const shipped = ADAPTERS.solarproof;
+const shipped = PROVIDER_REGISTRY.solarproof;
 class PayloadWithInvoices {
   [field: string]: unknown;
 }
-const learnsInvoices: ProviderAdapter = {
+const learnsInvoices: Provider = {
   ...shipped,
   payload: PayloadWithInvoices,
   map(payload, request, source) {
@@ -74,7 +75,7 @@ for (const transport of cases) {
       }).initialize();
     });
     after(async () => {
-      ADAPTERS.solarproof = shipped;
+      PROVIDER_REGISTRY.solarproof = shipped;
       await apps?.stop();
       await bus?.close();
       await ingestTables?.destroy();
@@ -119,7 +120,7 @@ for (const transport of cases) {
         return (listed.body['data'] as unknown[]).length === 1;
       });
 
-      ADAPTERS.solarproof = learnsInvoices;
+      PROVIDER_REGISTRY.solarproof = learnsInvoices;
       const remap = () => remapUnmapped(ingestTables, bus, { topicPrefix: 'hub', sourceId });
       assert.deepEqual(await remap(), { read: 1, remapped: 1, still_unmapped: 0, events: 1 });
       await eventually(async () => (await activities(projectId)).length === 1, 60_000);

@@ -1,5 +1,4 @@
 export * from './constant-time.js';
-export * from './scheme-ids.js';
 export * from './schemes/custom-header.scheme.js';
 export * from './schemes/hmac-sha256-hex.scheme.js';
 export * from './schemes/pylon-observer.scheme.js';

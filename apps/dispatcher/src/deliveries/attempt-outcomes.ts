@@ -6,6 +6,7 @@ import { SubscriptionRepository, type SubscriptionRow } from '../subscriptions/s
 import type { AttemptRecord, ClaimedDelivery } from './delivery.repository.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import type { Decision } from './retry-policy.js';
+import { SendWakeups } from './send-wakeups.js';
 
 interface Outcome {
   delivery: ClaimedDelivery;
@@ -30,26 +31,18 @@ export class AttemptOutcomes {
   /** A write is under way. */
   private active = false;
   private writing: Promise<void> = Promise.resolve();
-  private readonly recordedListeners = new Set<() => void>();
 
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly subscriptions: SubscriptionRepository,
     private readonly events: OperationalEvents,
+    private readonly wakeups: SendWakeups,
     private readonly config: DispatcherConfig,
   ) {}
 
   add(delivery: ClaimedDelivery, decision: Decision, record: AttemptRecord): void {
     this.buffer.push({ delivery, decision, record });
     this.kick();
-  }
-
-  /**
-   * Called after each batch is written: its deliveries have left `sending`, so under
-   * `ordering = entity` the next delivery of each of their entities may be claimed.
-   */
-  onRecorded(listener: () => void): void {
-    this.recordedListeners.add(listener);
   }
 
   /**
@@ -115,7 +108,9 @@ export class AttemptOutcomes {
       this.schedule(RETRY_FLUSH_MS);
       return;
     }
-    this.recordedListeners.forEach((listener) => listener());
+    // The batch's deliveries have left `sending`: under `ordering = entity` the next delivery of
+    // each of their entities may be claimed.
+    this.wakeups.ring('outcomes-recorded');
     await this.followUp(batch).catch((error: unknown) =>
       this.logger.error(`updating subscription health failed: ${(error as Error).message}`),
     );

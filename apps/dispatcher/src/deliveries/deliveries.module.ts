@@ -8,11 +8,12 @@ import { DeliveryController } from './delivery.controller.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { DeliveryService } from './delivery.service.js';
 import { DeliveryWorker } from './delivery.worker.js';
+import { SendWakeups } from './send-wakeups.js';
 
 @Module({
   imports: [TenancyModule, OutboundModule, OperationalModule, SubscriptionsModule],
   controllers: [DeliveryController],
-  providers: [DeliveryRepository, AttemptOutcomes, DeliveryWorker, DeliveryService],
+  providers: [DeliveryRepository, SendWakeups, AttemptOutcomes, DeliveryWorker, DeliveryService],
   exports: [DeliveryRepository, DeliveryWorker],
 })
 export class DeliveriesModule {}

@@ -7,6 +7,8 @@ import { SubscriptionSecrets } from '../subscriptions/subscription-secrets.js';
 import { AttemptOutcomes } from './attempt-outcomes.js';
 import { DeliveryRepository, type ClaimedDelivery } from './delivery.repository.js';
 import { decide } from './retry-policy.js';
+import { SendSlots, type ReleaseSlot } from './send-slots.js';
+import { SendWakeups } from './send-wakeups.js';
 
 /** How often deliveries left `sending` by a dead process are looked for. */
 const LEASE_SWEEP_MS = 1_000;
@@ -23,148 +25,87 @@ const LEASE_MARGIN_MS = 10_000;
 const READY_PER_SLOT = 1;
 
 /**
- * Sends due deliveries: claims as many as it has free slots plus as many again held ready, posts
- * each (never more than DISPATCH_ENDPOINT_CONCURRENCY in flight for one subscription in this
- * process, whatever is ready for it), and hands the outcome to AttemptOutcomes. A slot is free
- * again as soon as its request has ended, not when the outcome is written. Woken when changes are
- * matched or a slot frees; otherwise it polls, so several processes share the queue through the
- * database alone.
+ * Sends due deliveries: claims what SendSlots has room for, posts each delivery it starts, and
+ * hands the outcome to AttemptOutcomes. A slot is free again as soon as its request has ended, not
+ * when the outcome is written. Woken through SendWakeups; otherwise it polls, so several processes
+ * share the queue through the database alone.
  */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('DeliveryWorker');
-  private inFlight = 0;
-  private running = false;
+  private readonly slots: SendSlots<ClaimedDelivery>;
   private loopDone: Promise<void> = Promise.resolve();
-  private wakeUp: (() => void) | null = null;
-  private woken = false;
-  /** Requests in flight per subscription in this process. */
-  private readonly perSubscription = new Map<string, number>();
-  /** Claimed, leased, not started yet: waiting for a slot, oldest first. */
-  private ready: ClaimedDelivery[] = [];
-  /** In flight plus ready, per subscription: what the next claim counts as taken. */
-  private readonly heldPerSubscription = new Map<string, number>();
-  /** The last claim was held back by a limit: a slot freed by a finished attempt may find more work. */
-  private slotBound = true;
-  private readonly idle = new Set<() => void>();
 
   constructor(
     private readonly deliveries: DeliveryRepository,
     private readonly client: OutboundClient,
     private readonly secrets: SubscriptionSecrets,
     private readonly outcomes: AttemptOutcomes,
+    private readonly wakeups: SendWakeups,
     private readonly config: DispatcherConfig,
-  ) {}
+  ) {
+    this.slots = new SendSlots<ClaimedDelivery>({
+      slots: config.DISPATCH_CONCURRENCY,
+      perSubscription: config.DISPATCH_ENDPOINT_CONCURRENCY,
+      readyPerSlot: READY_PER_SLOT,
+      leaseNeededMs: config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS / 2,
+      send: (delivery, release) => this.send(delivery, release),
+      capacityFreed: () => this.wakeups.ring('slot-freed'),
+    });
+  }
 
   onApplicationBootstrap(): void {
-    // With ordering by entity, an entity's next delivery becomes due once the last one is recorded.
-    this.outcomes.onRecorded(() => this.wake());
-    this.running = true;
     this.loopDone = this.loop();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.running = false;
-    this.wake();
+    this.slots.close();
+    this.wakeups.ring('stopping');
     await this.loopDone;
-    await this.releaseReady();
-    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+    await this.putBack(this.slots.takeUnsent());
+    await this.slots.whenIdle();
     await this.outcomes.drain();
   }
 
-  /** New deliveries may be due: look now rather than at the next poll. */
+  /** New deliveries may be due (matched, retried, replayed, a test): look now rather than at the next poll. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.wakeups.ring('deliveries-queued');
   }
 
   private async loop(): Promise<void> {
     let lastSweep = 0;
-    while (this.running) {
+    while (this.slots.open) {
       try {
         if (Date.now() - lastSweep > LEASE_SWEEP_MS) {
           lastSweep = Date.now();
           const released = await this.deliveries.releaseExpiredLeases();
           if (released > 0) this.logger.warn(`${released} deliveries left mid-attempt are queued again`);
         }
-        const slots = this.config.DISPATCH_CONCURRENCY;
-        const free = slots * (1 + READY_PER_SLOT) - this.inFlight - this.ready.length;
-        if (free > 0) {
-          const limit = this.config.DISPATCH_ENDPOINT_CONCURRENCY * (1 + READY_PER_SLOT);
-          const claimed = await this.deliveries.claim(
-            free,
-            limit,
-            (2 + READY_PER_SLOT) * this.config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS,
-            this.heldPerSubscription,
-          );
-          claimed.forEach((delivery) => this.hold(delivery));
-          if (this.running) this.startReady();
-          this.slotBound =
-            claimed.length >= free || [...this.heldPerSubscription.values()].some((n) => n >= limit);
-        } else {
-          this.slotBound = true;
-        }
+        await this.claim();
       } catch (error) {
         this.logger.error(`claiming deliveries failed: ${(error as Error).message}`);
       }
-      await this.sleep();
+      await this.wakeups.sleep(this.config.DISPATCH_POLL_INTERVAL);
     }
   }
 
-  private sleep(): Promise<void> {
-    if (this.woken || !this.running) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        this.woken = false;
-        resolve();
-      };
-      const timer = setTimeout(done, this.config.DISPATCH_POLL_INTERVAL);
-      this.wakeUp = done;
-    });
-  }
-
-  private hold(delivery: ClaimedDelivery): void {
-    this.ready.push(delivery);
-    count(this.heldPerSubscription, delivery.subscription_id, +1);
-  }
-
-  /**
-   * Starts ready deliveries while slots are free, skipping subscriptions at their limit. One whose
-   * lease could run out during its attempt is dropped instead: the sweep queues it again, and no
-   * other worker can have it while this one might still send it.
-   */
-  private startReady(): void {
-    if (this.ready.length === 0 || this.inFlight >= this.config.DISPATCH_CONCURRENCY) return;
-    const waiting: ClaimedDelivery[] = [];
-    const startBy = Date.now() + this.config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS / 2;
-    for (const delivery of this.ready) {
-      if (delivery.lease_until.getTime() < startBy) {
-        count(this.heldPerSubscription, delivery.subscription_id, -1);
-        continue;
-      }
-      const busy = this.perSubscription.get(delivery.subscription_id) ?? 0;
-      if (
-        this.inFlight < this.config.DISPATCH_CONCURRENCY &&
-        busy < this.config.DISPATCH_ENDPOINT_CONCURRENCY
-      ) {
-        this.start(delivery);
-      } else {
-        waiting.push(delivery);
-      }
-    }
-    this.ready = waiting;
+  /** Claims as many due deliveries as SendSlots has room for; it starts what it can at once. */
+  private async claim(): Promise<void> {
+    const asked = this.slots.claimable();
+    const claimed =
+      asked > 0
+        ? await this.deliveries.claim(
+            asked,
+            this.slots.claimPerSubscription,
+            (2 + READY_PER_SLOT) * this.config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS,
+            this.slots.held,
+          )
+        : [];
+    this.slots.hold(claimed, asked);
   }
 
   /** Shutting down: what was claimed but never started goes back to the queue now, not at lease end. */
-  private async releaseReady(): Promise<void> {
-    const unsent = this.ready;
-    this.ready = [];
-    unsent.forEach((delivery) => count(this.heldPerSubscription, delivery.subscription_id, -1));
+  private async putBack(unsent: ClaimedDelivery[]): Promise<void> {
     if (unsent.length === 0) return;
     try {
       await this.deliveries.release(unsent);
@@ -174,27 +115,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  private start(delivery: ClaimedDelivery): void {
-    this.inFlight++;
-    const subscription = delivery.subscription_id;
-    count(this.perSubscription, subscription, +1);
+  private send(delivery: ClaimedDelivery, release: ReleaseSlot): void {
     void this.attempt(delivery)
       // The delivery stays leased and is sent again once the lease runs out.
       .catch((error: unknown) =>
         this.logger.error(`attempt of ${delivery.id} failed: ${(error as Error).message}`),
       )
-      .finally(() => {
-        this.inFlight--;
-        count(this.perSubscription, subscription, -1);
-        count(this.heldPerSubscription, subscription, -1);
-        if (this.running) this.startReady();
-        if (this.inFlight === 0) {
-          this.idle.forEach((resolve) => resolve());
-          this.idle.clear();
-        }
-        // Otherwise the last claim took everything due, and the freed slot would find nothing.
-        if (this.slotBound) this.wake();
-      });
+      .finally(release);
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
@@ -229,10 +156,4 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       nextAttemptAt: decision.kind === 'retry' ? decision.at : null,
     });
   }
-}
-
-function count(counts: Map<string, number>, key: string, by: 1 | -1): void {
-  const next = (counts.get(key) ?? 0) + by;
-  if (next > 0) counts.set(key, next);
-  else counts.delete(key);
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SecretBox } from '@hub/persistence';
-import { decodeStandardWebhooksSecret, type OutboundScheme } from '@hub/signing';
+import { STANDARD_WEBHOOKS_SECRET, type OutboundScheme } from '@hub/signing';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
 import { isSealed, type SealedHeader, type StoredHeaders } from './subscription-headers.js';
 import type { SubscriptionRow } from './subscription.repository.js';
@@ -71,13 +71,11 @@ export class SubscriptionSecrets {
   }
 }
 
-/** Why a caller's secret does not fit the scheme, or null. */
+/** Why a caller's secret does not fit the scheme, or null: only standard-webhooks has a format. */
 export function secretProblem(scheme: OutboundScheme, secret: string): string | null {
   if (scheme !== 'standard-webhooks') return null;
-  const key = decodeStandardWebhooksSecret(secret);
-  return secret.startsWith('whsec_') && key && key.length >= 16
-    ? null
-    : 'secret must be whsec_ followed by at least 16 bytes in base64 for standard-webhooks';
+  const problem = STANDARD_WEBHOOKS_SECRET.problem(secret);
+  return problem === null ? null : `${problem} for standard-webhooks`;
 }
 
 function binding(tenantId: string, subscriptionId: string): string {

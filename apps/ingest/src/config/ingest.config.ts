@@ -57,8 +57,8 @@ export class IngestConfig extends PlatformConfig {
   INGEST_SLOW_LANE_PERCENT = 50;
 
   /**
-   * Canonical events one request may make. Far above any provider's batch (Pylon sends the projects
-   * edited in the last 60 s; the others one event or three); beyond it the request is a 413.
+   * Canonical events one request may make. Far above any provider's batch (the largest sends the
+   * projects edited in the last 60 s; the others one event or three); beyond it the request is a 413.
    */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })

@@ -17,8 +17,13 @@ import {
   type Topics,
 } from '@hub/contracts';
 import type { InboundRequest } from '@hub/signing';
-import { ADAPTERS, type MappedDelivery, type MappedEvent } from './adapters/index.js';
-import { UnmappableDelivery, type MappingSource } from './adapters/provider-adapter.js';
+import {
+  UnmappableDelivery,
+  type MappedDelivery,
+  type MappedEvent,
+  type MappingSource,
+} from '../providers/provider.js';
+import { providerOf } from '../providers/registry.js';
 
 /** A verified request as mapping sees it: live from ingest, or read back from the raw topic. */
 export interface MappingRequest extends InboundRequest {
@@ -46,7 +51,7 @@ export async function mapDelivery(
   request: MappingRequest,
   body: Record<string, unknown>,
 ): Promise<MappingOutcome> {
-  const adapter = ADAPTERS[source.provider];
+  const adapter = providerOf(source.provider);
   let mapped: MappedDelivery;
   try {
     const payload = plainToInstance(adapter.payload, body);

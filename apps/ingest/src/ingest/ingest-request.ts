@@ -14,9 +14,10 @@ export function isJsonContentType(header: string | undefined): boolean {
 }
 
 /**
- * The raw body as a JSON object. Invalid UTF-8, malformed JSON, NUL characters, lone surrogates
- * (`"\ud800"` escapes) and non-objects are 400s; `__proto__`, `constructor` and `prototype` keys are dropped so no later step can be tricked
- * into touching a prototype.
+ * The raw body as a JSON object. What no store could take (invalid UTF-8, nesting deeper than the
+ * runtime allows, lone surrogates) is refused by the runtime's one check, as for the management
+ * APIs; malformed JSON, NUL characters and non-objects are 400s too. `__proto__`, `constructor` and
+ * `prototype` keys are dropped so no later step can be tricked into touching a prototype.
  */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   const decoded = decodeJsonText(body);

@@ -24,11 +24,11 @@ export class IngestController {
       receivedAt: new Date(),
     });
     if (outcome.kind === 'handshake') {
-      // CaseSolved activates a webhook only on a 200 whose body is OK.
+      // A provider's activation check (a handshake) passes only on a 200 whose body is OK.
       response.type('text/plain');
       return 'OK';
     }
-    // Received and kept, not mapped: Solar Proof (and others) count only a 200 as received.
+    // Received and kept, not mapped: some providers count only a 200 as received.
     if (outcome.kind === 'unmapped') return { accepted: 0, unmapped: true, reason: outcome.reason };
     return { accepted: outcome.accepted, event_ids: outcome.event_ids };
   }

@@ -28,7 +28,9 @@ import { OVER_SHARE } from '../sources/source-settings.js';
 import type { ResolvedSource } from '../sources/source.service.js';
 import { UnmappedRepository } from '../unmapped/unmapped.repository.js';
 import { bodyForListing } from '../unmapped/unmapped.service.js';
-import { ADAPTERS, type MappedEvent } from './adapters/index.js';
+import type { MappedEvent } from '../providers/provider.js';
+import { redactedHeaders, redactedQuery } from '../providers/raw-request.js';
+import { providerOf } from '../providers/registry.js';
 import { canonicalMessagesByTopic, mapDelivery, rawDeliveryId } from './delivery-mapping.js';
 import { FairShare, TenantQueueFullException } from './fair-share.js';
 import { isJsonContentType, parseJsonObject } from './ingest-request.js';
@@ -63,7 +65,6 @@ export class OverShareException extends HttpException {
 }
 
 const RETRY_AFTER_SECONDS = 5;
-const REDACTED = '[redacted]';
 
 /**
  * One provider request: find the source, check media type, verify the raw bytes, parse and
@@ -173,7 +174,7 @@ export class IngestService {
   private verify(source: ResolvedSource, request: IngestRequest): void {
     if (source.verification === 'none') return;
     if (!source.secret) throw new UnauthorizedException('the source has no secret configured');
-    const result = ADAPTERS[source.provider].verify(source, request, source.secret);
+    const result = providerOf(source.provider).verify(request, source.secret, source.settings);
     if (!result.ok) throw new UnauthorizedException({ message: result.detail, reason: result.reason });
   }
 
@@ -236,43 +237,6 @@ export class IngestService {
     ]);
     return raw.id;
   }
-}
-
-const KEPT_HEADERS = [
-  'content-type',
-  'user-agent',
-  'x-pylon-observer-signature',
-  'x-pylon-observer-timestamp',
-  'x-observer-signature',
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-  'x-webhook-secret',
-];
-
-/** Headers that matter for verification and mapping; shared secrets replaced, HMAC signatures kept. */
-function redactedHeaders(source: ResolvedSource, request: InboundRequest): Record<string, string> {
-  const secretHeaders = [
-    'x-webhook-secret',
-    'authorization',
-    (source.settings['header_name'] ?? '').toLowerCase(),
-  ];
-  const kept = new Set([...KEPT_HEADERS, ...secretHeaders]);
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (!kept.has(name) || value === undefined) continue;
-    result[name] = secretHeaders.includes(name) ? REDACTED : Array.isArray(value) ? value.join(', ') : value;
-  }
-  return result;
-}
-
-function redactedQuery(source: ResolvedSource, request: IngestRequest): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(request.query).map(([name, value]) => [
-      name,
-      name === 'token' && source.provider === 'solarproof' ? REDACTED : String(value),
-    ]),
-  );
 }
 
 function rejectionReason(error: unknown): string {

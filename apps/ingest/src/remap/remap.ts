@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readToEnd, type EventBus } from '@hub/bus';
 import { topicNames, type RawDelivery } from '@hub/contracts';
 import type { DataSource } from 'typeorm';
-import type { MappingSource } from '../ingest/adapters/provider-adapter.js';
 import { canonicalMessagesByTopic, mapDelivery, type MappingOutcome } from '../ingest/delivery-mapping.js';
 import { parseJsonObject } from '../ingest/ingest-request.js';
+import type { MappingSource } from '../providers/provider.js';
 import { SourceRepository } from '../sources/source.repository.js';
 import { UnmappedRepository } from '../unmapped/unmapped.repository.js';
 

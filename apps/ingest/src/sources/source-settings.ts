@@ -1,14 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import type { ProviderId } from '@hub/contracts';
-
-interface SettingRule {
-  default: string;
-  valid: (value: string) => boolean;
-  expected: string;
-}
-
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;
-const BODY_PATH = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,9}$/;
+import type { SettingRule } from '../providers/provider.js';
+import { providerOf } from '../providers/registry.js';
 
 /**
  * What ingest does with a request of a tenant over its fair share (ADR 0010): take it onto the slow
@@ -25,45 +18,16 @@ const COMMON: Record<string, SettingRule> = {
   },
 };
 
-/** The settings each provider takes besides the common ones, with their defaults (docs/providers.md). */
-const PROVIDER_RULES: Record<ProviderId, Record<string, SettingRule>> = {
-  'pylon-observer': {},
-  observer: {},
-  casesolved: {},
-  solarproof: {},
-  opensolar: {
-    header_name: {
-      default: 'Authorization',
-      valid: (v) => HEADER_NAME.test(v),
-      expected: 'an HTTP header name',
-    },
-  },
-  'standard-webhooks': {
-    event_type_path: {
-      default: 'type',
-      valid: (v) => BODY_PATH.test(v),
-      expected: 'a dotted body path such as type',
-    },
-    entity_id_path: {
-      default: 'data.id',
-      valid: (v) => BODY_PATH.test(v),
-      expected: 'a dotted body path such as data.id',
-    },
-    topic: {
-      default: 'monitoring',
-      valid: (v) => ['projects', 'customers', 'monitoring'].includes(v),
-      expected: 'projects, customers or monitoring',
-    },
-  },
-};
-
-/** Checks given settings against the provider's, fills in defaults; 400 naming the offending field. */
+/**
+ * Checks given settings against the common ones and the provider's own (its folder says which),
+ * fills in defaults; 400 naming the offending field.
+ */
 export function resolveSettings(
   provider: ProviderId,
   given: Record<string, unknown> | undefined,
   current: Record<string, string> = {},
 ): Record<string, string> {
-  const rules = { ...COMMON, ...PROVIDER_RULES[provider] };
+  const rules = { ...COMMON, ...providerOf(provider).settings };
   for (const key of Object.keys(given ?? {})) {
     // Own keys only: `in` would take constructor, toString, __proto__ … from Object.prototype.
     if (!Object.hasOwn(rules, key)) {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { ProviderId } from '@hub/contracts';
 import { SecretBox } from '@hub/persistence';
 import { IngestConfig } from '../config/ingest.config.js';
+import { providerOf } from '../providers/registry.js';
 import type { CreateSourceDto } from './dto/create-source.dto.js';
 import type { SourceStatsView, SourceView } from './dto/source.view.js';
 import type { UpdateSourceDto } from './dto/update-source.dto.js';
@@ -40,7 +41,8 @@ export class SourceService {
     }
     const id = `src_${randomBytes(12).toString('base64url')}`;
     const settings = resolveSettings(dto.provider, dto.settings);
-    const secret = verification === 'none' ? null : (dto.secret ?? generateSecret(dto.provider));
+    const secret =
+      verification === 'none' ? null : (dto.secret ?? providerOf(dto.provider).secret.generate());
     if (secret) assertSecretFits(dto.provider, secret);
     const quota = this.config.INGEST_SOURCE_QUOTA;
     const created = await this.sources.createWithinQuota(
@@ -154,26 +156,18 @@ export class SourceService {
     };
   }
 
-  /** Solar Proof authenticates by a token in the URL: the full URL can only be shown with the secret. */
+  /** The URL a provider is sent to; some (a token in the URL) need the secret in it. */
   private ingestUrl(row: SourceEntity, secret: string | null): string {
     const base = this.config.PUBLIC_INGEST_URL ?? `http://127.0.0.1:${this.config.INGEST_PORT}`;
     const url = `${base.replace(/\/$/, '')}/v1/ingest/${row.id}`;
-    if (row.provider !== 'solarproof' || row.verification === 'none') return url;
-    return `${url}?token=${secret ? encodeURIComponent(secret) : '<token shown when the secret was set>'}`;
+    const withSecret = providerOf(row.provider).ingestUrl;
+    return withSecret && row.verification !== 'none' ? withSecret(url, secret) : url;
   }
-}
-
-function generateSecret(provider: ProviderId): string {
-  if (provider === 'standard-webhooks') return `whsec_${randomBytes(32).toString('base64')}`;
-  return randomBytes(32).toString('base64url');
 }
 
 function assertSecretFits(provider: ProviderId, secret: string): void {
-  if (provider !== 'standard-webhooks') return;
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret) || key.length < 16) {
-    throw new BadRequestException('secret must be whsec_ followed by at least 16 bytes in base64');
-  }
+  const problem = providerOf(provider).secret.problem(secret);
+  if (problem) throw new BadRequestException(problem);
 }
 
 function sealBinding(tenantId: string, sourceId: string): string {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { constantTimeEquals } from '../constant-time.js';
 import { readRawBody, readSingleHeader } from '../request-parts.js';
-import { STANDARD_WEBHOOKS_SECRET_PREFIX } from '../secrets.js';
+import { decodeStandardWebhooksSecret } from '../secrets.js';
 import { assertUnixSeconds, checkTimestamp } from '../timestamp.js';
 import { VERIFIED, verifyFailure, type InboundRequest, type VerifyResult } from '../verify-result.js';
 
@@ -11,19 +11,6 @@ export const STANDARD_WEBHOOKS_SIGNATURE_HEADER = 'webhook-signature';
 export const STANDARD_WEBHOOKS_TOLERANCE_SECONDS = 5 * 60;
 
 const SIGNATURE_VERSION = 'v1';
-// Standard base64, padding optional; Buffer.from would otherwise silently skip invalid characters.
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-
-/** The HMAC key: the base64-decoded bytes after `whsec_` (a bare base64 secret is accepted too). */
-export function decodeStandardWebhooksSecret(secret: string): Buffer | null {
-  if (typeof secret !== 'string') return null;
-  const encoded = secret.startsWith(STANDARD_WEBHOOKS_SECRET_PREFIX)
-    ? secret.slice(STANDARD_WEBHOOKS_SECRET_PREFIX.length)
-    : secret;
-  if (!BASE64.test(encoded)) return null;
-  const key = Buffer.from(encoded, 'base64');
-  return key.length > 0 ? key : null;
-}
 
 /** base64 HMAC-SHA256 over `<id>.<timestamp>.<body>`, the body as raw bytes. */
 function signatureOf(key: Buffer, msgId: string, timestamp: string, body: Buffer | string): string {

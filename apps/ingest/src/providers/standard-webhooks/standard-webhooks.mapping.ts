@@ -1,22 +1,15 @@
-import { verifyStandardWebhooks, type InboundRequest } from '@hub/signing';
+import { STANDARD_WEBHOOKS_ID_HEADER, type InboundRequest } from '@hub/signing';
 import type { CanonicalTopic } from '@hub/contracts';
-import {
-  optionalId,
-  optionalString,
-  unmappable,
-  type MappedDelivery,
-  type ProviderAdapter,
-} from './provider-adapter.js';
+import { optionalId, optionalString, unmappable } from '../mapping-fields.js';
+import type { MappedDelivery, ProviderMapping } from '../provider.js';
 
 /** Any JSON object; the source's settings say where its type and entity id are. */
 export class StandardWebhooksPayload {
   [field: string]: unknown;
 }
 
-export const standardWebhooksAdapter: ProviderAdapter<StandardWebhooksPayload> = {
-  provider: 'standard-webhooks',
+export const standardWebhooksMapping: ProviderMapping<StandardWebhooksPayload> = {
   payload: StandardWebhooksPayload,
-  verify: (_source, request, secret) => verifyStandardWebhooks(secret, request),
   map: (payload, request, source) => mapStandardWebhooks(payload, request, source.settings),
 };
 
@@ -33,7 +26,7 @@ export function mapStandardWebhooks(
   }
   const entityId = optionalId(at(payload, idPath), idPath);
   if (!entityId) throw unmappable(`${idPath} must hold the id of the entity the event is about`);
-  const header = request.headers['webhook-id'];
+  const header = request.headers[STANDARD_WEBHOOKS_ID_HEADER];
   const webhookId = Array.isArray(header) ? header[0] : header;
   return {
     kind: 'events',

@@ -1,15 +1,7 @@
 import { IsIn, IsObject, IsOptional } from 'class-validator';
 import { ACTIVITY_TYPES, SNAPSHOT_TYPES } from '@hub/contracts';
-import { verifyUrlToken } from '@hub/signing';
-import {
-  firstId,
-  optionalId,
-  optionalString,
-  unmappable,
-  unmapped,
-  type MappedDelivery,
-  type ProviderAdapter,
-} from './provider-adapter.js';
+import { firstId, optionalId, optionalString, unmappable, unmapped } from '../mapping-fields.js';
+import type { MappedDelivery, ProviderMapping } from '../provider.js';
 
 export const SOLARPROOF_EVENTS = [
   'customer_created',
@@ -48,10 +40,8 @@ export class SolarProofPayload {
   [field: string]: unknown;
 }
 
-export const solarproofAdapter: ProviderAdapter<SolarProofPayload> = {
-  provider: 'solarproof',
+export const solarproofMapping: ProviderMapping<SolarProofPayload> = {
   payload: SolarProofPayload,
-  verify: (_source, request, secret) => verifyUrlToken(secret, request),
   map(payload: SolarProofPayload): MappedDelivery {
     const event = payload.event ?? payload.type_request;
     if (!event) throw unmappable('event (or type_request) is required');

@@ -1,17 +1,7 @@
 import { IsObject, IsOptional } from 'class-validator';
 import { ACTIVITY_TYPES, SNAPSHOT_TYPES } from '@hub/contracts';
-import { verifyCustomHeader } from '@hub/signing';
-import {
-  firstId,
-  optionalId,
-  optionalString,
-  requiredId,
-  unmappable,
-  unmapped,
-  type MappedDelivery,
-  type MappedEvent,
-  type ProviderAdapter,
-} from './provider-adapter.js';
+import { firstId, optionalId, optionalString, requiredId, unmappable, unmapped } from '../mapping-fields.js';
+import type { MappedDelivery, MappedEvent, ProviderMapping } from '../provider.js';
 
 /** The `contact.*`, `event.*` and `project.*` field objects a webhook's payload_fields select. */
 export class OpenSolarPayload {
@@ -52,14 +42,8 @@ const PROJECT_FIELDS = [
   'modified_date',
 ];
 
-export const opensolarAdapter: ProviderAdapter<OpenSolarPayload> = {
-  provider: 'opensolar',
+export const opensolarMapping: ProviderMapping<OpenSolarPayload> = {
   payload: OpenSolarPayload,
-  verify: (source, request, secret) =>
-    verifyCustomHeader(
-      { headerName: source.settings['header_name'] ?? 'Authorization', value: secret },
-      request,
-    ),
   map(payload: OpenSolarPayload): MappedDelivery {
     const events: MappedEvent[] = [];
     if (payload.project) events.push(projectEvent(payload.project));

@@ -1,8 +1,9 @@
 import { Type } from 'class-transformer';
 import { IsArray, IsObject, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { SNAPSHOT_TYPES } from '@hub/contracts';
-import { verifyPylonObserver, type InboundRequest } from '@hub/signing';
-import { unmapped, type MappedDelivery, type ProviderAdapter } from './provider-adapter.js';
+import { PYLON_OBSERVER_TIMESTAMP_HEADER, type InboundRequest } from '@hub/signing';
+import { unmapped } from '../mapping-fields.js';
+import type { MappedDelivery, ProviderMapping } from '../provider.js';
 
 class PylonTeam {
   @IsString()
@@ -57,11 +58,11 @@ export class PylonBatch {
 }
 
 const MAPPED = ['uid', 'reference_number', 'designs', 'updated_at'];
+/** Node gives header names in lower case. */
+const SENT_AT_HEADER = PYLON_OBSERVER_TIMESTAMP_HEADER.toLowerCase();
 
-export const pylonObserverAdapter: ProviderAdapter<PylonBatch> = {
-  provider: 'pylon-observer',
+export const pylonObserverMapping: ProviderMapping<PylonBatch> = {
   payload: PylonBatch,
-  verify: (_source, request, secret) => verifyPylonObserver(secret, request),
   map(batch: PylonBatch, request: InboundRequest): MappedDelivery {
     const sentAt = sentTime(request);
     // One event per project: a batch of 40 projects is 40 events, each keyed by its project.
@@ -92,7 +93,7 @@ export const pylonObserverAdapter: ProviderAdapter<PylonBatch> = {
 
 /** The signed timestamp header, as an ISO time (already checked to be within 60 s). */
 function sentTime(request: InboundRequest): string | undefined {
-  const header = request.headers['x-pylon-observer-timestamp'];
+  const header = request.headers[SENT_AT_HEADER];
   const seconds = Number(Array.isArray(header) ? header[0] : header);
   return Number.isInteger(seconds) ? new Date(seconds * 1000).toISOString() : undefined;
 }

@@ -1,13 +1,6 @@
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { OBSERVER_SIGNATURE_HEADER, verifyHmacSha256Hex } from '@hub/signing';
-import {
-  optionalId,
-  optionalString,
-  unmappable,
-  unmapped,
-  type MappedDelivery,
-  type ProviderAdapter,
-} from './provider-adapter.js';
+import { optionalId, optionalString, unmappable, unmapped } from '../mapping-fields.js';
+import type { MappedDelivery, ProviderMapping } from '../provider.js';
 
 export const OBSERVER_EVENT_TYPES = [
   'metric.status_changed',
@@ -33,10 +26,8 @@ export class ObserverEvent {
   [field: string]: unknown;
 }
 
-export const observerAdapter: ProviderAdapter<ObserverEvent> = {
-  provider: 'observer',
+export const observerMapping: ProviderMapping<ObserverEvent> = {
   payload: ObserverEvent,
-  verify: (_source, request, secret) => verifyHmacSha256Hex(secret, request, OBSERVER_SIGNATURE_HEADER),
   map(event: ObserverEvent): MappedDelivery {
     const kind = event.type.split('.')[0] as 'metric' | 'page' | 'slo' | 'agent';
     const monitorId = monitorIdOf(event, kind);

@@ -1,13 +1,7 @@
 import { IsObject, IsOptional, IsString, Length } from 'class-validator';
 import { ACTIVITY_TYPES } from '@hub/contracts';
-import { verifySharedSecretHeader } from '@hub/signing';
-import {
-  firstId,
-  optionalString,
-  unmappable,
-  type MappedDelivery,
-  type ProviderAdapter,
-} from './provider-adapter.js';
+import { firstId, optionalString, unmappable } from '../mapping-fields.js';
+import type { MappedDelivery, ProviderMapping } from '../provider.js';
 
 /** `{"event": "Site Plan Change", "data": {...}}`. */
 export class CaseSolvedEvent {
@@ -23,10 +17,8 @@ export class CaseSolvedEvent {
 
 export const CASESOLVED_VALIDATE_EVENT = 'Webhook Validate';
 
-export const casesolvedAdapter: ProviderAdapter<CaseSolvedEvent> = {
-  provider: 'casesolved',
+export const casesolvedMapping: ProviderMapping<CaseSolvedEvent> = {
   payload: CaseSolvedEvent,
-  verify: (_source, request, secret) => verifySharedSecretHeader(secret, request),
   map(payload: CaseSolvedEvent): MappedDelivery {
     if (payload.event === CASESOLVED_VALIDATE_EVENT) return { kind: 'handshake' };
     if (!payload.data) throw unmappable('data must be an object');

@@ -1,0 +1,200 @@
+/** What slot accounting needs to know of a claimed delivery. */
+export interface SlotClaim {
+  readonly subscription_id: string;
+  /** Until when the claim holds the row; after it the lease sweep may hand it to anyone. */
+  readonly lease_until: Date;
+}
+
+/**
+ * Frees the slot of one started delivery: call it when the request has ended, however it ended.
+ * Only the first call frees anything (it answers true); later calls are no-ops that answer false.
+ */
+export type ReleaseSlot = () => boolean;
+
+export interface SendSlotsOptions<T extends SlotClaim> {
+  /** Requests in flight at once in this process. */
+  readonly slots: number;
+  /** Requests in flight at once for one subscription in this process. */
+  readonly perSubscription: number;
+  /** Claimed deliveries held ready beyond those in flight, as a multiple of both limits. */
+  readonly readyPerSlot: number;
+  /** A ready delivery is started only if its lease lasts at least this much longer. */
+  readonly leaseNeededMs: number;
+  /** Sends a delivery given a slot; `release` must be called once its request has ended. */
+  readonly send: (delivery: T, release: ReleaseSlot) => void;
+  /** A slot was freed while the last claim was held back by capacity: a claim now may find more. */
+  readonly capacityFreed: () => void;
+  readonly now?: () => number;
+}
+
+/**
+ * Every count of the dispatcher's send path in one place. A claimed delivery is held ready, oldest
+ * first, until a slot is free for it (never more than `slots` in flight, nor `perSubscription` of
+ * one subscription); a ready one whose lease could run out during its attempt is dropped instead
+ * (the lease sweep queues it again). Starting a delivery hands its sender a ReleaseSlot, the only
+ * way to free that slot, and it frees it once: a second call is a no-op rather than an error
+ * because it runs in a promise's `finally`, where a throw would be an unhandled rejection that
+ * stops the process with every other request in flight. A freed slot starts the next ready
+ * delivery at once. After `close()` nothing starts and nothing more may be claimed; `takeUnsent()`
+ * hands back what was held ready and `whenIdle()` waits for the requests in flight.
+ */
+export class SendSlots<T extends SlotClaim> {
+  /** Claimed, leased, not started yet: waiting for a slot, oldest first. */
+  private ready: T[] = [];
+  private sending = 0;
+  private readonly sendingPerSubscription = new Map<string, number>();
+  /** In flight plus ready, per subscription: what the next claim counts as taken. */
+  private readonly heldPerSubscription = new Map<string, number>();
+  /** The last claim was held back by a limit: a slot freed by a finished attempt may find more work. */
+  private claimBound = true;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly now: () => number;
+
+  constructor(private readonly options: SendSlotsOptions<T>) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Claims may be made and ready deliveries started: `close()` has not been called. */
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  /** Requests in flight. */
+  get inFlight(): number {
+    return this.sending;
+  }
+
+  /** Claimed deliveries waiting for a slot. */
+  get waiting(): number {
+    return this.ready.length;
+  }
+
+  /** What in flight plus ready may reach. */
+  get capacity(): number {
+    return this.options.slots * (1 + this.options.readyPerSlot);
+  }
+
+  /** Capacity not taken by deliveries in flight or ready, whether or not claims are still made. */
+  get free(): number {
+    return this.capacity - this.sending - this.ready.length;
+  }
+
+  /** How many the next claim may take; none once closed. */
+  claimable(): number {
+    return this.closed ? 0 : Math.max(0, this.free);
+  }
+
+  /** How many of one subscription a claim may count as taken, in flight and ready together. */
+  get claimPerSubscription(): number {
+    return this.options.perSubscription * (1 + this.options.readyPerSlot);
+  }
+
+  /** In flight plus ready per subscription (no entry for none): what the next claim counts as taken. */
+  get held(): ReadonlyMap<string, number> {
+    return this.heldPerSubscription;
+  }
+
+  /** Requests in flight for one subscription. */
+  inFlightFor(subscriptionId: string): number {
+    return this.sendingPerSubscription.get(subscriptionId) ?? 0;
+  }
+
+  /**
+   * Holds what a claim for `asked` deliveries returned and starts what it can. Also for a claim
+   * that began before `close()`: those stay ready until `takeUnsent()`.
+   */
+  hold(claimed: readonly T[], asked: number): void {
+    for (const delivery of claimed) {
+      this.ready.push(delivery);
+      count(this.heldPerSubscription, delivery.subscription_id, +1);
+    }
+    this.startReady();
+    this.claimBound = claimed.length >= asked || this.someSubscriptionAtClaimLimit();
+  }
+
+  /** Refuses further claims and starts; what is in flight goes on until released. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Shutting down: the ready deliveries, no longer held, to be put back in the queue. */
+  takeUnsent(): T[] {
+    const unsent = this.ready;
+    this.ready = [];
+    unsent.forEach((delivery) => count(this.heldPerSubscription, delivery.subscription_id, -1));
+    return unsent;
+  }
+
+  /** Resolves once no request is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.sending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Starts ready deliveries while slots are free, skipping subscriptions at their limit. One whose
+   * lease could run out during its attempt is dropped instead: the sweep queues it again, and no
+   * other worker can have it while this one might still send it.
+   */
+  private startReady(): void {
+    if (this.closed || this.ready.length === 0 || this.sending >= this.options.slots) return;
+    const waiting: T[] = [];
+    const startBy = this.now() + this.options.leaseNeededMs;
+    for (const delivery of this.ready) {
+      if (delivery.lease_until.getTime() < startBy) {
+        count(this.heldPerSubscription, delivery.subscription_id, -1);
+      } else if (
+        this.sending < this.options.slots &&
+        this.inFlightFor(delivery.subscription_id) < this.options.perSubscription
+      ) {
+        this.start(delivery);
+      } else {
+        waiting.push(delivery);
+      }
+    }
+    this.ready = waiting;
+  }
+
+  private start(delivery: T): void {
+    this.sending++;
+    count(this.sendingPerSubscription, delivery.subscription_id, +1);
+    this.options.send(delivery, this.releaseOnce(delivery.subscription_id));
+  }
+
+  /** The slot's one way back; the sender's `finally` callback, so no further closure is made. */
+  private releaseOnce(subscriptionId: string): ReleaseSlot {
+    let released = false;
+    return () => {
+      if (released) return false;
+      released = true;
+      this.freeSlot(subscriptionId);
+      return true;
+    };
+  }
+
+  private freeSlot(subscriptionId: string): void {
+    this.sending--;
+    count(this.sendingPerSubscription, subscriptionId, -1);
+    count(this.heldPerSubscription, subscriptionId, -1);
+    this.startReady();
+    // Otherwise the last claim took everything due, and the freed slot would find nothing.
+    if (this.claimBound) this.options.capacityFreed();
+    if (this.sending === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      waiters.forEach((resolve) => resolve());
+    }
+  }
+
+  private someSubscriptionAtClaimLimit(): boolean {
+    for (const held of this.heldPerSubscription.values()) if (held >= this.claimPerSubscription) return true;
+    return false;
+  }
+}
+
+function count(counts: Map<string, number>, key: string, by: 1 | -1): void {
+  const next = (counts.get(key) ?? 0) + by;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
+}
