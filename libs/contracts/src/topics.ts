@@ -1,4 +1,9 @@
-import type { CanonicalTopic } from './canonical-event.js';
+import { CanonicalEventContract, type CanonicalTopic } from './canonical/canonical-event.js';
+import { anyOfContracts, type MessageContract } from './contract.js';
+import { DeadLetterContract } from './dead-letters/dead-letter.js';
+import { OperationalEventContract } from './operational/operational-event.js';
+import { RawDeliveryContract } from './raw-deliveries/raw-delivery.js';
+import { StateChangeContract } from './state-changes/state-change.js';
 
 /**
  * Every topic of the system. The prefix (TOPIC_PREFIX, default `hub`) lets several installations
@@ -45,4 +50,39 @@ export function canonicalTopics(topics: Topics, lane: Lane | 'both' = 'both'): s
 /** Kafka message key of an entity: its tenant first, so two tenants' ids never share a key. */
 export function entityKey(tenantId: string, entityId: string): string {
   return `${tenantId}/${entityId}`;
+}
+
+/** A topic by its key in topicNames: `projects`, `slowProjects`, `stateChanges`, … */
+export type TopicKey = keyof Topics;
+
+/**
+ * Which messages each topic carries, its main one first: the one declaration that producers,
+ * consumers, docs/asyncapi.yaml (checked by a test) and a transport validating by topic follow.
+ */
+export const TOPIC_MESSAGES: { readonly [K in TopicKey]: ReadonlyArray<MessageContract<object>> } = {
+  rawDeliveries: [RawDeliveryContract],
+  projects: [CanonicalEventContract],
+  customers: [CanonicalEventContract],
+  monitoring: [CanonicalEventContract],
+  slowProjects: [CanonicalEventContract],
+  slowCustomers: [CanonicalEventContract],
+  slowMonitoring: [CanonicalEventContract],
+  // The dispatcher's operational events pass the state-change rules too: it reads them as one.
+  stateChanges: [StateChangeContract, OperationalEventContract],
+  // An exhausted delivery's operational event is dead-lettered beside the consumers' dead letters.
+  deadLetters: [DeadLetterContract, OperationalEventContract],
+};
+
+const TOPIC_CONTRACTS = Object.fromEntries(
+  Object.entries(TOPIC_MESSAGES).map(([key, contracts]) => [key, anyOfContracts(key, contracts)]),
+) as { readonly [K in TopicKey]: MessageContract<object> };
+
+/** One contract for everything `key`'s topic carries: its `parse` accepts any of its messages. */
+export function topicContract(key: TopicKey): MessageContract<object> {
+  return TOPIC_CONTRACTS[key];
+}
+
+/** The key of a topic name under `topics`, or undefined when it is none of ours. */
+export function topicKeyOf(topics: Topics, name: string): TopicKey | undefined {
+  return (Object.keys(topics) as TopicKey[]).find((key) => topics[key] === name);
 }

@@ -1,6 +1,6 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { entityKey } from '@hub/contracts';
+import { buildWebhookEvent, entityKey } from '@hub/contracts';
 import { SubscriptionService } from '../subscriptions/subscription.service.js';
 import type { AttemptRow, DeliveryRow } from './delivery.repository.js';
 import { DeliveryRepository } from './delivery.repository.js';
@@ -69,16 +69,16 @@ export class DeliveryService {
     await this.subscriptions.require(tenantId, subscriptionId);
     const id = `dlv_${randomBytes(16).toString('hex')}`;
     const time = new Date().toISOString();
-    const body = JSON.stringify({
-      specversion: '1.0',
-      id,
-      type: TEST_EVENT_TYPE,
-      source: `/tenants/${tenantId}`,
-      subject: subscriptionId,
-      time,
-      datacontenttype: 'application/json',
-      data: { subscription_id: subscriptionId, message: 'a test message from the dispatcher' },
-    });
+    const body = JSON.stringify(
+      buildWebhookEvent({
+        id,
+        type: TEST_EVENT_TYPE,
+        tenant: tenantId,
+        subject: subscriptionId,
+        time,
+        data: { subscription_id: subscriptionId, message: 'a test message from the dispatcher' },
+      }),
+    );
     await this.deliveries.insertMatched([
       {
         tenantId,

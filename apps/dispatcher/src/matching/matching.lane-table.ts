@@ -1,5 +1,5 @@
 import type { ConsumedMessage } from '@hub/bus';
-import { parseDispatchableEvent, topicNames, type DispatchableEvent } from '@hub/contracts';
+import { parseStateChange, topicNames, type DispatchableEvent, type Parsed } from '@hub/contracts';
 import type { LaneTable } from '@hub/runtime';
 import type { DispatcherConfig } from '../config/dispatcher.config.js';
 
@@ -28,7 +28,7 @@ export function matchingLaneTable(config: DispatcherConfig): LaneTable {
   };
 }
 
-function dispatchableEvent(message: ConsumedMessage): { value: DispatchableEvent } | { error: string } {
-  const parsed = parseDispatchableEvent(message.value.toString('utf8'));
-  return 'error' in parsed ? parsed : { value: parsed.event };
+/** The lane validates what it reads: the contract's check, on the message's bytes. */
+function dispatchableEvent(message: ConsumedMessage): Parsed<DispatchableEvent> {
+  return parseStateChange(message.value);
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import {
   anyPathMatches,
+  buildWebhookEvent,
   DEFAULT_PAYLOAD_FIELDS,
   DEFAULT_TRIGGER_FIELDS,
   entityKey,
@@ -65,16 +66,16 @@ export function deliveryId(subscriptionId: string, changeId: string): string {
 
 function deliveryFor(subscription: Matchable, event: DispatchableEvent): NewDelivery {
   const id = deliveryId(subscription.id, event.id);
-  const body = JSON.stringify({
-    specversion: '1.0',
-    id,
-    type: event.type,
-    source: `/tenants/${event.tenant}`,
-    subject: event.subject,
-    time: event.time,
-    datacontenttype: 'application/json',
-    data: payloadOf(subscription, event),
-  });
+  const body = JSON.stringify(
+    buildWebhookEvent({
+      id,
+      type: event.type,
+      tenant: event.tenant,
+      subject: event.subject,
+      time: event.time,
+      data: payloadOf(subscription, event),
+    }),
+  );
   return {
     tenantId: event.tenant,
     id,

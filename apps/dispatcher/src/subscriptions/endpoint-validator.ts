@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { buildWebhookEvent } from '@hub/contracts';
 import { OutboundClient } from '../outbound/outbound.client.js';
 import { webhookHeaders } from '../outbound/webhook-request.js';
 import { SubscriptionSecrets } from './subscription-secrets.js';
@@ -21,16 +22,16 @@ export class EndpointValidator {
 
   async validate(row: SubscriptionRow): Promise<SubscriptionRow> {
     const id = `msg_${randomBytes(12).toString('base64url')}`;
-    const body = JSON.stringify({
-      specversion: '1.0',
-      id,
-      type: VALIDATE_EVENT_TYPE,
-      source: `/tenants/${row.tenant_id}`,
-      subject: row.id,
-      time: new Date().toISOString(),
-      datacontenttype: 'application/json',
-      data: { subscription_id: row.id, endpoint: row.endpoint },
-    });
+    const body = JSON.stringify(
+      buildWebhookEvent({
+        id,
+        type: VALIDATE_EVENT_TYPE,
+        tenant: row.tenant_id,
+        subject: row.id,
+        time: new Date().toISOString(),
+        data: { subscription_id: row.id, endpoint: row.endpoint },
+      }),
+    );
     const target = {
       signature_scheme: row.signature_scheme,
       headers: this.secrets.openHeaders(row.tenant_id, row.id, row.headers),

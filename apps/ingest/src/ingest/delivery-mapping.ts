@@ -3,6 +3,7 @@ import { validate, type ValidationError } from 'class-validator';
 import { createHash } from 'node:crypto';
 import type { OutgoingMessage } from '@hub/bus';
 import {
+  buildCanonicalEvent,
   canonicalEntityId,
   canonicalEventProblem,
   storableTime,
@@ -123,20 +124,19 @@ function envelope(
   index: number,
 ): CanonicalOnTopic {
   const subject = canonicalEntityId(source.provider, event.externalId);
-  return {
-    topic: event.topic,
-    specversion: '1.0',
+  const canonical = buildCanonicalEvent({
     id: deterministicEventId([source.id, key, String(index), event.type, subject]),
-    source: `/sources/${source.id}`,
+    sourceId: source.id,
     type: event.type,
     subject,
     // The provider's time when stores can hold it; the receive time stands in otherwise.
     time: storableTime(event.time) ?? request.receivedAt.toISOString(),
-    datacontenttype: 'application/json',
     tenant: source.tenantId,
     provider: source.provider,
     data: { id: subject, ...event.data },
-  };
+  });
+  // Added last, not spread first: no copy per event; it is taken off again before publishing.
+  return Object.assign(canonical, { topic: event.topic });
 }
 
 function flatten(errors: ValidationError[], prefix = ''): string[] {

@@ -12,12 +12,12 @@ import {
 } from '@nestjs/common';
 import { BusUnavailableError, EVENT_BUS, type EventBus } from '@hub/bus';
 import {
+  buildRawDelivery,
   entityKey,
   SOURCE_ID,
   topicNames,
   type CanonicalEvent,
   type Lane,
-  type RawDelivery,
   type Topics,
 } from '@hub/contracts';
 import type { InboundRequest } from '@hub/signing';
@@ -215,19 +215,19 @@ export class IngestService {
     eventIds: string[],
     unmappedReason?: string,
   ): Promise<string> {
-    const raw: RawDelivery = {
+    const raw = buildRawDelivery({
       id: rawDeliveryId(source.id, key),
       tenant: source.tenantId,
-      source: source.id,
+      sourceId: source.id,
       provider: source.provider,
-      received_at: request.receivedAt.toISOString(),
+      receivedAt: request.receivedAt,
       headers: redactedHeaders(source, request),
       query: redactedQuery(source, request),
-      content_type: request.contentType ?? null,
-      body_base64: request.body.toString('base64'),
-      event_ids: eventIds,
-      ...(unmappedReason !== undefined ? { unmapped: true as const, reason: unmappedReason } : {}),
-    };
+      contentType: request.contentType ?? null,
+      body: request.body,
+      eventIds,
+      unmappedReason,
+    });
     await this.bus.publish(this.topics.rawDeliveries, [
       {
         key: entityKey(source.tenantId, source.id),

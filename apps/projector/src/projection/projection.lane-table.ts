@@ -1,5 +1,11 @@
 import type { ConsumedMessage } from '@hub/bus';
-import { canonicalEventProblem, canonicalTopics, topicNames, type CanonicalEvent } from '@hub/contracts';
+import {
+  canonicalTopics,
+  parseCanonicalEvent,
+  topicNames,
+  type CanonicalEvent,
+  type Parsed,
+} from '@hub/contracts';
 import { restFor, type LaneTable } from '@hub/runtime';
 import type { ProjectorConfig } from '../config/projector.config.js';
 
@@ -40,25 +46,11 @@ export function projectionLaneTable(config: ProjectorConfig): LaneTable {
   };
 }
 
-function canonicalEvent(message: ConsumedMessage): { value: CanonicalEvent } | { error: string } {
-  const parsed = parseEvent(message);
-  return 'error' in parsed ? parsed : { value: parsed.event };
+/** Lanes validate what they read: the contract's check, on the message's bytes. */
+function canonicalEvent(message: ConsumedMessage): Parsed<CanonicalEvent> {
+  return parseCanonicalEvent(message.value);
 }
 
 async function rest(ms: number): Promise<void> {
   if (ms >= 1) await new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A canonical event, or why the message is not one (the live lanes and a rebuild alike). */
-export function parseEvent(message: ConsumedMessage): { event: CanonicalEvent } | { error: string } {
-  let body: unknown;
-  try {
-    body = JSON.parse(message.value.toString('utf8'));
-  } catch {
-    return { error: 'the message is not JSON' };
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    return { error: 'the message is not a JSON object' };
-  const problem = canonicalEventProblem(body as Record<string, unknown>);
-  return problem ? { error: problem } : { event: body as CanonicalEvent };
 }

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
+  buildStateChange,
   canonicalEntityId,
   deterministicEventId,
+  stateChangeEnvelope,
   storableTime,
   type CanonicalEvent,
   type StateChangeData,
@@ -18,9 +20,6 @@ import {
   type HistoryRow,
   type StoredEntity,
 } from './projection.repository.js';
-
-/** A state-change event (CloudEvent on the state-changes topic). */
-type StateChangeEvent = CanonicalEvent<StateChangeData | Record<string, unknown>>;
 
 /** A state change ready to publish: what its message's key and headers name, and its JSON text. */
 export interface StateChange {
@@ -184,12 +183,12 @@ export class ProjectionService {
       changed_fields: paths,
       caused_by: event.id,
     };
-    const envelope = {
-      ...envelopeFrom(event),
+    const envelope = stateChangeEnvelope(
+      event,
       // One id per entity version: a re-applied event yields the same state change.
-      id: deterministicEventId([event.tenant, type, event.subject, String(version), event.id]),
-      type: `${type}.${current ? 'updated' : 'created'}`,
-    };
+      deterministicEventId([event.tenant, type, event.subject, String(version), event.id]),
+      `${type}.${current ? 'updated' : 'created'}`,
+    );
     const json = withMember(envelope, 'data', withMember(data, 'document', documentJson));
     return [{ id: envelope.id, type: envelope.type, tenant: event.tenant, subject: event.subject, json }];
   }
@@ -227,26 +226,17 @@ function activityRow(event: CanonicalEvent): ActivityRow {
   };
 }
 
-function envelopeFrom(event: CanonicalEvent): Omit<StateChangeEvent, 'id' | 'type' | 'data'> {
-  return {
-    specversion: '1.0',
-    source: `/tenants/${event.tenant}`,
-    subject: event.subject,
-    time: event.time,
-    datacontenttype: 'application/json',
-    tenant: event.tenant,
-    provider: event.provider,
-  };
-}
-
 /** Activity and monitoring events reach subscribers as their own types, with a derived id. */
 function passThrough(event: CanonicalEvent): StateChange {
-  const passed: StateChangeEvent = {
-    ...envelopeFrom(event),
-    id: deterministicEventId([event.tenant, 'pass-through', event.id]),
-    type: event.type,
-    data: { ...event.data, caused_by: event.id },
-  };
+  const passed = buildStateChange(
+    event,
+    deterministicEventId([event.tenant, 'pass-through', event.id]),
+    event.type,
+    {
+      ...event.data,
+      caused_by: event.id,
+    },
+  );
   return {
     id: passed.id,
     type: passed.type,

@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { applyIsolatingPoison, readToEnd, type ConsumedMessage, type EventBus } from '@hub/bus';
-import { canonicalTopics, topicNames } from '@hub/contracts';
+import { canonicalTopics, parseCanonicalEvent, topicNames } from '@hub/contracts';
 import { defineQuery, execute } from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
-import { parseEvent } from '../projection/projection.lane-table.js';
 import { ProjectionRepository } from '../projection/projection.repository.js';
 import { ProjectionService } from '../projection/projection.service.js';
 
@@ -57,9 +56,9 @@ export async function rebuildReadModels(
     await repository.holdRebuildLockExclusive(manager);
     await wipe(manager, options.tenantId);
     const valid = events
-      .map(parseEvent)
+      .map((message) => parseCanonicalEvent(message.value))
       // Messages that are not canonical events were dead-lettered by the live projector already.
-      .flatMap((parsed) => ('event' in parsed ? [parsed.event] : []))
+      .flatMap((parsed) => ('value' in parsed ? [parsed.value] : []))
       .filter((event) => !options.tenantId || event.tenant === options.tenantId);
     for (let i = 0; i < valid.length; i += REBUILD_BATCH) {
       const outcome = await applyIsolatingPoison(manager, valid.slice(i, i + REBUILD_BATCH), (some) =>

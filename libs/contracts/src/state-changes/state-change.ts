@@ -1,0 +1,124 @@
+import type { CanonicalEvent } from '../canonical/canonical-event.js';
+import { CLOUDEVENTS_CONTENT_TYPE, DATA_CONTENT_TYPE, SPEC_VERSION } from '../cloudevents.js';
+import { defineContract, type MessageContract, type Parsed } from '../contract.js';
+import {
+  ENTITY_SUBJECT,
+  EVENT_ID,
+  EVENT_TYPE,
+  exactly,
+  ISO_TIME,
+  OBJECT,
+  SUBSCRIPTION_ID,
+  TEXT,
+  UUID,
+} from '../rules.js';
+
+/** What the projector publishes when an entity really changed (topic state changes). */
+export interface StateChangeData {
+  entity_type: 'project' | 'customer' | 'monitor';
+  entity_id: string;
+  version: number;
+  changed_fields: string[];
+  /** The whole new document. */
+  document: Record<string, unknown>;
+  /** Id of the canonical event that caused the change. */
+  caused_by: string;
+}
+
+/**
+ * A projector's message on the state-changes topic: an entity's change, or an activity or
+ * monitoring event passed through. It keeps its cause's subject, time, tenant and provider.
+ */
+export type StateChangeEvent<T extends object = StateChangeData | Record<string, unknown>> =
+  CanonicalEvent<T>;
+
+/**
+ * What the dispatcher reads from the state-changes topic: the projector's state changes and the
+ * operational events the dispatcher publishes itself, by the members both have.
+ */
+export interface DispatchableEvent {
+  specversion: '1.0';
+  id: string;
+  type: string;
+  source: string;
+  subject: string;
+  time: string;
+  tenant: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * A state change is about an entity (the canonical event's subject); an operational event about a
+ * subscription. The canonical topics' entity rule alone would refuse the dispatcher's own events,
+ * and the old "any string up to 400" accepted subjects nobody makes.
+ */
+export const STATE_CHANGE_SUBJECT = {
+  test: (value: unknown) =>
+    ENTITY_SUBJECT.test(value) || (typeof value === 'string' && SUBSCRIPTION_ID.test(value)),
+  says: 'must be an entity id (provider:external id) or a subscription id (sub_…)',
+};
+
+/** What the dispatcher checks every message of the state-changes topic against. */
+export const STATE_CHANGE_RULES = {
+  specversion: exactly(SPEC_VERSION),
+  id: EVENT_ID,
+  type: EVENT_TYPE,
+  source: TEXT,
+  subject: STATE_CHANGE_SUBJECT,
+  time: ISO_TIME,
+  tenant: UUID,
+  data: OBJECT,
+};
+
+export const StateChangeContract: MessageContract<DispatchableEvent> = defineContract<DispatchableEvent>({
+  name: 'StateChange',
+  contentType: CLOUDEVENTS_CONTENT_TYPE,
+  what: 'a dispatchable event',
+  rules: STATE_CHANGE_RULES,
+});
+
+export function isStateChange(body: Record<string, unknown>): boolean {
+  return StateChangeContract.is(body);
+}
+
+export function stateChangeProblem(body: Record<string, unknown>): string | null {
+  return StateChangeContract.problem(body);
+}
+
+/** What the dispatcher runs on every message it reads. */
+export function parseStateChange(value: Buffer): Parsed<DispatchableEvent> {
+  return StateChangeContract.parse(value);
+}
+
+/**
+ * A state change's envelope, everything but `data`, from the canonical event that caused it: the
+ * projector serialises `data` itself, to write the document's JSON text once per version. Members
+ * in this order on the bus.
+ */
+export function stateChangeEnvelope(
+  cause: CanonicalEvent,
+  id: string,
+  type: string,
+): Omit<StateChangeEvent, 'data'> {
+  return {
+    specversion: SPEC_VERSION,
+    source: `/tenants/${cause.tenant}`,
+    subject: cause.subject,
+    time: cause.time,
+    datacontenttype: DATA_CONTENT_TYPE,
+    tenant: cause.tenant,
+    provider: cause.provider,
+    id,
+    type,
+  };
+}
+
+/** A whole state change: the envelope its cause gives, then `data`. */
+export function buildStateChange<T extends object>(
+  cause: CanonicalEvent,
+  id: string,
+  type: string,
+  data: T,
+): StateChangeEvent<T> {
+  return { ...stateChangeEnvelope(cause, id, type), data };
+}
