@@ -14,3 +14,11 @@ export function deterministicEventId(parts: string[]): string {
   // One-shot hash: a third of createHash()'s cost for inputs this small, and it runs per event.
   return `evt_${hash('sha256', parts.join('\u0000'), 'hex').slice(0, 32)}`;
 }
+
+/**
+ * The bus headers of a CloudEvent in structured mode: its content type, and its id and type, so a
+ * consumer (or an operator with a console consumer) can route or skip a message without parsing it.
+ */
+export function cloudEventHeaders(event: { id: string; type: string }): Record<string, string> {
+  return { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': event.id, 'ce-type': event.type };
+}

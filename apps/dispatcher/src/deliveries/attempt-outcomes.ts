@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { isOperationalType, OPERATIONAL_TYPES, operationalEvent } from '@hub/contracts';
+import { buildOperationalEvent, isOperationalType, OPERATIONAL_TYPES } from '@hub/contracts';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
 import { OperationalEvents } from '../operational/operational-events.js';
 import { SubscriptionRepository, type SubscriptionRow } from '../subscriptions/subscription.repository.js';
@@ -153,7 +153,7 @@ export class AttemptOutcomes {
   private async announceDisabled(row: SubscriptionRow): Promise<void> {
     this.logger.warn(`subscription ${row.id} disabled: ${row.status_reason}`);
     await this.events.publish(
-      operationalEvent(
+      buildOperationalEvent(
         OPERATIONAL_TYPES.subscriptionDisabled,
         row.tenant_id,
         row.id,
@@ -167,7 +167,7 @@ export class AttemptOutcomes {
   private async announceExhausted(delivery: ClaimedDelivery): Promise<void> {
     if (isOperationalType(delivery.event_type)) return;
     await this.events.publish(
-      operationalEvent(
+      buildOperationalEvent(
         OPERATIONAL_TYPES.deliveryExhausted,
         delivery.tenant_id,
         delivery.subscription_id,

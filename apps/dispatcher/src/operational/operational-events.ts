@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_BUS, type EventBus } from '@hub/bus';
-import { CLOUDEVENTS_CONTENT_TYPE, entityKey, topicNames, type DispatchableEvent } from '@hub/contracts';
+import { cloudEventHeaders, entityKey, topicNames, type DispatchableEvent } from '@hub/contracts';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
 
 /**
@@ -25,7 +25,7 @@ export class OperationalEvents {
     const message = {
       key: entityKey(event.tenant, event.subject),
       value: JSON.stringify(event),
-      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': event.id, 'ce-type': event.type },
+      headers: cloudEventHeaders(event),
     };
     try {
       await this.bus.publish(this.topics.stateChanges, [message]);

@@ -6,7 +6,7 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { fieldPatternProblem, OPERATIONAL_TYPES, operationalEvent } from '@hub/contracts';
+import { buildOperationalEvent, fieldPatternProblem, OPERATIONAL_TYPES } from '@hub/contracts';
 import { generateOutboundSecret } from '@hub/signing';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
 import { OperationalEvents } from '../operational/operational-events.js';
@@ -194,7 +194,7 @@ export class SubscriptionService {
 
   private async publishRecovered(row: SubscriptionRow): Promise<void> {
     await this.events.publish(
-      operationalEvent(
+      buildOperationalEvent(
         OPERATIONAL_TYPES.subscriptionRecovered,
         row.tenant_id,
         row.id,

@@ -7,7 +7,7 @@ import {
   canonicalEntityId,
   canonicalEventProblem,
   storableTime,
-  CLOUDEVENTS_CONTENT_TYPE,
+  cloudEventHeaders,
   deterministicEventId,
   entityKey,
   type CanonicalEvent,
@@ -95,7 +95,7 @@ export function canonicalMessagesByTopic(
     messages.push({
       key: entityKey(tenantId, event.subject),
       value: JSON.stringify(event),
-      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': event.id, 'ce-type': event.type },
+      headers: cloudEventHeaders(event),
     });
     byTopic.set(name, messages);
   }

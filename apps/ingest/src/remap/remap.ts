@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readToEnd, type EventBus } from '@hub/bus';
-import { topicNames, type RawDelivery } from '@hub/contracts';
+import { parseRawDelivery, topicNames, type RawDelivery } from '@hub/contracts';
 import type { DataSource } from 'typeorm';
 import { canonicalMessagesByTopic, mapDelivery, type MappingOutcome } from '../ingest/delivery-mapping.js';
 import { parseJsonObject } from '../ingest/ingest-request.js';
@@ -47,7 +47,10 @@ export async function remapUnmapped(
   const topics = topicNames(options.topicPrefix);
   const deliveries = new Map<string, RawDelivery>();
   await readToEnd(bus, `ingest-remap-${randomUUID()}`, [topics.rawDeliveries], (message) => {
-    const delivery = JSON.parse(message.value.toString()) as RawDelivery;
+    const parsed = parseRawDelivery(message.value);
+    // Only a raw delivery can be mapped again; anything else on the topic is not ours to remap.
+    if ('error' in parsed) return;
+    const delivery = parsed.value;
     const wanted =
       delivery.unmapped === true &&
       delivery.source === source.id &&

@@ -1,6 +1,6 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { OutgoingMessage } from '@hub/bus';
-import { CLOUDEVENTS_CONTENT_TYPE, entityKey, topicNames, type CanonicalEvent } from '@hub/contracts';
+import { cloudEventHeaders, entityKey, topicNames, type CanonicalEvent } from '@hub/contracts';
 import { BusConsumer, LaneContext, type Decoded } from '@hub/runtime';
 import { ProjectorConfig } from '../config/projector.config.js';
 import { PROJECTION_LANE } from './projection.lane-table.js';
@@ -59,7 +59,7 @@ export class ProjectionConsumer {
     const messages: OutgoingMessage[] = changes.map((change) => ({
       key: entityKey(change.tenant, change.subject),
       value: change.json,
-      headers: { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'ce-id': change.id, 'ce-type': change.type },
+      headers: cloudEventHeaders(change),
     }));
     await context.publish(this.topics.stateChanges, messages);
   }

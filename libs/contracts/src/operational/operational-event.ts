@@ -77,6 +77,3 @@ export function buildOperationalEvent(
     data,
   };
 }
-
-/** The name the dispatcher's callers know it by. */
-export const operationalEvent = buildOperationalEvent;
