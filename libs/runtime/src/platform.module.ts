@@ -24,8 +24,11 @@ export class PlatformModule {
       // Runs after the HTTP server has stopped taking requests and finished those in flight, and
       // after every other shutdown hook: the lanes consume until now, as subscriptions always did.
       async onApplicationShutdown(): Promise<void> {
-        await consumers?.stop();
-        await closePlatform(platform);
+        try {
+          await consumers?.stop();
+        } finally {
+          await closePlatform(platform);
+        }
       }
     }
     return {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { readToEnd, type EventBus } from '@hub/bus';
 import { parseRawDelivery, topicNames, type RawDelivery } from '@hub/contracts';
 import type { DataSource } from 'typeorm';
@@ -7,6 +8,8 @@ import { parseJsonObject } from '../ingest/ingest-request.js';
 import type { MappingSource } from '../providers/provider.js';
 import { SourceRepository } from '../sources/source.repository.js';
 import { UnmappedRepository } from '../unmapped/unmapped.repository.js';
+
+const logger = new Logger('Remap');
 
 export interface RemapOptions {
   topicPrefix: string;
@@ -48,8 +51,11 @@ export async function remapUnmapped(
   const deliveries = new Map<string, RawDelivery>();
   await readToEnd(bus, `ingest-remap-${randomUUID()}`, [topics.rawDeliveries], (message) => {
     const parsed = parseRawDelivery(message.value);
-    // Only a raw delivery can be mapped again; anything else on the topic is not ours to remap.
-    if ('error' in parsed) return;
+    // Only a raw delivery can be mapped again: anything else on the topic is reported and left.
+    if ('error' in parsed) {
+      logger.warn(`skipping ${message.topic}/${message.partition}@${message.offset}: ${parsed.error}`);
+      return;
+    }
     const delivery = parsed.value;
     const wanted =
       delivery.unmapped === true &&

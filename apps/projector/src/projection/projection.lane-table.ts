@@ -36,6 +36,7 @@ export function projectionLaneTable(config: ProjectorConfig): LaneTable {
     // main lane's batches wait behind at most one short stretch of it, on the thread and in Postgres.
     [PROJECTION_LANE.slow]: {
       groupId: `${config.PROJECTOR_GROUP_ID}.slow`,
+      deadLetterGroup: config.PROJECTOR_GROUP_ID,
       topics: canonicalTopics(topics, 'slow'),
       maxBatchSize: Math.min(SLOW_LANE_BATCH_SIZE, config.PROJECTOR_BATCH_SIZE),
       concurrency: 1,

@@ -65,7 +65,10 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   async stop(): Promise<void> {
     const subscriptions = this.subscriptions;
     this.subscriptions = [];
-    await Promise.all(subscriptions.map((subscription) => subscription.close()));
+    // Every lane gets to finish its batch in flight, whichever fails to close.
+    const closed = await Promise.allSettled(subscriptions.map((subscription) => subscription.close()));
+    const failed = closed.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   on(): never {
@@ -95,7 +98,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   ): Promise<Subscription> {
     const deadLetters = {
       topic: this.options.deadLetterTopic,
-      groupId: lane.groupId,
+      groupId: lane.deadLetterGroup ?? lane.groupId,
       logger: new Logger(name),
     };
     return this.bus.subscribe({

@@ -22,6 +22,11 @@ export type LaneParse<T> = (message: ConsumedMessage) => { value: T } | { error:
  */
 export interface ConsumerLane<T> {
   groupId: string;
+  /**
+   * The consumer its dead letters name (`group`), when that is not `groupId`: several lanes of one
+   * consumer (the projector's main and slow lanes) report as that one consumer.
+   */
+  deadLetterGroup?: string;
   topics: string[];
   /** Most messages handed to one handler call. */
   maxBatchSize: number;
