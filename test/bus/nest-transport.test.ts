@@ -70,6 +70,7 @@ interface Lane {
   topic: string;
   groupId: string;
   deadLetterTopic: string;
+  deadLetterGroup?: string;
 }
 
 const newLane = (): Lane => ({
@@ -85,6 +86,7 @@ async function startHybridApp(bus: EventBus, lane: Lane, probe: Probe): Promise<
     lanes: {
       [LANE]: {
         groupId: lane.groupId,
+        ...(lane.deadLetterGroup ? { deadLetterGroup: lane.deadLetterGroup } : {}),
         topics: [lane.topic],
         maxBatchSize: 50,
         concurrency: 1,
@@ -167,6 +169,21 @@ for (const transport of cases) {
         assert.equal(letter.topic, lane.topic);
         assert.equal(letter.offset, '1');
         assert.equal(letter.value, 'bad-1');
+      });
+
+      test(`[${transport.name}] a lane that reports as another consumer names that consumer in its dead letters`, async () => {
+        const lane = { ...newLane(), deadLetterGroup: unique('consumer') };
+        const { collector: deadLetters, subscription } = await collect(bus, unique('g'), [
+          lane.deadLetterTopic,
+        ]);
+        const app = await startHybridApp(bus, lane, new Probe());
+        await bus.publish(lane.topic, sameKey(['bad-0']));
+        await deadLetters.waitForCount(1);
+        await app.close();
+        await subscription.close();
+        const letter = JSON.parse(deadLetters.messages[0]!.value.toString()) as DeadLetter;
+        assert.equal(letter.group, lane.deadLetterGroup);
+        assert.notEqual(letter.group, lane.groupId);
       });
 
       test(`[${transport.name}] dead-letters what applyIsolatingPoison isolates, and applies the rest`, async () => {
