@@ -32,7 +32,15 @@ export default {
       severity: 'error',
       comment: 'Code that ships never loads test or benchmark helpers.',
       from: { path: '^(apps|libs)/' },
-      to: { path: '^(test|bench|support)/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'testing-helpers-only-from-specs',
+      severity: 'error',
+      comment:
+        'A `*.testing.ts` helper sits beside the specs it serves (under src, where test/ is out of reach); only they load it.',
+      from: { pathNot: '[.](spec|testing)[.]ts$' },
+      to: { path: '[.]testing[.]ts$' },
     },
     {
       name: 'no-unresolvable',

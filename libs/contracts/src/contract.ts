@@ -59,29 +59,6 @@ export function defineContract<T>(spec: ContractSpec): MessageContract<T> {
   };
 }
 
-/**
- * A topic that carries several message types: a message is valid when one of them accepts it, and
- * otherwise the first contract's problem explains it (the topic's main type comes first).
- */
-export function anyOfContracts<T>(
-  name: string,
-  contracts: ReadonlyArray<MessageContract<T>>,
-): MessageContract<T> {
-  const [first] = contracts;
-  if (!first) throw new Error(`${name}: a topic carries at least one message type`);
-  if (contracts.length === 1) return first;
-  const is = (body: Record<string, unknown>) => contracts.some((contract) => contract.is(body));
-  const problem = (body: Record<string, unknown>) => (is(body) ? null : first.problem(body));
-  return {
-    name,
-    contentType: first.contentType,
-    rules: first.rules,
-    is,
-    problem,
-    parse: (value) => parseWith<T>(value, problem),
-  };
-}
-
 /** A consumed message's value as JSON text, as an object, then through `problem`. */
 export function parseWith<T>(
   value: Buffer,

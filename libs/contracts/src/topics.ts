@@ -1,5 +1,5 @@
 import { CanonicalEventContract, type CanonicalTopic } from './canonical/canonical-event.js';
-import { anyOfContracts, type MessageContract } from './contract.js';
+import type { MessageContract } from './contract.js';
 import { DeadLetterContract } from './dead-letters/dead-letter.js';
 import { OperationalEventContract } from './operational/operational-event.js';
 import { RawDeliveryContract } from './raw-deliveries/raw-delivery.js';
@@ -57,7 +57,7 @@ export type TopicKey = keyof Topics;
 
 /**
  * Which messages each topic carries, its main one first: the one declaration that producers,
- * consumers, docs/asyncapi.yaml (checked by a test) and a transport validating by topic follow.
+ * consumers and docs/asyncapi.yaml (checked by a test) follow.
  */
 export const TOPIC_MESSAGES: { readonly [K in TopicKey]: ReadonlyArray<MessageContract<object>> } = {
   rawDeliveries: [RawDeliveryContract],
@@ -72,17 +72,3 @@ export const TOPIC_MESSAGES: { readonly [K in TopicKey]: ReadonlyArray<MessageCo
   // An exhausted delivery's operational event is dead-lettered beside the consumers' dead letters.
   deadLetters: [DeadLetterContract, OperationalEventContract],
 };
-
-const TOPIC_CONTRACTS = Object.fromEntries(
-  Object.entries(TOPIC_MESSAGES).map(([key, contracts]) => [key, anyOfContracts(key, contracts)]),
-) as { readonly [K in TopicKey]: MessageContract<object> };
-
-/** One contract for everything `key`'s topic carries: its `parse` accepts any of its messages. */
-export function topicContract(key: TopicKey): MessageContract<object> {
-  return TOPIC_CONTRACTS[key];
-}
-
-/** The key of a topic name under `topics`, or undefined when it is none of ours. */
-export function topicKeyOf(topics: Topics, name: string): TopicKey | undefined {
-  return (Object.keys(topics) as TopicKey[]).find((key) => topics[key] === name);
-}

@@ -37,28 +37,24 @@ export async function rowsOf<Row extends object, Params extends readonly unknown
   return resultOf<Row>(await run(db, query, params)).rows;
 }
 
-/**
- * The rows an UPDATE or DELETE (… RETURNING) returned and how many rows it changed. Postgres
- * reports the count only for those two commands; any other statement here is a programming error.
- */
-export async function changedRowsOf<Row extends object, Params extends readonly unknown[]>(
-  db: Queryable,
-  query: Query<Row, Params>,
-  ...params: OptionalParams<Params>
-): Promise<{ rows: Row[]; affected: number }> {
-  const { rows, affected } = resultOf<Row>(await run(db, query, params));
-  if (affected === undefined)
-    throw new Error(`only UPDATE and DELETE report the rows they changed: ${query.text.slice(0, 60)}`);
-  return { rows, affected };
-}
+/** Postgres reports a count of changed rows only for these commands (the statement's first word). */
+const COUNTED_COMMAND = /^\s*(UPDATE|DELETE)\b/i;
 
-/** How many rows an UPDATE or DELETE changed. */
+/**
+ * How many rows an UPDATE or DELETE changed. Any other statement is a programming error, refused
+ * before it runs: Postgres would report no count for it.
+ */
 export async function affectedBy<Params extends readonly unknown[]>(
   db: Queryable,
   query: Query<never, Params>,
   ...params: OptionalParams<Params>
 ): Promise<number> {
-  return (await changedRowsOf(db, query, ...params)).affected;
+  if (!COUNTED_COMMAND.test(query.text))
+    throw new Error(`only UPDATE and DELETE report the rows they changed: ${query.text.slice(0, 60)}`);
+  const { affected } = resultOf<never>(await run(db, query, params));
+  if (affected === undefined)
+    throw new Error('the database driver returned no count for an UPDATE or DELETE');
+  return affected;
 }
 
 /** Runs a statement for its effect alone (DDL, a lock, an INSERT or UPDATE whose rows nobody reads). */

@@ -98,6 +98,53 @@ interface InsertedRow {
 /** The values of one matched delivery in insertMatched. */
 const NEW_DELIVERY_COLUMNS = 8;
 
+const CLAIM_DUE = defineQuery<ClaimedDelivery>(`WITH due AS (
+         SELECT c.tenant_id, c.id FROM subscriptions s
+         CROSS JOIN LATERAL (
+           SELECT d.tenant_id, d.id, d.next_attempt_at, d.seq FROM deliveries d
+            WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+              AND (s.ordering = 'none' OR NOT EXISTS (
+                    SELECT 1 FROM deliveries e
+                     WHERE e.subscription_id = d.subscription_id AND e.entity_key = d.entity_key
+                       AND e.seq < d.seq AND e.status IN ('pending', 'sending')))
+            ORDER BY d.next_attempt_at, d.seq
+            LIMIT GREATEST(0, $2 - COALESCE((SELECT n FROM unnest($4::text[], $5::int[]) AS busy(id, n)
+                                              WHERE busy.id = s.id), 0))
+            FOR UPDATE OF d SKIP LOCKED
+         ) c
+         WHERE s.status = 'active'
+         ORDER BY c.next_attempt_at, c.seq
+         LIMIT $1
+       )
+       -- Whole milliseconds: the lease comes back as a JS Date and identifies this claim in release().
+       UPDATE deliveries d SET status = 'sending',
+              lease_until = date_trunc('milliseconds', now() + $3 * interval '1 millisecond')
+         FROM due, subscriptions s
+        WHERE d.tenant_id = due.tenant_id AND d.id = due.id AND s.tenant_id = d.tenant_id AND s.id = d.subscription_id
+       RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts, d.lease_until,
+                 s.endpoint, s.headers, s.signature_scheme, s.secret_sealed, s.previous_secret_sealed,
+                 s.previous_secret_expires_at, s.failing_since`);
+
+const RELEASE_CLAIMED = defineQuery(`UPDATE deliveries d SET status = 'pending', lease_until = NULL
+         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS x(tenant_id, id, lease_until)
+        WHERE d.tenant_id = x.tenant_id AND d.id = x.id AND d.status = 'sending'
+          AND d.lease_until = x.lease_until`);
+
+const RECORD_ATTEMPTS = defineQuery(`WITH x AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::int[],
+                              $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+           AS x(tenant_id, attempt_id, delivery_id, attempted_at, code, duration_ms, error, response, status, next_at)
+       ), logged AS (
+         INSERT INTO delivery_attempts (tenant_id, id, delivery_id, attempted_at, status_code, duration_ms, error, response_body)
+         SELECT x.tenant_id, x.attempt_id, x.delivery_id, x.attempted_at, x.code, x.duration_ms, x.error, x.response
+           FROM x JOIN deliveries d ON d.tenant_id = x.tenant_id AND d.id = x.delivery_id
+         ON CONFLICT DO NOTHING
+       )
+       UPDATE deliveries d SET status = x.status, attempts = d.attempts + 1, lease_until = NULL,
+              next_attempt_at = COALESCE(x.next_at, d.next_attempt_at), last_status_code = x.code,
+              last_error = x.error, completed_at = CASE WHEN x.status = 'pending' THEN NULL ELSE now() END
+         FROM x WHERE d.tenant_id = x.tenant_id AND d.id = x.delivery_id AND d.status = 'sending'`);
+
 /** Every query on deliveries and attempts. API queries are tenant first; the workers serve all tenants. */
 @Injectable()
 export class DeliveryRepository {
@@ -147,36 +194,13 @@ export class DeliveryRepository {
     leaseMs: number,
     held: ReadonlyMap<string, number>,
   ): Promise<ClaimedDelivery[]> {
-    return rowsOf(
-      this.dataSource,
-      defineQuery<ClaimedDelivery>(`WITH due AS (
-         SELECT c.tenant_id, c.id FROM subscriptions s
-         CROSS JOIN LATERAL (
-           SELECT d.tenant_id, d.id, d.next_attempt_at, d.seq FROM deliveries d
-            WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.next_attempt_at <= now()
-              AND (s.ordering = 'none' OR NOT EXISTS (
-                    SELECT 1 FROM deliveries e
-                     WHERE e.subscription_id = d.subscription_id AND e.entity_key = d.entity_key
-                       AND e.seq < d.seq AND e.status IN ('pending', 'sending')))
-            ORDER BY d.next_attempt_at, d.seq
-            LIMIT GREATEST(0, $2 - COALESCE((SELECT n FROM unnest($4::text[], $5::int[]) AS busy(id, n)
-                                              WHERE busy.id = s.id), 0))
-            FOR UPDATE OF d SKIP LOCKED
-         ) c
-         WHERE s.status = 'active'
-         ORDER BY c.next_attempt_at, c.seq
-         LIMIT $1
-       )
-       -- Whole milliseconds: the lease comes back as a JS Date and identifies this claim in release().
-       UPDATE deliveries d SET status = 'sending',
-              lease_until = date_trunc('milliseconds', now() + $3 * interval '1 millisecond')
-         FROM due, subscriptions s
-        WHERE d.tenant_id = due.tenant_id AND d.id = due.id AND s.tenant_id = d.tenant_id AND s.id = d.subscription_id
-       RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts, d.lease_until,
-                 s.endpoint, s.headers, s.signature_scheme, s.secret_sealed, s.previous_secret_sealed,
-                 s.previous_secret_expires_at, s.failing_since`),
-      [limit, perSubscription, leaseMs, [...held.keys()], [...held.values()]],
-    );
+    return rowsOf(this.dataSource, CLAIM_DUE, [
+      limit,
+      perSubscription,
+      leaseMs,
+      [...held.keys()],
+      [...held.values()],
+    ]);
   }
 
   /**
@@ -184,14 +208,11 @@ export class DeliveryRepository {
    * claim is still this one (same lease), never a row the sweep has since given to another worker.
    */
   async release(deliveries: Array<Pick<ClaimedDelivery, 'tenant_id' | 'id' | 'lease_until'>>): Promise<void> {
-    await execute(
-      this.dataSource,
-      defineQuery(`UPDATE deliveries d SET status = 'pending', lease_until = NULL
-         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS x(tenant_id, id, lease_until)
-        WHERE d.tenant_id = x.tenant_id AND d.id = x.id AND d.status = 'sending'
-          AND d.lease_until = x.lease_until`),
-      [deliveries.map((d) => d.tenant_id), deliveries.map((d) => d.id), deliveries.map((d) => d.lease_until)],
-    );
+    await execute(this.dataSource, RELEASE_CLAIMED, [
+      deliveries.map((d) => d.tenant_id),
+      deliveries.map((d) => d.id),
+      deliveries.map((d) => d.lease_until),
+    ]);
   }
 
   /** Deliveries whose sender died mid-attempt go back to the queue, same id and body. */
@@ -210,35 +231,18 @@ export class DeliveryRepository {
    */
   async recordAttempts(records: AttemptRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await execute(
-      this.dataSource,
-      defineQuery(`WITH x AS (
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::int[],
-                              $7::text[], $8::text[], $9::text[], $10::timestamptz[])
-           AS x(tenant_id, attempt_id, delivery_id, attempted_at, code, duration_ms, error, response, status, next_at)
-       ), logged AS (
-         INSERT INTO delivery_attempts (tenant_id, id, delivery_id, attempted_at, status_code, duration_ms, error, response_body)
-         SELECT x.tenant_id, x.attempt_id, x.delivery_id, x.attempted_at, x.code, x.duration_ms, x.error, x.response
-           FROM x JOIN deliveries d ON d.tenant_id = x.tenant_id AND d.id = x.delivery_id
-         ON CONFLICT DO NOTHING
-       )
-       UPDATE deliveries d SET status = x.status, attempts = d.attempts + 1, lease_until = NULL,
-              next_attempt_at = COALESCE(x.next_at, d.next_attempt_at), last_status_code = x.code,
-              last_error = x.error, completed_at = CASE WHEN x.status = 'pending' THEN NULL ELSE now() END
-         FROM x WHERE d.tenant_id = x.tenant_id AND d.id = x.delivery_id AND d.status = 'sending'`),
-      [
-        records.map((r) => r.tenantId),
-        records.map((r) => r.attemptId),
-        records.map((r) => r.deliveryId),
-        records.map((r) => r.attemptedAt),
-        records.map((r) => r.statusCode),
-        records.map((r) => r.durationMs),
-        records.map((r) => r.error),
-        records.map((r) => r.responseBody),
-        records.map((r) => r.status),
-        records.map((r) => r.nextAttemptAt),
-      ],
-    );
+    await execute(this.dataSource, RECORD_ATTEMPTS, [
+      records.map((r) => r.tenantId),
+      records.map((r) => r.attemptId),
+      records.map((r) => r.deliveryId),
+      records.map((r) => r.attemptedAt),
+      records.map((r) => r.statusCode),
+      records.map((r) => r.durationMs),
+      records.map((r) => r.error),
+      records.map((r) => r.responseBody),
+      records.map((r) => r.status),
+      records.map((r) => r.nextAttemptAt),
+    ]);
   }
 
   async findById(tenantId: string, id: string): Promise<DeliveryRow | null> {

@@ -17,18 +17,11 @@ export type WakeReason =
  */
 @Injectable()
 export class SendWakeups {
-  /** How often each reason has woken the loop, for tests and a look in a debugger. */
-  readonly rung: Record<WakeReason, number> = {
-    'deliveries-queued': 0,
-    'outcomes-recorded': 0,
-    'slot-freed': 0,
-    stopping: 0,
-  };
   private pending = false;
   private wakeSleeper: (() => void) | null = null;
 
-  ring(reason: WakeReason): void {
-    this.rung[reason]++;
+  /** Wakes the loop. Nothing here reads `reason`: it names, at each call site, why that caller wakes it. */
+  ring(_reason: WakeReason): void {
     this.pending = true;
     this.wakeSleeper?.();
   }

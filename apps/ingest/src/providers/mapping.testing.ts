@@ -4,7 +4,10 @@ import type { InboundRequest } from '@hub/signing';
 import type { MappedEvent, MappingSource } from './provider.js';
 import { providerOf } from './registry.js';
 
-/** What the providers' unit tests share: a request and source to map with. */
+/**
+ * What the providers' unit tests share: a request and source to map with. Only specs load it (the
+ * dependency rule `testing-helpers-only-from-specs`): it lives here because apps may not import test/.
+ */
 export const request: InboundRequest & { query: Record<string, unknown> } = {
   headers: {},
   body: Buffer.alloc(0),

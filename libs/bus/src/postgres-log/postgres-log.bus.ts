@@ -112,6 +112,28 @@ function groupByPartition(messages: OutgoingMessage[], partitions: number): Map<
   return groups;
 }
 
+const LOCK_PARTITIONS =
+  defineQuery(`SELECT partition FROM bus_partitions WHERE topic = $1 AND partition = ANY($2::int[])
+      ORDER BY partition FOR UPDATE`);
+
+const RESERVE_OFFSETS = defineQuery<{ partition: number; first: string }>(`WITH reserved AS (
+       UPDATE bus_partitions p SET next_offset = p.next_offset + c.n
+         FROM unnest($2::int[], $3::int[]) AS c(partition, n)
+        WHERE p.topic = $1 AND p.partition = c.partition
+        RETURNING p.partition, p.next_offset - c.n AS first)
+     SELECT partition, first::text AS first FROM reserved`);
+
+// Every value in one bytea parameter, cut apart by position: a Buffer parameter travels in
+// binary, where a bytea[] would be hex text twice the size, escaped into an array literal.
+// The NOTIFY rides along (it is queued until commit either way): one round trip fewer.
+const INSERT_MESSAGES = defineQuery(`WITH inserted AS (
+       INSERT INTO bus_messages (topic, partition, "offset", key, value, headers)
+       SELECT $1, m.partition, m.offset, m.key, substring($5::bytea FROM m.start FOR m.length), m.headers
+         FROM unnest($2::int[], $3::bigint[], $4::text[], $6::int[], $7::int[], $8::jsonb[])
+           AS m(partition, "offset", key, start, length, headers)
+       RETURNING 1)
+     SELECT pg_notify($9, $1) FROM (SELECT count(*) FROM inserted) AS done`);
+
 /**
  * Three statements whatever the number of partitions: lock the partitions' counters in ascending
  * order (so concurrent publishers never deadlock), reserve every partition's offsets at once, then
@@ -123,22 +145,12 @@ async function appendAll(
   byPartition: Map<number, OutgoingMessage[]>,
 ): Promise<void> {
   const partitions = [...byPartition.keys()].sort((a, b) => a - b);
-  await execute(
-    manager,
-    defineQuery(`SELECT partition FROM bus_partitions WHERE topic = $1 AND partition = ANY($2::int[])
-      ORDER BY partition FOR UPDATE`),
-    [topic, partitions],
-  );
-  const reserved = await rowsOf(
-    manager,
-    defineQuery<{ partition: number; first: string }>(`WITH reserved AS (
-       UPDATE bus_partitions p SET next_offset = p.next_offset + c.n
-         FROM unnest($2::int[], $3::int[]) AS c(partition, n)
-        WHERE p.topic = $1 AND p.partition = c.partition
-        RETURNING p.partition, p.next_offset - c.n AS first)
-     SELECT partition, first::text AS first FROM reserved`),
-    [topic, partitions, partitions.map((partition) => byPartition.get(partition)!.length)],
-  );
+  await execute(manager, LOCK_PARTITIONS, [topic, partitions]);
+  const reserved = await rowsOf(manager, RESERVE_OFFSETS, [
+    topic,
+    partitions,
+    partitions.map((partition) => byPartition.get(partition)!.length),
+  ]);
   const firstOffset = new Map(reserved.map((row) => [row.partition, BigInt(row.first)]));
   const rows = partitions.flatMap((partition) => {
     const first = firstOffset.get(partition);
@@ -148,30 +160,17 @@ async function appendAll(
       .map((message, index) => ({ partition, offset: first + BigInt(index), message }));
   });
   const { joined, starts, lengths } = joinValues(rows.map((row) => row.message.value));
-  await execute(
-    manager,
-    // Every value in one bytea parameter, cut apart by position: a Buffer parameter travels in
-    // binary, where a bytea[] would be hex text twice the size, escaped into an array literal.
-    // The NOTIFY rides along (it is queued until commit either way): one round trip fewer.
-    defineQuery(`WITH inserted AS (
-       INSERT INTO bus_messages (topic, partition, "offset", key, value, headers)
-       SELECT $1, m.partition, m.offset, m.key, substring($5::bytea FROM m.start FOR m.length), m.headers
-         FROM unnest($2::int[], $3::bigint[], $4::text[], $6::int[], $7::int[], $8::jsonb[])
-           AS m(partition, "offset", key, start, length, headers)
-       RETURNING 1)
-     SELECT pg_notify($9, $1) FROM (SELECT count(*) FROM inserted) AS done`),
-    [
-      topic,
-      rows.map((row) => row.partition),
-      rows.map((row) => row.offset.toString()),
-      rows.map((row) => row.message.key),
-      joined,
-      starts,
-      lengths,
-      rows.map((row) => JSON.stringify(row.message.headers ?? {})),
-      NOTIFY_CHANNEL,
-    ],
-  );
+  await execute(manager, INSERT_MESSAGES, [
+    topic,
+    rows.map((row) => row.partition),
+    rows.map((row) => row.offset.toString()),
+    rows.map((row) => row.message.key),
+    joined,
+    starts,
+    lengths,
+    rows.map((row) => JSON.stringify(row.message.headers ?? {})),
+    NOTIFY_CHANNEL,
+  ]);
 }
 
 /**

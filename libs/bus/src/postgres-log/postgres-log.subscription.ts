@@ -24,6 +24,17 @@ interface MessageRow {
   created_at: Date;
 }
 
+const FETCH_MESSAGES =
+  defineQuery<MessageRow>(`SELECT "offset", key, value, headers, created_at FROM bus_messages
+        WHERE topic = $1 AND partition = $2 AND "offset" >= $3
+        ORDER BY "offset" LIMIT $4`);
+
+const COMMIT_OFFSET =
+  defineQuery(`INSERT INTO bus_offsets (group_id, topic, partition, committed_offset, updated_at)
+       VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (group_id, topic, partition)
+       DO UPDATE SET committed_offset = EXCLUDED.committed_offset, updated_at = now()`);
+
 /** How a subscription's handlers publish: on their own, or inside the batch's transaction. */
 export interface Publishing {
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
@@ -280,13 +291,12 @@ export class PostgresLogSubscription {
   }
 
   private async fetch(owned: OwnedPartition): Promise<ConsumedMessage[]> {
-    const rows = await rowsOf(
-      this.dataSource,
-      defineQuery<MessageRow>(`SELECT "offset", key, value, headers, created_at FROM bus_messages
-        WHERE topic = $1 AND partition = $2 AND "offset" >= $3
-        ORDER BY "offset" LIMIT $4`),
-      [owned.topic, owned.partition, owned.position.toString(), this.options.maxBatchSize ?? 500],
-    );
+    const rows = await rowsOf(this.dataSource, FETCH_MESSAGES, [
+      owned.topic,
+      owned.partition,
+      owned.position.toString(),
+      this.options.maxBatchSize ?? 500,
+    ]);
     return rows.map((row) => ({
       topic: owned.topic,
       partition: owned.partition,
@@ -325,14 +335,12 @@ export class PostgresLogSubscription {
   }
 
   private async commit(manager: EntityManager, owned: OwnedPartition, next: bigint): Promise<void> {
-    await execute(
-      manager,
-      defineQuery(`INSERT INTO bus_offsets (group_id, topic, partition, committed_offset, updated_at)
-       VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT (group_id, topic, partition)
-       DO UPDATE SET committed_offset = EXCLUDED.committed_offset, updated_at = now()`),
-      [this.options.groupId, owned.topic, owned.partition, next.toString()],
-    );
+    await execute(manager, COMMIT_OFFSET, [
+      this.options.groupId,
+      owned.topic,
+      owned.partition,
+      next.toString(),
+    ]);
   }
 
   private waitForWork(): Promise<void> {

@@ -5,7 +5,6 @@ import {
   buildCanonicalEvent,
   canonicalEventProblem,
   CanonicalEventContract,
-  isCanonicalEvent,
   parseCanonicalEvent,
 } from './canonical-event.js';
 
@@ -34,9 +33,9 @@ test('a built canonical event has the envelope, in the order, that the bus has a
 });
 
 test('a built canonical event passes both checks and parses', () => {
-  assert.equal(isCanonicalEvent(valid), true);
+  assert.equal(CanonicalEventContract.is(valid), true);
   assert.equal(canonicalEventProblem(valid), null);
-  assert.equal(isCanonicalEvent({ ...valid, extra: 'kept', data: {} }), true);
+  assert.equal(CanonicalEventContract.is({ ...valid, extra: 'kept', data: {} }), true);
   assert.deepEqual(parseCanonicalEvent(Buffer.from(JSON.stringify(built))), { value: built });
 });
 
@@ -82,7 +81,7 @@ const broken: Array<[Record<string, unknown>, string]> = [
 test('each rule rejects what it should, in its own words', () => {
   for (const [change, says] of broken) {
     const body = { ...valid, ...change };
-    assert.equal(isCanonicalEvent(body), false, JSON.stringify(change));
+    assert.equal(CanonicalEventContract.is(body), false, JSON.stringify(change));
     assert.equal(canonicalEventProblem(body), `not a canonical event: ${says}`, JSON.stringify(change));
     assert.deepEqual(parseCanonicalEvent(Buffer.from(JSON.stringify(body))), {
       error: `not a canonical event: ${says}`,

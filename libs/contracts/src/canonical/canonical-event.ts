@@ -62,11 +62,6 @@ export const CanonicalEventContract: MessageContract<CanonicalEvent> = defineCon
   rules: CANONICAL_EVENT_RULES,
 });
 
-/** The fast check: ingest runs it on every event it makes, consumers on every event they read. */
-export function isCanonicalEvent(body: Record<string, unknown>): boolean {
-  return CanonicalEventContract.is(body);
-}
-
 /** Why `body` is not a canonical event (its first broken rule); null when it is one. */
 export function canonicalEventProblem(body: Record<string, unknown>): string | null {
   return CanonicalEventContract.problem(body);

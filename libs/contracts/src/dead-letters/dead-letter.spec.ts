@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  buildDeadLetter,
-  deadLetterProblem,
-  DeadLetterContract,
-  isDeadLetter,
-  parseDeadLetter,
-} from './dead-letter.js';
+import { buildDeadLetter, DeadLetterContract } from './dead-letter.js';
 
 const failed = {
   topic: 'hub.canonical.projects',
@@ -27,9 +21,9 @@ test('a built dead letter says where the message was, why it failed, and holds i
 });
 
 test('a built dead letter passes both checks and parses', () => {
-  assert.equal(isDeadLetter(valid), true);
-  assert.equal(deadLetterProblem(valid), null);
-  assert.deepEqual(parseDeadLetter(Buffer.from(JSON.stringify(built))), { value: built });
+  assert.equal(DeadLetterContract.is(valid), true);
+  assert.equal(DeadLetterContract.problem(valid), null);
+  assert.deepEqual(DeadLetterContract.parse(Buffer.from(JSON.stringify(built))), { value: built });
 });
 
 const broken: Array<[Record<string, unknown>, string]> = [
@@ -47,8 +41,8 @@ const broken: Array<[Record<string, unknown>, string]> = [
 test('each rule rejects what it should, in its own words', () => {
   for (const [change, says] of broken) {
     const body = { ...valid, ...change };
-    assert.equal(isDeadLetter(body), false, JSON.stringify(change));
-    assert.equal(deadLetterProblem(body), `not a dead letter: ${says}`, JSON.stringify(change));
+    assert.equal(DeadLetterContract.is(body), false, JSON.stringify(change));
+    assert.equal(DeadLetterContract.problem(body), `not a dead letter: ${says}`, JSON.stringify(change));
   }
   const fields = new Set(broken.flatMap(([change]) => Object.keys(change)));
   assert.deepEqual([...fields].sort(), Object.keys(DeadLetterContract.rules).sort());

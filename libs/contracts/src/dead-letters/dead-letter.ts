@@ -1,4 +1,4 @@
-import { defineContract, type MessageContract, type Parsed } from '../contract.js';
+import { defineContract, type MessageContract } from '../contract.js';
 import { exactly, INTEGER, ISO_TIME, matching, TEXT } from '../rules.js';
 
 export const DEAD_LETTER_CONTENT_TYPE = 'application/json';
@@ -36,18 +36,6 @@ export const DeadLetterContract: MessageContract<DeadLetter> = defineContract<De
   what: 'a dead letter',
   rules: DEAD_LETTER_RULES,
 });
-
-export function isDeadLetter(body: Record<string, unknown>): boolean {
-  return DeadLetterContract.is(body);
-}
-
-export function deadLetterProblem(body: Record<string, unknown>): string | null {
-  return DeadLetterContract.problem(body);
-}
-
-export function parseDeadLetter(value: Buffer): Parsed<DeadLetter> {
-  return DeadLetterContract.parse(value);
-}
 
 /** Where the failed message was, and what it held. */
 export interface FailedMessage {

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  buildOperationalEvent,
-  isOperationalEvent,
-  isOperationalType,
-  OperationalEventContract,
-  operationalEventProblem,
-  parseOperationalEvent,
-} from './operational-event.js';
+import { buildOperationalEvent, isOperationalType, OperationalEventContract } from './operational-event.js';
 
 const TENANT = '6f1c2f4e-8a3b-4c5d-9e6f-7a8b9c0d1e2f';
 const data = { subscription_id: 'sub_abc', delivery_id: 'dlv_1' };
@@ -30,9 +23,9 @@ test('a built operational event has the dispatcher’s members, in order, and a 
 });
 
 test('a built operational event passes both checks and parses', () => {
-  assert.equal(isOperationalEvent(valid), true);
-  assert.equal(operationalEventProblem(valid), null);
-  assert.deepEqual(parseOperationalEvent(Buffer.from(JSON.stringify(built))), { value: built });
+  assert.equal(OperationalEventContract.is(valid), true);
+  assert.equal(OperationalEventContract.problem(valid), null);
+  assert.deepEqual(OperationalEventContract.parse(Buffer.from(JSON.stringify(built))), { value: built });
   assert.equal(isOperationalType('subscription.recovered'), true);
   assert.equal(isOperationalType('project.updated'), false);
 });
@@ -54,8 +47,12 @@ const broken: Array<[Record<string, unknown>, string]> = [
 test('each rule rejects what it should, in its own words', () => {
   for (const [change, says] of broken) {
     const body = { ...valid, ...change };
-    assert.equal(isOperationalEvent(body), false, JSON.stringify(change));
-    assert.equal(operationalEventProblem(body), `not an operational event: ${says}`, JSON.stringify(change));
+    assert.equal(OperationalEventContract.is(body), false, JSON.stringify(change));
+    assert.equal(
+      OperationalEventContract.problem(body),
+      `not an operational event: ${says}`,
+      JSON.stringify(change),
+    );
   }
   const fields = new Set(broken.flatMap(([change]) => Object.keys(change)));
   assert.deepEqual([...fields].sort(), Object.keys(OperationalEventContract.rules).sort());

@@ -1,5 +1,5 @@
 import { CLOUDEVENTS_CONTENT_TYPE, deterministicEventId, SPEC_VERSION } from '../cloudevents.js';
-import { defineContract, type MessageContract, type Parsed } from '../contract.js';
+import { defineContract, type MessageContract } from '../contract.js';
 import { EVENT_ID, exactly, ISO_TIME, matching, OBJECT, oneOf, SUBSCRIPTION_ID, UUID } from '../rules.js';
 import type { DispatchableEvent } from '../state-changes/state-change.js';
 
@@ -42,18 +42,6 @@ export const OperationalEventContract: MessageContract<OperationalEvent> = defin
   what: 'an operational event',
   rules: OPERATIONAL_EVENT_RULES,
 });
-
-export function isOperationalEvent(body: Record<string, unknown>): boolean {
-  return OperationalEventContract.is(body);
-}
-
-export function operationalEventProblem(body: Record<string, unknown>): string | null {
-  return OperationalEventContract.problem(body);
-}
-
-export function parseOperationalEvent(value: Buffer): Parsed<OperationalEvent> {
-  return OperationalEventContract.parse(value);
-}
 
 /**
  * The one place an operational event is assembled (members in this order on the bus). `parts`

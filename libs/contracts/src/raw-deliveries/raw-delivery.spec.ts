@@ -3,9 +3,7 @@ import { test } from 'node:test';
 import { deterministicEventId } from '../cloudevents.js';
 import {
   buildRawDelivery,
-  isRawDelivery,
   parseRawDelivery,
-  rawDeliveryProblem,
   RawDeliveryContract,
   type RawDeliveryFields,
 } from './raw-delivery.js';
@@ -47,12 +45,12 @@ test('an unmapped raw delivery says so, and why, last', () => {
     JSON.stringify(unmapped),
     /"content_type":null,.*"event_ids":\[\],"unmapped":true,"reason":"no type"}$/,
   );
-  assert.equal(rawDeliveryProblem(unmapped as unknown as Record<string, unknown>), null);
+  assert.equal(RawDeliveryContract.problem(unmapped as unknown as Record<string, unknown>), null);
 });
 
 test('a built raw delivery passes both checks and parses', () => {
-  assert.equal(isRawDelivery(valid), true);
-  assert.equal(rawDeliveryProblem(valid), null);
+  assert.equal(RawDeliveryContract.is(valid), true);
+  assert.equal(RawDeliveryContract.problem(valid), null);
   assert.deepEqual(parseRawDelivery(Buffer.from(JSON.stringify(built))), { value: built });
 });
 
@@ -77,8 +75,8 @@ const broken: Array<[Record<string, unknown>, string]> = [
 test('each rule rejects what it should, in its own words', () => {
   for (const [change, says] of broken) {
     const body = { ...valid, ...change };
-    assert.equal(isRawDelivery(body), false, JSON.stringify(change));
-    assert.equal(rawDeliveryProblem(body), `not a raw delivery: ${says}`, JSON.stringify(change));
+    assert.equal(RawDeliveryContract.is(body), false, JSON.stringify(change));
+    assert.equal(RawDeliveryContract.problem(body), `not a raw delivery: ${says}`, JSON.stringify(change));
   }
   const fields = new Set(broken.flatMap(([change]) => Object.keys(change)));
   assert.deepEqual([...fields].sort(), Object.keys(RawDeliveryContract.rules).sort());

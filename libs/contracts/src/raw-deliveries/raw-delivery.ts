@@ -64,14 +64,6 @@ export const RawDeliveryContract: MessageContract<RawDelivery> = defineContract<
   rules: RAW_DELIVERY_RULES,
 });
 
-export function isRawDelivery(body: Record<string, unknown>): boolean {
-  return RawDeliveryContract.is(body);
-}
-
-export function rawDeliveryProblem(body: Record<string, unknown>): string | null {
-  return RawDeliveryContract.problem(body);
-}
-
 export function parseRawDelivery(value: Buffer): Parsed<RawDelivery> {
   return RawDeliveryContract.parse(value);
 }

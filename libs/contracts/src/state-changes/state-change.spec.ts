@@ -5,10 +5,8 @@ import { deterministicEventId } from '../cloudevents.js';
 import { buildOperationalEvent } from '../operational/operational-event.js';
 import {
   buildStateChange,
-  isStateChange,
   parseStateChange,
   stateChangeEnvelope,
-  stateChangeProblem,
   StateChangeContract,
 } from './state-change.js';
 
@@ -39,11 +37,11 @@ test('a built state change keeps the projector’s member order, its cause’s s
 });
 
 test('a built state change, and an operational event, pass both checks and parse', () => {
-  assert.equal(isStateChange(valid), true);
-  assert.equal(stateChangeProblem(valid), null);
+  assert.equal(StateChangeContract.is(valid), true);
+  assert.equal(StateChangeContract.problem(valid), null);
   assert.deepEqual(parseStateChange(Buffer.from(JSON.stringify(built))), { value: built });
   const operational = buildOperationalEvent('subscription.disabled', TENANT, 'sub_AbC-12_x', {}, ['t']);
-  assert.equal(stateChangeProblem(operational as unknown as Record<string, unknown>), null);
+  assert.equal(StateChangeContract.problem(operational as unknown as Record<string, unknown>), null);
 });
 
 const SUBJECT = 'subject must be an entity id (provider:external id) or a subscription id (sub_…)';
@@ -63,8 +61,12 @@ const broken: Array<[Record<string, unknown>, string]> = [
 test('each rule rejects what it should, in its own words', () => {
   for (const [change, says] of broken) {
     const body = { ...valid, ...change };
-    assert.equal(isStateChange(body), false, JSON.stringify(change));
-    assert.equal(stateChangeProblem(body), `not a dispatchable event: ${says}`, JSON.stringify(change));
+    assert.equal(StateChangeContract.is(body), false, JSON.stringify(change));
+    assert.equal(
+      StateChangeContract.problem(body),
+      `not a dispatchable event: ${says}`,
+      JSON.stringify(change),
+    );
   }
   const fields = new Set(broken.flatMap(([change]) => Object.keys(change)));
   assert.deepEqual([...fields].sort(), Object.keys(StateChangeContract.rules).sort());
@@ -72,5 +74,5 @@ test('each rule rejects what it should, in its own words', () => {
 
 test('provider and datacontenttype are not required: operational events have neither', () => {
   const { provider: _p, datacontenttype: _d, ...rest } = built;
-  assert.equal(stateChangeProblem(rest), null);
+  assert.equal(StateChangeContract.problem(rest), null);
 });

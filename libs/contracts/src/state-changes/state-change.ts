@@ -77,14 +77,6 @@ export const StateChangeContract: MessageContract<DispatchableEvent> = defineCon
   rules: STATE_CHANGE_RULES,
 });
 
-export function isStateChange(body: Record<string, unknown>): boolean {
-  return StateChangeContract.is(body);
-}
-
-export function stateChangeProblem(body: Record<string, unknown>): string | null {
-  return StateChangeContract.problem(body);
-}
-
 /** What the dispatcher runs on every message it reads. */
 export function parseStateChange(value: Buffer): Parsed<DispatchableEvent> {
   return StateChangeContract.parse(value);

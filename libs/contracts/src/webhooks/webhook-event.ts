@@ -1,5 +1,5 @@
 import { DATA_CONTENT_TYPE, SPEC_VERSION } from '../cloudevents.js';
-import { defineContract, type MessageContract, type Parsed } from '../contract.js';
+import { defineContract, type MessageContract } from '../contract.js';
 import { EVENT_TYPE, exactly, ISO_TIME, matching, OBJECT, TEXT } from '../rules.js';
 
 /**
@@ -36,14 +36,6 @@ export const WebhookEventContract: MessageContract<WebhookEvent> = defineContrac
   what: 'a webhook event',
   rules: WEBHOOK_EVENT_RULES,
 });
-
-export function webhookEventProblem(body: Record<string, unknown>): string | null {
-  return WebhookEventContract.problem(body);
-}
-
-export function parseWebhookEvent(value: Buffer): Parsed<WebhookEvent> {
-  return WebhookEventContract.parse(value);
-}
 
 export interface WebhookEventFields {
   id: string;
