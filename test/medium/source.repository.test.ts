@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { emptySourceStatsDelta } from '../../apps/ingest/src/sources/source-stats.buffer.js';
 import { SourceRepository, type SourceStatsDelta } from '../../apps/ingest/src/sources/source.repository.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { newSource, openIngestDatabase } from './ingest-tables.js';
@@ -26,18 +27,7 @@ describe('SourceRepository', () => {
     tenantId: string,
     sourceId: string,
     changes: Partial<SourceStatsDelta> = {},
-  ): SourceStatsDelta => ({
-    tenant_id: tenantId,
-    source_id: sourceId,
-    accepted: 0,
-    last_delivery_at: null,
-    last_accepted_at: null,
-    unmapped: 0,
-    last_unmapped_at: null,
-    last_unmapped_reason: null,
-    rejected: {},
-    ...changes,
-  });
+  ): SourceStatsDelta => ({ ...emptySourceStatsDelta(tenantId, sourceId), ...changes });
 
   test('a created source reads back with empty stats, only for its tenant; the ingest lookup needs no tenant', async () => {
     const source = await create(db.tenantA);

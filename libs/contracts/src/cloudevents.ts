@@ -5,6 +5,16 @@ export const SPEC_VERSION = '1.0';
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
 export const DATA_CONTENT_TYPE = 'application/json';
 
+/** The CloudEvents context attributes every event of ours carries; each message type adds its own. */
+export interface CloudEventEnvelope {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject: string;
+  time: string;
+}
+
 /**
  * Event ids are derived, never random: the same delivery retried by a provider yields the same
  * ids, so every consumer can deduplicate. `parts` name the source, the delivery and the event's

@@ -109,19 +109,24 @@ export class SourceStatsBuffer implements OnModuleInit, OnModuleDestroy, BeforeA
     const key = `${tenantId}/${sourceId}`;
     let delta = this.pending.get(key);
     if (!delta) {
-      delta = {
-        tenant_id: tenantId,
-        source_id: sourceId,
-        accepted: 0,
-        last_delivery_at: null,
-        last_accepted_at: null,
-        unmapped: 0,
-        last_unmapped_at: null,
-        last_unmapped_reason: null,
-        rejected: {},
-      };
+      delta = emptySourceStatsDelta(tenantId, sourceId);
       this.pending.set(key, delta);
     }
     return delta;
   }
+}
+
+/** A source's counters before anything happened: what a delta starts from. */
+export function emptySourceStatsDelta(tenantId: string, sourceId: string): SourceStatsDelta {
+  return {
+    tenant_id: tenantId,
+    source_id: sourceId,
+    accepted: 0,
+    last_delivery_at: null,
+    last_accepted_at: null,
+    unmapped: 0,
+    last_unmapped_at: null,
+    last_unmapped_reason: null,
+    rejected: {},
+  };
 }

@@ -1,4 +1,9 @@
-import { DATA_CONTENT_TYPE, SPEC_VERSION, CLOUDEVENTS_CONTENT_TYPE } from '../cloudevents.js';
+import {
+  CLOUDEVENTS_CONTENT_TYPE,
+  DATA_CONTENT_TYPE,
+  SPEC_VERSION,
+  type CloudEventEnvelope,
+} from '../cloudevents.js';
 import { defineContract, type MessageContract, type Parsed } from '../contract.js';
 import { PROVIDERS, type ProviderId } from '../providers.js';
 import {
@@ -17,13 +22,7 @@ import {
 export type CanonicalTopic = 'projects' | 'customers' | 'monitoring';
 
 /** CloudEvents 1.0, structured JSON mode, with the tenant and provider as extension attributes. */
-export interface CanonicalEvent<T extends object = Record<string, unknown>> {
-  specversion: '1.0';
-  id: string;
-  source: string;
-  type: string;
-  subject: string;
-  time: string;
+export interface CanonicalEvent<T extends object = Record<string, unknown>> extends CloudEventEnvelope {
   datacontenttype: 'application/json';
   tenant: string;
   provider: ProviderId;

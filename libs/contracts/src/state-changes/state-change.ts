@@ -1,5 +1,10 @@
 import type { CanonicalEvent } from '../canonical/canonical-event.js';
-import { CLOUDEVENTS_CONTENT_TYPE, DATA_CONTENT_TYPE, SPEC_VERSION } from '../cloudevents.js';
+import {
+  CLOUDEVENTS_CONTENT_TYPE,
+  DATA_CONTENT_TYPE,
+  SPEC_VERSION,
+  type CloudEventEnvelope,
+} from '../cloudevents.js';
 import { defineContract, type MessageContract, type Parsed } from '../contract.js';
 import {
   ENTITY_SUBJECT,
@@ -36,13 +41,7 @@ export type StateChangeEvent<T extends object = StateChangeData | Record<string,
  * What the dispatcher reads from the state-changes topic: the projector's state changes and the
  * operational events the dispatcher publishes itself, by the members both have.
  */
-export interface DispatchableEvent {
-  specversion: '1.0';
-  id: string;
-  type: string;
-  source: string;
-  subject: string;
-  time: string;
+export interface DispatchableEvent extends CloudEventEnvelope {
   tenant: string;
   data: Record<string, unknown>;
 }

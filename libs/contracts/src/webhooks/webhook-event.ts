@@ -1,4 +1,4 @@
-import { DATA_CONTENT_TYPE, SPEC_VERSION } from '../cloudevents.js';
+import { DATA_CONTENT_TYPE, SPEC_VERSION, type CloudEventEnvelope } from '../cloudevents.js';
 import { defineContract, type MessageContract } from '../contract.js';
 import { EVENT_TYPE, exactly, ISO_TIME, matching, OBJECT, TEXT } from '../rules.js';
 
@@ -7,13 +7,7 @@ import { EVENT_TYPE, exactly, ISO_TIME, matching, OBJECT, TEXT } from '../rules.
  * `webhook.validate`): a CloudEvent without the tenant extension, the tenant being in `source`.
  * Not a bus message: it goes over HTTP, signed, and is kept in the delivery log.
  */
-export interface WebhookEvent {
-  specversion: '1.0';
-  id: string;
-  type: string;
-  source: string;
-  subject: string;
-  time: string;
+export interface WebhookEvent extends CloudEventEnvelope {
   datacontenttype: 'application/json';
   data: Record<string, unknown>;
 }
