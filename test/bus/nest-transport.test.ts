@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { Inject, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { ConsumedMessage, EventBus } from '@hub/bus';
-import { BusConsumer, BusTransport, LaneContext, type Decoded } from '@hub/runtime';
+import type { EventBus } from '@hub/bus';
+import { BusConsumer, BusTransport, LaneContext, type ConsumerLane, type Decoded } from '@hub/runtime';
 import { collect, eventually, pause, unique } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
@@ -61,8 +61,8 @@ class ProbeModule {
 }
 
 /** `ok-…` is a probe; anything else is not, and says so. */
-function parseProbe(message: ConsumedMessage): { value: string } | { error: string } {
-  const text = message.value.toString('utf8');
+function parseProbe(value: Buffer): { value: string } | { error: string } {
+  const text = value.toString('utf8');
   return text.startsWith('ok-') ? { value: text } : { error: `not a probe: ${text}` };
 }
 
@@ -79,25 +79,38 @@ const newLane = (): Lane => ({
   deadLetterTopic: unique('dead'),
 });
 
+/** The probe lane's settings, under whichever pattern name the test wants. */
+function probeLane(lane: Lane, maxBatchSize = 50): ConsumerLane<string> {
+  return {
+    groupId: lane.groupId,
+    ...(lane.deadLetterGroup ? { deadLetterGroup: lane.deadLetterGroup } : {}),
+    topics: [lane.topic],
+    maxBatchSize,
+    concurrency: 1,
+    parse: parseProbe,
+  };
+}
+
 async function startHybridApp(bus: EventBus, lane: Lane, probe: Probe): Promise<INestApplication> {
+  return (await startProbeApp(bus, lane, probe, {})).app;
+}
+
+async function startProbeApp(
+  bus: EventBus,
+  lane: Lane,
+  probe: Probe,
+  options: { stoppedByCaller?: boolean },
+): Promise<{ app: INestApplication; strategy: BusTransport }> {
   const app = await NestFactory.create(ProbeModule.with(probe), { logger: false });
   const strategy = new BusTransport(bus, {
     deadLetterTopic: lane.deadLetterTopic,
-    lanes: {
-      [LANE]: {
-        groupId: lane.groupId,
-        ...(lane.deadLetterGroup ? { deadLetterGroup: lane.deadLetterGroup } : {}),
-        topics: [lane.topic],
-        maxBatchSize: 50,
-        concurrency: 1,
-        parse: parseProbe,
-      },
-    },
+    ...options,
+    lanes: { [LANE]: probeLane(lane) },
   });
   app.connectMicroservice({ strategy });
   await app.init();
   await app.startAllMicroservices();
-  return app;
+  return { app, strategy };
 }
 
 interface DeadLetter {
@@ -335,23 +348,7 @@ for (const transport of cases) {
       test(`[${transport.name}] a transport stopped by its caller keeps consuming after Nest's close, until stop()`, async () => {
         const lane = newLane();
         const probe = new Probe();
-        const app = await NestFactory.create(ProbeModule.with(probe), { logger: false });
-        const strategy = new BusTransport(bus, {
-          deadLetterTopic: lane.deadLetterTopic,
-          stoppedByCaller: true,
-          lanes: {
-            [LANE]: {
-              groupId: lane.groupId,
-              topics: [lane.topic],
-              maxBatchSize: 50,
-              concurrency: 1,
-              parse: parseProbe,
-            },
-          },
-        });
-        app.connectMicroservice({ strategy });
-        await app.init();
-        await app.startAllMicroservices();
+        const { app, strategy } = await startProbeApp(bus, lane, probe, { stoppedByCaller: true });
         await app.close();
         await bus.publish(lane.topic, sameKey(['ok-0']));
         await eventually(() => probe.values().includes('ok-0'));
@@ -364,13 +361,7 @@ for (const transport of cases) {
       test(`[${transport.name}] refuses to start a lane no handler serves`, async () => {
         const app = await NestFactory.create(ProbeModule.with(new Probe()), { logger: false });
         const lane = newLane();
-        const missing = {
-          groupId: lane.groupId,
-          topics: [lane.topic],
-          maxBatchSize: 1,
-          concurrency: 1,
-          parse: parseProbe,
-        };
+        const missing = probeLane(lane, 1);
         app.connectMicroservice({
           strategy: new BusTransport(bus, {
             deadLetterTopic: lane.deadLetterTopic,

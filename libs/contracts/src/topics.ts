@@ -1,4 +1,5 @@
 import { CanonicalEventContract, type CanonicalTopic } from './canonical/canonical-event.js';
+import { cloudEventHeaders } from './cloudevents.js';
 import type { MessageContract } from './contract.js';
 import { DeadLetterContract } from './dead-letters/dead-letter.js';
 import { OperationalEventContract } from './operational/operational-event.js';
@@ -50,6 +51,17 @@ export function canonicalTopics(topics: Topics, lane: Lane | 'both' = 'both'): s
 /** Kafka message key of an entity: its tenant first, so two tenants' ids never share a key. */
 export function entityKey(tenantId: string, entityId: string): string {
   return `${tenantId}/${entityId}`;
+}
+
+/**
+ * A CloudEvent as a bus message: keyed by its tenant and subject (one entity, one partition, in
+ * order), structured-mode JSON, with its headers. `json` when the caller already serialized it.
+ */
+export function cloudEventMessage(
+  event: { id: string; type: string; tenant: string; subject: string },
+  json: string = JSON.stringify(event),
+): { key: string; value: string; headers: Record<string, string> } {
+  return { key: entityKey(event.tenant, event.subject), value: json, headers: cloudEventHeaders(event) };
 }
 
 /** A topic by its key in topicNames: `projects`, `slowProjects`, `stateChanges`, … */

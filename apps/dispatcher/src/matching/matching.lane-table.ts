@@ -1,5 +1,4 @@
-import type { ConsumedMessage } from '@hub/bus';
-import { parseStateChange, topicNames, type DispatchableEvent, type Parsed } from '@hub/contracts';
+import { parseStateChange, topicNames } from '@hub/contracts';
 import type { LaneTable } from '@hub/runtime';
 import type { DispatcherConfig } from '../config/dispatcher.config.js';
 
@@ -23,12 +22,7 @@ export function matchingLaneTable(config: DispatcherConfig): LaneTable {
       topics: [topicNames(config.TOPIC_PREFIX).stateChanges],
       maxBatchSize: MATCHING_BATCH_SIZE,
       concurrency: 1,
-      parse: dispatchableEvent,
+      parse: parseStateChange,
     },
   };
-}
-
-/** The lane validates what it reads: the contract's check, on the message's bytes. */
-function dispatchableEvent(message: ConsumedMessage): Parsed<DispatchableEvent> {
-  return parseStateChange(message.value);
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EVENT_BUS, type EventBus } from '@hub/bus';
-import { cloudEventHeaders, entityKey, topicNames, type DispatchableEvent } from '@hub/contracts';
+import { cloudEventMessage, topicNames, type DispatchableEvent } from '@hub/contracts';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
 
 /**
@@ -22,11 +22,7 @@ export class OperationalEvents {
   }
 
   async publish(event: DispatchableEvent, alsoDeadLetter = false): Promise<void> {
-    const message = {
-      key: entityKey(event.tenant, event.subject),
-      value: JSON.stringify(event),
-      headers: cloudEventHeaders(event),
-    };
+    const message = cloudEventMessage(event);
     try {
       await this.bus.publish(this.topics.stateChanges, [message]);
       if (alsoDeadLetter) await this.bus.publish(this.topics.deadLetters, [message]);

@@ -7,9 +7,8 @@ import {
   canonicalEntityId,
   canonicalEventProblem,
   storableTime,
-  cloudEventHeaders,
+  cloudEventMessage,
   deterministicEventId,
-  entityKey,
   type CanonicalEvent,
   type CanonicalTopic,
   canonicalTopic,
@@ -84,7 +83,6 @@ export function rawDeliveryId(sourceId: string, key: string): string {
 /** The messages of a delivery's events, by the topic each goes to in `lane`. */
 export function canonicalMessagesByTopic(
   topics: Topics,
-  tenantId: string,
   events: Array<CanonicalEvent & { topic: CanonicalTopic }>,
   lane: Lane,
 ): Map<string, OutgoingMessage[]> {
@@ -92,11 +90,7 @@ export function canonicalMessagesByTopic(
   for (const { topic, ...event } of events) {
     const name = canonicalTopic(topics, topic, lane);
     const messages = byTopic.get(name) ?? [];
-    messages.push({
-      key: entityKey(tenantId, event.subject),
-      value: JSON.stringify(event),
-      headers: cloudEventHeaders(event),
-    });
+    messages.push(cloudEventMessage(event));
     byTopic.set(name, messages);
   }
   return byTopic;

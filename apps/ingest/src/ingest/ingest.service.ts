@@ -204,7 +204,7 @@ export class IngestService {
     events: Array<CanonicalEvent & { topic: MappedEvent['topic'] }>,
     lane: Lane,
   ): Promise<void> {
-    const byTopic = canonicalMessagesByTopic(this.topics, source.tenantId, events, lane);
+    const byTopic = canonicalMessagesByTopic(this.topics, events, lane);
     for (const [topic, messages] of byTopic) await this.bus.publish(topic, messages);
   }
 

@@ -1,6 +1,5 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { OutgoingMessage } from '@hub/bus';
-import { cloudEventHeaders, entityKey, topicNames, type CanonicalEvent } from '@hub/contracts';
+import { cloudEventMessage, topicNames, type CanonicalEvent } from '@hub/contracts';
 import { BusConsumer, LaneContext, type Decoded } from '@hub/runtime';
 import { ProjectorConfig } from '../config/projector.config.js';
 import { PROJECTION_LANE } from './projection.lane-table.js';
@@ -56,11 +55,9 @@ export class ProjectionConsumer {
 
   private async publishChanges(context: LaneContext, changes: StateChange[]): Promise<void> {
     if (changes.length === 0) return;
-    const messages: OutgoingMessage[] = changes.map((change) => ({
-      key: entityKey(change.tenant, change.subject),
-      value: change.json,
-      headers: cloudEventHeaders(change),
-    }));
-    await context.publish(this.topics.stateChanges, messages);
+    await context.publish(
+      this.topics.stateChanges,
+      changes.map((change) => cloudEventMessage(change, change.json)),
+    );
   }
 }

@@ -1,11 +1,4 @@
-import type { ConsumedMessage } from '@hub/bus';
-import {
-  canonicalTopics,
-  parseCanonicalEvent,
-  topicNames,
-  type CanonicalEvent,
-  type Parsed,
-} from '@hub/contracts';
+import { canonicalTopics, parseCanonicalEvent, topicNames } from '@hub/contracts';
 import { restFor, type LaneTable } from '@hub/runtime';
 import type { ProjectorConfig } from '../config/projector.config.js';
 
@@ -30,7 +23,7 @@ export function projectionLaneTable(config: ProjectorConfig): LaneTable {
       maxBatchSize: config.PROJECTOR_BATCH_SIZE,
       // Several partitions at once: one applies while another waits on Postgres (see the setting).
       concurrency: config.PROJECTOR_CONCURRENCY,
-      parse: canonicalEvent,
+      parse: parseCanonicalEvent,
     },
     // A tenant's surplus over its fair share: one partition at a time, in small batches, so the
     // main lane's batches wait behind at most one short stretch of it, on the thread and in Postgres.
@@ -40,16 +33,11 @@ export function projectionLaneTable(config: ProjectorConfig): LaneTable {
       topics: canonicalTopics(topics, 'slow'),
       maxBatchSize: Math.min(SLOW_LANE_BATCH_SIZE, config.PROJECTOR_BATCH_SIZE),
       concurrency: 1,
-      parse: canonicalEvent,
+      parse: parseCanonicalEvent,
       // A rest in proportion to each batch, so the lane stays within its share of the time.
       afterBatch: (busyMs) => rest(restFor(busyMs, config.PROJECTOR_SLOW_LANE_PERCENT)),
     },
   };
-}
-
-/** Lanes validate what they read: the contract's check, on the message's bytes. */
-function canonicalEvent(message: ConsumedMessage): Parsed<CanonicalEvent> {
-  return parseCanonicalEvent(message.value);
 }
 
 async function rest(ms: number): Promise<void> {

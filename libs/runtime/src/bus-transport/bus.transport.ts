@@ -143,7 +143,7 @@ function decode(
   const decoded: Array<Decoded<unknown>> = [];
   const invalid: Rejected[] = [];
   for (const message of messages) {
-    const parsed = lane.parse(message);
+    const parsed = lane.parse(message.value);
     if ('error' in parsed) invalid.push({ message, error: parsed.error });
     else decoded.push({ value: parsed.value, message });
   }

@@ -12,8 +12,11 @@ export interface Rejected {
   error: string;
 }
 
-/** What a lane makes of one message: the value its handler takes, or why it never can. */
-export type LaneParse<T> = (message: ConsumedMessage) => { value: T } | { error: string };
+/**
+ * What a lane makes of one message's bytes: the value its handler takes, or why it never can
+ * (a message contract's `parse`, as libs/contracts exports it for each message type).
+ */
+export type LaneParse<T> = (value: Buffer) => { value: T } | { error: string };
 
 /**
  * One logical consumer of an app: the `@EventPattern` name its handler listens on maps to a
