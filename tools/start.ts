@@ -88,6 +88,8 @@ async function appEnvironment(config: LauncherConfig, databaseUrl: string): Prom
     // Local development talks to receivers on this machine over plain HTTP, unless told otherwise.
     OUTBOUND_ALLOW_HTTP: String(config.OUTBOUND_ALLOW_HTTP ?? true),
     OUTBOUND_ALLOW_PRIVATE: String(config.OUTBOUND_ALLOW_PRIVATE ?? true),
+    // The apps write to a pipe (this launcher prefixes their lines): text when a person watches.
+    LOG_FORMAT: process.env['LOG_FORMAT'] ?? (process.stdout.isTTY ? 'text' : 'json'),
   };
 }
 
@@ -171,7 +173,9 @@ function printBanner(
   const lines = [
     '',
     'Solar hub is running.',
-    ...apps.map((app) => `  ${app.name.padEnd(11)} http://127.0.0.1:${app.port}   (GET /health)`),
+    ...apps.map(
+      (app) => `  ${app.name.padEnd(11)} http://127.0.0.1:${app.port}   (GET /health/ready, /metrics)`,
+    ),
     `  database    ${database.description}`,
     `  bus         ${bus}`,
     '',

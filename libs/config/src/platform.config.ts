@@ -11,6 +11,7 @@ import {
   ValidateBy,
   type ValidationArguments,
 } from 'class-validator';
+import { defaultLogFormat, LOG_LEVEL_NAMES, type LogFormat, type LogLevelName } from '@hub/telemetry';
 
 export const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
 export const toBool = ({ value }: { value: unknown }) => {
@@ -70,8 +71,21 @@ export class PlatformConfig {
   @Matches(/^[A-Za-z0-9_-]{1,50}$/, { message: 'must be 1-50 of [A-Za-z0-9_-]' })
   TOPIC_PREFIX = 'hub';
 
-  @IsIn(['error', 'warn', 'log', 'debug'])
-  LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' = 'log';
+  /** pino's level names; `log` is kept as another name for `info`. */
+  @IsIn(LOG_LEVEL_NAMES, { message: `must be one of ${LOG_LEVEL_NAMES.join(', ')}` })
+  LOG_LEVEL: LogLevelName = 'info';
+
+  /** `json` lines for a collector, `text` for a person; by default text only on a terminal. */
+  @IsIn(['json', 'text'], { message: 'must be json or text' })
+  LOG_FORMAT: LogFormat = defaultLogFormat();
+
+  /**
+   * Adds a `tenant_id` label to the per-tenant metrics. Off by default: every tenant multiplies
+   * those series, which a Prometheus with many tenants pays for in memory.
+   */
+  @Transform(toBool)
+  @IsBoolean({ message: 'must be true or false' })
+  METRICS_TENANT_LABELS = false;
 
   /** A client must send its request headers within this; a slow one no longer holds a socket for minutes. */
   @durationSetting(1_000, 300_000)

@@ -2,24 +2,31 @@ import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { EVENT_BUS } from '@hub/bus';
 import { DATA_SOURCE } from '@hub/persistence';
 import { PlatformConfig } from '@hub/config';
+import type { Tracing } from '@hub/telemetry';
 import { HealthController } from './health.controller.js';
+import { MetricsController } from './observability/metrics.controller.js';
 import { ShutdownState } from './shutdown.state.js';
 import { closePlatform, type Platform } from './platform.js';
 import type { BusTransport } from './bus-transport/bus.transport.js';
 
+export interface PlatformOptions {
+  /** The app's own settings class, injectable by that class. */
+  configSchema?: new () => PlatformConfig;
+  /** The app's consumer lanes, stopped right before the bus closes. */
+  consumers?: BusTransport;
+  /** Flushed last, after the bus and database have closed. */
+  tracing?: Tracing;
+}
+
 /**
- * Makes the app's DataSource, bus and settings injectable, serves /health, closes them last on
+ * Makes the app's DataSource, bus and settings injectable, serves /health and /metrics, closes them last on
  * shutdown: first the consumer lanes (each commits its batch in flight), then the bus and database.
  */
 @Global()
 @Module({})
 export class PlatformModule {
-  /** `configSchema`: the app's own settings class, injectable by that class. */
-  static forRoot(
-    platform: Platform,
-    configSchema: new () => PlatformConfig = PlatformConfig,
-    consumers?: BusTransport,
-  ): DynamicModule {
+  static forRoot(platform: Platform, options: PlatformOptions = {}): DynamicModule {
+    const { configSchema = PlatformConfig, consumers, tracing } = options;
     class PlatformLifecycle implements OnApplicationShutdown {
       // Runs after the HTTP server has stopped taking requests and finished those in flight, and
       // after every other shutdown hook: the lanes consume until now, as subscriptions always did.
@@ -28,12 +35,14 @@ export class PlatformModule {
           await consumers?.stop();
         } finally {
           await closePlatform(platform);
+          // Last: the spans of the final batches are exported before the process exits.
+          await tracing?.shutdown();
         }
       }
     }
     return {
       module: PlatformModule,
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: DATA_SOURCE, useValue: platform.dataSource },
         { provide: EVENT_BUS, useValue: platform.bus },

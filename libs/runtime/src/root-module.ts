@@ -1,19 +1,14 @@
-import { Logger, Module, type LogLevel, type Type } from '@nestjs/common';
+import { Module, type Type } from '@nestjs/common';
+import { LoggerModule, type Logger } from 'nestjs-pino';
 import type { EventBus } from '@hub/bus';
 import { loadConfig, type PlatformConfig } from '@hub/config';
 import { topicNames } from '@hub/contracts';
 import { BusTransport } from './bus-transport/bus.transport.js';
 import type { LaneTable } from './bus-transport/consumer-lane.js';
 import { connectPlatform, type AppSchema, type Platform } from './platform.js';
+import { startTracing, type Tracing } from '@hub/telemetry';
 import { PlatformModule } from './platform.module.js';
-
-/** What each LOG_LEVEL lets through. */
-export const LOG_LEVELS: Record<PlatformConfig['LOG_LEVEL'], LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
+import { installAppLogger, loggingParams } from './observability/logging.js';
 
 export interface RootDefinition<C extends PlatformConfig> {
   name: string;
@@ -30,23 +25,41 @@ export interface RootDefinition<C extends PlatformConfig> {
 
 /**
  * What an app's thread and each of its lanes start from: the settings (validated once, a bad one
- * named), the log level, the database and bus, a root module that provides them to `module`, and
- * the transport of its consumer lanes, if it has any.
+ * named), its logger (installed before anything logs), tracing when it is configured, the
+ * database and bus, a root module that provides them to `module`, and the transport of its
+ * consumer lanes, if it has any.
  */
 export async function prepareRoot<C extends PlatformConfig>(
   definition: RootDefinition<C>,
-): Promise<{ config: C; platform: Platform; root: Type<unknown>; transport: BusTransport | undefined }> {
+): Promise<{
+  config: C;
+  platform: Platform;
+  root: Type<unknown>;
+  transport: BusTransport | undefined;
+  logger: Logger;
+  tracing: Tracing | undefined;
+}> {
   const config = loadConfig(definition.configSchema);
-  Logger.overrideLogger(LOG_LEVELS[config.LOG_LEVEL]);
+  const logging = loggingParams(definition.name, config);
+  const logger = installAppLogger(logging);
+  const tracing = await startTracing(`solar-hub-${definition.name}`);
   const platform = await connectPlatform(config, definition.name, definition.schema);
   const transport = consumerTransport(definition, config, platform.bus);
 
   @Module({
-    imports: [PlatformModule.forRoot(platform, definition.configSchema, transport), definition.module],
+    imports: [
+      LoggerModule.forRoot(logging),
+      PlatformModule.forRoot(platform, {
+        configSchema: definition.configSchema,
+        consumers: transport,
+        tracing,
+      }),
+      definition.module,
+    ],
   })
   class RootModule {}
 
-  return { config, platform, root: RootModule, transport };
+  return { config, platform, root: RootModule, transport, logger, tracing };
 }
 
 /**

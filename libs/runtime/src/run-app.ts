@@ -6,7 +6,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ConfigError, type PlatformConfig } from '@hub/config';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { applyHttpTimeouts } from './http-timeouts.js';
-import { LOG_LEVELS, prepareRoot, type RootDefinition } from './root-module.js';
+import { startProcessMetrics } from '@hub/telemetry';
+import { prepareRoot, type RootDefinition } from './root-module.js';
+import { continueTrace, measureRequests } from './observability/http-telemetry.js';
 import { verifyJsonBody } from './json-guard.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { RejectNulCharactersPipe } from './reject-nul.pipe.js';
@@ -24,11 +26,9 @@ export interface AppDefinition<C extends PlatformConfig> extends RootDefinition<
  */
 export async function runApp<C extends PlatformConfig>(definition: AppDefinition<C>): Promise<void> {
   try {
-    const { config, platform, root, transport } = await prepareRoot(definition);
-    const app = await NestFactory.create<NestExpressApplication>(root, {
-      logger: LOG_LEVELS[config.LOG_LEVEL],
-      bodyParser: false,
-    });
+    const { config, platform, root, transport, logger, tracing } = await prepareRoot(definition);
+    startProcessMetrics(definition.name);
+    const app = await NestFactory.create<NestExpressApplication>(root, { logger, bodyParser: false });
     app.useGlobalFilters(new ProblemDetailsFilter());
     app.useGlobalPipes(
       new RejectNulCharactersPipe(),
@@ -40,10 +40,12 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
       }),
     );
     app.disable('x-powered-by');
+    app.use(measureRequests(tracing !== undefined));
     definition.beforeBodyParser?.(app, config);
     // Management APIs take JSON; a body already read by an earlier parser is left alone. Mounted
     // directly: Nest's useBodyParser reserves `verify`, which checks UTF-8 and nesting depth here.
     app.use(json({ limit: '1mb', verify: verifyJsonBody }));
+    app.use(continueTrace);
     serveOpenApi(app, definition.name);
     applyHttpTimeouts(app.getHttpServer(), config);
     // A hybrid app: the consumer lanes start after the bootstrap hooks and before HTTP listens;
@@ -52,9 +54,11 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     await app.init();
     await app.startAllMicroservices();
     await app.listen(definition.port(config), config.HOST);
-    const logger = new Logger(definition.name);
-    logger.log(`listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`);
-    stopOnSignal(() => app.close(), logger);
+    const appLogger = new Logger(definition.name);
+    appLogger.log(
+      `listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`,
+    );
+    stopOnSignal(() => app.close(), appLogger);
   } catch (error) {
     const line =
       error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? String(error)}`;

@@ -3,7 +3,8 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PlatformConfig } from '@hub/config';
-import { LOG_LEVELS, prepareRoot, type RootDefinition } from './root-module.js';
+import { labelThreadMetrics } from '@hub/telemetry';
+import { prepareRoot, type RootDefinition } from './root-module.js';
 import { STOP_LANE } from './worker-lanes.js';
 
 /**
@@ -40,8 +41,8 @@ export async function runLane<C extends PlatformConfig>(definition: RootDefiniti
 async function start<C extends PlatformConfig>(
   definition: RootDefinition<C>,
 ): Promise<INestApplicationContext> {
-  const { config, root, transport: strategy } = await prepareRoot(definition);
-  const logger = LOG_LEVELS[config.LOG_LEVEL];
+  const { root, transport: strategy, logger } = await prepareRoot(definition);
+  labelThreadMetrics(definition.name);
   if (!strategy) return NestFactory.createApplicationContext(root, { logger });
   // Its close runs the shutdown hooks: the platform's stops the lanes, then closes the bus.
   const app = await NestFactory.createMicroservice(root, { strategy, logger });

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Logger as NestLogger } from '@nestjs/common';
+import { Logger, PinoLogger, type Params } from 'nestjs-pino';
+import type { PlatformConfig } from '@hub/config';
+import { createRootLogger } from '@hub/telemetry';
+
+/** A request id a client may choose (x-request-id); anything else is replaced by a fresh one. */
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * nestjs-pino's settings: one pino root logger per thread (see createRootLogger), and inside an
+ * HTTP request a child of it that adds `request_id` to every line. Requests themselves are not
+ * logged one by one (the HTTP metrics count them): only what an operator must act on is.
+ */
+export function loggingParams(app: string, config: PlatformConfig): Params {
+  return {
+    pinoHttp: {
+      logger: createRootLogger({ app, level: config.LOG_LEVEL, format: config.LOG_FORMAT }),
+      autoLogging: false,
+      quietReqLogger: true,
+      customAttributeKeys: { reqId: 'request_id' },
+      genReqId: requestId,
+    },
+  };
+}
+
+/**
+ * The Nest logger of a thread: every `new Logger(context)` of Nest and of our code writes through
+ * it as pino lines, `context` a field. Installed before anything else logs.
+ */
+export function installAppLogger(params: Params): Logger {
+  requestScoped = new PinoLogger(params);
+  const logger = new Logger(requestScoped, params);
+  NestLogger.overrideLogger(logger);
+  return logger;
+}
+
+let requestScoped: PinoLogger | undefined;
+
+/** The client's x-request-id when it is a sane token, else a new UUID; echoed on the response. */
+function requestId(request: IncomingMessage, response: ServerResponse): string {
+  const given = request.headers['x-request-id'];
+  const id = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+  response.setHeader('x-request-id', id);
+  return id;
+}
+
+/**
+ * Adds `tenant_id` to every later line of the request being served; outside a request (a
+ * consumer's batch), nothing: those lines name their tenant themselves.
+ */
+export function logTenant(tenantId: string): void {
+  try {
+    requestScoped?.assign({ tenant_id: tenantId });
+  } catch {
+    // Outside a request: assign has no request to add the field to.
+  }
+}
