@@ -51,7 +51,7 @@ export async function transportCases(): Promise<TransportCase[]> {
   return [{ name: 'postgres-log', outageSkip: false, setup: postgresLogFixture }, kafkaCase];
 }
 
-async function postgresLogFixture(): Promise<TransportFixture> {
+export async function postgresLogFixture(): Promise<TransportFixture> {
   const database = await createTestDatabase();
   // The bus reaches Postgres through a proxy so a test can cut it off.
   const target = new URL(database.url);

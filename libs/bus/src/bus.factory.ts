@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { EventBus } from './bus.port.js';
 import { KafkaBus } from './kafka/kafka.bus.js';
+import type { BusLogLevel } from './kafka/kafkajs-log.js';
 import { PostgresLogBus } from './postgres-log/postgres-log.bus.js';
 
 export interface BusSettings {
@@ -13,6 +14,8 @@ export interface BusSettings {
   kafkaSessionTimeoutMs: number;
   kafkaReplicationFactor: number;
   partitions: number;
+  /** LOG_LEVEL, for what the Kafka client logs. */
+  logLevel?: BusLogLevel;
 }
 
 export function createEventBus(settings: BusSettings, dataSource: DataSource): EventBus {
@@ -26,6 +29,7 @@ export function createEventBus(settings: BusSettings, dataSource: DataSource): E
         partitions: settings.partitions,
         replicationFactor: settings.kafkaReplicationFactor,
         sessionTimeoutMs: settings.kafkaSessionTimeoutMs,
+        ...(settings.logLevel ? { logLevel: settings.logLevel } : {}),
       },
       dataSource,
     );

@@ -62,6 +62,7 @@ export function busSettings(config: PlatformConfig, clientId: string) {
     kafkaSessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     kafkaReplicationFactor: config.KAFKA_REPLICATION_FACTOR,
     partitions: config.BUS_PARTITIONS,
+    logLevel: config.LOG_LEVEL,
   };
 }
 

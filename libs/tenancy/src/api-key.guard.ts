@@ -6,6 +6,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import type { Request } from 'express';
+import { logTenant } from '@hub/telemetry';
 import { TenancyService } from './tenancy.service.js';
 
 export interface AuthenticatedTenant {
@@ -27,6 +28,7 @@ export class ApiKeyGuard implements CanActivate {
     const tenant = await this.tenancy.authenticate(apiKey);
     if (!tenant) throw new UnauthorizedException('the API key is unknown or revoked');
     request.tenant = { id: tenant.id, name: tenant.name };
+    logTenant(tenant.id);
     return true;
   }
 }

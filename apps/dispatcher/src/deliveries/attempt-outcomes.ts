@@ -4,6 +4,7 @@ import { DispatcherConfig } from '../config/dispatcher.config.js';
 import { OperationalEvents } from '../operational/operational-events.js';
 import { SubscriptionRepository, type SubscriptionRow } from '../subscriptions/subscription.repository.js';
 import type { AttemptRecord, ClaimedDelivery } from './delivery.repository.js';
+import { logDisabledSubscription, logFailedAttempt } from './delivery.logs.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import type { Decision } from './retry-policy.js';
 import { SendWakeups } from './send-wakeups.js';
@@ -41,6 +42,7 @@ export class AttemptOutcomes {
   ) {}
 
   add(delivery: ClaimedDelivery, decision: Decision, record: AttemptRecord): void {
+    logFailedAttempt(delivery, decision, record);
     this.buffer.push({ delivery, decision, record });
     this.kick();
   }
@@ -151,7 +153,7 @@ export class AttemptOutcomes {
   }
 
   private async announceDisabled(row: SubscriptionRow): Promise<void> {
-    this.logger.warn(`subscription ${row.id} disabled: ${row.status_reason}`);
+    logDisabledSubscription(row);
     await this.events.publish(
       buildOperationalEvent(
         OPERATIONAL_TYPES.subscriptionDisabled,

@@ -4,7 +4,6 @@ import {
   HttpStatus,
   Inject,
   Injectable,
-  Logger,
   NotFoundException,
   PayloadTooLargeException,
   UnauthorizedException,
@@ -21,6 +20,7 @@ import {
   type Topics,
 } from '@hub/contracts';
 import type { InboundRequest } from '@hub/signing';
+import { logTenant } from '@hub/telemetry';
 import { IngestConfig } from '../config/ingest.config.js';
 import { SourceStatsBuffer } from '../sources/source-stats.buffer.js';
 import { SourceRepository } from '../sources/source.repository.js';
@@ -34,6 +34,7 @@ import { providerOf } from '../providers/registry.js';
 import { canonicalMessagesByTopic, mapDelivery, rawDeliveryId } from './delivery-mapping.js';
 import { FairShare, TenantQueueFullException } from './fair-share.js';
 import { isJsonContentType, parseJsonObject } from './ingest-request.js';
+import { rejected } from './ingest.rejections.js';
 import { SourceCache } from './source-cache.js';
 
 export interface IngestRequest extends InboundRequest {
@@ -74,7 +75,6 @@ const RETRY_AFTER_SECONDS = 5;
  */
 @Injectable()
 export class IngestService {
-  private readonly logger = new Logger('Ingest');
   private readonly topics: Topics;
 
   constructor(
@@ -91,7 +91,9 @@ export class IngestService {
 
   async ingest(sourceId: string, request: IngestRequest): Promise<IngestOutcome> {
     const source = SOURCE_ID.test(sourceId) ? await this.lookUp(sourceId) : null;
-    if (!source) throw new NotFoundException(`no source ${sourceId}`);
+    if (!source)
+      throw rejected({ sourceId }, new NotFoundException(`no source ${sourceId}`), 'unknown_source');
+    logTenant(source.tenantId);
     const counted = { tenantId: source.tenantId, sourceId: source.id };
     try {
       const outcome = await this.accept(source, request);
@@ -99,8 +101,9 @@ export class IngestService {
       else this.counters.accepted(counted);
       return outcome;
     } catch (caught) {
-      const error = caught instanceof BusUnavailableError ? this.retryLater(caught) : caught;
+      const error = caught instanceof BusUnavailableError ? this.retryLater() : caught;
       this.counters.rejected(counted, rejectionReason(error), (error as Error).message);
+      rejected({ sourceId: source.id, provider: source.provider }, error, rejectionReason(error), caught);
       throw error;
     }
   }
@@ -110,12 +113,13 @@ export class IngestService {
     try {
       return await this.sources.get(sourceId);
     } catch (error) {
-      throw this.retryLater(new BusUnavailableError(`source lookup failed: ${(error as Error).message}`));
+      const cause = new BusUnavailableError(`source lookup failed: ${(error as Error).message}`);
+      throw rejected({ sourceId }, this.retryLater(), 'bus_unavailable', cause);
     }
   }
 
-  private retryLater(error: BusUnavailableError): RetryLaterException {
-    this.logger.warn(`answering 503: ${error.message}`);
+  /** Its line is the rejection's, which names the bus's error. */
+  private retryLater(): RetryLaterException {
     return new RetryLaterException(RETRY_AFTER_SECONDS);
   }
 

@@ -1,13 +1,11 @@
 import { Logger } from '@nestjs/common';
 import {
   Kafka,
-  logLevel,
   Partitioners,
   type Admin,
   type Consumer,
   type EachBatchPayload,
   type IHeaders,
-  type LogEntry,
   type Producer,
 } from 'kafkajs';
 import type { DataSource } from 'typeorm';
@@ -24,6 +22,7 @@ import {
 import { retryDelayMs, sleep } from '../backoff.js';
 import { describe } from '../describe-error.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
+import { isRebalancing, kafkajsLogCreator, kafkajsLogLevel, type BusLogLevel } from './kafkajs-log.js';
 
 /** Before restarting a crashed consumer, when the crash does not say (kafkajs's `retryTime`). */
 const DEFAULT_RESTART_DELAY_MS = 1_000;
@@ -55,6 +54,8 @@ export interface KafkaBusOptions {
   partitions: number;
   replicationFactor: number;
   sessionTimeoutMs: number;
+  /** LOG_LEVEL: what kafkajs is asked to log (see kafkajsLogLevel). */
+  logLevel?: BusLogLevel;
 }
 
 /**
@@ -64,7 +65,6 @@ export interface KafkaBusOptions {
  */
 export class KafkaBus implements EventBus {
   readonly transport = 'kafka' as const;
-  private readonly logger = new Logger('KafkaBus');
   private readonly kafka: Kafka;
   private producer: Promise<Producer> | undefined;
   private admin: Promise<Admin> | undefined;
@@ -82,8 +82,8 @@ export class KafkaBus implements EventBus {
       requestTimeout: 10_000,
       // Fail a publish within a few seconds rather than hold an ingest request for half a minute.
       retry: { initialRetryTime: 200, retries: 4, maxRetryTime: 2_000 },
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry: LogEntry) => this.logKafkajs(entry),
+      logLevel: kafkajsLogLevel(options.logLevel ?? 'info'),
+      logCreator: kafkajsLogCreator(new Logger('Kafka')),
     });
   }
 
@@ -209,13 +209,6 @@ export class KafkaBus implements EventBus {
     }
     return pending;
   }
-
-  private logKafkajs(entry: LogEntry): void {
-    const { message, error } = entry.log as { message: string; error?: string };
-    const text = `${entry.namespace}: ${message}${error ? ` (${error})` : ''}`;
-    if (entry.level <= logLevel.ERROR) this.logger.error(text);
-    else this.logger.warn(text);
-  }
 }
 
 class KafkaSubscription implements Subscription {
@@ -280,7 +273,8 @@ class KafkaSubscription implements Subscription {
       return;
     }
     const delayMs = typeof retryTime === 'number' && retryTime > 0 ? retryTime : DEFAULT_RESTART_DELAY_MS;
-    this.logger.warn(`consumer crashed (${describe(error)}); restarting in ${delayMs} ms`);
+    const level = isRebalancing(describe(error)) ? 'log' : 'warn';
+    this.logger[level](`consumer crashed (${describe(error)}); restarting in ${delayMs} ms`);
     this.restarts.schedule(delayMs);
   }
 

@@ -3,6 +3,7 @@ import { BaseRpcContext } from '@nestjs/microservices';
 import { applyIsolatingPoison, deadLetterMessage, type BatchContext, type OutgoingMessage } from '@hub/bus';
 import type { EntityManager } from 'typeorm';
 import type { Decoded, Rejected } from './consumer-lane.js';
+import { DeadLetterLines } from './dead-letter-lines.js';
 
 /** Where a lane's rejected messages go, and under which group they are reported. */
 export interface DeadLettering {
@@ -21,6 +22,7 @@ export interface DeadLettering {
 export class LaneContext extends BaseRpcContext<[lane: string]> {
   private manager: EntityManager | undefined;
   private invalidDeadLettered = false;
+  private readonly lines: DeadLetterLines;
 
   constructor(
     lane: string,
@@ -29,6 +31,7 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
     private readonly deadLetters: DeadLettering,
   ) {
     super([lane]);
+    this.lines = new DeadLetterLines(deadLetters.logger, deadLetters.groupId);
   }
 
   /** The lane (the handler's pattern) this batch came in on. */
@@ -42,7 +45,7 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
    * did not already.
    */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.batch.transaction(async (manager) => {
+    const committed = this.batch.transaction(async (manager) => {
       this.manager = manager;
       try {
         const result = await work(manager);
@@ -51,10 +54,15 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
       } catch (error) {
         // Rolled back: the dead letters written in it are gone with it.
         this.invalidDeadLettered = false;
+        this.lines.discard();
         throw error;
       } finally {
         this.manager = undefined;
       }
+    });
+    return committed.then((result) => {
+      this.lines.write();
+      return result;
     });
   }
 
@@ -90,10 +98,8 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
     const rejected = this.invalidDeadLettered ? poisoned : [...this.invalid, ...poisoned];
     this.invalidDeadLettered = true;
     if (rejected.length === 0) return;
-    const { topic, groupId, logger } = this.deadLetters;
-    for (const { message, error } of rejected) {
-      logger.error(`dead-lettering ${message.topic}/${message.partition}@${message.offset}: ${error}`);
-    }
+    const { topic, groupId } = this.deadLetters;
+    this.lines.add(rejected);
     await this.batch.publish(
       topic,
       rejected.map(({ message, error }) => deadLetterMessage(groupId, message, error)),

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Logger as NestLogger } from '@nestjs/common';
-import { Logger, PinoLogger, type Params } from 'nestjs-pino';
+import { PinoLogger, type Logger, type Params } from 'nestjs-pino';
 import type { PlatformConfig } from '@hub/config';
-import { createRootLogger } from '@hub/telemetry';
+import { createRootLogger, useRequestFields } from '@hub/telemetry';
+import { QuietStartupLogger } from './quiet-startup.logger.js';
 
 /** A request id a client may choose (x-request-id); anything else is replaced by a fresh one. */
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -27,16 +28,16 @@ export function loggingParams(app: string, config: PlatformConfig): Params {
 
 /**
  * The Nest logger of a thread: every `new Logger(context)` of Nest and of our code writes through
- * it as pino lines, `context` a field. Installed before anything else logs.
+ * it as pino lines, `context` a field (Nest's start-up chatter at debug). Installed before
+ * anything else logs.
  */
 export function installAppLogger(params: Params): Logger {
-  requestScoped = new PinoLogger(params);
-  const logger = new Logger(requestScoped, params);
+  const requestScoped = new PinoLogger(params);
+  useRequestFields(requestScoped);
+  const logger = new QuietStartupLogger(requestScoped, params);
   NestLogger.overrideLogger(logger);
   return logger;
 }
-
-let requestScoped: PinoLogger | undefined;
 
 /** The client's x-request-id when it is a sane token, else a new UUID; echoed on the response. */
 function requestId(request: IncomingMessage, response: ServerResponse): string {
@@ -44,16 +45,4 @@ function requestId(request: IncomingMessage, response: ServerResponse): string {
   const id = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
   response.setHeader('x-request-id', id);
   return id;
-}
-
-/**
- * Adds `tenant_id` to every later line of the request being served; outside a request (a
- * consumer's batch), nothing: those lines name their tenant themselves.
- */
-export function logTenant(tenantId: string): void {
-  try {
-    requestScoped?.assign({ tenant_id: tenantId });
-  } catch {
-    // Outside a request: assign has no request to add the field to.
-  }
 }
