@@ -66,14 +66,14 @@ export function runProcess(
 export async function waitForHealthy(url: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ok = await fetch(`${url}/health`).then(
+    const ok = await fetch(`${url}/health/ready`).then(
       (r) => r.ok,
       () => false,
     );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${url}/health was not ready within ${timeoutMs} ms`);
+  throw new Error(`${url}/health/ready was not 200 within ${timeoutMs} ms`);
 }
 
 export type AppName = 'ingest' | 'projector' | 'dispatcher';

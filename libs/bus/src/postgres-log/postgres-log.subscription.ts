@@ -89,6 +89,11 @@ export class PostgresLogSubscription {
     this.loop = this.run();
   }
 
+  /** Consuming while it holds its lease (membership and partitions); the loop reconnects a lost one. */
+  get running(): boolean {
+    return !this.closing && this.lease !== undefined;
+  }
+
   async close(): Promise<void> {
     if (this.closing) return this.loop;
     this.closing = true;
