@@ -63,17 +63,21 @@ export function runProcess(
   };
 }
 
-export async function waitForHealthy(url: string, timeoutMs = 30_000): Promise<void> {
+export async function waitForHealthy(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
   while (Date.now() < deadline) {
     const ok = await fetch(`${url}/health/ready`).then(
-      (r) => r.ok,
-      () => false,
+      async (r) => {
+        last = `${r.status} ${await r.text()}`;
+        return r.ok;
+      },
+      (error: unknown) => ((last = String(error)), false),
     );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${url}/health/ready was not 200 within ${timeoutMs} ms`);
+  throw new Error(`${url}/health/ready was not 200 within ${timeoutMs} ms; last: ${last}`);
 }
 
 export type AppName = 'ingest' | 'projector' | 'dispatcher';
