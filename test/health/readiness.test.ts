@@ -5,7 +5,8 @@ import pg from 'pg';
 import { canonicalTopics, topicNames } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
 import { createTestDatabase, stopEmbeddedTestServer, type TestDatabase } from '../support/database.js';
-import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
+import { runProcess, startApps, waitForHealthy, type AppProcess } from '../support/app-process.js';
+import { transportCases } from '../support/transports.js';
 
 /**
  * Readiness against the real causes of a lane not consuming, on the Postgres log, where the test
@@ -15,6 +16,8 @@ import { runProcess, waitForHealthy, type AppProcess } from '../support/app-proc
  * table the consumer loop reads (a lane's work in flight holds up shutdown).
  */
 after(stopEmbeddedTestServer);
+
+const kafka = (await transportCases()).find((transport) => transport.name === 'kafka')!;
 
 interface Health {
   status: number;
@@ -181,6 +184,32 @@ describe('readiness', { timeout: 240_000 }, () => {
       await session.query('SELECT pg_advisory_unlock(hashtext($1), $2)', [`hub_bus_member:${group}`, slot]);
     }
   }
+});
+
+describe('[kafka] readiness', { skip: kafka.skip ?? false, timeout: 180_000 }, () => {
+  test('[kafka] each app is ready once every one of its lanes has joined its group', async () => {
+    const fixture = await kafka.setup();
+    const apps = await startApps(['ingest', 'projector', 'dispatcher'], fixture.env);
+    try {
+      const lanes = async (url: string) => {
+        const ready = await health(`${url}/health/ready`);
+        assert.equal(ready.status, 200, JSON.stringify(ready.body));
+        assert.equal((ready.body as unknown as { transport: string }).transport, 'kafka');
+        return ready.body.lanes;
+      };
+      assert.deepEqual(await lanes(apps.urls.ingest), []);
+      assert.deepEqual(await lanes(apps.urls.dispatcher), [
+        { lane: 'dispatcher.state-changes', state: 'running' },
+      ]);
+      assert.deepEqual(await lanes(apps.urls.projector), [
+        { lane: 'lane thread 1', state: 'running' },
+        { lane: 'lane thread 2', state: 'running' },
+      ]);
+    } finally {
+      await apps.stop();
+      await fixture.close();
+    }
+  });
 });
 
 const lockTopic = 'SELECT pg_advisory_lock(hashtext($1))';
