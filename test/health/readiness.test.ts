@@ -143,6 +143,15 @@ describe('readiness', { timeout: 240_000 }, () => {
       const down = await waitForStatus(`${base}/health/ready`, 503);
       assert.equal(down.body.checks['lanes'], 'down: dispatcher.state-changes down');
       assert.equal(down.body.checks['database'], 'up');
+      // It keeps trying to rejoin, and each failed try closes its connection.
+      await waitUntil(
+        async () => app.output.filter((line) => line.includes('already has 256 consumers')).length >= 3,
+        'three failed tries to rejoin',
+      );
+      const { rows } = await session.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'hub-bus:dispatcher'",
+      );
+      assert.ok(rows[0]!.n <= 1, `${rows[0]!.n} consumer connections left open by failed tries`);
 
       await releaseMemberSlots('dispatcher', slots);
       await waitForStatus(`${base}/health/ready`, 200);
