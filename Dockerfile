@@ -25,5 +25,11 @@ COPY --from=build /app/dist/tools ./dist/tools
 # Files stay root-owned (read-only for the app); the process runs unprivileged.
 USER node
 EXPOSE 3001 3002 3003
+# Docker's health status: /health/ready (database, bus, every consumer lane, not shutting down).
+# HEALTH_PORT is the port of the app the container runs (the default command's, ingest's);
+# docker-compose.yml sets each service's own check. Node's fetch: the slim image has no curl.
+ENV HEALTH_PORT=3001
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=6 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.HEALTH_PORT+'/health/ready').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
 # Default app; compose overrides this per service.
 CMD ["node", "dist/apps/ingest/src/main.js"]

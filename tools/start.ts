@@ -129,14 +129,14 @@ async function waitUntilHealthy(app: RunningApp): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (app.child.exitCode !== null) return;
-    const healthy = await fetch(`http://127.0.0.1:${app.port}/health`).then(
+    const healthy = await fetch(`http://127.0.0.1:${app.port}/health/ready`).then(
       (response) => response.ok,
       () => false,
     );
     if (healthy) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`${app.name} was not healthy on port ${app.port} within 60 s`);
+  throw new Error(`${app.name} was not ready on port ${app.port} within 60 s`);
 }
 
 async function stopApps(apps: RunningApp[]): Promise<void> {

@@ -13,6 +13,16 @@ const APPS = [
   { name: 'dispatcher', portSetting: 'DISPATCHER_PORT' },
 ] as const;
 
+/** Each app's consumer lanes, all running once it is ready (the projector's lane threads by default). */
+const EXPECTED_LANES: Record<(typeof APPS)[number]['name'], Array<{ lane: string; state: string }>> = {
+  ingest: [],
+  projector: [
+    { lane: 'lane thread 1', state: 'running' },
+    { lane: 'lane thread 2', state: 'running' },
+  ],
+  dispatcher: [{ lane: 'dispatcher.state-changes', state: 'running' }],
+};
+
 const TEST_SECRETS_KEY = randomBytes(32).toString('base64');
 after(stopEmbeddedTestServer);
 
@@ -34,12 +44,15 @@ describe('apps as processes', { timeout: 180_000 }, () => {
       const base = `http://127.0.0.1:${port}`;
       try {
         await waitForHealthy(base);
-        const health = (await (await fetch(`${base}/health`)).json()) as Record<string, unknown>;
+        const health = (await (await fetch(`${base}/health/ready`)).json()) as Record<string, unknown>;
         assert.deepEqual(health, {
           status: 'ok',
           transport: 'postgres-log',
-          checks: { database: 'up', bus: 'up' },
+          checks: { database: 'up', bus: 'up', lanes: 'up', serving: 'up' },
+          lanes: EXPECTED_LANES[app.name],
         });
+        assert.deepEqual(await (await fetch(`${base}/health`)).json(), health, '/health is ready');
+        assert.deepEqual(await (await fetch(`${base}/health/live`)).json(), { status: 'ok' });
 
         const tenant = await createTenant({ DATABASE_URL: database.url }, `${app.name} tenant`);
         const own = await fetch(`${base}/v1/tenant`, {
@@ -85,7 +98,7 @@ describe('apps as processes', { timeout: 180_000 }, () => {
     try {
       await waitForHealthy(base);
       proxy.down();
-      const down = await fetch(`${base}/health`);
+      const down = await fetch(`${base}/health/ready`);
       assert.equal(down.status, 503);
       const body = (await down.json()) as { status: string; checks: { database: string } };
       assert.equal(body.status, 'unavailable');

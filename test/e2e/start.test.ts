@@ -36,7 +36,7 @@ test(
       await launcher.waitForLine(/^Press Ctrl-C to stop\.$/, 60_000);
       const elapsed = Date.now() - started;
       for (const port of Object.values(ports)) {
-        const health = await fetch(`http://127.0.0.1:${port}/health`);
+        const health = await fetch(`http://127.0.0.1:${port}/health/ready`);
         assert.equal(health.status, 200, `port ${port} is ready`);
       }
       const keyLine = await launcher.waitForLine(/development API key: hub_/);
@@ -101,7 +101,8 @@ test(
       assert.ok(!banner.includes('http:// or https://'), banner);
       const dataLine = await launcher.waitForLine(/^ {2}database {4}embedded Postgres/);
       postmasterPid = readPostmasterPid(dataLine.split(', data in ')[1]!.trim(), '');
-      for (const port of ports) assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+      for (const port of ports)
+        assert.equal((await fetch(`http://127.0.0.1:${port}/health/ready`)).status, 200);
     } finally {
       const code = await launcher.stop('SIGINT');
       // What the launcher put under /var/tmp for this throwaway checkout: the cluster, the copy.

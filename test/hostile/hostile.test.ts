@@ -45,7 +45,12 @@ type AppName = (typeof APPS)[number];
 const PUBLIC_ENDPOINT = 'https://receiver.invalid/hooks';
 /** Paths that are public by design: the health check, the API documents, provider webhooks. */
 const HMAC_PROVIDERS = ['pylon-observer', 'observer', 'standard-webhooks'];
-const PUBLIC_ROUTES = [/^\/health$/, /^\/openapi\.(json|yaml)$/, /^\/docs/, /^\/v1\/ingest\//];
+const PUBLIC_ROUTES = [
+  /^\/health(\/live|\/ready)?$/,
+  /^\/openapi\.(json|yaml)$/,
+  /^\/docs/,
+  /^\/v1\/ingest\//,
+];
 
 for (const transport of cases) {
   describe(`hostile input [${transport.name}]`, { skip: transport.skip ?? false, timeout: 300_000 }, () => {
@@ -435,7 +440,7 @@ for (const transport of cases) {
     test(`[${transport.name}] every app is still running and healthy`, async () => {
       for (const app of APPS) {
         assert.equal(apps[app].process.child.exitCode, null, `${app} is still running`);
-        const health = await fetch(`${base(app)}/health`);
+        const health = await fetch(`${base(app)}/health/ready`);
         assert.equal(health.status, 200, `${app}: ${await health.text()}`);
       }
     });

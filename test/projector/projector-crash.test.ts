@@ -155,7 +155,9 @@ async function startProjector(env: Record<string, string>): Promise<AppProcess> 
     PROJECTOR_PORT: String(port),
     LOG_LEVEL: 'error',
   });
-  await waitForHealthy(`http://127.0.0.1:${port}`, 60_000);
+  // Live, not ready: the kills must land while the lanes work through the backlog, and a
+  // projector is ready only once they consume, by which time a small backlog may be gone.
+  await waitForHealthy(`http://127.0.0.1:${port}`, 60_000, 'live');
   return app;
 }
 

@@ -63,17 +63,29 @@ export function runProcess(
   };
 }
 
-export async function waitForHealthy(url: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls until the app answers 200 on `/health/ready` (its database, bus and every consumer lane
+ * run), or on `/health/live` (it serves HTTP; its lanes may not consume yet) when `probe` says so.
+ */
+export async function waitForHealthy(
+  url: string,
+  timeoutMs = 60_000,
+  probe: 'ready' | 'live' = 'ready',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
   while (Date.now() < deadline) {
-    const ok = await fetch(`${url}/health`).then(
-      (r) => r.ok,
-      () => false,
+    const ok = await fetch(`${url}/health/${probe}`).then(
+      async (r) => {
+        last = `${r.status} ${await r.text()}`;
+        return r.ok;
+      },
+      (error: unknown) => ((last = String(error)), false),
     );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${url}/health was not ready within ${timeoutMs} ms`);
+  throw new Error(`${url}/health/${probe} was not 200 within ${timeoutMs} ms; last: ${last}`);
 }
 
 export type AppName = 'ingest' | 'projector' | 'dispatcher';

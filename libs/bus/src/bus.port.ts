@@ -57,6 +57,11 @@ export interface SubscribeOptions {
 export interface Subscription {
   /** Stops fetching, waits for the batch in flight to finish and commit, then leaves the group. */
   close(): Promise<void>;
+  /**
+   * Whether it consumes now: false while it is down after a failure (a crashed Kafka consumer until
+   * it rejoins its group, a Postgres-log consumer until its lease connection is back) and once closed.
+   */
+  readonly running: boolean;
 }
 
 export type TransportName = 'kafka' | 'postgres-log';

@@ -1,45 +1,43 @@
-import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { EVENT_BUS, type EventBus } from '@hub/bus';
-import { DATA_SOURCE, defineQuery, execute } from '@hub/persistence';
-import type { DataSource } from 'typeorm';
-import { withTimeout } from './platform.js';
-import { ShutdownState } from './shutdown.state.js';
+import type { TransportName } from '@hub/bus';
+import { ReadinessCheck, type ReadinessChecks } from './health/readiness.js';
+import type { LaneStatus } from './health/lane-registry.js';
 
-interface HealthReport {
+interface ReadinessReport {
   status: 'ok' | 'unavailable';
-  transport: string;
-  checks: { database: string; bus: string };
+  transport: TransportName;
+  checks: ReadinessChecks;
+  lanes: LaneStatus[];
 }
 
-const SELECT_ONE = defineQuery('SELECT 1');
-
-/** Ready (200) only while the database and the bus both answer, and not while shutting down. */
+/**
+ * `/health/live`: the process serves HTTP (restart it when this fails). `/health/ready`, and
+ * `/health` as its alias: 200 only while the database and the bus answer, every consumer lane
+ * runs and the app is not shutting down, else 503 naming the check that failed (send it no work).
+ */
 @Controller('health')
 export class HealthController {
-  constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
-    private readonly shutdown: ShutdownState,
-  ) {}
+  constructor(private readonly readiness: ReadinessCheck) {}
+
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  ready(@Res({ passthrough: true }) response: Response): Promise<ReadinessReport> {
+    return this.report(response);
+  }
 
   @Get()
-  async check(@Res({ passthrough: true }) response: Response): Promise<HealthReport> {
-    const [database, bus] = await Promise.all([
-      probe(() => execute(this.dataSource, SELECT_ONE)),
-      probe(() => this.bus.ping()),
-    ]);
-    const ready = database === 'up' && bus === 'up' && !this.shutdown.stopping;
-    response.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ready ? 'ok' : 'unavailable', transport: this.bus.transport, checks: { database, bus } };
+  alias(@Res({ passthrough: true }) response: Response): Promise<ReadinessReport> {
+    return this.report(response);
   }
-}
 
-async function probe(check: () => Promise<unknown>): Promise<string> {
-  try {
-    await withTimeout(check(), 2_000);
-    return 'up';
-  } catch (error) {
-    return `down: ${error instanceof Error ? error.message : String(error)}`;
+  private async report(response: Response): Promise<ReadinessReport> {
+    const { ready, transport, checks, lanes } = await this.readiness.check();
+    response.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    return { status: ready ? 'ok' : 'unavailable', transport, checks, lanes };
   }
 }

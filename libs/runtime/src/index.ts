@@ -6,6 +6,7 @@ export * from './run-app.js';
 export * from './root-module.js';
 export * from './run-lane.js';
 export * from './worker-lanes.js';
+export * from './health/lane-registry.js';
 export * from './schema.js';
 export * from './page-query.js';
 export * from './duty-cycle.js';

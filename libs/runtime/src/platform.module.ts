@@ -6,6 +6,8 @@ import type { Tracing } from '@hub/telemetry';
 import { HealthController } from './health.controller.js';
 import { MetricsController } from './observability/metrics.controller.js';
 import { ShutdownState } from './shutdown.state.js';
+import { LaneRegistry } from './health/lane-registry.js';
+import { ReadinessCheck } from './health/readiness.js';
 import { closePlatform, type Platform } from './platform.js';
 import type { BusTransport } from './bus-transport/bus.transport.js';
 
@@ -19,7 +21,7 @@ export interface PlatformOptions {
 }
 
 /**
- * Makes the app's DataSource, bus and settings injectable, serves /health and /metrics, closes them last on
+ * Makes the app's DataSource, bus, settings and lane registry injectable, serves /health and /metrics, closes them last on
  * shutdown: first the consumer lanes (each commits its batch in flight), then the bus and database.
  */
 @Global()
@@ -27,6 +29,9 @@ export interface PlatformOptions {
 export class PlatformModule {
   static forRoot(platform: Platform, options: PlatformOptions = {}): DynamicModule {
     const { configSchema = PlatformConfig, consumers, tracing } = options;
+    // Readiness counts the transport's lanes; an app adds the lane threads it starts itself.
+    const lanes = new LaneRegistry();
+    if (consumers) lanes.track(consumers);
     class PlatformLifecycle implements OnApplicationShutdown {
       // Runs after the HTTP server has stopped taking requests and finished those in flight, and
       // after every other shutdown hook: the lanes consume until now, as subscriptions always did.
@@ -49,9 +54,11 @@ export class PlatformModule {
         { provide: PlatformConfig, useValue: platform.config },
         ...(configSchema === PlatformConfig ? [] : [{ provide: configSchema, useValue: platform.config }]),
         ShutdownState,
+        { provide: LaneRegistry, useValue: lanes },
+        ReadinessCheck,
         PlatformLifecycle,
       ],
-      exports: [DATA_SOURCE, EVENT_BUS, PlatformConfig, configSchema, ShutdownState],
+      exports: [DATA_SOURCE, EVENT_BUS, PlatformConfig, configSchema, ShutdownState, LaneRegistry],
     };
   }
 }

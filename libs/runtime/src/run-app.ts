@@ -12,6 +12,7 @@ import { continueTrace, measureRequests } from './observability/http-telemetry.j
 import { verifyJsonBody } from './json-guard.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { RejectNulCharactersPipe } from './reject-nul.pipe.js';
+import { ShutdownState } from './shutdown.state.js';
 
 export interface AppDefinition<C extends PlatformConfig> extends RootDefinition<C> {
   port: (config: C) => number;
@@ -58,7 +59,11 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     appLogger.log(
       `listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`,
     );
-    stopOnSignal(() => app.close(), appLogger);
+    stopOnSignal(() => {
+      // Ready answers 503 from now on, while the app still serves and its lanes finish their work.
+      app.get(ShutdownState).begin();
+      return app.close();
+    }, appLogger);
   } catch (error) {
     const line =
       error instanceof ConfigError ? error.message : `${(error as Error)?.message ?? String(error)}`;

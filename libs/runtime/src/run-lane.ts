@@ -6,6 +6,7 @@ import type { PlatformConfig } from '@hub/config';
 import { labelThreadMetrics } from '@hub/telemetry';
 import { prepareRoot, type RootDefinition } from './root-module.js';
 import { STOP_LANE } from './worker-lanes.js';
+import { reportLaneReadiness } from './health/lane-reports.js';
 
 /**
  * The body of a lane's thread (see WorkerLanes): the app's settings, its own database pool and
@@ -43,9 +44,15 @@ async function start<C extends PlatformConfig>(
 ): Promise<INestApplicationContext> {
   const { root, transport: strategy, logger } = await prepareRoot(definition);
   labelThreadMetrics(definition.name);
-  if (!strategy) return NestFactory.createApplicationContext(root, { logger });
+  if (!strategy) {
+    const context = await NestFactory.createApplicationContext(root, { logger });
+    if (parentPort) reportLaneReadiness(parentPort, undefined);
+    return context;
+  }
   // Its close runs the shutdown hooks: the platform's stops the lanes, then closes the bus.
   const app = await NestFactory.createMicroservice(root, { strategy, logger });
   await app.listen();
+  // Only now do its consumers run: until this, the app's readiness counts the lane as starting.
+  if (parentPort) reportLaneReadiness(parentPort, strategy);
   return app;
 }

@@ -1,11 +1,19 @@
-import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 
-/** Lets /health report "shutting down" so a load balancer stops sending work first. */
+/**
+ * Lets /health/ready report "shutting down" so a load balancer stops sending work first. The
+ * signal handler sets it before anything stops (see runApp); Nest's first shutdown hook sets it
+ * for any other close.
+ */
 @Injectable()
-export class ShutdownState implements BeforeApplicationShutdown {
+export class ShutdownState implements OnModuleDestroy {
   stopping = false;
 
-  beforeApplicationShutdown(): void {
+  begin(): void {
     this.stopping = true;
+  }
+
+  onModuleDestroy(): void {
+    this.begin();
   }
 }

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
+import type { LaneSource, LaneStatus } from './health/lane-registry.js';
+import { WorkerLaneStates } from './health/worker-lane-states.js';
 
 /** Message a lane's thread receives when the app stops. */
 export const STOP_LANE = 'stop';
@@ -24,9 +26,10 @@ export interface LaneOptions {
  * partitions between the lanes like between processes. A lane that dies is started again, after
  * a delay that doubles up to 30 s while it keeps failing.
  */
-export class WorkerLanes {
+export class WorkerLanes implements LaneSource {
   private readonly logger = new Logger('WorkerLanes');
   private readonly workers = new Set<Worker>();
+  private readonly states = new WorkerLaneStates();
   private stopping = false;
 
   constructor(
@@ -36,9 +39,15 @@ export class WorkerLanes {
     for (let lane = 1; lane <= options.count; lane++) this.start(lane, 0);
   }
 
+  /** Each lane thread: starting until it reports its consumers run, restarting after it died. */
+  laneStatuses(): LaneStatus[] {
+    return this.states.laneStatuses();
+  }
+
   /** Asks every lane to finish its batches and close; terminates one that takes too long. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.states.stop();
     await Promise.all([...this.workers].map((worker) => stopWorker(worker)));
   }
 
@@ -49,10 +58,12 @@ export class WorkerLanes {
     });
     const startedAt = Date.now();
     this.workers.add(worker);
+    this.states.follow(lane, worker);
     worker.on('error', (error) => this.logger.error(`lane ${lane}: ${error.message}`));
     worker.once('exit', (code) => {
       this.workers.delete(worker);
       if (this.stopping) return;
+      this.states.exited(lane, code);
       // A lane that ran for a while before dying starts again quickly; one that cannot start backs off.
       const tries = Date.now() - startedAt > MAX_RESTART_DELAY_MS ? 1 : failures + 1;
       const delay = Math.min(MAX_RESTART_DELAY_MS, 1_000 * 2 ** (tries - 1));

@@ -23,6 +23,7 @@ import { retryDelayMs, sleep } from '../backoff.js';
 import { describe } from '../describe-error.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
 import { isRebalancing, kafkajsLogCreator, kafkajsLogLevel, type BusLogLevel } from './kafkajs-log.js';
+import { consumerRunning } from './consumer-running.js';
 
 /** Before restarting a crashed consumer, when the crash does not say (kafkajs's `retryTime`). */
 const DEFAULT_RESTART_DELAY_MS = 1_000;
@@ -216,6 +217,7 @@ class KafkaSubscription implements Subscription {
   private failures = 0;
   private closing: Promise<void> | undefined;
   private readonly restarts: ConsumerRestarts;
+  private readonly inGroup: () => boolean;
 
   constructor(
     private readonly consumer: Consumer,
@@ -229,6 +231,11 @@ class KafkaSubscription implements Subscription {
       () => this.run(),
       (error) => this.logger.error(`consumer restart failed: ${describe(error)}`),
     );
+    this.inGroup = consumerRunning(consumer);
+  }
+
+  get running(): boolean {
+    return this.inGroup() && !this.restarts.isClosed;
   }
 
   async start(): Promise<void> {

@@ -89,6 +89,11 @@ export class PostgresLogSubscription {
     this.loop = this.run();
   }
 
+  /** Consuming while it holds its lease (membership and partitions); the loop reconnects a lost one. */
+  get running(): boolean {
+    return !this.closing && this.lease !== undefined;
+  }
+
   async close(): Promise<void> {
     if (this.closing) return this.loop;
     this.closing = true;
@@ -130,9 +135,15 @@ export class PostgresLogSubscription {
       this.notified = true;
       this.wake?.();
     });
-    await client.connect();
-    await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
-    await this.join(client);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      await this.join(client);
+    } catch (error) {
+      // The loop tries again every second: a connection that could not join must not stay open.
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     this.lease = client;
     this.lastClaim = 0;
     this.lastMembers = 0;

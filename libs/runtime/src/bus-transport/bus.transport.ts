@@ -12,6 +12,8 @@ import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import type { ConsumedMessage, EventBus, Subscription } from '@hub/bus';
 import type { ConsumerLane, Decoded, LaneTable, Rejected } from './consumer-lane.js';
 import { LaneContext } from './lane-context.js';
+import { TransportLaneStates } from './lane-states.js';
+import type { LaneSource, LaneStatus } from '../health/lane-registry.js';
 
 /** Tells our handlers apart from those of any other transport an app might connect. */
 export const BUS_TRANSPORT = Symbol('bus');
@@ -36,9 +38,10 @@ export interface BusTransportOptions {
  * fails its batch, which comes again. Per batch the transport decodes each message with the lane's
  * `parse`, hands over the rest, and dead-letters the messages that failed (see LaneContext).
  */
-export class BusTransport extends Server implements CustomTransportStrategy {
+export class BusTransport extends Server implements CustomTransportStrategy, LaneSource {
   override readonly propagatesEventHandlerErrors = true;
   private subscriptions: Subscription[] = [];
+  private readonly laneStates: TransportLaneStates;
 
   constructor(
     private readonly bus: EventBus,
@@ -46,6 +49,12 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   ) {
     super();
     this.setTransportId(BUS_TRANSPORT);
+    this.laneStates = new TransportLaneStates(Object.keys(options.lanes));
+  }
+
+  /** Each lane: starting, running, down after a failure, or stopped (for readiness). */
+  laneStatuses(): LaneStatus[] {
+    return this.laneStates.laneStatuses();
   }
 
   /** Subscribes every lane; the callback gets the first failure, after what started is closed. */
@@ -63,6 +72,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
 
   /** Stops fetching and waits for each lane's batch in flight to commit; the bus stays open. */
   async stop(): Promise<void> {
+    this.laneStates.stop();
     const subscriptions = this.subscriptions;
     this.subscriptions = [];
     // Every lane gets to finish its batch in flight, whichever fails to close.
@@ -83,7 +93,9 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     this.assertEveryLaneHasOneHandler();
     try {
       for (const [name, lane] of Object.entries(this.options.lanes)) {
-        this.subscriptions.push(await this.subscribeLane(name, lane, this.handlerOf(name)));
+        const subscription = await this.subscribeLane(name, lane, this.handlerOf(name));
+        this.subscriptions.push(subscription);
+        this.laneStates.subscribed(name, subscription);
       }
     } catch (error) {
       await this.stop().catch(() => undefined);
