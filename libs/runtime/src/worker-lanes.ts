@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
+import { addMetricsSource, type MetricsSnapshot } from '@hub/telemetry';
+import { askLaneForMetrics } from './lane-metrics.js';
 
 /** Message a lane's thread receives when the app stops. */
 export const STOP_LANE = 'stop';
@@ -28,6 +30,8 @@ export class WorkerLanes {
   private readonly logger = new Logger('WorkerLanes');
   private readonly workers = new Set<Worker>();
   private stopping = false;
+  /** The lanes' metrics are part of the main thread's /metrics (see lane-metrics.ts). */
+  private readonly removeMetricsSource = addMetricsSource(() => this.laneMetrics());
 
   constructor(
     private readonly script: URL,
@@ -39,7 +43,13 @@ export class WorkerLanes {
   /** Asks every lane to finish its batches and close; terminates one that takes too long. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.removeMetricsSource();
     await Promise.all([...this.workers].map((worker) => stopWorker(worker)));
+  }
+
+  private async laneMetrics(): Promise<MetricsSnapshot[]> {
+    const answers = await Promise.all([...this.workers].map((worker) => askLaneForMetrics(worker)));
+    return answers.filter((answer) => answer !== undefined);
   }
 
   private start(lane: number, failures: number): void {

@@ -1,3 +1,4 @@
 export * from './logging.js';
 export * from './metrics.js';
 export * from './tracing.js';
+export * from './tenant-labels.js';

@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { BaseRpcContext } from '@nestjs/microservices';
 import { applyIsolatingPoison, deadLetterMessage, type BatchContext, type OutgoingMessage } from '@hub/bus';
 import type { EntityManager } from 'typeorm';
+import type { DeadLettered } from './bus-transport.metrics.js';
 import type { Decoded, Rejected } from './consumer-lane.js';
 
 /** Where a lane's rejected messages go, and under which group they are reported. */
@@ -21,6 +22,9 @@ export interface DeadLettering {
 export class LaneContext extends BaseRpcContext<[lane: string]> {
   private manager: EntityManager | undefined;
   private invalidDeadLettered = false;
+  /** Dead letters of the open transaction, and of those that committed (for the metrics). */
+  private lettersInTransaction: DeadLettered[] = [];
+  private lettersCommitted: DeadLettered[] = [];
 
   constructor(
     lane: string,
@@ -41,8 +45,8 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
    * lane's invalid messages are dead-lettered in it too, after `work` if `applyIsolatingPoison`
    * did not already.
    */
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.batch.transaction(async (manager) => {
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.batch.transaction(async (manager) => {
       this.manager = manager;
       try {
         const result = await work(manager);
@@ -51,11 +55,19 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
       } catch (error) {
         // Rolled back: the dead letters written in it are gone with it.
         this.invalidDeadLettered = false;
+        this.lettersInTransaction = [];
         throw error;
       } finally {
         this.manager = undefined;
       }
     });
+    this.lettersCommitted.push(...this.lettersInTransaction.splice(0));
+    return result;
+  }
+
+  /** What the batch's committed transactions dead-lettered, and why. */
+  get deadLettered(): readonly DeadLettered[] {
+    return this.lettersCommitted;
   }
 
   /**
@@ -88,6 +100,8 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
 
   private async deadLetter(poisoned: Rejected[]): Promise<void> {
     const rejected = this.invalidDeadLettered ? poisoned : [...this.invalid, ...poisoned];
+    if (!this.invalidDeadLettered) this.lettersInTransaction.push(...lettered(this.invalid, 'invalid'));
+    this.lettersInTransaction.push(...lettered(poisoned, 'poison'));
     this.invalidDeadLettered = true;
     if (rejected.length === 0) return;
     const { topic, groupId, logger } = this.deadLetters;
@@ -99,4 +113,8 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
       rejected.map(({ message, error }) => deadLetterMessage(groupId, message, error)),
     );
   }
+}
+
+function lettered(rejected: Rejected[], reason: DeadLettered['reason']): DeadLettered[] {
+  return rejected.map(({ message }) => ({ message, reason }));
 }
