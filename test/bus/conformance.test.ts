@@ -208,6 +208,25 @@ for (const transport of cases) {
         );
       });
 
+      test(`[${transport.name}] reports per partition the offset a group committed, none before its first commit`, async () => {
+        const topic = unique('committed');
+        const groupId = unique('g');
+        await bus.publish(topic, keyedMessages(40, 8));
+        assert.deepEqual(await bus.committedOffsets(groupId, topic), []);
+        const { collector, subscription } = await collect(bus, groupId, [topic]);
+        await collector.waitForCount(40);
+        // A group's offset is committed right after its handler resolved: read it once it is there.
+        await eventually(async () => {
+          const committed = await bus.committedOffsets(groupId, topic);
+          return committed.reduce((sum, { offset }) => sum + Number(offset), 0) === 40;
+        }, 10_000);
+        await subscription.close();
+        assert.deepEqual(
+          await bus.committedOffsets(groupId, topic),
+          await bus.latestOffsets(topic).then((all) => all.filter(({ offset }) => offset !== '0')),
+        );
+      });
+
       test(
         `[${transport.name}] publishing while the transport is down fails loudly, and works once it is back`,
         {

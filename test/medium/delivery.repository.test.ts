@@ -266,4 +266,29 @@ describe('DeliveryRepository', () => {
     assert.equal((await deliveries.findById(db.tenantA, late.id))?.status, 'pending');
     assert.equal(await deliveries.requeueWindow(db.tenantA, sub.id, since, until), 0, 'no longer finished');
   });
+  test('counts open deliveries of every tenant for /metrics: never attempted, and attempted with more to come', async () => {
+    assert.deepEqual(await deliveries.countOpenByState(), { pending: 0, retrying: 0 });
+    const a = await subscription(db.tenantA);
+    const b = await subscription(db.tenantB);
+    const [fresh, retried, done, claimed] = [
+      delivery(db.tenantA, a.id),
+      delivery(db.tenantA, a.id),
+      delivery(db.tenantB, b.id),
+      delivery(db.tenantB, b.id),
+    ];
+    await deliveries.insertMatched([retried, done]);
+    await deliveries.claim(10, 10, 60_000, NO_HELD);
+    await deliveries.recordAttempts([
+      outcome(db.tenantA, retried.id, {
+        status: 'pending',
+        statusCode: 500,
+        nextAttemptAt: new Date(Date.now() + 60_000),
+      }),
+      outcome(db.tenantB, done.id),
+    ]);
+    await deliveries.insertMatched([fresh, claimed]);
+    // A claimed one (sending) counts as what it was before: never attempted.
+    assert.equal((await deliveries.claim(10, 10, 60_000, NO_HELD)).length, 2);
+    assert.deepEqual(await deliveries.countOpenByState(), { pending: 2, retrying: 1 });
+  });
 });

@@ -62,6 +62,24 @@ describe('SubscriptionRepository', () => {
     }
   });
 
+  test('counts subscriptions of every tenant by status for /metrics; pending ones are neither', async () => {
+    const own = await openMediumDatabase({ migrations: [Subscriptions1732262400300] });
+    try {
+      const repo = new SubscriptionRepository(own.dataSource);
+      assert.deepEqual(await repo.countByStatus(), { enabled: 0, disabled: 0 });
+      for (const row of [
+        newSubscription(own.tenantA),
+        newSubscription(own.tenantB),
+        newSubscription(own.tenantB, { status: 'pending' }),
+        newSubscription(own.tenantA, { status: 'disabled', status_reason: 'by the API' }),
+      ])
+        assert.equal(await repo.createWithinQuota(row, 10), true);
+      assert.deepEqual(await repo.countByStatus(), { enabled: 2, disabled: 1 });
+    } finally {
+      await own.close();
+    }
+  });
+
   test('lists a tenant’s subscriptions by id, page after page, never another tenant’s', async () => {
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await create(newSubscription(db.tenantB))).id);

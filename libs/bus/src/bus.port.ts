@@ -76,6 +76,11 @@ export interface EventBus {
   ping(): Promise<void>;
   /** Per partition, the offset the next message will get (Kafka's high watermark). */
   latestOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
+  /**
+   * Per partition, the next offset `groupId` will read on `topic` (what it committed); a partition
+   * where it has committed nothing yet is left out.
+   */
+  committedOffsets(groupId: string, topic: string): Promise<Array<{ partition: number; offset: string }>>;
   close(): Promise<void>;
 }
 

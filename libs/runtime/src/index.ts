@@ -11,3 +11,4 @@ export * from './schema.js';
 export * from './page-query.js';
 export * from './duty-cycle.js';
 export * from './bus-transport/index.js';
+export { watchConsumerLag } from './observability/consumer-lag.js';

@@ -6,7 +6,7 @@ import { topicNames } from '@hub/contracts';
 import { BusTransport } from './bus-transport/bus.transport.js';
 import type { LaneTable } from './bus-transport/consumer-lane.js';
 import { connectPlatform, type AppSchema, type Platform } from './platform.js';
-import { startTracing, type Tracing } from '@hub/telemetry';
+import { startTracing, useTenantLabels, type Tracing } from '@hub/telemetry';
 import { PlatformModule } from './platform.module.js';
 import { installAppLogger, loggingParams } from './observability/logging.js';
 
@@ -40,6 +40,7 @@ export async function prepareRoot<C extends PlatformConfig>(
   tracing: Tracing | undefined;
 }> {
   const config = loadConfig(definition.configSchema);
+  useTenantLabels(config.METRICS_TENANT_LABELS);
   const logging = loggingParams(definition.name, config);
   const logger = installAppLogger(logging);
   const tracing = await startTracing(`solar-hub-${definition.name}`);

@@ -10,6 +10,7 @@ import { startProcessMetrics } from '@hub/telemetry';
 import { prepareRoot, type RootDefinition } from './root-module.js';
 import { continueTrace, measureRequests } from './observability/http-telemetry.js';
 import { verifyJsonBody } from './json-guard.js';
+import { watchConsumerLag } from './observability/consumer-lag.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 import { RejectNulCharactersPipe } from './reject-nul.pipe.js';
 import { ShutdownState } from './shutdown.state.js';
@@ -29,6 +30,7 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
   try {
     const { config, platform, root, transport, logger, tracing } = await prepareRoot(definition);
     startProcessMetrics(definition.name);
+    if (definition.lanes) watchConsumerLag(platform.bus, definition.lanes(config));
     const app = await NestFactory.create<NestExpressApplication>(root, { logger, bodyParser: false });
     app.useGlobalFilters(new ProblemDetailsFilter());
     app.useGlobalPipes(

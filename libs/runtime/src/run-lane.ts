@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { PlatformConfig } from '@hub/config';
 import { labelThreadMetrics } from '@hub/telemetry';
 import { prepareRoot, type RootDefinition } from './root-module.js';
+import { answerMetricsRequests } from './lane-metrics.js';
 import { STOP_LANE } from './worker-lanes.js';
 import { reportLaneReadiness } from './health/lane-reports.js';
 
@@ -19,8 +20,11 @@ export async function runLane<C extends PlatformConfig>(definition: RootDefiniti
   const name = `${definition.name} lane ${lane}`;
   const starting = start(definition);
   // Listening before the start finishes: a stop that arrives meanwhile waits for it, then closes.
-  parentPort?.once('message', (message) => {
-    if (message !== STOP_LANE) return;
+  // The port also carries metrics requests, so the listener stays and takes the first stop only.
+  let stopping = false;
+  parentPort?.on('message', (message) => {
+    if (message !== STOP_LANE || stopping) return;
+    stopping = true;
     starting
       .then((app) => app.close())
       .then(
@@ -31,6 +35,7 @@ export async function runLane<C extends PlatformConfig>(definition: RootDefiniti
         },
       );
   });
+  if (parentPort) answerMetricsRequests(parentPort);
   try {
     await starting;
   } catch (error) {

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
 import type { LaneSource, LaneStatus } from './health/lane-registry.js';
 import { WorkerLaneStates } from './health/worker-lane-states.js';
+import { addMetricsSource, type MetricsSnapshot } from '@hub/telemetry';
+import { askLaneForMetrics } from './lane-metrics.js';
 
 /** Message a lane's thread receives when the app stops. */
 export const STOP_LANE = 'stop';
@@ -31,6 +33,8 @@ export class WorkerLanes implements LaneSource {
   private readonly workers = new Set<Worker>();
   private readonly states = new WorkerLaneStates();
   private stopping = false;
+  /** The lanes' metrics are part of the main thread's /metrics (see lane-metrics.ts). */
+  private readonly removeMetricsSource = addMetricsSource(() => this.laneMetrics());
 
   constructor(
     private readonly script: URL,
@@ -48,7 +52,13 @@ export class WorkerLanes implements LaneSource {
   async stop(): Promise<void> {
     this.stopping = true;
     this.states.stop();
+    this.removeMetricsSource();
     await Promise.all([...this.workers].map((worker) => stopWorker(worker)));
+  }
+
+  private async laneMetrics(): Promise<MetricsSnapshot[]> {
+    const answers = await Promise.all([...this.workers].map((worker) => askLaneForMetrics(worker)));
+    return answers.filter((answer) => answer !== undefined);
   }
 
   private start(lane: number, failures: number): void {

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { buildOperationalEvent, isOperationalType, OPERATIONAL_TYPES } from '@hub/contracts';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
 import { OperationalEvents } from '../operational/operational-events.js';
+import { countDisabled, type DisabledReason } from '../subscriptions/subscription.metrics.js';
 import { SubscriptionRepository, type SubscriptionRow } from '../subscriptions/subscription.repository.js';
 import type { AttemptRecord, ClaimedDelivery } from './delivery.repository.js';
 import { logDisabledSubscription, logFailedAttempt } from './delivery.logs.js';
@@ -139,7 +140,7 @@ export class AttemptOutcomes {
         delivery.subscription_id,
         this.config.DISPATCH_DISABLE_AFTER,
       );
-      if (disabled) await this.announceDisabled(disabled);
+      if (disabled) await this.announceDisabled(disabled, 'failing');
     }
   }
 
@@ -149,10 +150,11 @@ export class AttemptOutcomes {
       delivery.subscription_id,
       'the endpoint answered 410 Gone',
     );
-    if (disabled) await this.announceDisabled(disabled);
+    if (disabled) await this.announceDisabled(disabled, 'gone');
   }
 
-  private async announceDisabled(row: SubscriptionRow): Promise<void> {
+  private async announceDisabled(row: SubscriptionRow, reason: DisabledReason): Promise<void> {
+    countDisabled(reason);
     logDisabledSubscription(row);
     await this.events.publish(
       buildOperationalEvent(

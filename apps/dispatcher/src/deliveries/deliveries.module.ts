@@ -8,12 +8,20 @@ import { DeliveryController } from './delivery.controller.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { DeliveryService } from './delivery.service.js';
 import { DeliveryWorker } from './delivery.worker.js';
+import { DispatchGauges } from './dispatch.gauges.js';
 import { SendWakeups } from './send-wakeups.js';
 
 @Module({
   imports: [TenancyModule, OutboundModule, OperationalModule, SubscriptionsModule],
   controllers: [DeliveryController],
-  providers: [DeliveryRepository, SendWakeups, AttemptOutcomes, DeliveryWorker, DeliveryService],
+  providers: [
+    DeliveryRepository,
+    SendWakeups,
+    AttemptOutcomes,
+    DeliveryWorker,
+    DeliveryService,
+    DispatchGauges,
+  ],
   exports: [DeliveryRepository, DeliveryWorker],
 })
 export class DeliveriesModule {}

@@ -42,6 +42,8 @@ export interface ClaimedDelivery extends Pick<
   entity_key: string;
   body: string;
   attempts: number;
+  /** The state change's time: a success's delivery latency runs from it. */
+  change_time: Date;
   /** Until when this claim holds the row; after it the lease sweep may hand it to anyone. */
   lease_until: Date;
 }
@@ -121,7 +123,7 @@ const CLAIM_DUE = defineQuery<ClaimedDelivery>(`WITH due AS (
               lease_until = date_trunc('milliseconds', now() + $3 * interval '1 millisecond')
          FROM due, subscriptions s
         WHERE d.tenant_id = due.tenant_id AND d.id = due.id AND s.tenant_id = d.tenant_id AND s.id = d.subscription_id
-       RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts, d.lease_until,
+       RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts, d.change_time, d.lease_until,
                  s.endpoint, s.headers, s.signature_scheme, s.secret_sealed, s.previous_secret_sealed,
                  s.previous_secret_expires_at, s.failing_since`);
 
@@ -144,6 +146,12 @@ const RECORD_ATTEMPTS = defineQuery(`WITH x AS (
               next_attempt_at = COALESCE(x.next_at, d.next_attempt_at), last_status_code = x.code,
               last_error = x.error, completed_at = CASE WHEN x.status = 'pending' THEN NULL ELSE now() END
          FROM x WHERE d.tenant_id = x.tenant_id AND d.id = x.delivery_id AND d.status = 'sending'`);
+
+// Over the partial index of open deliveries; `sending` counts as what it was before its claim.
+const COUNT_OPEN = defineQuery<{ pending: number; retrying: number }>(
+  `SELECT count(*) FILTER (WHERE attempts = 0)::int AS pending, count(*) FILTER (WHERE attempts > 0)::int AS retrying
+     FROM deliveries WHERE status IN ('pending', 'sending')`,
+);
 
 /** Every query on deliveries and attempts. API queries are tenant first; the workers serve all tenants. */
 @Injectable()
@@ -216,6 +224,12 @@ export class DeliveryRepository {
   }
 
   /** Deliveries whose sender died mid-attempt go back to the queue, same id and body. */
+  /** Open deliveries of every tenant (for /metrics): never attempted, and attempted with more to come. */
+  async countOpenByState(): Promise<{ pending: number; retrying: number }> {
+    const [row] = await rowsOf(this.dataSource, COUNT_OPEN);
+    return { pending: row?.pending ?? 0, retrying: row?.retrying ?? 0 };
+  }
+
   async releaseExpiredLeases(): Promise<number> {
     return affectedBy(
       this.dataSource,

@@ -5,6 +5,7 @@ import { OutboundClient } from '../outbound/outbound.client.js';
 import { webhookHeaders } from '../outbound/webhook-request.js';
 import { SubscriptionSecrets } from '../subscriptions/subscription-secrets.js';
 import { AttemptOutcomes } from './attempt-outcomes.js';
+import { countAttempt, watchSendSlots } from './delivery.metrics.js';
 import { DeliveryRepository, type ClaimedDelivery } from './delivery.repository.js';
 import { decide } from './retry-policy.js';
 import { SendSlots, type ReleaseSlot } from './send-slots.js';
@@ -52,6 +53,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       send: (delivery, release) => this.send(delivery, release),
       capacityFreed: () => this.wakeups.ring('slot-freed'),
     });
+    watchSendSlots(() => this.slots.inFlight);
   }
 
   onApplicationBootstrap(): void {
@@ -143,6 +145,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       schedule: this.config.DISPATCH_RETRY_SCHEDULE,
       jitter: this.config.DISPATCH_RETRY_JITTER,
     });
+    countAttempt(delivery, result, decision);
     this.outcomes.add(delivery, decision, {
       tenantId: delivery.tenant_id,
       attemptId: `att_${randomUUID()}`,

@@ -185,6 +185,18 @@ export class SubscriptionRepository {
     return rows[0] ?? (await this.findById(tenantId, id));
   }
 
+  /** Subscriptions of every tenant (for /metrics): enabled (active) and disabled; pending ones are neither. */
+  async countByStatus(): Promise<{ enabled: number; disabled: number }> {
+    const [row] = await rowsOf(
+      this.dataSource,
+      defineQuery<{ enabled: number; disabled: number }>(
+        `SELECT count(*) FILTER (WHERE status = 'active')::int AS enabled,
+                count(*) FILTER (WHERE status = 'disabled')::int AS disabled FROM subscriptions`,
+      ),
+    );
+    return { enabled: row?.enabled ?? 0, disabled: row?.disabled ?? 0 };
+  }
+
   /** Subscriptions that just had a success are healthy again; one statement for many. */
   async markHealthy(ids: string[]): Promise<void> {
     if (ids.length === 0) return;

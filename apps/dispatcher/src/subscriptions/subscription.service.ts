@@ -16,6 +16,7 @@ import type { CreateSubscriptionDto } from './dto/create-subscription.dto.js';
 import type { SubscriptionView } from './dto/subscription.view.js';
 import type { UpdateSubscriptionDto } from './dto/update-subscription.dto.js';
 import { EndpointValidator } from './endpoint-validator.js';
+import { countDisabled } from './subscription.metrics.js';
 import { headersAsGiven, headersToStore, redactHeaders, type StoredHeaders } from './subscription-headers.js';
 import { secretProblem, SubscriptionSecrets } from './subscription-secrets.js';
 import {
@@ -122,6 +123,7 @@ export class SubscriptionService {
     if (row.status === 'pending' && (repointed || current.status !== 'pending')) {
       row = await this.validator.validate(row);
     }
+    if (current.status !== 'disabled' && row.status === 'disabled') countDisabled('api');
     if (current.status === 'disabled' && row.status === 'active') await this.publishRecovered(row);
     return toView(row);
   }

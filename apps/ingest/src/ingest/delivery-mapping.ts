@@ -38,7 +38,13 @@ export type CanonicalOnTopic = CanonicalEvent & { topic: CanonicalTopic };
 export type MappingOutcome =
   | { kind: 'events'; key: string; events: CanonicalOnTopic[] }
   | { kind: 'handshake'; key: string }
-  | { kind: 'unmapped'; key: string; reason: string };
+  | { kind: 'unmapped'; key: string; reason: string; code: UnmappedCode };
+
+/**
+ * The class of an unmapped delivery's reason, a short bounded code for metrics: the body failed
+ * the provider's schema, the mapping refused it, or an event it made would be refused downstream.
+ */
+export type UnmappedCode = 'invalid_payload' | 'unmappable' | 'invalid_event';
 
 /**
  * Validates a verified body against its provider's schema and maps it into canonical events. The
@@ -58,10 +64,10 @@ export async function mapDelivery(
       forbidUnknownValues: false,
       validationError: { target: false },
     });
-    if (errors.length > 0) return unmapped(request, flatten(errors).join('; '));
+    if (errors.length > 0) return unmapped(request, flatten(errors).join('; '), 'invalid_payload');
     mapped = adapter.map(payload, request, source);
   } catch (error) {
-    if (error instanceof UnmappableDelivery) return unmapped(request, error.message);
+    if (error instanceof UnmappableDelivery) return unmapped(request, error.message, 'unmappable');
     throw error;
   }
   const key = deliveryKey(mapped, request);
@@ -70,7 +76,7 @@ export async function mapDelivery(
   // What a consumer would refuse (an id with a line break, a type too long) is never published.
   for (const [index, event] of events.entries()) {
     const problem = canonicalEventProblem(event as unknown as Record<string, unknown>);
-    if (problem) return unmapped(request, `event ${index}: ${problem}`);
+    if (problem) return unmapped(request, `event ${index}: ${problem}`, 'invalid_event');
   }
   return { kind: 'events', key, events };
 }
@@ -96,8 +102,8 @@ export function canonicalMessagesByTopic(
   return byTopic;
 }
 
-function unmapped(request: InboundRequest, reason: string): MappingOutcome {
-  return { kind: 'unmapped', key: bodyKey(request), reason };
+function unmapped(request: InboundRequest, reason: string, code: UnmappedCode): MappingOutcome {
+  return { kind: 'unmapped', key: bodyKey(request), reason, code };
 }
 
 /** The provider's delivery id when it gives one, else the body's hash: a retry maps to the same ids. */

@@ -31,7 +31,13 @@ import { bodyForListing } from '../unmapped/unmapped.service.js';
 import type { MappedEvent } from '../providers/provider.js';
 import { redactedHeaders, redactedQuery } from '../providers/raw-request.js';
 import { providerOf } from '../providers/registry.js';
-import { canonicalMessagesByTopic, mapDelivery, rawDeliveryId } from './delivery-mapping.js';
+import {
+  canonicalMessagesByTopic,
+  mapDelivery,
+  rawDeliveryId,
+  type UnmappedCode,
+} from './delivery-mapping.js';
+import { countIngested, countRefused } from './ingest.metrics.js';
 import { FairShare, TenantQueueFullException } from './fair-share.js';
 import { isJsonContentType, parseJsonObject } from './ingest-request.js';
 import { rejected } from './ingest.rejections.js';
@@ -45,7 +51,7 @@ export interface IngestRequest extends InboundRequest {
 
 export type IngestOutcome =
   | { kind: 'accepted'; accepted: number; event_ids: string[] }
-  | { kind: 'unmapped'; reason: string }
+  | { kind: 'unmapped'; reason: string; code: UnmappedCode }
   | { kind: 'handshake' };
 
 /** The bus could not take the write: the provider must retry (503 + Retry-After). */
@@ -91,19 +97,24 @@ export class IngestService {
 
   async ingest(sourceId: string, request: IngestRequest): Promise<IngestOutcome> {
     const source = SOURCE_ID.test(sourceId) ? await this.lookUp(sourceId) : null;
-    if (!source)
+    if (!source) {
+      countRefused(null, 'unknown_source');
       throw rejected({ sourceId }, new NotFoundException(`no source ${sourceId}`), 'unknown_source');
+    }
     logTenant(source.tenantId);
     const counted = { tenantId: source.tenantId, sourceId: source.id };
     try {
       const outcome = await this.accept(source, request);
       if (outcome.kind === 'unmapped') this.counters.unmapped(counted, outcome.reason);
       else this.counters.accepted(counted);
+      countIngested(source, outcome);
       return outcome;
     } catch (caught) {
       const error = caught instanceof BusUnavailableError ? this.retryLater() : caught;
-      this.counters.rejected(counted, rejectionReason(error), (error as Error).message);
-      rejected({ sourceId: source.id, provider: source.provider }, error, rejectionReason(error), caught);
+      const reason = rejectionReason(error);
+      this.counters.rejected(counted, reason, (error as Error).message);
+      countRefused(source, reason);
+      rejected({ sourceId: source.id, provider: source.provider }, error, reason, caught);
       throw error;
     }
   }
@@ -141,7 +152,7 @@ export class IngestService {
     }
     if (mapped.kind === 'unmapped') {
       await this.keepUnmapped(source, request, mapped.key, mapped.reason);
-      return { kind: 'unmapped', reason: mapped.reason };
+      return { kind: 'unmapped', reason: mapped.reason, code: mapped.code };
     }
     const { events } = mapped;
     const limit = this.config.INGEST_MAX_EVENTS_PER_REQUEST;

@@ -1,6 +1,13 @@
-import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { LaneRegistry, WorkerLanes } from '@hub/runtime';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { EVENT_BUS, type EventBus } from '@hub/bus';
+import { LaneRegistry, watchConsumerLag, WorkerLanes } from '@hub/runtime';
 import { ProjectorConfig } from '../config/projector.config.js';
+import { projectionLaneTable } from './projection.lane-table.js';
 
 /** The projector's consumers (PROJECTOR_CONSUMERS), each on a worker thread of its own. */
 @Injectable()
@@ -10,9 +17,12 @@ export class ProjectionLanes implements OnApplicationBootstrap, BeforeApplicatio
   constructor(
     private readonly config: ProjectorConfig,
     private readonly registry: LaneRegistry,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {}
 
   onApplicationBootstrap(): void {
+    // The lanes consume on their threads; their groups' lag is read here, once for the process.
+    watchConsumerLag(this.bus, projectionLaneTable(this.config));
     this.lanes = new WorkerLanes(new URL('./projection-lane.js', import.meta.url), {
       count: this.config.PROJECTOR_CONSUMERS,
       youngGenerationMb: this.config.PROJECTOR_YOUNG_GENERATION_MB,

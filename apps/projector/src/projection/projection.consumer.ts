@@ -3,6 +3,7 @@ import { cloudEventMessage, topicNames, type CanonicalEvent } from '@hub/contrac
 import { BusConsumer, LaneContext, type Decoded } from '@hub/runtime';
 import { ProjectorConfig } from '../config/projector.config.js';
 import { PROJECTION_LANE } from './projection.lane-table.js';
+import { countAppliedBatch } from './projection.metrics.js';
 import { ProjectionRepository } from './projection.repository.js';
 import { ProjectionService, type StateChange } from './projection.service.js';
 
@@ -39,8 +40,9 @@ export class ProjectionConsumer {
     return this.apply(events, context);
   }
 
-  private apply(events: Array<Decoded<CanonicalEvent>>, context: LaneContext): Promise<void> {
-    return context.transaction(async (manager) => {
+  private async apply(events: Array<Decoded<CanonicalEvent>>, context: LaneContext): Promise<void> {
+    const started = process.hrtime.bigint();
+    const changes = await context.transaction(async (manager) => {
       await this.repository.holdRebuildLockShared(manager);
       const changes = await context.applyIsolatingPoison(events, (some) =>
         this.projection.applyBatch(
@@ -50,7 +52,9 @@ export class ProjectionConsumer {
       );
       // In this transaction on the Postgres log: published exactly when the batch commits.
       await this.publishChanges(context, changes);
+      return changes;
     });
+    countAppliedBatch(events, context.deadLettered, changes, started);
   }
 
   private async publishChanges(context: LaneContext, changes: StateChange[]): Promise<void> {

@@ -20,6 +20,7 @@ import {
   type Subscription,
 } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
+import { measurePublish } from '../bus.metrics.js';
 import { describe } from '../describe-error.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
 import { isRebalancing, kafkajsLogCreator, kafkajsLogLevel, type BusLogLevel } from './kafkajs-log.js';
@@ -91,6 +92,7 @@ export class KafkaBus implements EventBus {
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     assertTopicName(topic);
     if (messages.length === 0) return;
+    const published = measurePublish(topic, messages.length);
     try {
       await this.ensureTopic(topic);
       const producer = await this.connectedProducer();
@@ -99,6 +101,7 @@ export class KafkaBus implements EventBus {
         acks: -1,
         messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
       });
+      published();
     } catch (error) {
       this.replaceProducer();
       throw new BusUnavailableError(`kafka: could not publish to ${topic}: ${describe(error)}`, {
@@ -146,6 +149,20 @@ export class KafkaBus implements EventBus {
     const offsets = await admin.fetchTopicOffsets(topic);
     return offsets
       .map(({ partition, high }) => ({ partition, offset: high }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async committedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<Array<{ partition: number; offset: string }>> {
+    assertTopicName(topic);
+    const admin = await this.connectedAdmin();
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    // -1: the group has committed nothing on that partition yet.
+    return (offsets?.partitions ?? [])
+      .filter(({ offset }) => Number(offset) >= 0)
+      .map(({ partition, offset }) => ({ partition, offset }))
       .sort((a, b) => a.partition - b.partition);
   }
 

@@ -9,6 +9,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../bus.port.js';
+import { measurePublish } from '../bus.metrics.js';
 import { describe } from '../describe-error.js';
 import { partitionForKey } from '../partitioner.js';
 import { PostgresLogSubscription } from './postgres-log.subscription.js';
@@ -42,10 +43,12 @@ export class PostgresLogBus implements EventBus {
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     assertTopicName(topic);
     if (messages.length === 0) return;
+    const published = measurePublish(topic, messages.length);
     try {
       const partitions = await this.topics.ensure(topic);
       const byPartition = groupByPartition(messages, partitions);
       await this.dataSource.transaction((manager) => appendAll(manager, topic, byPartition));
+      published();
     } catch (error) {
       throw new BusUnavailableError(`postgres-log: could not publish to ${topic}: ${describe(error)}`, {
         cause: error,
@@ -57,8 +60,10 @@ export class PostgresLogBus implements EventBus {
   async append(manager: EntityManager, topic: string, messages: OutgoingMessage[]): Promise<void> {
     assertTopicName(topic);
     if (messages.length === 0) return;
+    const appended = measurePublish(topic, messages.length);
     const partitions = await this.topics.ensure(topic);
     await appendAll(manager, topic, groupByPartition(messages, partitions));
+    appended();
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -96,6 +101,14 @@ export class PostgresLogBus implements EventBus {
     );
   }
 
+  async committedOffsets(
+    groupId: string,
+    topic: string,
+  ): Promise<Array<{ partition: number; offset: string }>> {
+    assertTopicName(topic);
+    return rowsOf(this.dataSource, COMMITTED_OFFSETS, [groupId, topic]);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.close()));
   }
@@ -111,6 +124,11 @@ function groupByPartition(messages: OutgoingMessage[], partitions: number): Map<
   }
   return groups;
 }
+
+const COMMITTED_OFFSETS = defineQuery<{ partition: number; offset: string }>(
+  `SELECT partition, committed_offset::text AS offset FROM bus_offsets
+    WHERE group_id = $1 AND topic = $2 ORDER BY partition`,
+);
 
 const LOCK_PARTITIONS =
   defineQuery(`SELECT partition FROM bus_partitions WHERE topic = $1 AND partition = ANY($2::int[])

@@ -11,6 +11,7 @@ import { Server, type CustomTransportStrategy, type MessageHandler } from '@nest
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import type { ConsumedMessage, EventBus, Subscription } from '@hub/bus';
 import type { ConsumerLane, Decoded, LaneTable, Rejected } from './consumer-lane.js';
+import { countCommittedBatch } from './bus-transport.metrics.js';
 import { LaneContext } from './lane-context.js';
 import { TransportLaneStates } from './lane-states.js';
 import type { LaneSource, LaneStatus } from '../health/lane-registry.js';
@@ -124,6 +125,7 @@ export class BusTransport extends Server implements CustomTransportStrategy, Lan
         const context = new LaneContext(name, batch, invalid, deadLetters);
         await invoke(handler, decoded, context);
         await context.settle();
+        countCommittedBatch(lane.groupId, messages, context.deadLettered, performance.now() - started);
         await lane.afterBatch?.(performance.now() - started);
       },
     });

@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { BaseRpcContext } from '@nestjs/microservices';
 import { applyIsolatingPoison, deadLetterMessage, type BatchContext, type OutgoingMessage } from '@hub/bus';
 import type { EntityManager } from 'typeorm';
+import type { DeadLettered } from './bus-transport.metrics.js';
 import type { Decoded, Rejected } from './consumer-lane.js';
 import { DeadLetterLines } from './dead-letter-lines.js';
 
@@ -23,6 +24,9 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
   private manager: EntityManager | undefined;
   private invalidDeadLettered = false;
   private readonly lines: DeadLetterLines;
+  /** Dead letters of the open transaction, and of those that committed (for the metrics). */
+  private lettersInTransaction: DeadLettered[] = [];
+  private lettersCommitted: DeadLettered[] = [];
 
   constructor(
     lane: string,
@@ -44,8 +48,8 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
    * lane's invalid messages are dead-lettered in it too, after `work` if `applyIsolatingPoison`
    * did not already.
    */
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const committed = this.batch.transaction(async (manager) => {
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.batch.transaction(async (manager) => {
       this.manager = manager;
       try {
         const result = await work(manager);
@@ -55,15 +59,20 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
         // Rolled back: the dead letters written in it are gone with it.
         this.invalidDeadLettered = false;
         this.lines.discard();
+        this.lettersInTransaction = [];
         throw error;
       } finally {
         this.manager = undefined;
       }
     });
-    return committed.then((result) => {
-      this.lines.write();
-      return result;
-    });
+    this.lettersCommitted.push(...this.lettersInTransaction.splice(0));
+    this.lines.write();
+    return result;
+  }
+
+  /** What the batch's committed transactions dead-lettered, and why. */
+  get deadLettered(): readonly DeadLettered[] {
+    return this.lettersCommitted;
   }
 
   /**
@@ -96,6 +105,8 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
 
   private async deadLetter(poisoned: Rejected[]): Promise<void> {
     const rejected = this.invalidDeadLettered ? poisoned : [...this.invalid, ...poisoned];
+    if (!this.invalidDeadLettered) this.lettersInTransaction.push(...lettered(this.invalid, 'invalid'));
+    this.lettersInTransaction.push(...lettered(poisoned, 'poison'));
     this.invalidDeadLettered = true;
     if (rejected.length === 0) return;
     const { topic, groupId } = this.deadLetters;
@@ -105,4 +116,8 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
       rejected.map(({ message, error }) => deadLetterMessage(groupId, message, error)),
     );
   }
+}
+
+function lettered(rejected: Rejected[], reason: DeadLettered['reason']): DeadLettered[] {
+  return rejected.map(({ message }) => ({ message, reason }));
 }

@@ -1,0 +1,64 @@
+/** One sample of Prometheus' text format: `name{label="value",…} value`. */
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?\s*/gy;
+
+/** The samples of a Prometheus text exposition (comments and blank lines skipped); a bad line throws. */
+export function parsePrometheusText(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '' || line.startsWith('#')) continue;
+    const match = SAMPLE.exec(line);
+    if (!match) throw new Error(`not a Prometheus sample: ${line}`);
+    samples.push({
+      name: match[1]!,
+      labels: parseLabels(match[2] ?? '', line),
+      value: parseValue(match[3]!),
+    });
+  }
+  return samples;
+}
+
+function parseLabels(text: string, line: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  LABEL.lastIndex = 0;
+  while (LABEL.lastIndex < text.length) {
+    const match = LABEL.exec(text);
+    if (!match) throw new Error(`bad labels in: ${line}`);
+    labels[match[1]!] = match[2]!.replace(/\\n/g, '\n').replace(/\\(.)/g, '$1');
+  }
+  return labels;
+}
+
+function parseValue(text: string): number {
+  if (text === '+Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  const value = Number(text);
+  if (Number.isNaN(value) && text !== 'NaN') throw new Error(`bad sample value ${text}`);
+  return value;
+}
+
+/** An app's /metrics, parsed. */
+export async function scrape(baseUrl: string): Promise<Sample[]> {
+  const response = await fetch(`${baseUrl}/metrics`);
+  if (response.status !== 200) throw new Error(`${baseUrl}/metrics answered ${response.status}`);
+  return parsePrometheusText(await response.text());
+}
+
+/** The samples named `name` whose labels include `labels`. */
+export function samplesOf(samples: Sample[], name: string, labels: Record<string, string> = {}): Sample[] {
+  return samples.filter(
+    (sample) =>
+      sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+  );
+}
+
+/** The sum of those samples (0 when there is none: a counter not yet counted is absent). */
+export function sumOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+  return samplesOf(samples, name, labels).reduce((sum, sample) => sum + sample.value, 0);
+}
