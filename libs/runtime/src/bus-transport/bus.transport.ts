@@ -11,6 +11,7 @@ import { Server, type CustomTransportStrategy, type MessageHandler } from '@nest
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import type { ConsumedMessage, EventBus, Subscription } from '@hub/bus';
 import type { ConsumerLane, Decoded, LaneTable, Rejected } from './consumer-lane.js';
+import { inBatchSpans, type TracedLane } from './batch-spans.js';
 import { LaneContext } from './lane-context.js';
 
 /** Tells our handlers apart from those of any other transport an app might connect. */
@@ -106,15 +107,19 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       topics: lane.topics,
       maxBatchSize: lane.maxBatchSize,
       concurrency: lane.concurrency,
-      handler: async (messages, batch) => {
+      handler: inBatchSpans(this.tracedLane(name, lane), async (messages, batch, spans) => {
         const started = performance.now();
         const { decoded, invalid } = decode(messages, lane);
-        const context = new LaneContext(name, batch, invalid, deadLetters);
+        const context = new LaneContext(name, batch, invalid, deadLetters, spans);
         await invoke(handler, decoded, context);
         await context.settle();
         await lane.afterBatch?.(performance.now() - started);
-      },
+      }),
     });
+  }
+
+  private tracedLane(name: string, lane: ConsumerLane<unknown>): TracedLane {
+    return { lane: name, spanName: lane.spanName, groupId: lane.groupId, transport: this.bus.transport };
   }
 
   private handlerOf(lane: string): MessageHandler {
