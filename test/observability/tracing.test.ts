@@ -136,6 +136,14 @@ for (const transport of cases) {
         assert.equal(sent[1], traceId, 'the webhook continues the provider trace');
         const attemptSpanId = sent[2]!;
 
+        // A subscription cannot set the trace headers: they are the dispatcher's.
+        const refused = await fetch(`${urls.dispatcher}/v1/subscriptions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tenant.api_key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ endpoint: receiver.url(path), headers: { Traceparent: sent[0] } }),
+        });
+        assert.equal(refused.status, 400, await refused.text());
+
         await apps.projector!.stop('SIGTERM');
         const chain = await chainOf(otlp, traceId, attemptSpanId, providerSpanId);
         assert.deepEqual(
