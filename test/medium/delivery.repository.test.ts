@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { defineQuery, execute } from '@hub/persistence';
-import { Deliveries1732262400301 } from '../../apps/dispatcher/src/deliveries/delivery.migration.js';
+import { DISPATCHER_MIGRATIONS } from '../../apps/dispatcher/src/migrations.js';
 import {
   DeliveryRepository,
   type AttemptRecord,
   type NewDelivery,
 } from '../../apps/dispatcher/src/deliveries/delivery.repository.js';
-import { Subscriptions1732262400300 } from '../../apps/dispatcher/src/subscriptions/subscription.migration.js';
 import {
   SubscriptionRepository,
   type NewSubscription,
@@ -26,7 +25,7 @@ describe('DeliveryRepository', () => {
   let deliveries: DeliveryRepository;
   let subscriptions: SubscriptionRepository;
   before(async () => {
-    db = await openMediumDatabase({ migrations: [Subscriptions1732262400300, Deliveries1732262400301] });
+    db = await openMediumDatabase({ migrations: DISPATCHER_MIGRATIONS });
     deliveries = new DeliveryRepository(db.dataSource);
     subscriptions = new SubscriptionRepository(db.dataSource);
   });

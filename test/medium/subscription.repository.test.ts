@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { defineQuery, execute } from '@hub/persistence';
-import { Deliveries1732262400301 } from '../../apps/dispatcher/src/deliveries/delivery.migration.js';
+import { DISPATCHER_MIGRATIONS } from '../../apps/dispatcher/src/migrations.js';
 import { Subscriptions1732262400300 } from '../../apps/dispatcher/src/subscriptions/subscription.migration.js';
 import {
   SubscriptionRepository,
@@ -17,7 +17,7 @@ describe('SubscriptionRepository', () => {
   let db: MediumDatabase;
   let subscriptions: SubscriptionRepository;
   before(async () => {
-    db = await openMediumDatabase({ migrations: [Subscriptions1732262400300, Deliveries1732262400301] });
+    db = await openMediumDatabase({ migrations: DISPATCHER_MIGRATIONS });
     subscriptions = new SubscriptionRepository(db.dataSource);
   });
   after(() => db?.close());

@@ -7,3 +7,4 @@ export { partitionForKey } from './partitioner.js';
 export * from './dead-letter.js';
 export * from './poison.js';
 export * from './read-to-end.js';
+export { tracedBus } from './traced-bus.js';

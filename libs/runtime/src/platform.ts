@@ -1,6 +1,7 @@
-import { createEventBus, type EventBus } from '@hub/bus';
+import { createEventBus, tracedBus, type EventBus } from '@hub/bus';
 import type { PlatformConfig } from '@hub/config';
 import { ConfigError } from '@hub/config';
+import { tracingStarted } from '@hub/telemetry';
 import { createDataSource, redactUrl, runMigrationsExclusively, type EntityClass } from '@hub/persistence';
 import type { DataSource, MigrationInterface } from 'typeorm';
 import { ENTITIES, MIGRATIONS } from './schema.js';
@@ -39,7 +40,9 @@ export async function connectPlatform(
     await dataSource.destroy().catch(() => undefined);
     throw new ConfigError(`DATABASE_URL: cannot use ${redactUrl(config.DATABASE_URL)}: ${reason(error)}`);
   }
-  const bus = createEventBus(busSettings(config, applicationName), dataSource);
+  const created = createEventBus(busSettings(config, applicationName), dataSource);
+  // With tracing on, every message published carries its trace context (see tracedBus).
+  const bus = tracingStarted() ? tracedBus(created) : created;
   try {
     await withTimeout(bus.ping(), 15_000);
   } catch (error) {

@@ -31,7 +31,18 @@ export async function startTracing(serviceName: string, env = process.env): Prom
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({ serviceName: env['OTEL_SERVICE_NAME'] ?? serviceName, instrumentations: [] });
   sdk.start();
+  started = true;
   return { shutdown: () => sdk.shutdown() };
+}
+
+let started = false;
+
+/**
+ * Whether this thread started the SDK: the bus, the lanes and the dispatcher only trace (and
+ * carry trace context) then, so with tracing off not even a header is copied.
+ */
+export function tracingStarted(): boolean {
+  return started;
 }
 
 export function tracingWanted(env: NodeJS.ProcessEnv = process.env): boolean {

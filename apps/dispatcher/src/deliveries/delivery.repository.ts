@@ -22,6 +22,8 @@ export interface NewDelivery {
   entityKey: string;
   body: string;
   changeTime: string;
+  /** With tracing on, the W3C headers of the span that matched it (see matching.tracing.ts). */
+  traceContext?: Record<string, string> | null;
 }
 
 /** A delivery claimed for sending, with what its subscription needs to sign and address it. */
@@ -46,6 +48,8 @@ export interface ClaimedDelivery extends Pick<
   change_time: Date;
   /** Until when this claim holds the row; after it the lease sweep may hand it to anyone. */
   lease_until: Date;
+  /** The trace its attempts are spans of (W3C headers), when it was matched with tracing on. */
+  trace_context: Record<string, string> | null;
 }
 
 /** How one attempt ended, as the delivery row records it. */
@@ -98,7 +102,7 @@ interface InsertedRow {
 }
 
 /** The values of one matched delivery in insertMatched. */
-const NEW_DELIVERY_COLUMNS = 8;
+const NEW_DELIVERY_COLUMNS = 9;
 
 const CLAIM_DUE = defineQuery<ClaimedDelivery>(`WITH due AS (
          SELECT c.tenant_id, c.id FROM subscriptions s
@@ -123,7 +127,7 @@ const CLAIM_DUE = defineQuery<ClaimedDelivery>(`WITH due AS (
               lease_until = date_trunc('milliseconds', now() + $3 * interval '1 millisecond')
          FROM due, subscriptions s
         WHERE d.tenant_id = due.tenant_id AND d.id = due.id AND s.tenant_id = d.tenant_id AND s.id = d.subscription_id
-       RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts, d.change_time, d.lease_until,
+       RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts, d.change_time, d.lease_until, d.trace_context,
                  s.endpoint, s.headers, s.signature_scheme, s.secret_sealed, s.previous_secret_sealed,
                  s.previous_secret_expires_at, s.failing_since`);
 
@@ -170,7 +174,7 @@ export class DeliveryRepository {
     for (const chunk of chunksForParameters(deliveries, NEW_DELIVERY_COLUMNS)) {
       const rows = await rowsOf(
         manager,
-        defineQuery<InsertedRow>(`INSERT INTO deliveries (tenant_id, id, subscription_id, change_id, event_type, entity_key, body, change_time)
+        defineQuery<InsertedRow>(`INSERT INTO deliveries (tenant_id, id, subscription_id, change_id, event_type, entity_key, body, change_time, trace_context)
          VALUES ${valuesList(chunk.length, NEW_DELIVERY_COLUMNS)}
          ON CONFLICT DO NOTHING RETURNING 1 AS inserted`),
         chunk.flatMap((d) => [
@@ -182,6 +186,7 @@ export class DeliveryRepository {
           d.entityKey,
           d.body,
           d.changeTime,
+          d.traceContext ? JSON.stringify(d.traceContext) : null,
         ]),
       );
       inserted += rows.length;

@@ -7,6 +7,7 @@ import { SubscriptionSecrets } from '../subscriptions/subscription-secrets.js';
 import { AttemptOutcomes } from './attempt-outcomes.js';
 import { countAttempt, watchSendSlots } from './delivery.metrics.js';
 import { DeliveryRepository, type ClaimedDelivery } from './delivery.repository.js';
+import { sendTraced } from './delivery.tracing.js';
 import { decide } from './retry-policy.js';
 import { SendSlots, type ReleaseSlot } from './send-slots.js';
 import { SendWakeups } from './send-wakeups.js';
@@ -140,7 +141,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       headers: this.secrets.openHeaders(delivery.tenant_id, delivery.subscription_id, delivery.headers),
     };
     const headers = webhookHeaders(target, secrets, delivery.id, delivery.body, attemptedAt.getTime());
-    const result = await this.client.post(delivery.endpoint, headers, delivery.body);
+    const result = await sendTraced(delivery, headers, (sent) =>
+      this.client.post(delivery.endpoint, sent, delivery.body),
+    );
     const decision = decide(result, delivery.attempts, {
       schedule: this.config.DISPATCH_RETRY_SCHEDULE,
       jitter: this.config.DISPATCH_RETRY_JITTER,

@@ -6,6 +6,7 @@ import { DeliveryWorker } from '../deliveries/delivery.worker.js';
 import { SubscriptionRepository } from '../subscriptions/subscription.repository.js';
 import { MATCHING_LANE } from './matching.lane-table.js';
 import { MatchingService } from './matching.service.js';
+import { withMatchedTraces } from './matching.tracing.js';
 
 /**
  * The dispatcher's consumer of state changes. Each batch's deliveries are inserted in one
@@ -33,9 +34,13 @@ export class MatchingConsumer {
       const subscriptions = tenants.length ? await this.subscriptions.listActive(manager, tenants) : [];
       const counts = await context.applyIsolatingPoison(events, async (some) => [
         await this.deliveries.insertMatched(
-          this.matching.match(
-            some.map(({ value }) => value),
-            subscriptions,
+          withMatchedTraces(
+            this.matching.match(
+              some.map(({ value }) => value),
+              subscriptions,
+            ),
+            some,
+            context,
           ),
           manager,
         ),

@@ -22,6 +22,7 @@ export function matchingLaneTable(config: DispatcherConfig): LaneTable {
       topics: [topicNames(config.TOPIC_PREFIX).stateChanges],
       maxBatchSize: MATCHING_BATCH_SIZE,
       concurrency: 1,
+      spanName: 'dispatcher matching',
       parse: parseStateChange,
     },
   };

@@ -4,8 +4,8 @@ import { signOutbound, type OutboundScheme } from '@hub/signing';
 export const USER_AGENT = 'solar-hub-dispatcher/0.1';
 
 /**
- * Headers a subscription may not set: the transport's own, every signature header, and the
- * hop-by-hop and framing headers (RFC 9110 §7.6.1), which would change how the request is carried
+ * Headers a subscription may not set: the transport's own, every signature header, the trace
+ * context (`traceparent`, `tracestate`: the dispatcher's, with tracing on), and the hop-by-hop and framing headers (RFC 9110 §7.6.1), which would change how the request is carried
  * (a `Transfer-Encoding` or `Trailer` the body does not follow, an `Upgrade`, a proxy's credentials).
  */
 const RESERVED = new Set([
@@ -24,6 +24,8 @@ const RESERVED = new Set([
   'webhook-signature',
   'x-signature',
   'x-webhook-secret',
+  'traceparent',
+  'tracestate',
 ]);
 const RESERVED_PREFIX = 'proxy-';
 export const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/;

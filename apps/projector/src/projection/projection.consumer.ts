@@ -1,11 +1,12 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { cloudEventMessage, topicNames, type CanonicalEvent } from '@hub/contracts';
+import { topicNames, type CanonicalEvent } from '@hub/contracts';
 import { BusConsumer, LaneContext, type Decoded } from '@hub/runtime';
 import { ProjectorConfig } from '../config/projector.config.js';
 import { PROJECTION_LANE } from './projection.lane-table.js';
 import { countAppliedBatch } from './projection.metrics.js';
 import { ProjectionRepository } from './projection.repository.js';
 import { ProjectionService, type StateChange } from './projection.service.js';
+import { changeMessages } from './projection.tracing.js';
 
 /**
  * The projector's two consumer lanes: the canonical topics, and their slow lanes (what ingest
@@ -51,17 +52,18 @@ export class ProjectionConsumer {
         ),
       );
       // In this transaction on the Postgres log: published exactly when the batch commits.
-      await this.publishChanges(context, changes);
+      await this.publishChanges(context, changes, events);
       return changes;
     });
     countAppliedBatch(events, context.deadLettered, changes, started);
   }
 
-  private async publishChanges(context: LaneContext, changes: StateChange[]): Promise<void> {
+  private async publishChanges(
+    context: LaneContext,
+    changes: StateChange[],
+    events: Array<Decoded<CanonicalEvent>>,
+  ): Promise<void> {
     if (changes.length === 0) return;
-    await context.publish(
-      this.topics.stateChanges,
-      changes.map((change) => cloudEventMessage(change, change.json)),
-    );
+    await context.publish(this.topics.stateChanges, changeMessages(changes, events, context));
   }
 }

@@ -23,6 +23,7 @@ export function projectionLaneTable(config: ProjectorConfig): LaneTable {
       maxBatchSize: config.PROJECTOR_BATCH_SIZE,
       // Several partitions at once: one applies while another waits on Postgres (see the setting).
       concurrency: config.PROJECTOR_CONCURRENCY,
+      spanName: 'projector apply',
       parse: parseCanonicalEvent,
     },
     // A tenant's surplus over its fair share: one partition at a time, in small batches, so the
@@ -33,6 +34,7 @@ export function projectionLaneTable(config: ProjectorConfig): LaneTable {
       topics: canonicalTopics(topics, 'slow'),
       maxBatchSize: Math.min(SLOW_LANE_BATCH_SIZE, config.PROJECTOR_BATCH_SIZE),
       concurrency: 1,
+      spanName: 'projector apply',
       parse: parseCanonicalEvent,
       // A rest in proportion to each batch, so the lane stays within its share of the time.
       afterBatch: (busyMs) => rest(restFor(busyMs, config.PROJECTOR_SLOW_LANE_PERCENT)),

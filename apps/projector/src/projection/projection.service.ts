@@ -28,6 +28,8 @@ export interface StateChange {
   tenant: string;
   subject: string;
   json: string;
+  /** The id of the event that caused it: its message goes on in that event's trace. */
+  causedBy: string;
 }
 
 /** What a batch changes, gathered in memory and written with a few set-based statements. */
@@ -190,7 +192,8 @@ export class ProjectionService {
       `${type}.${current ? 'updated' : 'created'}`,
     );
     const json = withMember(envelope, 'data', withMember(data, 'document', documentJson));
-    return [{ id: envelope.id, type: envelope.type, tenant: event.tenant, subject: event.subject, json }];
+    const { tenant, subject } = event;
+    return [{ id: envelope.id, type: envelope.type, tenant, subject, json, causedBy: event.id }];
   }
 }
 
@@ -243,6 +246,7 @@ function passThrough(event: CanonicalEvent): StateChange {
     tenant: passed.tenant,
     subject: passed.subject,
     json: JSON.stringify(passed),
+    causedBy: event.id,
   };
 }
 

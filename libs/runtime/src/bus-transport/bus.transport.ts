@@ -12,6 +12,7 @@ import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
 import type { ConsumedMessage, EventBus, Subscription } from '@hub/bus';
 import type { ConsumerLane, Decoded, LaneTable, Rejected } from './consumer-lane.js';
 import { countCommittedBatch } from './bus-transport.metrics.js';
+import { inBatchSpans, type TracedLane } from './batch-spans.js';
 import { LaneContext } from './lane-context.js';
 import { TransportLaneStates } from './lane-states.js';
 import type { LaneSource, LaneStatus } from '../health/lane-registry.js';
@@ -119,16 +120,20 @@ export class BusTransport extends Server implements CustomTransportStrategy, Lan
       topics: lane.topics,
       maxBatchSize: lane.maxBatchSize,
       concurrency: lane.concurrency,
-      handler: async (messages, batch) => {
+      handler: inBatchSpans(this.tracedLane(name, lane), async (messages, batch, spans) => {
         const started = performance.now();
         const { decoded, invalid } = decode(messages, lane);
-        const context = new LaneContext(name, batch, invalid, deadLetters);
+        const context = new LaneContext(name, batch, invalid, deadLetters, spans);
         await invoke(handler, decoded, context);
         await context.settle();
         countCommittedBatch(lane.groupId, messages, context.deadLettered, performance.now() - started);
         await lane.afterBatch?.(performance.now() - started);
-      },
+      }),
     });
+  }
+
+  private tracedLane(name: string, lane: ConsumerLane<unknown>): TracedLane {
+    return { lane: name, spanName: lane.spanName, groupId: lane.groupId, transport: this.bus.transport };
   }
 
   private handlerOf(lane: string): MessageHandler {

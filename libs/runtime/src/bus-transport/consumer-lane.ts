@@ -37,6 +37,11 @@ export interface ConsumerLane<T> {
   concurrency: number;
   /** Runs once per message before the handler: what fails here is dead-lettered, never handled. */
   parse: LaneParse<T>;
+  /**
+   * With tracing on, the name of each message's span (`projector apply`): the lane's work, in the
+   * message's trace. Default `<lane> process`.
+   */
+  spanName?: string;
   /** Runs after each batch the handler finished, with how long it took (a lane's pace). */
   afterBatch?: (busyMs: number) => Promise<void>;
 }

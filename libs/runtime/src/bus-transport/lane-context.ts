@@ -1,8 +1,15 @@
 import type { Logger } from '@nestjs/common';
 import { BaseRpcContext } from '@nestjs/microservices';
-import { applyIsolatingPoison, deadLetterMessage, type BatchContext, type OutgoingMessage } from '@hub/bus';
+import {
+  applyIsolatingPoison,
+  deadLetterMessage,
+  type BatchContext,
+  type ConsumedMessage,
+  type OutgoingMessage,
+} from '@hub/bus';
 import type { EntityManager } from 'typeorm';
 import type { DeadLettered } from './bus-transport.metrics.js';
+import type { BatchSpans } from './batch-spans.js';
 import type { Decoded, Rejected } from './consumer-lane.js';
 import { DeadLetterLines } from './dead-letter-lines.js';
 
@@ -33,6 +40,7 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
     private readonly batch: BatchContext,
     private readonly invalid: Rejected[],
     private readonly deadLetters: DeadLettering,
+    private readonly spans?: BatchSpans,
   ) {
     super([lane]);
     this.lines = new DeadLetterLines(deadLetters.logger, deadLetters.groupId);
@@ -90,6 +98,25 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
     return results;
   }
 
+  /** Whether the batch is traced: then `traceHeadersOf` names each message's span. */
+  get traced(): boolean {
+    return this.spans !== undefined;
+  }
+
+  /**
+   * With tracing on, the W3C headers (`traceparent`, `tracestate`) of the span handling `message`:
+   * what the handler publishes or stores on its behalf carries them, so the message's trace goes on.
+   */
+  traceHeadersOf(message: ConsumedMessage): Record<string, string> | undefined {
+    return this.spans?.headersOf(message);
+  }
+
+  /** `outgoing`, carrying the trace of the span handling `message` when the batch is traced. */
+  inTraceOf(message: ConsumedMessage, outgoing: OutgoingMessage): OutgoingMessage {
+    const trace = this.spans?.headersOf(message);
+    return trace ? { ...outgoing, headers: { ...outgoing.headers, ...trace } } : outgoing;
+  }
+
   /** Publishes what the batch causes: inside `transaction` on the Postgres log, it commits with it. */
   publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     return this.batch.publish(topic, messages);
@@ -110,10 +137,13 @@ export class LaneContext extends BaseRpcContext<[lane: string]> {
     this.invalidDeadLettered = true;
     if (rejected.length === 0) return;
     const { topic, groupId } = this.deadLetters;
+    for (const { message, error } of rejected) this.spans?.deadLettered(message, error);
     this.lines.add(rejected);
     await this.batch.publish(
       topic,
-      rejected.map(({ message, error }) => deadLetterMessage(groupId, message, error)),
+      rejected.map(({ message, error }) =>
+        this.inTraceOf(message, deadLetterMessage(groupId, message, error)),
+      ),
     );
   }
 }
