@@ -1,5 +1,5 @@
 import { fixed, printTable } from './report.js';
-import { AIM_PERCENT, type ObservabilityFigures } from './system-observability.js';
+import { AIM_PERCENT, type CostRow, type ObservabilityFigures } from './system-observability.js';
 
 /** Prints each transport's comparison: the rounds, the costs beside the aim, the proof of export. */
 export function printObservability(transports: ObservabilityFigures[]): void {
@@ -19,9 +19,12 @@ export function printObservability(transports: ObservabilityFigures[]): void {
         r.scrapes ? String(Object.values(r.scrapes).reduce((sum, s) => sum + s.scrapes, 0)) : '-',
       ]),
     ]);
-    console.log(`\n${t.transport}: the mean of each side's rounds; cost > 0 means "on" is worse`);
+    console.log(
+      `\n${t.transport}: the mean of each side's rounds; cost > 0 means "on" is worse; ` +
+        'noise: the widest gap between two rounds of one side',
+    );
     printTable([
-      ['figure', 'off', 'on', 'cost', `aim < ${AIM_PERCENT} %`],
+      ['figure', 'off', 'on', 'cost', 'noise', `aim < ${AIM_PERCENT} %`],
       ...t.costs.map((c) => {
         const digits = c.unit === 'ms' && (c.off ?? 0) < 10 ? 2 : 1;
         return [
@@ -29,7 +32,8 @@ export function printObservability(transports: ObservabilityFigures[]): void {
           `${fixed(c.off, digits)} ${c.unit}`,
           `${fixed(c.on, digits)} ${c.unit}`,
           c.costPercent === undefined ? '-' : `${c.costPercent.toFixed(1)} %`,
-          !c.aimed || c.costPercent === undefined ? '' : c.costPercent < AIM_PERCENT ? 'met' : 'MISSED',
+          c.noisePercent === undefined ? '-' : `${c.noisePercent.toFixed(1)} %`,
+          aim(c),
         ];
       }),
     ]);
@@ -48,4 +52,12 @@ export function printObservability(transports: ObservabilityFigures[]): void {
     }
     for (const problem of t.problems) console.log(`  problem: ${problem}`);
   }
+}
+
+/** met / MISSED against the aim, and whether the rounds' own spread is wider than the cost. */
+function aim(cost: CostRow): string {
+  if (!cost.aimed || cost.costPercent === undefined) return '';
+  const verdict = cost.costPercent < AIM_PERCENT ? 'met' : 'MISSED';
+  const noisy = cost.noisePercent !== undefined && cost.noisePercent > Math.abs(cost.costPercent);
+  return noisy ? `${verdict} (within noise)` : verdict;
 }

@@ -50,6 +50,11 @@ export interface CostRow {
   on?: number;
   /** In %, positive when "on" is worse (less throughput, more latency or memory). */
   costPercent?: number;
+  /**
+   * In %, the widest gap between two rounds of the same side, over the off mean: a cost smaller
+   * than this is not told apart from the machine's own noise. Needs two rounds a side.
+   */
+  noisePercent?: number;
   /** Whether the aim (a cost under AIM_PERCENT) applies to this figure. */
   aimed: boolean;
 }
@@ -253,8 +258,10 @@ const FIGURES: Array<{
 /** Each figure's mean over the off rounds and over the on rounds, and the cost in %. */
 export function costs(rounds: RoundFigures[]): CostRow[] {
   return FIGURES.map(({ figure, unit, pick, higherIsBetter, aimed }) => {
-    const off = mean(rounds.filter((r) => r.observability === 'off').map(pick));
-    const on = mean(rounds.filter((r) => r.observability === 'on').map(pick));
+    const offValues = known(rounds.filter((r) => r.observability === 'off').map(pick));
+    const onValues = known(rounds.filter((r) => r.observability === 'on').map(pick));
+    const off = mean(offValues);
+    const on = mean(onValues);
     const row: CostRow = {
       figure,
       unit,
@@ -264,12 +271,21 @@ export function costs(rounds: RoundFigures[]): CostRow[] {
     };
     if (off !== undefined && on !== undefined && off > 0) {
       row.costPercent = ((higherIsBetter ? off - on : on - off) / off) * 100;
+      const spread = Math.max(range(offValues), range(onValues));
+      if (offValues.length > 1 && onValues.length > 1) row.noisePercent = (spread / off) * 100;
     }
     return row;
   });
 }
 
-function mean(values: Array<number | undefined>): number | undefined {
-  const known = values.filter((value): value is number => value !== undefined && Number.isFinite(value));
-  return known.length === 0 ? undefined : known.reduce((sum, value) => sum + value, 0) / known.length;
+function known(values: Array<number | undefined>): number[] {
+  return values.filter((value): value is number => value !== undefined && Number.isFinite(value));
+}
+
+function mean(values: number[]): number | undefined {
+  return values.length === 0 ? undefined : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function range(values: number[]): number {
+  return values.length === 0 ? 0 : Math.max(...values) - Math.min(...values);
 }
