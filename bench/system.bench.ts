@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TransportName } from '@hub/bus';
@@ -158,15 +159,22 @@ async function compareObservabilityRun(track: (system: SystemUnderTest | undefin
       `${SETTINGS.sustainedSeconds} s sustained at ${SETTINGS.sustainedRate ?? 'the highest bounded step'} req/s ` +
       `and ${SETTINGS.capacitySeconds} s of ingest capacity`,
   );
+  // The neighbours' load, before and after: a cost is only as good as the machine was quiet.
+  const loadBefore = os.loadavg();
   const transports: ObservabilityFigures[] = [];
   for (const transport of TRANSPORTS) {
     transports.push(await compareObservability(transport, SETTINGS, rounds, track));
   }
   printObservability(transports);
+  const loadAverage = { before: loadBefore, after: os.loadavg() };
+  console.log(
+    `\nload average (1, 5, 15 min): before ${loadAverage.before.map((l) => l.toFixed(1)).join(', ')}; after ${loadAverage.after.map((l) => l.toFixed(1)).join(', ')}`,
+  );
   await writeFormattedReport(
     {
       date: new Date().toISOString(),
       machine: machineInfo(),
+      loadAverage,
       settings: { ...SETTINGS, rounds, aimPercent: AIM_PERCENT },
       transports,
     },
