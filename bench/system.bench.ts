@@ -1,9 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TransportName } from '@hub/bus';
 import { format, resolveConfig } from 'prettier';
-import { fixed, machineInfo, positiveInteger, printTable } from './support/report.js';
+import { printObservability } from './support/observability-report.js';
+import { fixed, machineInfo, positiveInteger, printTable, writeFormattedReport } from './support/report.js';
 import { latencyPlot } from './support/system-plot.js';
 import {
   describeStep,
@@ -12,6 +14,12 @@ import {
   type TransportFigures,
 } from './support/system-run.js';
 import { runSystemBenchmark } from './support/guard.js';
+import {
+  AIM_PERCENT,
+  compareObservability,
+  roundOrder,
+  type ObservabilityFigures,
+} from './support/system-observability.js';
 import type { SystemUnderTest } from './support/system.js';
 
 /**
@@ -47,6 +55,15 @@ import type { SystemUnderTest } from './support/system.js';
  *
  * BENCH_TRANSPORTS (default postgres-log,kafka) chooses the transports. With the defaults a
  * run takes about 8 to 10 minutes. Results: bench/results/system.json and system-latency.svg.
+ *
+ * BENCH_OBSERVABILITY=compare runs, instead, what observability costs (system-observability.ts):
+ * per transport, on one system set-up, the sustained run and ingest's closed-loop capacity in
+ * BENCH_OBSERVABILITY_ROUNDS rounds (default 4, even: off, on, on, off), each restarting the apps
+ * either with tracing and scraping off, or with OTEL_EXPORTER_OTLP_ENDPOINT at an OTLP/HTTP sink
+ * in this process (counting requests, bytes and spans; OTEL_* variables of this process are
+ * passed on, e.g. OTEL_EXPORTER_OTLP_PROTOCOL) and every app's /metrics scraped each second.
+ * The rate is BENCH_RATE, else the highest bounded step of the usual rate steps (run once, off).
+ * Results: bench/results/system-observability.json; system.json is left alone.
  */
 const RATES = list('BENCH_RATES', '10,25,50,100,200,400').map(Number);
 const TRANSPORTS = list('BENCH_TRANSPORTS', 'postgres-log,kafka') as TransportName[];
@@ -73,8 +90,13 @@ const SETTINGS: SystemSettings = {
 const BUS_MESSAGES_PER_REQUEST = 3;
 /** Publish calls ingest makes per request: the canonical events, then the raw delivery. */
 const INGEST_PUBLISHES_PER_REQUEST = 2;
-const WATCHDOG_MS = 25 * 60_000;
+const OBSERVABILITY = process.env['BENCH_OBSERVABILITY'] ?? '';
+/** A comparison's rounds each rerun the sustained phase: it may take twice as long. */
+const WATCHDOG_MS = (OBSERVABILITY === 'compare' ? 50 : 25) * 60_000;
 const RESULTS = fileURLToPath(new URL('../../bench/results/system.json', import.meta.url));
+const OBSERVABILITY_RESULTS = fileURLToPath(
+  new URL('../../bench/results/system-observability.json', import.meta.url),
+);
 const PLOT = fileURLToPath(new URL('../../bench/results/system-latency.svg', import.meta.url));
 
 export interface Ratio {
@@ -92,6 +114,9 @@ async function main(track: (system: SystemUnderTest | undefined) => void): Promi
     if (!Number.isInteger(rate) || rate <= 0)
       throw new Error(`BENCH_RATES: ${RATES.join(',')} are not all whole numbers > 0`);
   }
+  if (OBSERVABILITY === 'compare') return compareObservabilityRun(track);
+  if (OBSERVABILITY !== '')
+    throw new Error(`BENCH_OBSERVABILITY: 'compare' or nothing, got '${OBSERVABILITY}'`);
   console.log(
     `system benchmark: ${TRANSPORTS.join(', ')}; steps ${RATES.join(', ')} req/s x ${SETTINGS.stepSeconds} s, ` +
       `sustained ${SETTINGS.sustainedSeconds} s at ${SETTINGS.sustainedRate ?? 'the highest bounded step'}`,
@@ -122,6 +147,40 @@ async function main(track: (system: SystemUnderTest | undefined) => void): Promi
   );
   console.log(`plot written to bench/results/system-latency.svg`);
   const failed = transports.some((t) => t.problems.length > 0 && t.sustained === undefined);
+  process.exit(failed ? 1 : 0);
+}
+
+/** BENCH_OBSERVABILITY=compare: each transport's rounds off and on, printed and written. */
+async function compareObservabilityRun(track: (system: SystemUnderTest | undefined) => void): Promise<void> {
+  const rounds = positiveInteger('BENCH_OBSERVABILITY_ROUNDS', 4);
+  if (rounds % 2 !== 0) throw new Error(`BENCH_OBSERVABILITY_ROUNDS must be even, got ${rounds}`);
+  console.log(
+    `observability cost: ${TRANSPORTS.join(', ')}; ${rounds} rounds (${roundOrder(rounds).join(', ')}) of ` +
+      `${SETTINGS.sustainedSeconds} s sustained at ${SETTINGS.sustainedRate ?? 'the highest bounded step'} req/s ` +
+      `and ${SETTINGS.capacitySeconds} s of ingest capacity`,
+  );
+  // The neighbours' load, before and after: a cost is only as good as the machine was quiet.
+  const loadBefore = os.loadavg();
+  const transports: ObservabilityFigures[] = [];
+  for (const transport of TRANSPORTS) {
+    transports.push(await compareObservability(transport, SETTINGS, rounds, track));
+  }
+  printObservability(transports);
+  const loadAverage = { before: loadBefore, after: os.loadavg() };
+  console.log(
+    `\nload average (1, 5, 15 min): before ${loadAverage.before.map((l) => l.toFixed(1)).join(', ')}; after ${loadAverage.after.map((l) => l.toFixed(1)).join(', ')}`,
+  );
+  await writeFormattedReport(
+    {
+      date: new Date().toISOString(),
+      machine: machineInfo(),
+      loadAverage,
+      settings: { ...SETTINGS, rounds, aimPercent: AIM_PERCENT },
+      transports,
+    },
+    OBSERVABILITY_RESULTS,
+  );
+  const failed = transports.some((t) => t.costs.every((c) => c.costPercent === undefined));
   process.exit(failed ? 1 : 0);
 }
 

@@ -80,16 +80,18 @@ export interface CapacityFigures {
   failed: number;
 }
 
+export type SustainedFigures = StepFigures & {
+  rssMaxMiB: Record<string, number>;
+  rowsWrittenPerSecond?: number;
+  stages: StageFigures[];
+  slowestStage?: string;
+};
+
 export interface TransportFigures {
   transport: TransportName;
   steps: StepFigures[];
   highestBoundedRate?: number;
-  sustained?: StepFigures & {
-    rssMaxMiB: Record<string, number>;
-    rowsWrittenPerSecond?: number;
-    stages: StageFigures[];
-    slowestStage?: string;
-  };
+  sustained?: SustainedFigures;
   ingestCapacity?: CapacityFigures;
   /** The same closed loop spread over SPREAD_SOURCES sources: tells a per-source hot spot from a per-process limit. */
   ingestCapacitySpread?: CapacityFigures & { sources: number };
@@ -132,102 +134,27 @@ export async function runTransport(
   try {
     log(transport, 'starting Postgres, the bus and the three apps');
     await system.start();
-    const apiKey = system.tenant.api_key;
-    const source = await postJson(system.urls.ingest, apiKey, '/v1/sources', {
-      provider: 'pylon-observer',
-      name: 'Pylon benchmark',
-      secret: SOURCE_SECRET,
-    });
-    await postJson(system.urls.dispatcher, apiKey, '/v1/subscriptions', {
-      endpoint: receiver.url(RECEIVER_PATH),
-    });
-    wiring = {
-      system,
-      receiver,
-      ingest: new Client(new URL(system.urls.ingest), settings.maxInFlight),
-      sourceId: source['id']!,
-      spreadSourceIds: [],
-      projects: new Projects(`bench-${transport}`),
-      accepted: new Map(),
-    };
-    for (let i = 1; i < SPREAD_SOURCES; i++) {
-      const spread = await postJson(system.urls.ingest, apiKey, '/v1/sources', {
-        provider: 'pylon-observer',
-        name: `Pylon benchmark ${i}`,
-        secret: SOURCE_SECRET,
-      });
-      wiring.spreadSourceIds.push(spread['id']!);
-    }
-    log(transport, 'warm-up: 10 req/s for 5 s');
-    await step(wiring, settings, 10, 5, 30_000);
-    await backlogCleared(wiring, 30_000);
-
-    for (const rate of settings.rates) {
-      let { figures: stepFigures } = await step(
-        wiring,
-        settings,
-        rate,
-        settings.stepSeconds,
-        settings.drainMs,
-      );
-      if (!stepFigures.bounded) {
-        // The machine is shared: one noisy step must not end the search. The second try counts.
-        log(transport, `${describeStep(stepFigures)}; trying once more`);
-        await backlogCleared(wiring, 60_000);
-        ({ figures: stepFigures } = await step(
-          wiring,
-          settings,
-          rate,
-          settings.stepSeconds,
-          settings.drainMs,
-        ));
-        stepFigures.retried = true;
-      }
-      figures.steps.push(stepFigures);
-      log(transport, describeStep(stepFigures));
-      if (!stepFigures.bounded) break;
-      figures.highestBoundedRate = rate;
-    }
+    wiring = await wire(system, receiver, settings);
+    await warmUp(wiring, settings);
+    await searchRate(wiring, settings, figures);
     if (!(await backlogCleared(wiring, 120_000))) {
       figures.problems.push(
         'the backlog of the last step had not cleared 120 s after it; sustained run started anyway',
       );
     }
 
-    const rate = settings.sustainedRate ?? figures.highestBoundedRate ?? settings.rates[0]!;
-    log(transport, `sustained: ${rate} req/s for ${settings.sustainedSeconds} s`);
-    const rss = new RssSampler();
-    const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
-    rss.start(Object.fromEntries(apps.map((name) => [name, system.pid(name)])));
-    const rowsBefore = await rowsWritten(system.databaseUrl);
-    const startedAt = now();
-    const sustained = await step(wiring, settings, rate, settings.sustainedSeconds, 30_000);
-    const rowsAfter = await rowsWritten(system.databaseUrl);
-    const sustainedMs = now() - startedAt;
-    rss.stop();
-    const stages = await stagesOf(wiring, sustained.keys);
-    const slowest = [...stages].sort((a, b) => (b.p50Ms ?? 0) - (a.p50Ms ?? 0))[0];
-    figures.sustained = {
-      ...sustained.figures,
-      rssMaxMiB: rss.max,
-      rowsWrittenPerSecond: ((rowsAfter - rowsBefore) / sustainedMs) * 1_000,
-      stages,
-      ...(slowest ? { slowestStage: slowest.stage } : {}),
-    };
-    log(transport, describeStep(sustained.figures));
+    const rate = sustainedRateOf(settings, figures);
+    figures.sustained = await sustainedRun(wiring, settings, rate);
 
     // Ingest alone: the projector and dispatcher stopped, so it has the machine to itself.
     await system.stopApp('projector');
     await system.stopApp('dispatcher');
     log(transport, `ingest capacity: closed loop, ${settings.capacityConcurrency} in flight`);
-    figures.ingestCapacity = await capacity(settings, () => sendOne(wiring!, () => undefined));
-    let turn = 0;
+    figures.ingestCapacity = await ingestCapacity(wiring, settings);
     const sources = [wiring.sourceId, ...wiring.spreadSourceIds];
     log(transport, `ingest capacity over ${sources.length} sources`);
     figures.ingestCapacitySpread = {
-      ...(await capacity(settings, () =>
-        sendOne(wiring!, () => undefined, sources[turn++ % sources.length]!),
-      )),
+      ...(await ingestCapacity(wiring, settings, sources)),
       sources: sources.length,
     };
     await system.stopApp('ingest');
@@ -245,6 +172,118 @@ export async function runTransport(
     onSystem(undefined);
   }
   return figures;
+}
+
+/** The run's tenant wiring: a Pylon source (and the spread ones), the receiver subscribed to everything. */
+export async function wire(
+  system: SystemUnderTest,
+  receiver: Endpoint,
+  settings: SystemSettings,
+): Promise<Wiring> {
+  const apiKey = system.tenant.api_key;
+  const source = await postJson(system.urls.ingest, apiKey, '/v1/sources', {
+    provider: 'pylon-observer',
+    name: 'Pylon benchmark',
+    secret: SOURCE_SECRET,
+  });
+  await postJson(system.urls.dispatcher, apiKey, '/v1/subscriptions', {
+    endpoint: receiver.url(RECEIVER_PATH),
+  });
+  const wiring: Wiring = {
+    system,
+    receiver,
+    ingest: new Client(new URL(system.urls.ingest), settings.maxInFlight),
+    sourceId: source['id']!,
+    spreadSourceIds: [],
+    projects: new Projects(`bench-${system.transport}`),
+    accepted: new Map(),
+  };
+  for (let i = 1; i < SPREAD_SOURCES; i++) {
+    const spread = await postJson(system.urls.ingest, apiKey, '/v1/sources', {
+      provider: 'pylon-observer',
+      name: `Pylon benchmark ${i}`,
+      secret: SOURCE_SECRET,
+    });
+    wiring.spreadSourceIds.push(spread['id']!);
+  }
+  return wiring;
+}
+
+/** 10 req/s for 5 s, then until its webhooks arrived: the apps' code is compiled and their pools open. */
+export async function warmUp(wiring: Wiring, settings: SystemSettings): Promise<void> {
+  log(wiring.system.transport, 'warm-up: 10 req/s for 5 s');
+  await step(wiring, settings, 10, 5, 30_000);
+  await backlogCleared(wiring, 30_000);
+}
+
+/** The rate steps, each unbounded one tried twice; stops at the first step unbounded twice. */
+export async function searchRate(
+  wiring: Wiring,
+  settings: SystemSettings,
+  figures: TransportFigures,
+): Promise<void> {
+  const { transport } = figures;
+  for (const rate of settings.rates) {
+    let { figures: stepFigures } = await step(wiring, settings, rate, settings.stepSeconds, settings.drainMs);
+    if (!stepFigures.bounded) {
+      // The machine is shared: one noisy step must not end the search. The second try counts.
+      log(transport, `${describeStep(stepFigures)}; trying once more`);
+      await backlogCleared(wiring, 60_000);
+      ({ figures: stepFigures } = await step(wiring, settings, rate, settings.stepSeconds, settings.drainMs));
+      stepFigures.retried = true;
+    }
+    figures.steps.push(stepFigures);
+    log(transport, describeStep(stepFigures));
+    if (!stepFigures.bounded) break;
+    figures.highestBoundedRate = rate;
+  }
+}
+
+/** BENCH_RATE, else the highest bounded step, else the first step. */
+export function sustainedRateOf(
+  settings: SystemSettings,
+  figures: Pick<TransportFigures, 'highestBoundedRate'>,
+): number {
+  return settings.sustainedRate ?? figures.highestBoundedRate ?? settings.rates[0]!;
+}
+
+/** The sustained run: its step figures, each app's max RSS, rows written per second, and the stages. */
+export async function sustainedRun(
+  wiring: Wiring,
+  settings: SystemSettings,
+  rate: number,
+): Promise<SustainedFigures> {
+  const { system } = wiring;
+  log(system.transport, `sustained: ${rate} req/s for ${settings.sustainedSeconds} s`);
+  const rss = new RssSampler();
+  const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
+  rss.start(Object.fromEntries(apps.map((name) => [name, system.pid(name)])));
+  const rowsBefore = await rowsWritten(system.databaseUrl);
+  const startedAt = now();
+  const sustained = await step(wiring, settings, rate, settings.sustainedSeconds, 30_000);
+  const rowsAfter = await rowsWritten(system.databaseUrl);
+  const sustainedMs = now() - startedAt;
+  rss.stop();
+  const stages = await stagesOf(wiring, sustained.keys);
+  const slowest = [...stages].sort((a, b) => (b.p50Ms ?? 0) - (a.p50Ms ?? 0))[0];
+  log(system.transport, describeStep(sustained.figures));
+  return {
+    ...sustained.figures,
+    rssMaxMiB: rss.max,
+    rowsWrittenPerSecond: ((rowsAfter - rowsBefore) / sustainedMs) * 1_000,
+    stages,
+    ...(slowest ? { slowestStage: slowest.stage } : {}),
+  };
+}
+
+/** Ingest's closed-loop capacity, its requests taking the given sources in turn. */
+export async function ingestCapacity(
+  wiring: Wiring,
+  settings: SystemSettings,
+  sources = [wiring.sourceId],
+): Promise<CapacityFigures> {
+  let turn = 0;
+  return capacity(settings, () => sendOne(wiring, () => undefined, sources[turn++ % sources.length]!));
 }
 
 /** One signed request to ingest; an accepted one is recorded under its webhook's key. */
@@ -326,7 +365,7 @@ async function step(
 }
 
 /** Waits until every accepted request's webhook arrived. */
-async function backlogCleared(wiring: Wiring, timeoutMs: number): Promise<boolean> {
+export async function backlogCleared(wiring: Wiring, timeoutMs: number): Promise<boolean> {
   const deadline = now() + timeoutMs;
   const { received } = wiring.receiver;
   for (;;) {
@@ -483,6 +522,6 @@ export function describeStep(step: StepFigures): string {
   );
 }
 
-function log(transport: string, line: string): void {
+export function log(transport: string, line: string): void {
   console.log(`  [${transport}] ${line}`);
 }

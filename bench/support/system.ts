@@ -21,6 +21,8 @@ export class SystemUnderTest {
   readonly urls = {} as Record<AppName, string>;
   private readonly apps = {} as Record<AppName, AppProcess>;
   private env: Record<string, string> = {};
+  /** Added to the apps' environment by the latest restartApps (e.g. an OTLP endpoint). */
+  private appEnv: Record<string, string> = {};
   private postgres!: EmbeddedPostgresHandle;
   private postgresDir = '';
   private kafka: KafkaBroker | null = null;
@@ -76,6 +78,7 @@ export class SystemUnderTest {
   async startApp(name: AppName): Promise<void> {
     const app = runProcess(`dist/apps/${name}/src/main.js`, {
       ...this.env,
+      ...this.appEnv,
       [`${name.toUpperCase()}_PORT`]: new URL(this.urls[name]).port,
     });
     app.child.stdout?.on('data', (chunk: Buffer) =>
@@ -83,6 +86,16 @@ export class SystemUnderTest {
     );
     this.apps[name] = app;
     await waitForHealthy(this.urls[name], 60_000);
+  }
+
+  /**
+   * Stops every app (SIGTERM) and starts them again, on the same database and bus, with `appEnv`
+   * added to their environment: the same system set-up run once more with other app settings.
+   */
+  async restartApps(appEnv: Record<string, string>): Promise<void> {
+    for (const name of APPS) await this.apps[name].stop('SIGTERM');
+    this.appEnv = appEnv;
+    for (const name of APPS) await this.startApp(name);
   }
 
   pid(name: AppName): number {
