@@ -260,11 +260,11 @@ for (const transport of cases) {
           await bus.publish(topic, [{ key: 'k', value: 'before' }]);
           await collector.waitForCount(1);
           await pause(1_000); // let the offset of 'before' commit, so the group resumes after it
-          const crashes = captureLogLines(/Crash:/);
+          const crashes = captureLogLines(/consumer crashed/);
           try {
             await fixture.down!();
-            // On Kafka, close in the middle of the consumer's crash handling, the moment kafkajs
-            // used to arm a restart that outlived the close.
+            // On Kafka, close in the middle of the consumer's crash handling, right after the
+            // subscription armed its restart (the restart must not outlive the close).
             if (transport.name === 'kafka') await crashes.next(60_000);
             else await pause(2_000);
             await subscription.close();
@@ -285,17 +285,27 @@ for (const transport of cases) {
   );
 }
 
-/** Lets a test wait for the next log line (through Nest's Logger) matching `pattern`. */
+/** Lets a test wait for the next log line (through Nest's Logger, any level) matching `pattern`. */
 function captureLogLines(pattern: RegExp) {
   const seen: string[] = [];
   const waiters: Array<() => void> = [];
+  const capture = (message: unknown) => {
+    if (!pattern.test(String(message))) return;
+    seen.push(String(message));
+    waiters.splice(0).forEach((wake) => wake());
+  };
   class CapturingLogger extends ConsoleLogger {
     override error(message: unknown, ...rest: unknown[]) {
-      if (pattern.test(String(message))) {
-        seen.push(String(message));
-        waiters.splice(0).forEach((wake) => wake());
-      }
+      capture(message);
       super.error(message, ...rest);
+    }
+    override warn(message: unknown, ...rest: unknown[]) {
+      capture(message);
+      super.warn(message, ...rest);
+    }
+    override log(message: unknown, ...rest: unknown[]) {
+      capture(message);
+      super.log(message, ...rest);
     }
   }
   Logger.overrideLogger(new CapturingLogger());
