@@ -18,7 +18,7 @@ export function parsePrometheusText(text: string): Sample[] {
     samples.push({
       name: match[1]!,
       labels: parseLabels(match[2] ?? '', line),
-      value: parseValue(match[3]!),
+      value: parseValue(match[3]!, line),
     });
   }
   return samples;
@@ -35,11 +35,17 @@ function parseLabels(text: string, line: string): Record<string, string> {
   return labels;
 }
 
-function parseValue(text: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
+/**
+ * Values as Prometheus reads them (Go's ParseFloat): NaN and infinities in any case. prom-client
+ * writes `Nan`, for instance for the event-loop lag mean before its first sample.
+ */
+function parseValue(text: string, line: string): number {
+  const lower = text.toLowerCase();
+  if (lower === '+inf' || lower === 'inf') return Infinity;
+  if (lower === '-inf') return -Infinity;
+  if (lower === 'nan') return NaN;
   const value = Number(text);
-  if (Number.isNaN(value) && text !== 'NaN') throw new Error(`bad sample value ${text}`);
+  if (Number.isNaN(value)) throw new Error(`bad sample value in: ${line}`);
   return value;
 }
 
