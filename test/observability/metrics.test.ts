@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { EventBus } from '@hub/bus';
 import { topicNames } from '@hub/contracts';
-import { freePort } from '@hub/persistence';
-import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
+import { startApps, type RunningApps } from '../support/app-process.js';
 import { asMessage, canonicalEvent } from '../support/canonical-events.js';
 import { eventually, pause, unique } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
@@ -34,8 +32,8 @@ for (const transport of cases) {
   const tenantLabels = transport.name === 'postgres-log';
   describe(`metrics [${transport.name}]`, { skip: transport.skip ?? false, timeout: 300_000 }, () => {
     let fixture: TransportFixture;
-    const apps: AppProcess[] = [];
-    const urls = {} as Record<App, string>;
+    let running: RunningApps | undefined;
+    let urls = {} as Record<App, string>;
     let receiver: Receiver;
     let tenant: Tenant;
     let bus: EventBus;
@@ -43,32 +41,23 @@ for (const transport of cases) {
     before(async () => {
       fixture = await transport.setup();
       receiver = await new Receiver().start();
-      const secretsKey = randomBytes(32).toString('base64');
-      for (const name of APPS) {
-        const port = await freePort();
-        urls[name] = `http://127.0.0.1:${port}`;
-        apps.push(
-          runProcess(`dist/apps/${name}/src/main.js`, {
-            ...fixture.env,
-            SECRETS_KEY: secretsKey,
-            [`${name.toUpperCase()}_PORT`]: String(port),
-            OUTBOUND_ALLOW_HTTP: 'true',
-            OUTBOUND_ALLOW_PRIVATE: 'true',
-            // One retry: a delivery failing twice is exhausted.
-            DISPATCH_RETRY_SCHEDULE: '300ms',
-            DISPATCH_RETRY_JITTER: '0',
-            DISPATCH_POLL_INTERVAL: '50ms',
-            METRICS_TENANT_LABELS: String(tenantLabels),
-            LOG_LEVEL: 'warn',
-          }),
-        );
-      }
-      await Promise.all(Object.values(urls).map((url) => waitForHealthy(url, 60_000)));
+      running = await startApps([...APPS], {
+        ...fixture.env,
+        OUTBOUND_ALLOW_HTTP: 'true',
+        OUTBOUND_ALLOW_PRIVATE: 'true',
+        // One retry: a delivery failing twice is exhausted.
+        DISPATCH_RETRY_SCHEDULE: '300ms',
+        DISPATCH_RETRY_JITTER: '0',
+        DISPATCH_POLL_INTERVAL: '50ms',
+        METRICS_TENANT_LABELS: String(tenantLabels),
+        LOG_LEVEL: 'warn',
+      });
+      urls = running.urls;
       tenant = await createTenant(fixture.env, 'Metrics tenant');
       bus = await fixture.createBus('metrics-test');
     });
     after(async () => {
-      for (const app of apps) await app.stop('SIGTERM');
+      await running?.stop();
       await receiver?.stop();
       await fixture?.close();
     });
