@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConsoleLogger, Logger } from '@nestjs/common';
+import { register, type Histogram } from 'prom-client';
 import { BusUnavailableError, type EventBus } from '@hub/bus';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { collect, eventually, keyedMessages, pause, unique } from '../support/collector.js';
@@ -227,6 +228,75 @@ for (const transport of cases) {
         );
       });
 
+      test(`[${transport.name}] concurrent publishes share one append and keep each key's order across callers`, async () => {
+        // A window long enough that every call below joins the same append, however slow the machine.
+        const grouped = await fixture.createBus('group-commit', { BUS_PUBLISH_LINGER_MS: '200' });
+        const [first, second] = [unique('grouped'), unique('grouped')];
+        await grouped.publishAll(
+          [first, second].map((topic) => ({ topic, messages: [{ key: 'warm', value: 'up' }] })),
+        );
+        const appendsBefore = await appendCount(transport.name);
+        const calls = Array.from({ length: 60 }, (_, call) => {
+          const message = { key: `key-${call % 3}`, value: `key-${call % 3}:${Math.floor(call / 3)}` };
+          // Every third call writes to both topics at once: one append still takes them all.
+          return call % 3 === 0
+            ? grouped.publishAll([first, second].map((topic) => ({ topic, messages: [message] })))
+            : grouped.publish(first, [message]);
+        });
+        await Promise.all(calls);
+        assert.equal(await appendCount(transport.name), appendsBefore + 1, 'the 60 calls made one append');
+        const { collector, subscription } = await collect(bus, unique('g'), [first, second]);
+        await collector.waitForCount(2 + 60 + 20);
+        await subscription.close();
+        const received = (topic: string, key: string) =>
+          collector.messages
+            .filter((m) => m.topic === topic && m.key === key)
+            .map((m) => Number(m.value.toString().split(':')[1]));
+        for (const key of ['key-0', 'key-1', 'key-2'])
+          assert.deepEqual(
+            received(first, key),
+            Array.from({ length: 20 }, (_, i) => i),
+            `${key} in call order on ${first}`,
+          );
+        assert.deepEqual(
+          received(second, 'key-0'),
+          Array.from({ length: 20 }, (_, i) => i),
+        );
+      });
+
+      test(`[${transport.name}] an append that fails fails every one of its callers`, async () => {
+        const grouped = await fixture.createBus('group-commit-failure', {
+          BUS_PUBLISH_LINGER_MS: '200',
+          BUS_PUBLISH_MAX_BYTES: String(8 * 1024 * 1024),
+        });
+        const topic = unique('grouped-failure');
+        await grouped.publish(topic, [{ key: 'warm', value: 'up' }]);
+        const appendsBefore = await appendCount(transport.name);
+        await fixture.refuseNextAppend?.();
+        const outcomes = await Promise.allSettled([
+          grouped.publish(topic, [{ key: 'a', value: 'fine' }]),
+          grouped.publish(topic, [refusedMessage(fixture)]),
+          grouped.publishAll([{ topic, messages: [{ key: 'b', value: 'also fine' }] }]),
+        ]);
+        assert.deepEqual(
+          outcomes.map((outcome) => outcome.status),
+          ['rejected', 'rejected', 'rejected'],
+          'no caller of the failed append was told its messages were stored',
+        );
+        for (const outcome of outcomes)
+          assert.ok((outcome as PromiseRejectedResult).reason instanceof BusUnavailableError);
+        assert.equal(await appendCount(transport.name), appendsBefore, 'no append succeeded');
+        // On the Postgres log the append is one transaction: none of it was stored.
+        if (transport.name === 'postgres-log') {
+          const offsets = await grouped.latestOffsets(topic);
+          assert.equal(
+            offsets.reduce((sum, { offset }) => sum + Number(offset), 0),
+            1,
+          );
+        }
+        await grouped.publish(topic, [{ key: 'a', value: 'after' }]);
+      });
+
       test(
         `[${transport.name}] publishing while the transport is down fails loudly, and works once it is back`,
         {
@@ -283,6 +353,30 @@ for (const transport of cases) {
       );
     },
   );
+}
+
+/** Successful appends of `transport` so far in this process, from the bus's own histogram. */
+async function appendCount(transport: string): Promise<number> {
+  const metric = register.getSingleMetric('hub_bus_append_callers') as Histogram | undefined;
+  if (!metric) return 0;
+  // A histogram's samples name the series they belong to (_bucket, _sum, _count).
+  const { values } = await metric.get();
+  const count = values.find(
+    (sample) =>
+      sample.metricName === 'hub_bus_append_callers_count' && sample.labels['transport'] === transport,
+  );
+  return count?.value ?? 0;
+}
+
+/**
+ * The message that makes its append fail: on the Postgres log a NUL byte, which a text column
+ * cannot hold; on the Kafka mock any message, the mock having been told to refuse the produce
+ * request; on a real broker a value over its largest message (message.max.bytes, 1 MB by default).
+ */
+function refusedMessage(fixture: TransportFixture): { key: string; value: string | Buffer } {
+  if (fixture.name === 'postgres-log') return { key: 'nul\u0000key', value: 'refused' };
+  if (fixture.refuseNextAppend) return { key: 'refused', value: 'by the mock' };
+  return { key: 'too-large', value: Buffer.alloc(2 * 1024 * 1024, 1) };
 }
 
 /** Lets a test wait for the next log line (through Nest's Logger, any level) matching `pattern`. */

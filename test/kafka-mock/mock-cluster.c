@@ -6,6 +6,7 @@
  * Commands read from stdin, one per line, let tests simulate outages:
  *   down       all brokers go down (connections refused/closed)
  *   up         all brokers come back
+ *   refuse-produce  the next Produce request fails as a whole (MESSAGE_TOO_LARGE, not retriable)
  */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -53,6 +54,10 @@ int main(int argc, char **argv) {
         else rd_kafka_mock_broker_set_down(mc, id);
       }
       printf("OK %s\n", up ? "up" : "down");
+      fflush(stdout);
+    } else if (strncmp(line, "refuse-produce", 14) == 0) {
+      rd_kafka_mock_push_request_errors(mc, 0 /* ApiKey Produce */, 1, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+      printf("OK refuse-produce\n");
       fflush(stdout);
     }
   }

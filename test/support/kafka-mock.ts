@@ -27,6 +27,8 @@ export interface KafkaBroker {
   /** Takes every broker down / up; undefined when the broker cannot be controlled. */
   down?: () => Promise<void>;
   up?: () => Promise<void>;
+  /** Makes the broker refuse the next produce request as a whole; undefined when it cannot. */
+  refuseNextProduce?: () => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -69,7 +71,7 @@ async function launchMockCluster(): Promise<KafkaBroker> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const first = await Promise.race([nextLine(), exited.then(() => 'EXITED')]);
   if (!first.startsWith('BOOTSTRAP ')) throw new Error(`mock cluster did not start: ${first}`);
-  const command = async (line: 'up' | 'down') => {
+  const command = async (line: 'up' | 'down' | 'refuse-produce') => {
     const answer = nextLine();
     child.stdin!.write(`${line}\n`);
     await answer;
@@ -79,6 +81,7 @@ async function launchMockCluster(): Promise<KafkaBroker> {
     wiring: { ...MOCK_CLUSTER_WIRING },
     down: () => command('down'),
     up: () => command('up'),
+    refuseNextProduce: () => command('refuse-produce'),
     stop: () => stopChild(child, exited),
   };
 }

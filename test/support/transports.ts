@@ -20,6 +20,8 @@ export interface TransportFixture {
   dataSource: DataSource;
   down?: () => Promise<void>;
   up?: () => Promise<void>;
+  /** Makes the transport refuse its next append as a whole, where the test can (the Kafka mock). */
+  refuseNextAppend?: () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ async function kafkaFixture(broker: KafkaBroker): Promise<TransportFixture> {
   const env = { DATABASE_URL: database.url, KAFKA_BROKERS: broker.brokers, ...broker.wiring };
   return fixture('kafka', database, env, {
     ...(broker.down && broker.up ? { down: broker.down, up: broker.up } : {}),
+    ...(broker.refuseNextProduce ? { refuseNextAppend: broker.refuseNextProduce } : {}),
     stop: () => broker.stop(),
   });
 }
@@ -85,7 +88,12 @@ async function fixture(
   name: TransportName,
   database: TestDatabase,
   env: Record<string, string>,
-  control: { down?: () => Promise<void>; up?: () => Promise<void>; stop: () => Promise<void> },
+  control: {
+    down?: () => Promise<void>;
+    up?: () => Promise<void>;
+    refuseNextAppend?: () => Promise<void>;
+    stop: () => Promise<void>;
+  },
 ): Promise<TransportFixture> {
   const dataSource = await openDatabase(database.url);
   const buses: Array<{ bus: EventBus; dataSource: DataSource }> = [];
@@ -95,6 +103,7 @@ async function fixture(
     dataSource,
     ...(control.down ? { down: control.down } : {}),
     ...(control.up ? { up: control.up } : {}),
+    ...(control.refuseNextAppend ? { refuseNextAppend: control.refuseNextAppend } : {}),
     async createBus(clientId = 'conformance', overrides = {}) {
       const config = loadConfig(PlatformConfig, { ...env, ...overrides });
       const busDataSource = await openDatabase(config.DATABASE_URL);

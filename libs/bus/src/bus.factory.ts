@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { EventBus } from './bus.port.js';
+import type { GroupCommitOptions } from './group-commit.js';
 import { KafkaBus } from './kafka/kafka.bus.js';
 import type { BusLogLevel } from './kafka/kafkajs-log.js';
 import { PostgresLogBus } from './postgres-log/postgres-log.bus.js';
@@ -14,6 +15,7 @@ export interface BusSettings {
   kafkaSessionTimeoutMs: number;
   kafkaReplicationFactor: number;
   partitions: number;
+  groupCommit: GroupCommitOptions;
   /** LOG_LEVEL, for what the Kafka client logs. */
   logLevel?: BusLogLevel;
 }
@@ -29,6 +31,7 @@ export function createEventBus(settings: BusSettings, dataSource: DataSource): E
         partitions: settings.partitions,
         replicationFactor: settings.kafkaReplicationFactor,
         sessionTimeoutMs: settings.kafkaSessionTimeoutMs,
+        groupCommit: settings.groupCommit,
         ...(settings.logLevel ? { logLevel: settings.logLevel } : {}),
       },
       dataSource,
@@ -37,5 +40,6 @@ export function createEventBus(settings: BusSettings, dataSource: DataSource): E
   return new PostgresLogBus(dataSource, {
     databaseUrl: settings.databaseUrl,
     partitions: settings.partitions,
+    groupCommit: settings.groupCommit,
   });
 }

@@ -26,3 +26,34 @@ export function measurePublish(topic: string, count: number): () => void {
     publishBatchSize.observe({ topic }, count);
   };
 }
+
+const appendMessages = new Histogram({
+  name: 'hub_bus_append_messages',
+  help: 'Messages per successful group-committed append (one transaction on the Postgres log, one produce request on Kafka), by transport.',
+  labelNames: ['transport'] as const,
+  buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000],
+});
+
+const appendCallers = new Histogram({
+  name: 'hub_bus_append_callers',
+  help: 'Publish calls coalesced into one successful append, by transport.',
+  labelNames: ['transport'] as const,
+  buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+});
+
+const appendDuration = new Histogram({
+  name: 'hub_bus_append_duration_seconds',
+  help: 'Successful group-committed appends, by transport: from the start of the write until it is durable.',
+  labelNames: ['transport'] as const,
+  buckets: LATENCY_BUCKETS,
+});
+
+/** Measures one append of `callers` coalesced calls: call what it returns with its messages once durable. */
+export function measureAppend(transport: string, callers: number): (messages: number) => void {
+  const started = process.hrtime.bigint();
+  return (messages) => {
+    appendDuration.observe({ transport }, secondsSince(started));
+    appendMessages.observe({ transport }, messages);
+    appendCallers.observe({ transport }, callers);
+  };
+}

@@ -8,6 +8,12 @@ export interface OutgoingMessage {
   headers?: Record<string, string>;
 }
 
+/** Messages for one topic, as part of a publish to several topics at once. */
+export interface TopicMessages {
+  topic: string;
+  messages: OutgoingMessage[];
+}
+
 /** A message as a consumer receives it. */
 export interface ConsumedMessage {
   topic: string;
@@ -69,8 +75,19 @@ export type TransportName = 'kafka' | 'postgres-log';
 /** The port every app publishes and consumes through; it never knows which transport is behind it. */
 export interface EventBus {
   readonly transport: TransportName;
-  /** Resolves only once every message is durably stored by the transport; rejects otherwise. */
+  /**
+   * Resolves only once every message is durably stored by the transport; rejects otherwise.
+   * Concurrent calls of one process are coalesced into one append (group commit: one transaction on
+   * the Postgres log, one produce request on Kafka); each caller still waits for its own messages,
+   * and every caller of a failed append is rejected.
+   */
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  /**
+   * Several topics in one append. On the Postgres log all of it commits or none of it does; on
+   * Kafka it is one produce request, which a failure may leave partly written (a retry then writes
+   * those messages twice, which consumers already tolerate: ids are deterministic).
+   */
+  publishAll(batches: TopicMessages[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Resolves when the transport answers; rejects with the reason when it does not. */
   ping(): Promise<void>;

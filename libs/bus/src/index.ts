@@ -8,3 +8,4 @@ export * from './dead-letter.js';
 export * from './poison.js';
 export * from './read-to-end.js';
 export { tracedBus } from './traced-bus.js';
+export { type GroupCommitOptions } from './group-commit.js';

@@ -1,6 +1,13 @@
 import { context, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import { extractTraceContext, injectTraceContext, tracer } from '@hub/telemetry';
-import type { BatchContext, EventBus, OutgoingMessage, SubscribeOptions, TransportName } from './bus.port.js';
+import type {
+  BatchContext,
+  EventBus,
+  OutgoingMessage,
+  SubscribeOptions,
+  TopicMessages,
+  TransportName,
+} from './bus.port.js';
 
 /** The W3C headers a message carries its trace context in. */
 const TRACE_HEADERS = ['traceparent', 'tracestate'];
@@ -18,7 +25,9 @@ const TRACE_HEADERS = ['traceparent', 'tracestate'];
  */
 export function tracedBus(bus: EventBus): EventBus {
   const publish = (topic: string, messages: OutgoingMessage[]) =>
-    publishTraced(bus.transport, topic, messages, (stamped) => bus.publish(topic, stamped));
+    publishTraced(bus.transport, [{ topic, messages }], ([stamped]) => bus.publish(topic, stamped!.messages));
+  const publishAll = (batches: TopicMessages[]) =>
+    publishTraced(bus.transport, batches, (stamped) => bus.publishAll(stamped));
   const subscribe = (options: SubscribeOptions) =>
     bus.subscribe({
       ...options,
@@ -27,6 +36,7 @@ export function tracedBus(bus: EventBus): EventBus {
   return new Proxy(bus, {
     get(target, property, receiver) {
       if (property === 'publish') return publish;
+      if (property === 'publishAll') return publishAll;
       if (property === 'subscribe') return subscribe;
       const value: unknown = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
@@ -38,30 +48,31 @@ function tracedBatch(transport: TransportName, batch: BatchContext): BatchContex
   return {
     transaction: (work) => batch.transaction(work),
     publish: (topic, messages) =>
-      publishTraced(transport, topic, messages, (stamped) => batch.publish(topic, stamped)),
+      publishTraced(transport, [{ topic, messages }], ([stamped]) => batch.publish(topic, stamped!.messages)),
   };
 }
 
 /**
- * Opens the producer spans of one publish call, stamps each message with the context of its span
- * (in the order given: the order within a key is the bus's promise), publishes, and ends them.
+ * Opens the producer spans of one publish call (per topic), stamps each message with the context of
+ * its span (in the order given: the order within a key is the bus's promise), publishes, and ends them.
  */
 export async function publishTraced(
   transport: TransportName,
-  topic: string,
-  messages: OutgoingMessage[],
-  publish: (messages: OutgoingMessage[]) => Promise<void>,
+  batches: TopicMessages[],
+  publish: (stamped: TopicMessages[]) => Promise<void>,
 ): Promise<void> {
-  if (messages.length === 0) return publish(messages);
-  const spans = new ProducerSpans(transport, topic);
-  const stamped = messages.map((message) => stamp(message, spans.contextFor(message.headers)));
+  const spans = batches.map(({ topic }) => new ProducerSpans(transport, topic));
+  const stamped = batches.map(({ topic, messages }, index) => ({
+    topic,
+    messages: messages.map((message) => stamp(message, spans[index]!.contextFor(message.headers))),
+  }));
   try {
     await publish(stamped);
   } catch (error) {
-    spans.fail(error);
+    spans.forEach((span) => span.fail(error));
     throw error;
   } finally {
-    spans.end();
+    spans.forEach((span) => span.end());
   }
 }
 

@@ -63,6 +63,34 @@ export class PlatformConfig {
   @Max(256)
   BUS_PARTITIONS = 8;
 
+  /**
+   * Group commit: how long the first publish of an idle process waits for others to share its
+   * append. 0 (default): only calls made in the same turn of the event loop, or while the previous
+   * append was in flight, share it; under load appends grow on their own, at no cost when idle.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds from 0 to 1000' })
+  @Min(0, { message: 'must be a whole number of milliseconds from 0 to 1000' })
+  @Max(1_000, { message: 'must be a whole number of milliseconds from 0 to 1000' })
+  BUS_PUBLISH_LINGER_MS = 0;
+
+  /** Group commit: most messages in one append (a call's own messages are never split). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(100_000)
+  BUS_PUBLISH_MAX_MESSAGES = 1_000;
+
+  /**
+   * Group commit: most value bytes in one append. The default keeps an append under Kafka's default
+   * `message.max.bytes` (1,000,012), which bounds each partition's record batch in a produce request.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of bytes' })
+  @Min(1_024)
+  @Max(100 * 1024 * 1024)
+  BUS_PUBLISH_MAX_BYTES = 960 * 1_024;
+
   /** Interface the app listens on. */
   @IsString()
   HOST = '0.0.0.0';

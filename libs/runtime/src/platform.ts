@@ -65,6 +65,11 @@ export function busSettings(config: PlatformConfig, clientId: string) {
     kafkaSessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     kafkaReplicationFactor: config.KAFKA_REPLICATION_FACTOR,
     partitions: config.BUS_PARTITIONS,
+    groupCommit: {
+      lingerMs: config.BUS_PUBLISH_LINGER_MS,
+      maxMessages: config.BUS_PUBLISH_MAX_MESSAGES,
+      maxBytes: config.BUS_PUBLISH_MAX_BYTES,
+    },
     logLevel: config.LOG_LEVEL,
   };
 }

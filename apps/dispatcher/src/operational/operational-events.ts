@@ -24,8 +24,10 @@ export class OperationalEvents {
   async publish(event: DispatchableEvent, alsoDeadLetter = false): Promise<void> {
     const message = cloudEventMessage(event);
     try {
-      await this.bus.publish(this.topics.stateChanges, [message]);
-      if (alsoDeadLetter) await this.bus.publish(this.topics.deadLetters, [message]);
+      const topics = alsoDeadLetter
+        ? [this.topics.stateChanges, this.topics.deadLetters]
+        : [this.topics.stateChanges];
+      await this.bus.publishAll(topics.map((topic) => ({ topic, messages: [message] })));
     } catch (error) {
       this.logger.error(`could not publish ${event.type} ${event.subject}: ${(error as Error).message}`);
     }

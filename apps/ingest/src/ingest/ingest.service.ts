@@ -9,7 +9,7 @@ import {
   UnauthorizedException,
   UnsupportedMediaTypeException,
 } from '@nestjs/common';
-import { BusUnavailableError, EVENT_BUS, type EventBus } from '@hub/bus';
+import { BusUnavailableError, EVENT_BUS, type EventBus, type OutgoingMessage } from '@hub/bus';
 import {
   buildRawDelivery,
   entityKey,
@@ -161,13 +161,7 @@ export class IngestService {
         `the request makes ${events.length} events; at most ${limit} are taken per request (INGEST_MAX_EVENTS_PER_REQUEST)`,
       );
     }
-    await this.publishCanonical(source, events, this.laneOrRetryLater(source, events.length));
-    await this.publishRaw(
-      source,
-      request,
-      mapped.key,
-      events.map((e) => e.id),
-    );
+    await this.publishAccepted(source, request, mapped.key, events);
     return { kind: 'accepted', accepted: events.length, event_ids: events.map((e) => e.id) };
   }
 
@@ -214,13 +208,28 @@ export class IngestService {
       });
   }
 
-  private async publishCanonical(
+  /**
+   * The canonical events and the raw delivery in one append: on the Postgres log they commit
+   * together, and on either transport the request waits for one durable write, not two.
+   */
+  private async publishAccepted(
     source: ResolvedSource,
+    request: IngestRequest,
+    key: string,
     events: Array<CanonicalEvent & { topic: MappedEvent['topic'] }>,
-    lane: Lane,
   ): Promise<void> {
-    const byTopic = canonicalMessagesByTopic(this.topics, events, lane);
-    for (const [topic, messages] of byTopic) await this.bus.publish(topic, messages);
+    const lane = this.laneOrRetryLater(source, events.length);
+    const canonical = canonicalMessagesByTopic(this.topics, events, lane);
+    const raw = this.rawDeliveryMessage(
+      source,
+      request,
+      key,
+      events.map((e) => e.id),
+    );
+    await this.bus.publishAll([
+      ...[...canonical].map(([topic, messages]) => ({ topic, messages })),
+      { topic: this.topics.rawDeliveries, messages: [raw.message] },
+    ]);
   }
 
   private async publishRaw(
@@ -230,6 +239,18 @@ export class IngestService {
     eventIds: string[],
     unmappedReason?: string,
   ): Promise<string> {
+    const raw = this.rawDeliveryMessage(source, request, key, eventIds, unmappedReason);
+    await this.bus.publish(this.topics.rawDeliveries, [raw.message]);
+    return raw.id;
+  }
+
+  private rawDeliveryMessage(
+    source: ResolvedSource,
+    request: IngestRequest,
+    key: string,
+    eventIds: string[],
+    unmappedReason?: string,
+  ): { id: string; message: OutgoingMessage } {
     const raw = buildRawDelivery({
       id: rawDeliveryId(source.id, key),
       tenant: source.tenantId,
@@ -243,14 +264,14 @@ export class IngestService {
       eventIds,
       unmappedReason,
     });
-    await this.bus.publish(this.topics.rawDeliveries, [
-      {
+    return {
+      id: raw.id,
+      message: {
         key: entityKey(source.tenantId, source.id),
         value: JSON.stringify(raw),
         headers: { 'content-type': 'application/json' },
       },
-    ]);
-    return raw.id;
+    };
   }
 }
 

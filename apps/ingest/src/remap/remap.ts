@@ -75,7 +75,7 @@ export async function remapUnmapped(
     const events = outcome.kind === 'events' ? outcome.events : [];
     // The main lane: a remap is run by hand, and its events are the tenant's own backlog.
     const byTopic = canonicalMessagesByTopic(topics, events, 'main');
-    for (const [topic, messages] of byTopic) await bus.publish(topic, messages);
+    await bus.publishAll([...byTopic].map(([topic, messages]) => ({ topic, messages })));
     await unmapped.markRemapped(
       source.tenantId,
       source.id,

@@ -18,10 +18,12 @@ import {
   type OutgoingMessage,
   type SubscribeOptions,
   type Subscription,
+  type TopicMessages,
 } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
 import { measurePublish } from '../bus.metrics.js';
 import { describe } from '../describe-error.js';
+import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
 import { isRebalancing, kafkajsLogCreator, kafkajsLogLevel, type BusLogLevel } from './kafkajs-log.js';
 import { consumerRunning } from './consumer-running.js';
@@ -56,6 +58,8 @@ export interface KafkaBusOptions {
   partitions: number;
   replicationFactor: number;
   sessionTimeoutMs: number;
+  /** How concurrent publishes are coalesced into one produce request. */
+  groupCommit: GroupCommitOptions;
   /** LOG_LEVEL: what kafkajs is asked to log (see kafkajsLogLevel). */
   logLevel?: BusLogLevel;
 }
@@ -72,6 +76,7 @@ export class KafkaBus implements EventBus {
   private admin: Promise<Admin> | undefined;
   private readonly createdTopics = new Map<string, Promise<void>>();
   private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly groupCommit: GroupCommit;
 
   constructor(
     private readonly options: KafkaBusOptions,
@@ -87,26 +92,46 @@ export class KafkaBus implements EventBus {
       logLevel: kafkajsLogLevel(options.logLevel ?? 'info'),
       logCreator: kafkajsLogCreator(new Logger('Kafka')),
     });
+    this.groupCommit = new GroupCommit(
+      this.transport,
+      (batches) => this.sendAll(batches),
+      options.groupCommit,
+    );
   }
 
-  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    assertTopicName(topic);
-    if (messages.length === 0) return;
-    const published = measurePublish(topic, messages.length);
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    return this.publishAll([{ topic, messages }]);
+  }
+
+  async publishAll(batches: TopicMessages[]): Promise<void> {
+    batches.forEach(({ topic }) => assertTopicName(topic));
+    const published = batches.map(({ topic, messages }) => measurePublish(topic, messages.length));
     try {
-      await this.ensureTopic(topic);
+      for (const { topic } of batches) await this.ensureTopic(topic);
+      await this.groupCommit.publish(batches);
+    } catch (error) {
+      throw new BusUnavailableError(
+        `kafka: could not publish to ${[...new Set(batches.map(({ topic }) => topic))].join(', ')}: ${describe(error)}`,
+        { cause: error },
+      );
+    }
+    published.forEach((done) => done());
+  }
+
+  /** One produce request per broker for every batch, acks from all in-sync replicas. */
+  private async sendAll(batches: TopicMessages[]): Promise<void> {
+    try {
       const producer = await this.connectedProducer();
-      await producer.send({
-        topic,
+      await producer.sendBatch({
         acks: -1,
-        messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+        topicMessages: batches.map(({ topic, messages }) => ({
+          topic,
+          messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers ?? {} })),
+        })),
       });
-      published();
     } catch (error) {
       this.replaceProducer();
-      throw new BusUnavailableError(`kafka: could not publish to ${topic}: ${describe(error)}`, {
-        cause: error,
-      });
+      throw error;
     }
   }
 

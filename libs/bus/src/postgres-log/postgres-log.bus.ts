@@ -8,9 +8,11 @@ import {
   type OutgoingMessage,
   type SubscribeOptions,
   type Subscription,
+  type TopicMessages,
 } from '../bus.port.js';
 import { measurePublish } from '../bus.metrics.js';
 import { describe } from '../describe-error.js';
+import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { partitionForKey } from '../partitioner.js';
 import { PostgresLogSubscription } from './postgres-log.subscription.js';
 import { NOTIFY_CHANNEL, PostgresLogTopics } from './postgres-log.topics.js';
@@ -20,40 +22,52 @@ export interface PostgresLogBusOptions {
   databaseUrl: string;
   /** Partitions of a topic created by this bus. */
   partitions: number;
+  /** How concurrent publishes are coalesced into one transaction. */
+  groupCommit: GroupCommitOptions;
 }
 
 /**
  * The embedded transport: an append-only log in Postgres tables (see the migration
- * `BusLog`). Publishing takes the partition's row lock to hand out offsets, so offsets
- * become visible strictly in order and a reader never skips a row that commits late.
+ * `BusLog`). Publishing takes the partitions' row locks to hand out offsets, so offsets
+ * become visible strictly in order and a reader never skips a row that commits late; concurrent
+ * publishes share one transaction (GroupCommit), so they share its lock and its commit too.
  */
 export class PostgresLogBus implements EventBus {
   readonly transport = 'postgres-log' as const;
   private readonly logger = new Logger('PostgresLogBus');
   private readonly topics: PostgresLogTopics;
   private readonly subscriptions = new Set<PostgresLogSubscription>();
+  private readonly groupCommit: GroupCommit;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: PostgresLogBusOptions,
   ) {
     this.topics = new PostgresLogTopics(dataSource, options.partitions);
+    this.groupCommit = new GroupCommit(
+      this.transport,
+      (batches) => dataSource.transaction((manager) => this.appendAll(manager, batches)),
+      options.groupCommit,
+    );
   }
 
-  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    assertTopicName(topic);
-    if (messages.length === 0) return;
-    const published = measurePublish(topic, messages.length);
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    return this.publishAll([{ topic, messages }]);
+  }
+
+  async publishAll(batches: TopicMessages[]): Promise<void> {
+    batches.forEach(({ topic }) => assertTopicName(topic));
+    const published = batches.map(({ topic, messages }) => measurePublish(topic, messages.length));
     try {
-      const partitions = await this.topics.ensure(topic);
-      const byPartition = groupByPartition(messages, partitions);
-      await this.dataSource.transaction((manager) => appendAll(manager, topic, byPartition));
-      published();
+      for (const { topic } of batches) await this.topics.ensure(topic);
+      await this.groupCommit.publish(batches);
     } catch (error) {
-      throw new BusUnavailableError(`postgres-log: could not publish to ${topic}: ${describe(error)}`, {
-        cause: error,
-      });
+      throw new BusUnavailableError(
+        `postgres-log: could not publish to ${topicNames(batches)}: ${describe(error)}`,
+        { cause: error },
+      );
     }
+    published.forEach((done) => done());
   }
 
   /** Appends inside the caller's transaction: the messages commit (and notify) with it. */
@@ -61,9 +75,43 @@ export class PostgresLogBus implements EventBus {
     assertTopicName(topic);
     if (messages.length === 0) return;
     const appended = measurePublish(topic, messages.length);
-    const partitions = await this.topics.ensure(topic);
-    await appendAll(manager, topic, groupByPartition(messages, partitions));
+    await this.appendAll(manager, [{ topic, messages }]);
     appended();
+  }
+
+  /**
+   * Three statements whatever the number of topics and partitions: lock the partitions' counters in
+   * (topic, partition) order, so concurrent transactions never deadlock, reserve every partition's
+   * offsets at once, then insert every message at once and NOTIFY, which is delivered on commit.
+   */
+  private async appendAll(manager: EntityManager, batches: TopicMessages[]): Promise<void> {
+    const rows: PartitionedMessage[] = [];
+    for (const { topic, messages } of batches) {
+      const partitions = await this.topics.ensure(topic);
+      for (const message of messages)
+        rows.push({ topic, partition: partitionForKey(message.key, partitions), message });
+    }
+    if (rows.length === 0) return;
+    const counters = partitionCounters(rows);
+    await execute(manager, LOCK_PARTITIONS, [counters.map((c) => c.topic), counters.map((c) => c.partition)]);
+    const reserved = await rowsOf(manager, RESERVE_OFFSETS, [
+      counters.map((c) => c.topic),
+      counters.map((c) => c.partition),
+      counters.map((c) => c.count),
+    ]);
+    const offsets = assignOffsets(rows, reserved);
+    const { joined, starts, lengths } = joinValues(rows.map((row) => row.message.value));
+    await execute(manager, INSERT_MESSAGES, [
+      rows.map((row) => row.topic),
+      rows.map((row) => row.partition),
+      offsets,
+      rows.map((row) => row.message.key),
+      joined,
+      starts,
+      lengths,
+      rows.map((row) => JSON.stringify(row.message.headers ?? {})),
+      NOTIFY_CHANNEL,
+    ]);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -114,15 +162,45 @@ export class PostgresLogBus implements EventBus {
   }
 }
 
-function groupByPartition(messages: OutgoingMessage[], partitions: number): Map<number, OutgoingMessage[]> {
-  const groups = new Map<number, OutgoingMessage[]>();
-  for (const message of messages) {
-    const partition = partitionForKey(message.key, partitions);
-    const group = groups.get(partition);
-    if (group) group.push(message);
-    else groups.set(partition, [message]);
+interface PartitionedMessage {
+  topic: string;
+  partition: number;
+  message: OutgoingMessage;
+}
+
+/** Each partition written to, with how many messages it gets, in (topic, partition) order. */
+function partitionCounters(
+  rows: PartitionedMessage[],
+): Array<{ topic: string; partition: number; count: number }> {
+  const counts = new Map<string, { topic: string; partition: number; count: number }>();
+  for (const { topic, partition } of rows) {
+    const id = `${topic}\u0000${partition}`;
+    const counter = counts.get(id);
+    if (counter) counter.count += 1;
+    else counts.set(id, { topic, partition, count: 1 });
   }
-  return groups;
+  return [...counts.values()].sort((a, b) =>
+    a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
+  );
+}
+
+/** Each row's offset, from the first offset reserved for its partition, in the rows' order. */
+function assignOffsets(
+  rows: PartitionedMessage[],
+  reserved: Array<{ topic: string; partition: number; first: string }>,
+): string[] {
+  const next = new Map(reserved.map((row) => [`${row.topic}\u0000${row.partition}`, BigInt(row.first)]));
+  return rows.map(({ topic, partition }) => {
+    const id = `${topic}\u0000${partition}`;
+    const offset = next.get(id);
+    if (offset === undefined) throw new Error(`topic ${topic} has no partition ${partition}`);
+    next.set(id, offset + 1n);
+    return offset.toString();
+  });
+}
+
+function topicNames(batches: TopicMessages[]): string {
+  return [...new Set(batches.map(({ topic }) => topic))].join(', ');
 }
 
 const COMMITTED_OFFSETS = defineQuery<{ partition: number; offset: string }>(
@@ -130,66 +208,29 @@ const COMMITTED_OFFSETS = defineQuery<{ partition: number; offset: string }>(
     WHERE group_id = $1 AND topic = $2 ORDER BY partition`,
 );
 
-const LOCK_PARTITIONS =
-  defineQuery(`SELECT partition FROM bus_partitions WHERE topic = $1 AND partition = ANY($2::int[])
-      ORDER BY partition FOR UPDATE`);
+// Sorted the same way in every transaction (the sort runs below the row locks), so two appends
+// that share partitions wait for each other instead of deadlocking.
+const LOCK_PARTITIONS = defineQuery(`SELECT 1 FROM bus_partitions p
+       JOIN unnest($1::text[], $2::int[]) AS c(topic, partition) USING (topic, partition)
+      ORDER BY p.topic, p.partition FOR UPDATE OF p`);
 
-const RESERVE_OFFSETS = defineQuery<{ partition: number; first: string }>(`WITH reserved AS (
+const RESERVE_OFFSETS = defineQuery<{ topic: string; partition: number; first: string }>(`WITH reserved AS (
        UPDATE bus_partitions p SET next_offset = p.next_offset + c.n
-         FROM unnest($2::int[], $3::int[]) AS c(partition, n)
-        WHERE p.topic = $1 AND p.partition = c.partition
-        RETURNING p.partition, p.next_offset - c.n AS first)
-     SELECT partition, first::text AS first FROM reserved`);
+         FROM unnest($1::text[], $2::int[], $3::int[]) AS c(topic, partition, n)
+        WHERE p.topic = c.topic AND p.partition = c.partition
+        RETURNING p.topic, p.partition, p.next_offset - c.n AS first)
+     SELECT topic, partition, first::text AS first FROM reserved`);
 
 // Every value in one bytea parameter, cut apart by position: a Buffer parameter travels in
 // binary, where a bytea[] would be hex text twice the size, escaped into an array literal.
-// The NOTIFY rides along (it is queued until commit either way): one round trip fewer.
+// The NOTIFY (one per topic) rides along: it is queued until commit either way.
 const INSERT_MESSAGES = defineQuery(`WITH inserted AS (
        INSERT INTO bus_messages (topic, partition, "offset", key, value, headers)
-       SELECT $1, m.partition, m.offset, m.key, substring($5::bytea FROM m.start FOR m.length), m.headers
-         FROM unnest($2::int[], $3::bigint[], $4::text[], $6::int[], $7::int[], $8::jsonb[])
-           AS m(partition, "offset", key, start, length, headers)
-       RETURNING 1)
-     SELECT pg_notify($9, $1) FROM (SELECT count(*) FROM inserted) AS done`);
-
-/**
- * Three statements whatever the number of partitions: lock the partitions' counters in ascending
- * order (so concurrent publishers never deadlock), reserve every partition's offsets at once, then
- * insert every message at once and NOTIFY, which is delivered on commit.
- */
-async function appendAll(
-  manager: EntityManager,
-  topic: string,
-  byPartition: Map<number, OutgoingMessage[]>,
-): Promise<void> {
-  const partitions = [...byPartition.keys()].sort((a, b) => a - b);
-  await execute(manager, LOCK_PARTITIONS, [topic, partitions]);
-  const reserved = await rowsOf(manager, RESERVE_OFFSETS, [
-    topic,
-    partitions,
-    partitions.map((partition) => byPartition.get(partition)!.length),
-  ]);
-  const firstOffset = new Map(reserved.map((row) => [row.partition, BigInt(row.first)]));
-  const rows = partitions.flatMap((partition) => {
-    const first = firstOffset.get(partition);
-    if (first === undefined) throw new Error(`topic ${topic} has no partition ${partition}`);
-    return byPartition
-      .get(partition)!
-      .map((message, index) => ({ partition, offset: first + BigInt(index), message }));
-  });
-  const { joined, starts, lengths } = joinValues(rows.map((row) => row.message.value));
-  await execute(manager, INSERT_MESSAGES, [
-    topic,
-    rows.map((row) => row.partition),
-    rows.map((row) => row.offset.toString()),
-    rows.map((row) => row.message.key),
-    joined,
-    starts,
-    lengths,
-    rows.map((row) => JSON.stringify(row.message.headers ?? {})),
-    NOTIFY_CHANNEL,
-  ]);
-}
+       SELECT m.topic, m.partition, m.offset, m.key, substring($5::bytea FROM m.start FOR m.length), m.headers
+         FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $6::int[], $7::int[], $8::jsonb[])
+           AS m(topic, partition, "offset", key, start, length, headers)
+       RETURNING topic)
+     SELECT pg_notify($9, topic) FROM (SELECT DISTINCT topic FROM inserted) AS done`);
 
 /**
  * The values one after the other in one buffer, with where each starts (1-based, as `substring`
