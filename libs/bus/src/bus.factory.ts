@@ -12,6 +12,7 @@ export interface BusSettings {
   kafkaIdempotent: boolean;
   kafkaCreateTopics: boolean;
   kafkaSessionTimeoutMs: number;
+  kafkaFetchMaxWaitMs: number;
   kafkaReplicationFactor: number;
   partitions: number;
   /** LOG_LEVEL, for what the Kafka client logs. */
@@ -29,6 +30,7 @@ export function createEventBus(settings: BusSettings, dataSource: DataSource): E
         partitions: settings.partitions,
         replicationFactor: settings.kafkaReplicationFactor,
         sessionTimeoutMs: settings.kafkaSessionTimeoutMs,
+        fetchMaxWaitMs: settings.kafkaFetchMaxWaitMs,
         ...(settings.logLevel ? { logLevel: settings.logLevel } : {}),
       },
       dataSource,
