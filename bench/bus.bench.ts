@@ -19,9 +19,9 @@ import { message, type Workload } from './support/workload.js';
  * `npm run bench:bus`: throughput and latency of both bus transports, each next to a ceiling
  * measured in the same run on the same machine (raw kafkajs, raw Postgres inserts).
  *
- * Settings: BENCH_MESSAGES is the only variable read here; the test support reads
- * TEST_DATABASE_URL (else 127.0.0.1:5432, else an embedded Postgres) and KAFKA_BROKERS
- * (else the librdkafka mock cluster).
+ * Settings: BENCH_MESSAGES, and KAFKA_FETCH_MAX_WAIT_MS (else its default) for both Kafka rows;
+ * the test support reads TEST_DATABASE_URL (else 127.0.0.1:5432, else an embedded Postgres) and
+ * KAFKA_BROKERS (else the librdkafka mock cluster). Hop latency per fetch wait: bench:hop.
  */
 const WORKLOAD: Workload = {
   messages: positiveInteger('BENCH_MESSAGES', 100_000),
@@ -78,12 +78,22 @@ async function postgresRows(databaseUrl: string): Promise<Row[]> {
 async function kafkaRows(databaseUrl: string, kafka: KafkaAvailability): Promise<Row[]> {
   if ('skip' in kafka) return [skipped('kafka', kafka.skip), skipped('raw kafkajs (ceiling)', kafka.skip)];
   // Same wiring as the tests: the mock cluster's differences from production applied on top.
-  const env = { DATABASE_URL: databaseUrl, KAFKA_BROKERS: kafka.broker.brokers, ...kafka.broker.wiring };
+  const env = {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: kafka.broker.brokers,
+    ...kafka.broker.wiring,
+    ...fetchWait(),
+  };
   const transport = await attempt('kafka', () => busRun(env));
   const ceiling = await attempt('raw kafkajs (ceiling)', () =>
     measureRawKafka(loadConfig(PlatformConfig, env), WORKLOAD, RUN_TIMEOUT_MS),
   );
   return compared(transport, ceiling);
+}
+
+function fetchWait(): Record<string, string> {
+  const wait = process.env.KAFKA_FETCH_MAX_WAIT_MS;
+  return wait === undefined ? {} : { KAFKA_FETCH_MAX_WAIT_MS: wait };
 }
 
 async function busRun(env: Record<string, string>): Promise<BusFigures> {

@@ -101,12 +101,16 @@ export class Latencies {
     if (this.size < this.samples.length) this.samples[this.size++] = ms;
   }
 
+  get count(): number {
+    return this.size;
+  }
+
   /** Nearest-rank percentiles; empty when nothing was recorded. */
-  percentiles(): { p50Ms?: number; p99Ms?: number } {
+  percentiles(): { p50Ms?: number; p95Ms?: number; p99Ms?: number } {
     if (this.size === 0) return {};
     const sorted = this.samples.slice(0, this.size).sort();
     const rank = (p: number) => sorted[Math.min(this.size - 1, Math.ceil((p / 100) * this.size) - 1)] ?? NaN;
-    return { p50Ms: rank(50), p99Ms: rank(99) };
+    return { p50Ms: rank(50), p95Ms: rank(95), p99Ms: rank(99) };
   }
 }
 

@@ -13,6 +13,7 @@ export interface BusSettings {
   kafkaIdempotent: boolean;
   kafkaCreateTopics: boolean;
   kafkaSessionTimeoutMs: number;
+  kafkaFetchMaxWaitMs: number;
   kafkaReplicationFactor: number;
   partitions: number;
   groupCommit: GroupCommitOptions;
@@ -31,7 +32,11 @@ export function createEventBus(settings: BusSettings, dataSource: DataSource): E
         partitions: settings.partitions,
         replicationFactor: settings.kafkaReplicationFactor,
         sessionTimeoutMs: settings.kafkaSessionTimeoutMs,
+<<<<<<< HEAD
         groupCommit: settings.groupCommit,
+=======
+        fetchMaxWaitMs: settings.kafkaFetchMaxWaitMs,
+>>>>>>> h/fetchwait
         ...(settings.logLevel ? { logLevel: settings.logLevel } : {}),
       },
       dataSource,

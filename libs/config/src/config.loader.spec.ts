@@ -12,6 +12,17 @@ describe('loadConfig', () => {
     assert.equal(config.KAFKA_IDEMPOTENT, true);
     assert.equal(config.KAFKA_CREATE_TOPICS, true);
     assert.equal(config.BUS_PARTITIONS, 8);
+    assert.equal(config.KAFKA_FETCH_MAX_WAIT_MS, 50);
+  });
+
+  test('takes a fetch wait in whole milliseconds, within 1 ms to 30 s', () => {
+    const config = loadConfig(PlatformConfig, { ...valid, KAFKA_FETCH_MAX_WAIT_MS: '20' });
+    assert.equal(config.KAFKA_FETCH_MAX_WAIT_MS, 20);
+    for (const wrong of ['0', '30001', '2.5', 'soon'])
+      assert.throws(
+        () => loadConfig(PlatformConfig, { ...valid, KAFKA_FETCH_MAX_WAIT_MS: wrong }),
+        /^ConfigError: KAFKA_FETCH_MAX_WAIT_MS: /,
+      );
   });
 
   test('parses a comma-separated broker list', () => {

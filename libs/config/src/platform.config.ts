@@ -52,6 +52,17 @@ export class PlatformConfig {
   @Max(300_000)
   KAFKA_SESSION_TIMEOUT_MS = 30_000;
 
+  /**
+   * Longest a consumer's fetch waits at the broker for a first byte. A real broker answers as soon
+   * as a message lands (minBytes 1), so this bounds idle fetch traffic, not a hop's latency; on
+   * the librdkafka mock cluster it is the latency (see docs/performance.md, "Bus hops").
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds' })
+  @Min(1)
+  @Max(30_000)
+  KAFKA_FETCH_MAX_WAIT_MS = 50;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)

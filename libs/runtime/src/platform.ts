@@ -63,6 +63,7 @@ export function busSettings(config: PlatformConfig, clientId: string) {
     kafkaIdempotent: config.KAFKA_IDEMPOTENT,
     kafkaCreateTopics: config.KAFKA_CREATE_TOPICS,
     kafkaSessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    kafkaFetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
     kafkaReplicationFactor: config.KAFKA_REPLICATION_FACTOR,
     partitions: config.BUS_PARTITIONS,
     groupCommit: {

@@ -58,8 +58,13 @@ export interface KafkaBusOptions {
   partitions: number;
   replicationFactor: number;
   sessionTimeoutMs: number;
+<<<<<<< HEAD
   /** How concurrent publishes are coalesced into one produce request. */
   groupCommit: GroupCommitOptions;
+=======
+  /** KAFKA_FETCH_MAX_WAIT_MS: how long a fetch waits at the broker when there is nothing to read. */
+  fetchMaxWaitMs: number;
+>>>>>>> h/fetchwait
   /** LOG_LEVEL: what kafkajs is asked to log (see kafkajsLogLevel). */
   logLevel?: BusLogLevel;
 }
@@ -143,8 +148,10 @@ export class KafkaBus implements EventBus {
       sessionTimeout: this.options.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(this.options.sessionTimeoutMs / 10)),
       allowAutoTopicCreation: !this.options.createTopics,
-      // An idle consumer answers a new message within half a second instead of kafkajs's 5 s.
-      maxWaitTimeInMs: 500,
+      // A real broker answers a waiting fetch as soon as one byte is there, so the wait only
+      // bounds idle fetch traffic; the librdkafka mock cluster holds every fetch to its end.
+      minBytes: 1,
+      maxWaitTimeInMs: this.options.fetchMaxWaitMs,
       // kafkajs's default retries, but its own restart after a crash is off: see ConsumerRestarts.
       retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
     });

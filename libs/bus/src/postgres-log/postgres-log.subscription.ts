@@ -29,6 +29,16 @@ const FETCH_MESSAGES =
         WHERE topic = $1 AND partition = $2 AND "offset" >= $3
         ORDER BY "offset" LIMIT $4`);
 
+/**
+ * Which of the given partitions hold a message at or past the position: one round trip, so that a
+ * wake-up for one message reads one partition, not every partition this consumer owns in turn.
+ */
+const PARTITIONS_WITH_MESSAGES = defineQuery<{ topic: string; partition: number }>(
+  `SELECT o.topic, o.partition FROM unnest($1::text[], $2::int[], $3::bigint[]) AS o(topic, partition, position)
+    WHERE EXISTS (SELECT 1 FROM bus_messages m
+                   WHERE m.topic = o.topic AND m.partition = o.partition AND m."offset" >= o.position)`,
+);
+
 const COMMIT_OFFSET =
   defineQuery(`INSERT INTO bus_offsets (group_id, topic, partition, committed_offset, updated_at)
        VALUES ($1, $2, $3, $4, now())
@@ -271,7 +281,9 @@ export class PostgresLogSubscription {
    * leave the other workers, and the database, idle.
    */
   private async pollOwnedPartitions(): Promise<boolean> {
-    const ready = [...this.owned.values()].filter((owned) => owned.retryAt <= Date.now());
+    const ready = await this.withMessages(
+      [...this.owned.values()].filter((owned) => owned.retryAt <= Date.now()),
+    );
     const concurrency = this.options.concurrency ?? 1;
     let next = 0;
     let progressed = false;
@@ -282,6 +294,18 @@ export class PostgresLogSubscription {
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, ready.length) }, worker));
     return progressed;
+  }
+
+  /** The partitions among `owned` that have something to read; a single one is simply read. */
+  private async withMessages(owned: OwnedPartition[]): Promise<OwnedPartition[]> {
+    if (owned.length <= 1) return owned;
+    const rows = await rowsOf(this.dataSource, PARTITIONS_WITH_MESSAGES, [
+      owned.map((o) => o.topic),
+      owned.map((o) => o.partition),
+      owned.map((o) => o.position.toString()),
+    ]);
+    const due = new Set(rows.map((row) => `${row.topic}/${row.partition}`));
+    return owned.filter((o) => due.has(`${o.topic}/${o.partition}`));
   }
 
   private async pollPartition(owned: OwnedPartition): Promise<boolean> {
