@@ -32,11 +32,8 @@ export function createEventBus(settings: BusSettings, dataSource: DataSource): E
         partitions: settings.partitions,
         replicationFactor: settings.kafkaReplicationFactor,
         sessionTimeoutMs: settings.kafkaSessionTimeoutMs,
-<<<<<<< HEAD
         groupCommit: settings.groupCommit,
-=======
         fetchMaxWaitMs: settings.kafkaFetchMaxWaitMs,
->>>>>>> h/fetchwait
         ...(settings.logLevel ? { logLevel: settings.logLevel } : {}),
       },
       dataSource,

@@ -58,13 +58,10 @@ export interface KafkaBusOptions {
   partitions: number;
   replicationFactor: number;
   sessionTimeoutMs: number;
-<<<<<<< HEAD
   /** How concurrent publishes are coalesced into one produce request. */
   groupCommit: GroupCommitOptions;
-=======
   /** KAFKA_FETCH_MAX_WAIT_MS: how long a fetch waits at the broker when there is nothing to read. */
   fetchMaxWaitMs: number;
->>>>>>> h/fetchwait
   /** LOG_LEVEL: what kafkajs is asked to log (see kafkajsLogLevel). */
   logLevel?: BusLogLevel;
 }
