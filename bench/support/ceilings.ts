@@ -5,9 +5,11 @@ import { unique } from '../../test/support/collector.js';
 import { Arrivals, timedRun, warmUp, type BenchMessage, type RunFigures, type Workload } from './workload.js';
 
 /**
- * What kafkajs alone does against the same broker with the same workload: producer.send with
- * acks -1, eachBatch doing nothing per message, kafkajs committing on its own. Client, producer
- * and consumer settings mirror KafkaBus so the only difference is the bus's own work.
+ * What kafkajs alone does against the same broker with the same workload: one producer.sendBatch
+ * per batch of the workload (as the bus's group commit sends one produce request per append),
+ * with acks -1, eachBatch doing nothing per message, kafkajs committing on its own. Client,
+ * producer (idempotence) and consumer settings mirror KafkaBus so the only difference is the
+ * bus's own work.
  */
 export async function measureRawKafka(
   config: PlatformConfig,
@@ -44,7 +46,7 @@ export async function measureRawKafka(
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({ eachBatch: async ({ batch }) => arrivals.add(batch.messages.length) });
     const send = async (messages: BenchMessage[]) => {
-      await producer.send({ topic, acks: -1, messages });
+      await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });
     };
     await warmUp(send, arrivals);
     return await timedRun(workload, send, arrivals, timeoutMs);
@@ -71,8 +73,10 @@ async function createTopic(kafka: Kafka, topic: string, config: PlatformConfig):
 
 /**
  * What Postgres alone does with the same rows: a plain pg Pool, one unnest INSERT per batch into
- * a table with no keys or indexes, as many in flight as the bus gets. Insert only: there is no
- * consumer, so this is a ceiling for the log's write path, which is what it must keep up with.
+ * a table with no keys or indexes, each its own transaction (autocommit), as many in flight as
+ * the workload says (the bus's group commit: one append in flight per process). Insert only:
+ * there is no consumer, so this is a ceiling for the log's write path, which is what it must
+ * keep up with.
  */
 export async function measureRawPostgres(
   databaseUrl: string,

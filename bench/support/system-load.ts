@@ -6,7 +6,13 @@ import { now } from './workload.js';
 
 const BENCH_TEAM = { uid: 'benchTeam', name: 'Bench Solar' };
 
-/** A server of bench/support/system-endpoint.ts in its own process: the receiver or the bare ceiling. */
+/** Servers the bench starts, each in its own process: the receiver, and the HTTP ceilings ingest is compared with. */
+export type EndpointMode = 'receiver' | 'bare' | 'nest-express' | 'nest-fastify';
+
+/**
+ * A server in its own process: the receiver or the bare node:http ceiling (system-endpoint.ts),
+ * or a minimal NestJS app on Express or Fastify (framework-endpoint.ts).
+ */
 export class Endpoint {
   /** Receipt time of each webhook, by `<subject>@<version>`; the first receipt counts. */
   readonly received = new Map<string, number>();
@@ -15,10 +21,14 @@ export class Endpoint {
   port = 0;
   private child!: ChildProcess;
 
-  static async start(mode: 'receiver' | 'bare'): Promise<Endpoint> {
+  static async start(mode: EndpointMode): Promise<Endpoint> {
     const endpoint = new Endpoint();
-    const script = fileURLToPath(new URL('./system-endpoint.js', import.meta.url));
-    endpoint.child = fork(script, [mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const nest = mode === 'nest-express' || mode === 'nest-fastify';
+    const script = fileURLToPath(
+      new URL(nest ? './framework-endpoint.js' : './system-endpoint.js', import.meta.url),
+    );
+    const args = [nest ? mode.slice('nest-'.length) : mode];
+    endpoint.child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     endpoint.port = await new Promise<number>((resolve, reject) => {
       endpoint.child.once('exit', (code) =>
         reject(new Error(`${mode} exited with ${code} before listening`)),

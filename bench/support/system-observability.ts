@@ -113,7 +113,7 @@ export async function compareObservability(
     wiring = await wire(system, receiver, settings);
     if (settings.sustainedRate === undefined) {
       await warmUp(wiring, settings);
-      const search: TransportFigures = { transport, steps: [], ceilings: {}, problems: [] };
+      const search: TransportFigures = { transport, broker: '', steps: [], ceilings: {}, problems: [] };
       await searchRate(wiring, settings, search);
       figures.steps = search.steps;
       if (search.highestBoundedRate !== undefined) figures.highestBoundedRate = search.highestBoundedRate;

@@ -1,11 +1,13 @@
 import { loadConfig, PlatformConfig } from '@hub/config';
 import type { TransportName } from '@hub/bus';
+import { appendsBetween, scrapeAppendTotals, type AppendFigures } from './append-metrics.js';
 import { checkpoint, measureRawKafka, measureRawPostgres } from './ceilings.js';
 import {
   Client,
   closedLoop,
   Endpoint,
   openLoop,
+  type EndpointMode,
   percentile,
   Projects,
   type Answer,
@@ -13,7 +15,9 @@ import {
 } from './system-load.js';
 import { RssSampler, rowsWritten, stageTimes } from './system-probes.js';
 import type { AppName } from '../../test/support/app-process.js';
+import { unique } from '../../test/support/collector.js';
 import { signPylon } from '../../test/support/provider-requests.js';
+import { testSetting } from '../../test/support/test-env.js';
 import { postJson } from '../../test/support/tenants.js';
 import { SystemUnderTest } from './system.js';
 import { message, now, type Workload } from './workload.js';
@@ -23,7 +27,7 @@ export interface SystemSettings {
   rates: number[];
   stepSeconds: number;
   sustainedSeconds: number;
-  /** BENCH_RATE: the sustained run's rate; else the highest bounded step's. */
+  /** The sustained run's rate (BENCH_RATE, else 500); without it, the highest bounded step's. */
   sustainedRate?: number;
   /** A step is bounded when its backlog is delivered within this long after its last answer... */
   drainMs: number;
@@ -34,6 +38,11 @@ export interface SystemSettings {
   /** Closed loop (capacity runs): requests in flight. */
   capacityConcurrency: number;
   capacitySeconds: number;
+  /**
+   * The raw Postgres and kafkajs ceilings' workload. Its batch size and in-flight count are
+   * replaced by ingest's own (mean messages per append over the sustained run, one append in
+   * flight) when ingest exposes hub_bus_append_messages.
+   */
   rawWorkload: Workload;
 }
 
@@ -78,17 +87,34 @@ export interface CapacityFigures {
   p50Ms?: number;
   p99Ms?: number;
   failed: number;
+  /** Ingest's group-committed appends over the run (ingest's runs only, when it has the metrics). */
+  ingestAppends?: AppendFigures;
 }
 
 export type SustainedFigures = StepFigures & {
   rssMaxMiB: Record<string, number>;
+  /** Ingest's group-committed appends over the run, from its /metrics; undefined when it has no such metrics. */
+  ingestAppends?: AppendFigures;
   rowsWrittenPerSecond?: number;
   stages: StageFigures[];
   slowestStage?: string;
 };
 
+/** A raw ceiling of the bus's durable work, and the workload shape it was measured with. */
+export interface RawCeiling {
+  /** Rows (Postgres) or messages (kafkajs) per second. */
+  perSecond: number;
+  batchSize: number;
+  inFlight: number;
+  /** Whether the shape is ingest's own (its mean messages per append) or the fallback workload. */
+  shapedByIngest: boolean;
+  problem?: string;
+}
+
 export interface TransportFigures {
   transport: TransportName;
+  /** Where the bus ran: the Postgres log's database, or the Kafka broker (mock or real, and its address). */
+  broker: string;
   steps: StepFigures[];
   highestBoundedRate?: number;
   sustained?: SustainedFigures;
@@ -98,8 +124,12 @@ export interface TransportFigures {
   ceilings: {
     bareHttpAtRate?: StepFigures;
     bareHttpCapacity?: CapacityFigures;
-    rawPostgres?: { rowsPerSecond: number; problem?: string };
-    rawKafka?: { messagesPerSecond: number; p50Ms?: number; problem?: string };
+    /** A minimal NestJS app on Express (the apps' platform), same client and bodies. */
+    nestExpressCapacity?: CapacityFigures;
+    /** The same app on @nestjs/platform-fastify. */
+    nestFastifyCapacity?: CapacityFigures;
+    rawPostgres?: RawCeiling;
+    rawKafka?: RawCeiling;
   };
   problems: string[];
 }
@@ -126,14 +156,16 @@ export async function runTransport(
   settings: SystemSettings,
   onSystem: (system: SystemUnderTest | undefined) => void,
 ): Promise<TransportFigures> {
-  const figures: TransportFigures = { transport, steps: [], ceilings: {}, problems: [] };
-  const system = new SystemUnderTest(transport);
+  const figures: TransportFigures = { transport, broker: '', steps: [], ceilings: {}, problems: [] };
+  const system = new SystemUnderTest(transport, isolation(transport));
   onSystem(system);
   const receiver = await Endpoint.start('receiver');
   let wiring: Wiring | undefined;
   try {
     log(transport, 'starting Postgres, the bus and the three apps');
     await system.start();
+    figures.broker = brokerOf(system);
+    log(transport, `bus: ${figures.broker}`);
     wiring = await wire(system, receiver, settings);
     await warmUp(wiring, settings);
     await searchRate(wiring, settings, figures);
@@ -159,8 +191,12 @@ export async function runTransport(
     };
     await system.stopApp('ingest');
 
-    log(transport, 'ceilings: bare node:http, raw inserts' + (transport === 'kafka' ? ', raw kafkajs' : ''));
-    figures.ceilings = await ceilings(system, settings, rate);
+    log(
+      transport,
+      'ceilings: bare node:http, NestJS on Express and on Fastify, raw inserts' +
+        (transport === 'kafka' ? ', raw kafkajs' : ''),
+    );
+    figures.ceilings = await ceilings(system, settings, rate, figures.sustained.ingestAppends);
   } catch (error) {
     figures.problems.push(message(error));
     console.error(`[${transport}] ${message(error)}`);
@@ -259,8 +295,10 @@ export async function sustainedRun(
   const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
   rss.start(Object.fromEntries(apps.map((name) => [name, system.pid(name)])));
   const rowsBefore = await rowsWritten(system.databaseUrl);
+  const appendsBefore = await scrapeAppendTotals(system.urls.ingest);
   const startedAt = now();
   const sustained = await step(wiring, settings, rate, settings.sustainedSeconds, 30_000);
+  const appends = appendsBetween(appendsBefore, await scrapeAppendTotals(system.urls.ingest));
   const rowsAfter = await rowsWritten(system.databaseUrl);
   const sustainedMs = now() - startedAt;
   rss.stop();
@@ -270,6 +308,7 @@ export async function sustainedRun(
   return {
     ...sustained.figures,
     rssMaxMiB: rss.max,
+    ...(appends ? { ingestAppends: appends } : {}),
     rowsWrittenPerSecond: ((rowsAfter - rowsBefore) / sustainedMs) * 1_000,
     stages,
     ...(slowest ? { slowestStage: slowest.stage } : {}),
@@ -283,7 +322,12 @@ export async function ingestCapacity(
   sources = [wiring.sourceId],
 ): Promise<CapacityFigures> {
   let turn = 0;
-  return capacity(settings, () => sendOne(wiring, () => undefined, sources[turn++ % sources.length]!));
+  const before = await scrapeAppendTotals(wiring.system.urls.ingest);
+  const figures = await capacity(settings, () =>
+    sendOne(wiring, () => undefined, sources[turn++ % sources.length]!),
+  );
+  const appends = appendsBetween(before, await scrapeAppendTotals(wiring.system.urls.ingest));
+  return { ...figures, ...(appends ? { ingestAppends: appends } : {}) };
 }
 
 /** One signed request to ingest; an accepted one is recorded under its webhook's key. */
@@ -379,7 +423,7 @@ export async function backlogCleared(wiring: Wiring, timeoutMs: number): Promise
 export async function stagesOf(wiring: Wiring, keys: string[]): Promise<StageFigures[]> {
   const times = await stageTimes(wiring.system.databaseUrl, wiring.system.tenant.tenant_id);
   const gaps: Record<string, number[]> = {
-    'ingest: POST to 200 (verify, map, 2 publishes)': [],
+    'ingest: POST to 200 (verify, map, 1 publish)': [],
     'bus to projector: 200 to apply transaction start': [],
     'projector apply + bus to dispatcher: apply start to delivery row': [],
     'dispatcher queue: delivery row to first attempt': [],
@@ -427,24 +471,46 @@ async function capacity(settings: SystemSettings, fire: () => Promise<Answer>): 
   };
 }
 
-/** The same run's ceilings, with the apps stopped: bare node:http, raw inserts, raw kafkajs. */
+/**
+ * On a real broker (KAFKA_BROKERS), which outlives the run and may be shared: topics and consumer
+ * groups of this run's own, so no earlier run's messages or committed offsets reach its apps.
+ * The mock cluster and the Postgres log start empty with every run.
+ */
+function isolation(transport: TransportName): Record<string, string> {
+  if (transport !== 'kafka' || !testSetting('KAFKA_BROKERS')) return {};
+  const run = unique('bench');
+  return {
+    TOPIC_PREFIX: run,
+    PROJECTOR_GROUP_ID: `${run}-projector`,
+    DISPATCHER_GROUP_ID: `${run}-dispatcher`,
+  };
+}
+
+/** The Postgres log's database server, or the Kafka broker: the librdkafka mock cluster or a real one (KAFKA_BROKERS). */
+function brokerOf(system: SystemUnderTest): string {
+  if (system.transport !== 'kafka') {
+    const url = new URL(system.databaseUrl);
+    return `Postgres log on embedded Postgres at ${url.hostname}:${url.port}`;
+  }
+  const address = system.busEnv['KAFKA_BROKERS'] ?? '?';
+  return system.canPauseBroker
+    ? `mock broker (librdkafka mock cluster) at ${address}`
+    : `real broker at ${address}`;
+}
+
+/**
+ * The same run's ceilings, with the apps stopped: bare node:http, a minimal NestJS app on Express
+ * and on Fastify, raw inserts, raw kafkajs. The raw ones do the same durable work the way the
+ * bus does it: ingest's mean messages per append as the batch, one batch in flight.
+ */
 async function ceilings(
   system: SystemUnderTest,
   settings: SystemSettings,
   rate: number,
+  appends: AppendFigures | undefined,
 ): Promise<TransportFigures['ceilings']> {
   const result: TransportFigures['ceilings'] = {};
-  const bare = await Endpoint.start('bare');
-  const client = new Client(new URL(bare.url('')), settings.maxInFlight);
-  const projects = new Projects('bare');
-  const fire = () => {
-    const job = projects.next();
-    const request = signPylon(SOURCE_SECRET, job.body);
-    return client
-      .post('/v1/ingest/bare', request.headers, request.body)
-      .finally(() => projects.release(job.uid));
-  };
-  try {
+  const bare = await httpCeiling('bare', settings, async (fire) => {
     const atRate = await openLoop({
       rate,
       seconds: settings.capacitySeconds,
@@ -465,37 +531,95 @@ async function ceilings(
       undelivered: 0,
       bounded: true,
     };
-    result.bareHttpCapacity = await capacity(settings, fire);
-  } finally {
-    client.close();
-    await bare.stop();
-  }
+    return capacity(settings, fire);
+  });
+  result.bareHttpCapacity = bare;
+  result.nestExpressCapacity = await httpCeiling('nest-express', settings, (fire) =>
+    capacity(settings, fire),
+  );
+  result.nestFastifyCapacity = await httpCeiling('nest-fastify', settings, (fire) =>
+    capacity(settings, fire),
+  );
+
+  const workload = rawWorkloadOf(settings.rawWorkload, appends);
+  const shape = {
+    batchSize: workload.batchSize,
+    inFlight: workload.inFlight,
+    shapedByIngest: workload !== settings.rawWorkload,
+  };
   await checkpoint(system.databaseUrl);
   try {
-    const raw = await measureRawPostgres(system.databaseUrl, settings.rawWorkload, 60_000);
+    const raw = await measureRawPostgres(system.databaseUrl, workload, 60_000);
     result.rawPostgres = {
-      rowsPerSecond: raw.messages / raw.seconds,
+      perSecond: raw.messages / raw.seconds,
+      ...shape,
       ...(raw.problem ? { problem: raw.problem } : {}),
     };
   } catch (error) {
-    result.rawPostgres = { rowsPerSecond: Number.NaN, problem: message(error) };
+    result.rawPostgres = { perSecond: Number.NaN, ...shape, problem: message(error) };
   }
   if (system.transport === 'kafka') {
     try {
-      const raw = await measureRawKafka(
-        loadConfig(PlatformConfig, system.busEnv),
-        settings.rawWorkload,
-        60_000,
-      );
+      const raw = await measureRawKafka(loadConfig(PlatformConfig, system.busEnv), workload, 60_000);
       result.rawKafka = {
-        messagesPerSecond: raw.messages / raw.seconds,
+        perSecond: raw.messages / raw.seconds,
+        ...shape,
         ...(raw.problem ? { problem: raw.problem } : {}),
       };
     } catch (error) {
-      result.rawKafka = { messagesPerSecond: Number.NaN, problem: message(error) };
+      result.rawKafka = { perSecond: Number.NaN, ...shape, problem: message(error) };
     }
   }
   return result;
+}
+
+/**
+ * An HTTP server of `mode` in its own process, hit by `measure` through the same client with the
+ * same signed bodies as ingest; undefined (and a line on stderr) when it would not start.
+ */
+async function httpCeiling(
+  mode: EndpointMode,
+  settings: SystemSettings,
+  measure: (fire: () => Promise<Answer>) => Promise<CapacityFigures>,
+): Promise<CapacityFigures | undefined> {
+  let server: Endpoint;
+  try {
+    server = await Endpoint.start(mode);
+  } catch (error) {
+    console.error(`  ${mode}: ${message(error)}`);
+    return undefined;
+  }
+  const client = new Client(new URL(server.url('')), settings.maxInFlight);
+  const projects = new Projects(mode);
+  const fire = () => {
+    const job = projects.next();
+    const request = signPylon(SOURCE_SECRET, job.body);
+    return client
+      .post('/v1/ingest/ceiling', request.headers, request.body)
+      .finally(() => projects.release(job.uid));
+  };
+  try {
+    return await measure(fire);
+  } finally {
+    client.close();
+    await server.stop();
+  }
+}
+
+/**
+ * The raw ceilings' workload shaped as ingest's appends were: its mean messages per append
+ * (rounded, at least 1) per batch, one batch in flight (the group commit keeps one append in
+ * flight per process). Without the metrics, the settings' workload as it is.
+ */
+export function rawWorkloadOf(workload: Workload, appends: AppendFigures | undefined): Workload {
+  if (appends?.meanMessages === undefined) return workload;
+  const batchSize = Math.max(1, Math.round(appends.meanMessages));
+  return {
+    ...workload,
+    batchSize,
+    inFlight: 1,
+    maxUnconsumed: Math.max(workload.maxUnconsumed, 2 * batchSize),
+  };
 }
 
 export function refusals(load: PhaseLoad): Record<string, number> {

@@ -1,0 +1,76 @@
+/**
+ * How ingest's publisher group-commits, read from its /metrics: the histograms
+ * hub_bus_append_messages (messages per append) and hub_bus_append_callers (publish calls
+ * coalesced per append), summed over their `transport` label. An app without them (an older
+ * build) yields undefined figures, printed as "n/a", never a failed run.
+ */
+export interface AppendTotals {
+  appends: number;
+  messages: number;
+  callers?: number;
+}
+
+/** What an app's appends were over a stretch of time (the difference of two scrapes). */
+export interface AppendFigures {
+  appends: number;
+  /** Mean messages per append: sum / count of hub_bus_append_messages. */
+  meanMessages?: number;
+  /** Mean publish calls per append: sum / count of hub_bus_append_callers. */
+  meanCallers?: number;
+}
+
+const MESSAGES = 'hub_bus_append_messages';
+const CALLERS = 'hub_bus_append_callers';
+
+/** The totals so far of the app at `baseUrl`; undefined when it does not expose the histograms or cannot be scraped. */
+export async function scrapeAppendTotals(baseUrl: string): Promise<AppendTotals | undefined> {
+  try {
+    const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) return undefined;
+    return appendTotals(await response.text());
+  } catch {
+    return undefined;
+  }
+}
+
+/** The histograms' sums and counts in a Prometheus text exposition, over every label set. */
+export function appendTotals(exposition: string): AppendTotals | undefined {
+  const messagesCount = sampleSum(exposition, `${MESSAGES}_count`);
+  const messagesSum = sampleSum(exposition, `${MESSAGES}_sum`);
+  if (messagesCount === undefined || messagesSum === undefined) return undefined;
+  const callers = sampleSum(exposition, `${CALLERS}_sum`);
+  return { appends: messagesCount, messages: messagesSum, ...(callers === undefined ? {} : { callers }) };
+}
+
+/** The appends between two scrapes; undefined figures where either scrape lacked them or none happened. */
+export function appendsBetween(
+  before: AppendTotals | undefined,
+  after: AppendTotals | undefined,
+): AppendFigures | undefined {
+  if (!after) return undefined;
+  const appends = after.appends - (before?.appends ?? 0);
+  if (appends <= 0) return { appends: 0 };
+  const messages = after.messages - (before?.messages ?? 0);
+  const callers =
+    after.callers === undefined || (before !== undefined && before.callers === undefined)
+      ? undefined
+      : after.callers - (before?.callers ?? 0);
+  return {
+    appends,
+    meanMessages: messages / appends,
+    ...(callers === undefined ? {} : { meanCallers: callers / appends }),
+  };
+}
+
+/** The sum of every sample of `name` (any labels); undefined when there is none. */
+function sampleSum(exposition: string, name: string): number | undefined {
+  let total: number | undefined;
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    const value = Number(rest.slice(rest.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) total = (total ?? 0) + value;
+  }
+  return total;
+}
