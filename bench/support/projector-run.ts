@@ -19,12 +19,24 @@ const STALL_MS = 30_000;
 
 export type RunningProjector = RunningApp;
 
-/** The projector as a real process on `databaseUrl`: Postgres-log transport, default batch size. */
+/**
+ * The projector as a real process on `databaseUrl`: Postgres-log transport, default batch size.
+ * PROJECTOR_* variables of this process are passed on, to measure other settings than the defaults.
+ */
 export function startProjector(databaseUrl: string): Promise<RunningProjector> {
   return startApp('projector', PROJECTOR_MAIN, 'PROJECTOR_PORT', {
+    ...projectorSettings(),
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'warn',
   });
+}
+
+function projectorSettings(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[0].startsWith('PROJECTOR_') && entry[1] !== undefined,
+    ),
+  );
 }
 
 /** Counts read from the projector's tables and the bus log, on a connection of the benchmark's own. */

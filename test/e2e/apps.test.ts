@@ -13,12 +13,12 @@ const APPS = [
   { name: 'dispatcher', portSetting: 'DISPATCHER_PORT' },
 ] as const;
 
-/** Each app's consumer lanes, all running once it is ready (the projector's lane threads by default). */
+/** Each app's consumer lanes, all running once it is ready (the projector's on its own thread by default). */
 const EXPECTED_LANES: Record<(typeof APPS)[number]['name'], Array<{ lane: string; state: string }>> = {
   ingest: [],
   projector: [
-    { lane: 'lane thread 1', state: 'running' },
-    { lane: 'lane thread 2', state: 'running' },
+    { lane: 'projector.canonical', state: 'running' },
+    { lane: 'projector.canonical.slow', state: 'running' },
   ],
   dispatcher: [{ lane: 'dispatcher.state-changes', state: 'running' }],
 };

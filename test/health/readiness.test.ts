@@ -210,9 +210,10 @@ describe('[kafka] readiness', { skip: kafka.skip ?? false, timeout: 180_000 }, (
       assert.deepEqual(await lanes(apps.urls.dispatcher), [
         { lane: 'dispatcher.state-changes', state: 'running' },
       ]);
+      // PROJECTOR_CONSUMERS=0 by default: the app's thread runs the lanes itself.
       assert.deepEqual(await lanes(apps.urls.projector), [
-        { lane: 'lane thread 1', state: 'running' },
-        { lane: 'lane thread 2', state: 'running' },
+        { lane: 'projector.canonical', state: 'running' },
+        { lane: 'projector.canonical.slow', state: 'running' },
       ]);
     } finally {
       await apps.stop();

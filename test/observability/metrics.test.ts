@@ -50,6 +50,8 @@ for (const transport of cases) {
         DISPATCH_RETRY_JITTER: '0',
         DISPATCH_POLL_INTERVAL: '50ms',
         METRICS_TENANT_LABELS: String(tenantLabels),
+        // Not the default (0): the projector's counters come from lane threads, summed at each scrape.
+        PROJECTOR_CONSUMERS: '2',
         LOG_LEVEL: 'warn',
       });
       urls = running.urls;

@@ -43,6 +43,8 @@ for (const transport of cases) {
       app = runProcess('dist/apps/projector/src/main.js', {
         ...fixture.env,
         PROJECTOR_PORT: String(port),
+        // Not the default (0, the app's thread consumes): the worker-thread path, split between two.
+        PROJECTOR_CONSUMERS: '2',
         LOG_LEVEL: 'warn',
       });
       await waitForHealthy(base, 60_000);
@@ -303,7 +305,7 @@ for (const transport of cases) {
     });
 
     test(
-      `[${transport.name}] runs its two default consumers on threads of their own, splitting the partitions`,
+      `[${transport.name}] runs two consumers (PROJECTOR_CONSUMERS=2) on threads of their own, splitting the partitions`,
       // Kafka splits a group's partitions itself; the librdkafka mock cluster cannot describe groups.
       { skip: transport.name === 'kafka' && 'the Kafka mock cluster does not answer DescribeGroups' },
       async () => {

@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '@hub/tenancy';
 import { ProjectionLanes } from './projection/projection-lanes.js';
+import { ProjectionModule } from './projection/projection.module.js';
 import { ReadModelsModule } from './read-models/read-models.module.js';
 
 /**
- * The app's thread serves the query API and runs no consumer: the consumers (ProjectionModule)
- * each run on a worker thread of their own (ProjectionLanes), so applying never delays a read.
+ * The app's thread serves the query API. The consumers (ProjectionModule) run on worker threads
+ * of their own (ProjectionLanes, PROJECTOR_CONSUMERS of them), so applying never delays a read;
+ * with PROJECTOR_CONSUMERS=0 they run on this thread instead (its handlers are served only when
+ * the app's lane table names them, see main.ts), one isolate less.
  */
-@Module({ imports: [TenancyModule, ReadModelsModule], providers: [ProjectionLanes] })
+@Module({ imports: [TenancyModule, ReadModelsModule, ProjectionModule], providers: [ProjectionLanes] })
 export class ProjectorModule {}

@@ -18,9 +18,10 @@ export interface RootDefinition<C extends PlatformConfig> {
   schema?: AppSchema;
   /**
    * The consumer lanes this thread runs, built from the settings: each is served by the
-   * `@EventPattern` handler of the same name in `module` (see BusTransport). None: no consumers.
+   * `@EventPattern` handler of the same name in `module` (see BusTransport). None (or undefined
+   * from the settings, when other threads run them): no consumers on this thread.
    */
-  lanes?: (config: C) => LaneTable;
+  lanes?: (config: C) => LaneTable | undefined;
 }
 
 /**
@@ -72,9 +73,10 @@ function consumerTransport<C extends PlatformConfig>(
   config: C,
   bus: EventBus,
 ): BusTransport | undefined {
-  if (!definition.lanes) return undefined;
+  const lanes = definition.lanes?.(config);
+  if (!lanes) return undefined;
   return new BusTransport(bus, {
-    lanes: definition.lanes(config),
+    lanes,
     deadLetterTopic: topicNames(config.TOPIC_PREFIX).deadLetters,
     stoppedByCaller: true,
   });

@@ -30,7 +30,8 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
   try {
     const { config, platform, root, transport, logger, tracing } = await prepareRoot(definition);
     startProcessMetrics(definition.name);
-    if (definition.lanes) watchConsumerLag(platform.bus, definition.lanes(config));
+    const lanes = definition.lanes?.(config);
+    if (lanes) watchConsumerLag(platform.bus, lanes);
     const app = await NestFactory.create<NestExpressApplication>(root, { logger, bodyParser: false });
     app.useGlobalFilters(new ProblemDetailsFilter());
     app.useGlobalPipes(

@@ -39,24 +39,32 @@ export class ProjectorConfig extends PlatformConfig {
   PROJECTOR_SLOW_LANE_PERCENT = 50;
 
   /**
-   * Consumers of the group this process runs, each on a worker thread of its own; the app's thread
-   * only serves the API. Applying events is CPU-bound JavaScript, so one consumer uses one core.
-   * The bus splits the partitions between them, as it does between processes.
+   * Consumers of the group this process runs, each on a worker thread of its own, the app's thread
+   * then only serving the API; 0: the app's thread consumes itself, no worker thread. Applying
+   * events is CPU-bound JavaScript, so one consumer uses one core; the bus splits the partitions
+   * between them, as it does between processes. Memory: each thread is a V8 isolate with the whole
+   * app loaded, 80 MiB idle and more under load. At 0 the projector applied a 30,000-event burst as
+   * fast as with 2 (3,593 and 3,618 events/s, bench:projector on 2 shared cores) in 276 MiB instead
+   * of 503, and peaked at 173-175 MiB under the system benchmark's sustained load instead of 327
+   * (docs/performance.md, Memory). More consumers buy throughput on idle cores at ~80 MiB or more
+   * each: on a quiet machine two threads applied a burst 7-15 % faster than one.
    */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })
-  @Min(1)
+  @Min(0)
   @Max(16)
-  PROJECTOR_CONSUMERS = 2;
+  PROJECTOR_CONSUMERS = 0;
 
   /**
-   * Each consumer thread's young generation, in MB (V8's maxYoungGenerationSizeMb). Batches in
-   * flight live there until they commit: at 192 a consumer spent 550 ms in scavenges where one at
-   * V8's default spent 1,294 ms on about as many events. Memory: up to this much per consumer.
+   * Each consumer thread's young generation, in MB (V8's maxYoungGenerationSizeMb); unused at
+   * PROJECTOR_CONSUMERS=0, where the app's thread has Node's own. Batches in flight live there
+   * until they commit. bench:projector with 2 consumers, 30,000 events: 192 MB applied 2,768
+   * events/s with 686 MiB resident at most, 64 MB 3,605 (567 MiB), 16 MB 3,618 (503 MiB): the
+   * scavenges a larger one saves did not show in events/s on this machine, its memory did.
    */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })
   @Min(16)
   @Max(1_024)
-  PROJECTOR_YOUNG_GENERATION_MB = 192;
+  PROJECTOR_YOUNG_GENERATION_MB = 16;
 }

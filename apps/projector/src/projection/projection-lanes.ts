@@ -7,9 +7,12 @@ import {
 import { EVENT_BUS, type EventBus } from '@hub/bus';
 import { LaneRegistry, watchConsumerLag, WorkerLanes } from '@hub/runtime';
 import { ProjectorConfig } from '../config/projector.config.js';
-import { projectionLaneTable } from './projection.lane-table.js';
+import { consumesOnAppThread, projectionLaneTable } from './projection.lane-table.js';
 
-/** The projector's consumers (PROJECTOR_CONSUMERS), each on a worker thread of its own. */
+/**
+ * The projector's consumers (PROJECTOR_CONSUMERS), each on a worker thread of its own; none when
+ * the setting is 0 (the app's thread consumes, see main.ts).
+ */
 @Injectable()
 export class ProjectionLanes implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private lanes: WorkerLanes | undefined;
@@ -21,6 +24,7 @@ export class ProjectionLanes implements OnApplicationBootstrap, BeforeApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
+    if (consumesOnAppThread(this.config)) return;
     // The lanes consume on their threads; their groups' lag is read here, once for the process.
     watchConsumerLag(this.bus, projectionLaneTable(this.config));
     this.lanes = new WorkerLanes(new URL('./projection-lane.js', import.meta.url), {

@@ -13,6 +13,11 @@ export const PROJECTION_LANE = {
 /** Events per batch on the slow lane. */
 const SLOW_LANE_BATCH_SIZE = 100;
 
+/** PROJECTOR_CONSUMERS=0: the app's own thread runs the consumer lanes, no worker thread does. */
+export function consumesOnAppThread(config: ProjectorConfig): boolean {
+  return config.PROJECTOR_CONSUMERS === 0;
+}
+
 /** The projector's two consumer groups, from its settings. */
 export function projectionLaneTable(config: ProjectorConfig): LaneTable {
   const topics = topicNames(config.TOPIC_PREFIX);
