@@ -148,6 +148,7 @@ export async function runFairness(
       ingest: new Client(new URL(system.urls.ingest), settings.maxInFlight),
       sourceId: sourceB,
       spreadSourceIds: [],
+      tenantIds: [system.tenant.tenant_id],
       projects: new Projects(`steady-${transport}`),
       accepted: new Map(),
     };

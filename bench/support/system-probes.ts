@@ -57,7 +57,7 @@ export interface StageTimes {
  * For every project change of the tenant: when the projector applied it, when the dispatcher
  * matched it and first sent it, by `<subject>@<version>` (the receiver's key).
  */
-export async function stageTimes(databaseUrl: string, tenantId: string): Promise<Map<string, StageTimes>> {
+export async function stageTimes(databaseUrl: string, tenantIds: string[]): Promise<Map<string, StageTimes>> {
   return withClient(databaseUrl, async (client) => {
     const { rows } = await client.query<{
       key: string;
@@ -74,8 +74,8 @@ export async function stageTimes(databaseUrl: string, tenantId: string): Promise
          JOIN deliveries d
            ON d.tenant_id = h.tenant_id AND d.entity_key = h.tenant_id::text || '/' || h.entity_id
           AND (d.body::jsonb -> 'data' ->> 'version')::int = h.version
-        WHERE h.tenant_id = $1`,
-      [tenantId],
+        WHERE h.tenant_id = ANY($1::uuid[])`,
+      [tenantIds],
     );
     return new Map(
       rows.map((row) => [

@@ -18,7 +18,7 @@ import type { AppName } from '../../test/support/app-process.js';
 import { unique } from '../../test/support/collector.js';
 import { signPylon } from '../../test/support/provider-requests.js';
 import { testSetting } from '../../test/support/test-env.js';
-import { postJson } from '../../test/support/tenants.js';
+import { createTenant, postJson } from '../../test/support/tenants.js';
 import { SystemUnderTest } from './system.js';
 import { message, now, type Workload } from './workload.js';
 
@@ -38,6 +38,12 @@ export interface SystemSettings {
   /** Closed loop (capacity runs): requests in flight. */
   capacityConcurrency: number;
   capacitySeconds: number;
+  /**
+   * Tenants the load is spread over, each with one Pylon source and one subscription to the
+   * receiver: a tenant is held to its fair share (INGEST_TENANT_EVENT_RATE events/s,
+   * INGEST_TENANT_CONCURRENCY requests at once), so a single tenant measures that, not the system.
+   */
+  tenants: number;
   /**
    * The raw Postgres and kafkajs ceilings' workload. Its batch size and in-flight count are
    * replaced by ingest's own (mean messages per append over the sustained run, one append in
@@ -118,9 +124,10 @@ export interface TransportFigures {
   steps: StepFigures[];
   highestBoundedRate?: number;
   sustained?: SustainedFigures;
-  ingestCapacity?: CapacityFigures;
-  /** The same closed loop spread over SPREAD_SOURCES sources: tells a per-source hot spot from a per-process limit. */
-  ingestCapacitySpread?: CapacityFigures & { sources: number };
+  /** Closed loop over every tenant's source in turn: ingest's own limit. */
+  ingestCapacity?: CapacityFigures & { sources: number };
+  /** The same closed loop on one tenant's one source: that tenant's fair share, not ingest's limit. */
+  ingestCapacityOneTenant?: CapacityFigures;
   ceilings: {
     bareHttpAtRate?: StepFigures;
     bareHttpCapacity?: CapacityFigures;
@@ -136,16 +143,18 @@ export interface TransportFigures {
 
 export const SOURCE_SECRET = 'pylon-bench-secret-of-20+-chars';
 const RECEIVER_PATH = '/bench';
-const SPREAD_SOURCES = 8;
 
 /** Everything one transport's run needs while it sends. */
 export interface Wiring {
   system: SystemUnderTest;
   receiver: Endpoint;
   ingest: Client;
+  /** The first tenant's source. */
   sourceId: string;
-  /** Further sources of the same provider, for the spread capacity run. */
+  /** One source of each further tenant: the load takes every source in turn. */
   spreadSourceIds: string[];
+  /** Every tenant the load is spread over (for the stage times). */
+  tenantIds: string[];
   projects: Projects;
   /** Accepted requests, by webhook key: when the POST started and when it was answered. */
   accepted: Map<string, { sentAt: number; answeredAt: number }>;
@@ -181,14 +190,17 @@ export async function runTransport(
     // Ingest alone: the projector and dispatcher stopped, so it has the machine to itself.
     await system.stopApp('projector');
     await system.stopApp('dispatcher');
-    log(transport, `ingest capacity: closed loop, ${settings.capacityConcurrency} in flight`);
-    figures.ingestCapacity = await ingestCapacity(wiring, settings);
     const sources = [wiring.sourceId, ...wiring.spreadSourceIds];
-    log(transport, `ingest capacity over ${sources.length} sources`);
-    figures.ingestCapacitySpread = {
+    log(
+      transport,
+      `ingest capacity: closed loop, ${settings.capacityConcurrency} in flight over ${sources.length} tenants`,
+    );
+    figures.ingestCapacity = {
       ...(await ingestCapacity(wiring, settings, sources)),
       sources: sources.length,
     };
+    log(transport, 'ingest capacity of one tenant (its fair share)');
+    figures.ingestCapacityOneTenant = await ingestCapacity(wiring, settings);
     await system.stopApp('ingest');
 
     log(
@@ -210,39 +222,40 @@ export async function runTransport(
   return figures;
 }
 
-/** The run's tenant wiring: a Pylon source (and the spread ones), the receiver subscribed to everything. */
+/**
+ * The run's tenants (settings.tenants, the system's own first), each with a Pylon source and the
+ * receiver subscribed to everything.
+ */
 export async function wire(
   system: SystemUnderTest,
   receiver: Endpoint,
   settings: SystemSettings,
 ): Promise<Wiring> {
-  const apiKey = system.tenant.api_key;
-  const source = await postJson(system.urls.ingest, apiKey, '/v1/sources', {
-    provider: 'pylon-observer',
-    name: 'Pylon benchmark',
-    secret: SOURCE_SECRET,
-  });
-  await postJson(system.urls.dispatcher, apiKey, '/v1/subscriptions', {
-    endpoint: receiver.url(RECEIVER_PATH),
-  });
-  const wiring: Wiring = {
-    system,
-    receiver,
-    ingest: new Client(new URL(system.urls.ingest), settings.maxInFlight),
-    sourceId: source['id']!,
-    spreadSourceIds: [],
-    projects: new Projects(`bench-${system.transport}`),
-    accepted: new Map(),
-  };
-  for (let i = 1; i < SPREAD_SOURCES; i++) {
-    const spread = await postJson(system.urls.ingest, apiKey, '/v1/sources', {
+  const tenants = [system.tenant];
+  for (let i = 1; i < settings.tenants; i++)
+    tenants.push(await createTenant(system.busEnv, `Benchmark tenant ${i}`));
+  const sourceIds: string[] = [];
+  for (const [i, tenant] of tenants.entries()) {
+    const source = await postJson(system.urls.ingest, tenant.api_key, '/v1/sources', {
       provider: 'pylon-observer',
       name: `Pylon benchmark ${i}`,
       secret: SOURCE_SECRET,
     });
-    wiring.spreadSourceIds.push(spread['id']!);
+    await postJson(system.urls.dispatcher, tenant.api_key, '/v1/subscriptions', {
+      endpoint: receiver.url(RECEIVER_PATH),
+    });
+    sourceIds.push(source['id']!);
   }
-  return wiring;
+  return {
+    system,
+    receiver,
+    ingest: new Client(new URL(system.urls.ingest), settings.maxInFlight),
+    sourceId: sourceIds[0]!,
+    spreadSourceIds: sourceIds.slice(1),
+    tenantIds: tenants.map((tenant) => tenant.tenant_id),
+    projects: new Projects(`bench-${system.transport}`),
+    accepted: new Map(),
+  };
 }
 
 /** 10 req/s for 5 s, then until its webhooks arrived: the apps' code is compiled and their pools open. */
@@ -330,11 +343,13 @@ export async function ingestCapacity(
   return { ...figures, ...(appends ? { ingestAppends: appends } : {}) };
 }
 
-/** One signed request to ingest; an accepted one is recorded under its webhook's key. */
+let nextSource = 0;
+
+/** One signed request to ingest (by default to every tenant's source in turn); an accepted one is recorded under its webhook's key. */
 export async function sendOne(
   wiring: Wiring,
   onAccepted: (key: string) => void,
-  sourceId = wiring.sourceId,
+  sourceId = loadSource(wiring),
 ): Promise<Answer> {
   const job = wiring.projects.next();
   const request = signPylon(SOURCE_SECRET, job.body);
@@ -419,9 +434,14 @@ export async function backlogCleared(wiring: Wiring, timeoutMs: number): Promise
   }
 }
 
-/** Where a run's time went, stage by stage, from the apps' own tables (the wiring's tenant). */
+function loadSource(wiring: Wiring): string {
+  const sources = [wiring.sourceId, ...wiring.spreadSourceIds];
+  return sources[nextSource++ % sources.length]!;
+}
+
+/** Where a run's time went, stage by stage, from the apps' own tables (the wiring's tenants). */
 export async function stagesOf(wiring: Wiring, keys: string[]): Promise<StageFigures[]> {
-  const times = await stageTimes(wiring.system.databaseUrl, wiring.system.tenant.tenant_id);
+  const times = await stageTimes(wiring.system.databaseUrl, wiring.tenantIds);
   const gaps: Record<string, number[]> = {
     'ingest: POST to 200 (verify, map, 1 publish)': [],
     'bus to projector: 200 to apply transaction start': [],
