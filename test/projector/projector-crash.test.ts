@@ -129,6 +129,9 @@ async function startRun(
     DATABASE_URL: databaseUrl,
     TOPIC_PREFIX: name,
     PROJECTOR_GROUP_ID: `projector-${name}`,
+    // Small batches: many commits to kill between, however fast the bus hands the backlog over.
+    PROJECTOR_BATCH_SIZE: '50',
+    PROJECTOR_CONSUMERS: '2',
   };
   const topics = topicNames(name);
   const db = await openDatabase(databaseUrl);
