@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createTestDatabase, stopEmbeddedTestServer } from '../test/support/database.js';
 import { startKafka, type KafkaAvailability, type KafkaBroker } from '../test/support/kafka-mock.js';
 import { measureBus, measureHop, openBus, type BusFigures, type HopFigures } from './support/bus-run.js';
+import { runBenchmark } from './support/guard.js';
 import { machineInfo, positiveInteger, printTable, writeFormattedReport } from './support/report.js';
 import { message, type Workload } from './support/workload.js';
 
@@ -150,15 +151,4 @@ function print(rows: HopRow[]): void {
   ]);
 }
 
-setTimeout(() => {
-  console.error(`hop benchmark: still running after ${WATCHDOG_MS / 60_000} minutes, giving up`);
-  process.exit(1);
-}, WATCHDOG_MS).unref();
-
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark('hop benchmark', main, WATCHDOG_MS, () => undefined);

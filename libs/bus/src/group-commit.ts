@@ -1,5 +1,11 @@
-import type { OutgoingMessage, TopicMessages } from './bus.port.js';
-import { measureAppend } from './bus.metrics.js';
+import {
+  assertTopicName,
+  BusUnavailableError,
+  type OutgoingMessage,
+  type TopicMessages,
+} from './bus.port.js';
+import { measureAppend, measurePublish } from './bus.metrics.js';
+import { describe } from './describe-error.js';
 
 export interface GroupCommitOptions {
   /**
@@ -48,6 +54,28 @@ export class GroupCommit {
     private readonly appendAll: AppendAll,
     private readonly options: GroupCommitOptions,
   ) {}
+
+  /**
+   * A bus's publish: the topics checked and created if need be (`ensureTopic`), then the messages
+   * in the next append. Measured per topic; any failure is a BusUnavailableError naming the topics.
+   */
+  async publishTopics(
+    batches: TopicMessages[],
+    ensureTopic: (topic: string) => Promise<unknown>,
+  ): Promise<void> {
+    batches.forEach(({ topic }) => assertTopicName(topic));
+    const published = batches.map(({ topic, messages }) => measurePublish(topic, messages.length));
+    try {
+      for (const { topic } of batches) await ensureTopic(topic);
+      await this.publish(batches);
+    } catch (error) {
+      const topics = [...new Set(batches.map(({ topic }) => topic))].join(', ');
+      throw new BusUnavailableError(`${this.transport}: could not publish to ${topics}: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+    published.forEach((done) => done());
+  }
 
   /** Resolves once every message of `batches` is durable; rejects with the append's error. */
   publish(batches: TopicMessages[]): Promise<void> {

@@ -11,7 +11,6 @@ import {
 import type { DataSource } from 'typeorm';
 import {
   assertTopicName,
-  BusUnavailableError,
   type BatchContext,
   type ConsumedMessage,
   type EventBus,
@@ -21,7 +20,6 @@ import {
   type TopicMessages,
 } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
-import { measurePublish } from '../bus.metrics.js';
 import { describe } from '../describe-error.js';
 import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
@@ -105,19 +103,8 @@ export class KafkaBus implements EventBus {
     return this.publishAll([{ topic, messages }]);
   }
 
-  async publishAll(batches: TopicMessages[]): Promise<void> {
-    batches.forEach(({ topic }) => assertTopicName(topic));
-    const published = batches.map(({ topic, messages }) => measurePublish(topic, messages.length));
-    try {
-      for (const { topic } of batches) await this.ensureTopic(topic);
-      await this.groupCommit.publish(batches);
-    } catch (error) {
-      throw new BusUnavailableError(
-        `kafka: could not publish to ${[...new Set(batches.map(({ topic }) => topic))].join(', ')}: ${describe(error)}`,
-        { cause: error },
-      );
-    }
-    published.forEach((done) => done());
+  publishAll(batches: TopicMessages[]): Promise<void> {
+    return this.groupCommit.publishTopics(batches, (topic) => this.ensureTopic(topic));
   }
 
   /** One produce request per broker for every batch, acks from all in-sync replicas. */

@@ -3,7 +3,6 @@ import { defineQuery, execute, rowsOf } from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   assertTopicName,
-  BusUnavailableError,
   type EventBus,
   type OutgoingMessage,
   type SubscribeOptions,
@@ -11,7 +10,6 @@ import {
   type TopicMessages,
 } from '../bus.port.js';
 import { measurePublish } from '../bus.metrics.js';
-import { describe } from '../describe-error.js';
 import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { partitionForKey } from '../partitioner.js';
 import { PostgresLogSubscription } from './postgres-log.subscription.js';
@@ -55,19 +53,8 @@ export class PostgresLogBus implements EventBus {
     return this.publishAll([{ topic, messages }]);
   }
 
-  async publishAll(batches: TopicMessages[]): Promise<void> {
-    batches.forEach(({ topic }) => assertTopicName(topic));
-    const published = batches.map(({ topic, messages }) => measurePublish(topic, messages.length));
-    try {
-      for (const { topic } of batches) await this.topics.ensure(topic);
-      await this.groupCommit.publish(batches);
-    } catch (error) {
-      throw new BusUnavailableError(
-        `postgres-log: could not publish to ${topicNames(batches)}: ${describe(error)}`,
-        { cause: error },
-      );
-    }
-    published.forEach((done) => done());
+  publishAll(batches: TopicMessages[]): Promise<void> {
+    return this.groupCommit.publishTopics(batches, (topic) => this.topics.ensure(topic));
   }
 
   /** Appends inside the caller's transaction: the messages commit (and notify) with it. */
@@ -197,10 +184,6 @@ function assignOffsets(
     next.set(id, offset + 1n);
     return offset.toString();
   });
-}
-
-function topicNames(batches: TopicMessages[]): string {
-  return [...new Set(batches.map(({ topic }) => topic))].join(', ');
 }
 
 const COMMITTED_OFFSETS = defineQuery<{ partition: number; offset: string }>(
