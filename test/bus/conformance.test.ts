@@ -209,6 +209,70 @@ for (const transport of cases) {
         );
       });
 
+      test(`[${transport.name}] a handler's transaction publishes to several topics created up front`, async () => {
+        const [source, first, second] = [unique('source'), unique('out'), unique('out')];
+        await bus.ensureTopics([first, second]);
+        await bus.ensureTopics([first, second]);
+        const { collector, subscription: outputs } = await collect(bus, unique('g'), [first, second]);
+        const forwarder = await bus.subscribe({
+          groupId: unique('g'),
+          topics: [source],
+          handler: async (batch, context) => {
+            await context.transaction(async () => {
+              await context.publish(
+                first,
+                batch.map((m) => ({ key: m.key, value: m.value })),
+              );
+              await context.publish(
+                second,
+                batch.map((m) => ({ key: m.key, value: m.value })),
+              );
+            });
+          },
+        });
+        await bus.publish(source, keyedMessages(20, 4));
+        await collector.waitForCount(40);
+        await forwarder.close();
+        await outputs.close();
+        assert.deepEqual(
+          [first, second].map((topic) => collector.messages.filter((m) => m.topic === topic).length),
+          [20, 20],
+        );
+        await assert.rejects(bus.ensureTopics(['not a topic!']));
+      });
+
+      test(`[${transport.name}] a handler's transaction may publish to a topic no one created yet only on Kafka`, async () => {
+        const [source, unknown] = [unique('source'), unique('unknown')];
+        const outcomes: string[] = [];
+        const subscription = await bus.subscribe({
+          groupId: unique('g'),
+          topics: [source],
+          handler: async (batch, context) => {
+            const published = context.transaction(() =>
+              context.publish(unknown, [{ key: 'k', value: batch[0]!.value }]),
+            );
+            outcomes.push(
+              await published.then(
+                () => 'published',
+                (error: Error) => error.message,
+              ),
+            );
+          },
+        });
+        await bus.publish(source, [{ key: 'k', value: Buffer.from('m') }]);
+        await eventually(async () => outcomes.length > 0);
+        await subscription.close();
+        if (transport.name === 'postgres-log') {
+          // Creating it there would wait for the handler's own transaction: a clear error instead.
+          assert.match(
+            outcomes[0]!,
+            new RegExp(`topic ${unknown} does not exist: create it with ensureTopics`),
+          );
+        } else {
+          assert.equal(outcomes[0], 'published');
+        }
+      });
+
       test(`[${transport.name}] reports per partition the offset a group committed, none before its first commit`, async () => {
         const topic = unique('committed');
         const groupId = unique('g');

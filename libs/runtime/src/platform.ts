@@ -1,6 +1,7 @@
 import { createEventBus, tracedBus, type EventBus } from '@hub/bus';
 import type { PlatformConfig } from '@hub/config';
 import { ConfigError } from '@hub/config';
+import { topicNames } from '@hub/contracts';
 import { tracingStarted } from '@hub/telemetry';
 import { createDataSource, redactUrl, runMigrationsExclusively, type EntityClass } from '@hub/persistence';
 import type { DataSource, MigrationInterface } from 'typeorm';
@@ -51,6 +52,13 @@ export async function connectPlatform(
     throw new ConfigError(
       `KAFKA_BROKERS: no Kafka broker answered at ${config.KAFKA_BROKERS?.join(',')}: ${reason(error)}`,
     );
+  }
+  try {
+    await withTimeout(bus.ensureTopics(Object.values(topicNames(config.TOPIC_PREFIX))), 15_000);
+  } catch (error) {
+    await bus.close().catch(() => undefined);
+    await dataSource.destroy().catch(() => undefined);
+    throw new Error(`the bus could not create its topics: ${reason(error)}`, { cause: error });
   }
   return { config, dataSource, bus };
 }

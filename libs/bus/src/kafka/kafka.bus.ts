@@ -151,6 +151,11 @@ export class KafkaBus implements EventBus {
     return subscription;
   }
 
+  async ensureTopics(topics: string[]): Promise<void> {
+    topics.forEach(assertTopicName);
+    for (const topic of topics) await this.ensureTopic(topic);
+  }
+
   async ping(): Promise<void> {
     // A metadata round trip proves a broker answers now, not only at connect time. It needs no
     // controller, so it also works against the librdkafka mock cluster.

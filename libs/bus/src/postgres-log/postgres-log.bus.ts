@@ -57,7 +57,10 @@ export class PostgresLogBus implements EventBus {
     return this.groupCommit.publishTopics(batches, (topic) => this.topics.ensure(topic));
   }
 
-  /** Appends inside the caller's transaction: the messages commit (and notify) with it. */
+  /**
+   * Appends inside the caller's transaction: the messages commit (and notify) with it. The topic
+   * must exist already (`ensureTopics`); see PostgresLogTopics.existing for why.
+   */
   async append(manager: EntityManager, topic: string, messages: OutgoingMessage[]): Promise<void> {
     assertTopicName(topic);
     if (messages.length === 0) return;
@@ -74,7 +77,7 @@ export class PostgresLogBus implements EventBus {
   private async appendAll(manager: EntityManager, batches: TopicMessages[]): Promise<void> {
     const rows: PartitionedMessage[] = [];
     for (const { topic, messages } of batches) {
-      const partitions = await this.topics.ensure(topic);
+      const partitions = await this.topics.existing(manager, topic);
       for (const message of messages)
         rows.push({ topic, partition: partitionForKey(message.key, partitions), message });
     }
@@ -118,6 +121,11 @@ export class PostgresLogBus implements EventBus {
     await subscription.start();
     this.logger.log(`group ${options.groupId} consuming ${options.topics.join(', ')}`);
     return subscription;
+  }
+
+  async ensureTopics(topics: string[]): Promise<void> {
+    topics.forEach(assertTopicName);
+    for (const topic of topics) await this.topics.ensure(topic);
   }
 
   async ping(): Promise<void> {

@@ -1,8 +1,12 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { createHash } from 'node:crypto';
 import { defineQuery, execute, rowsOf } from '@hub/persistence';
 
 export const NOTIFY_CHANNEL = 'hub_bus';
+
+const PARTITIONS_OF_TOPIC = defineQuery<{ partitions: number }>(
+  'SELECT partitions FROM bus_topics WHERE name = $1',
+);
 
 /**
  * Creates a topic on first use: its partition counters and its own partition of the
@@ -27,16 +31,31 @@ export class PostgresLogTopics {
     return pending;
   }
 
+  /**
+   * For a publish inside a caller's transaction, which must not create the topic: creating it takes
+   * a lock on the log table that the caller's transaction, once it has appended, already conflicts
+   * with, from a second connection the caller would wait for (a deadlock Postgres cannot see). A
+   * topic another process created is found with the caller's own connection.
+   */
+  async existing(manager: EntityManager, topic: string): Promise<number> {
+    const known = this.known.get(topic);
+    if (known) return known;
+    const rows = await rowsOf(manager, PARTITIONS_OF_TOPIC, [topic]);
+    if (!rows[0]) {
+      throw new Error(
+        `topic ${topic} does not exist: create it with ensureTopics before publishing to it inside a transaction`,
+      );
+    }
+    this.known.set(topic, Promise.resolve(rows[0].partitions));
+    return rows[0].partitions;
+  }
+
   private create(topic: string): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       await execute(manager, defineQuery('SELECT pg_advisory_xact_lock(hashtext($1))'), [
         `hub_bus_topic:${topic}`,
       ]);
-      const existing = await rowsOf(
-        manager,
-        defineQuery<{ partitions: number }>('SELECT partitions FROM bus_topics WHERE name = $1'),
-        [topic],
-      );
+      const existing = await rowsOf(manager, PARTITIONS_OF_TOPIC, [topic]);
       if (existing[0]) return existing[0].partitions;
       const table = `bus_messages_${createHash('sha256').update(topic).digest('hex').slice(0, 16)}`;
       await execute(

@@ -94,6 +94,8 @@ export class BusTransport extends Server implements CustomTransportStrategy, Lan
   private async subscribeAll(): Promise<void> {
     this.assertEveryLaneHasOneHandler();
     try {
+      // Dead letters are appended inside the lanes' transactions, which must not create a topic.
+      await this.bus.ensureTopics([this.options.deadLetterTopic]);
       for (const [name, lane] of Object.entries(this.options.lanes)) {
         const subscription = await this.subscribeLane(name, lane, this.handlerOf(name));
         this.subscriptions.push(subscription);
