@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { canonicalTopics, topicNames } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
 import { createTestDatabase, stopEmbeddedTestServer, type TestDatabase } from '../support/database.js';
 import { runProcess, startApps, waitForHealthy, type AppProcess } from '../support/app-process.js';
@@ -10,10 +9,10 @@ import { transportCases } from '../support/transports.js';
 
 /**
  * Readiness against the real causes of a lane not consuming, on the Postgres log, where the test
- * can hold what a consumer needs from its own database session: the advisory lock under which a
- * consumer creates its topic (a lane stays starting), every member slot of a consumer group (a
- * lane cannot join: a lane thread dies at start, an in-thread consumer stays down), and a bus
- * table the consumer loop reads (a lane's work in flight holds up shutdown).
+ * can hold what a consumer needs from its own database session: the partition table a consumer
+ * claims from before it runs (a lane stays starting), every member slot of a consumer group (a
+ * lane cannot join: a lane thread dies at start, an in-thread consumer stays down), and the same
+ * table while the consumer loop reads it (a lane's work in flight holds up shutdown).
  */
 after(stopEmbeddedTestServer);
 
@@ -44,8 +43,11 @@ describe('readiness', { timeout: 240_000 }, () => {
   });
 
   test('the projector is live at once, and ready only once its lane threads consume', async () => {
-    const topics = canonicalTopics(topicNames('hub'), 'main');
-    for (const topic of topics) await session.query(lockTopic, [`hub_bus_topic:${topic}`]);
+    // The app starts (its topics exist already) while its lane waits to claim partitions.
+    const blocker = new pg.Client({ connectionString: database.url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE bus_partitions IN ACCESS EXCLUSIVE MODE');
     const { app, base } = await startProjector();
     try {
       await waitForStatus(`${base}/health/live`, 200);
@@ -57,13 +59,14 @@ describe('readiness', { timeout: 240_000 }, () => {
       assert.match(starting.body.checks['lanes']!, /^down: lane thread 1 starting/);
       assert.deepEqual((await health(`${base}/health`)).body, starting.body, '/health is the same check');
 
-      for (const topic of topics) await session.query(unlockTopic, [`hub_bus_topic:${topic}`]);
+      await blocker.query('ROLLBACK');
       const ready = await waitForStatus(`${base}/health/ready`, 200);
       assert.deepEqual(ready.body.checks, { database: 'up', bus: 'up', lanes: 'up', serving: 'up' });
       assert.ok(ready.body.lanes.length > 0 && ready.body.lanes.every((lane) => lane.state === 'running'));
       assert.equal((await health(`${base}/health/live`)).status, 200);
       assert.match(await metrics(base), /^hub_ready\{app="projector"\} 1$/m);
     } finally {
+      await blocker.end();
       assert.equal(await app.stop('SIGTERM'), 0);
     }
   });
@@ -221,9 +224,6 @@ describe('[kafka] readiness', { skip: kafka.skip ?? false, timeout: 180_000 }, (
     }
   });
 });
-
-const lockTopic = 'SELECT pg_advisory_lock(hashtext($1))';
-const unlockTopic = 'SELECT pg_advisory_unlock(hashtext($1))';
 
 async function health(url: string): Promise<Health> {
   const response = await fetch(url);

@@ -50,7 +50,13 @@ export class PostgresLogTopics {
     return rows[0].partitions;
   }
 
-  private create(topic: string): Promise<number> {
+  /**
+   * A topic that exists is read without the creation lock, so that a start never waits on another
+   * process that is creating some topic; only a missing topic is created under the lock.
+   */
+  private async create(topic: string): Promise<number> {
+    const found = await rowsOf(this.dataSource, PARTITIONS_OF_TOPIC, [topic]);
+    if (found[0]) return found[0].partitions;
     return this.dataSource.transaction(async (manager) => {
       await execute(manager, defineQuery('SELECT pg_advisory_xact_lock(hashtext($1))'), [
         `hub_bus_topic:${topic}`,
