@@ -9,7 +9,7 @@ import { withClient } from '../../test/support/database.js';
 import { createTenant, postJson, type Tenant } from '../../test/support/tenants.js';
 import { openDatabase } from '../../test/support/transports.js';
 import { FloodProcess, type FloodOutcome } from './fairness-flood.js';
-import { Client, Endpoint, openLoop, Projects, type PhaseLoad } from './system-load.js';
+import { Client, Endpoint, openLoop, ProjectsPerSource, type PhaseLoad } from './system-load.js';
 import { RssSampler } from './system-probes.js';
 import {
   latencies,
@@ -149,7 +149,7 @@ export async function runFairness(
       sourceId: sourceB,
       spreadSourceIds: [],
       tenantIds: [system.tenant.tenant_id],
-      projects: new Projects(`steady-${transport}`),
+      projects: new ProjectsPerSource(`steady-${transport}`),
       accepted: new Map(),
     };
     flooder = await FloodProcess.start();

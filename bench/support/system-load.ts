@@ -145,6 +145,26 @@ export class Projects {
   }
 }
 
+/**
+ * Projects of their own for each source: a project's version counts that tenant's requests for
+ * it (the read model's version, which the webhook carries), so a project must never move between
+ * tenants, and its uid names the source so that two tenants' webhooks never share a key.
+ */
+export class ProjectsPerSource {
+  private readonly bySource = new Map<string, Projects>();
+
+  constructor(private readonly prefix: string) {}
+
+  of(sourceId: string): Projects {
+    let projects = this.bySource.get(sourceId);
+    if (!projects) {
+      projects = new Projects(`${this.prefix}-s${this.bySource.size}`);
+      this.bySource.set(sourceId, projects);
+    }
+    return projects;
+  }
+}
+
 /** What one load phase sent and got back. */
 export interface PhaseLoad {
   offered: number;

@@ -10,6 +10,7 @@ import {
   type EndpointMode,
   percentile,
   Projects,
+  ProjectsPerSource,
   type Answer,
   type PhaseLoad,
 } from './system-load.js';
@@ -155,7 +156,7 @@ export interface Wiring {
   spreadSourceIds: string[];
   /** Every tenant the load is spread over (for the stage times). */
   tenantIds: string[];
-  projects: Projects;
+  projects: ProjectsPerSource;
   /** Accepted requests, by webhook key: when the POST started and when it was answered. */
   accepted: Map<string, { sentAt: number; answeredAt: number }>;
 }
@@ -253,7 +254,7 @@ export async function wire(
     sourceId: sourceIds[0]!,
     spreadSourceIds: sourceIds.slice(1),
     tenantIds: tenants.map((tenant) => tenant.tenant_id),
-    projects: new Projects(`bench-${system.transport}`),
+    projects: new ProjectsPerSource(`bench-${system.transport}`),
     accepted: new Map(),
   };
 }
@@ -351,7 +352,8 @@ export async function sendOne(
   onAccepted: (key: string) => void,
   sourceId = loadSource(wiring),
 ): Promise<Answer> {
-  const job = wiring.projects.next();
+  const projects = wiring.projects.of(sourceId);
+  const job = projects.next();
   const request = signPylon(SOURCE_SECRET, job.body);
   const sentAt = now();
   const answer = await wiring.ingest.post(`/v1/ingest/${sourceId}`, request.headers, request.body);
@@ -359,7 +361,7 @@ export async function sendOne(
     wiring.accepted.set(job.key, { sentAt, answeredAt: sentAt + answer.ms });
     onAccepted(job.key);
   }
-  wiring.projects.release(job.uid);
+  projects.release(job.uid);
   return answer;
 }
 
