@@ -11,6 +11,13 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * With BENCH_CPU_PROFILE_DIR set, every process started here writes a V8 CPU profile there when it
+ * exits (`--cpu-prof`, which Node refuses in NODE_OPTIONS): how a benchmark finds where the time goes.
+ */
+const PROFILE_DIR = process.env['BENCH_CPU_PROFILE_DIR'];
+const NODE_FLAGS = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+
 /** Runs a compiled entry point (an app, the launcher) as a real process and records its output. */
 export function runProcess(
   script: string,
@@ -18,7 +25,7 @@ export function runProcess(
   args: string[] = [],
   cwd?: string,
 ): AppProcess {
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], {
     ...(cwd ? { cwd } : {}),
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
