@@ -283,8 +283,10 @@ export function sendOverHttp(base: string, request: WireRequest): Promise<WireAn
         port: url.port,
         method: request.method,
         path: `${url.pathname}${url.search}`,
-        // Given as a list (so a name may repeat), headers get no defaults: Host is ours to send.
-        headers: [...request.headers.flat(), 'host', url.host, 'connection', 'close'],
+        // Given as a list (so a name may repeat), headers get no defaults: Host is ours to send,
+        // and so is the body's length where the entry does not frame it itself (Node sends a
+        // DELETE's body unframed, which a server reads as a second, malformed request).
+        headers: [...request.headers.flat(), ...framing(request), 'host', url.host, 'connection', 'close'],
         agent: false,
       },
       (response) => {
@@ -313,6 +315,11 @@ export function sendOverHttp(base: string, request: WireRequest): Promise<WireAn
     });
     outgoing.end(request.body);
   });
+}
+
+function framing(request: WireRequest): string[] {
+  const framed = request.headers.some(([name]) => /^(content-length|transfer-encoding)$/i.test(name));
+  return framed || request.body.length === 0 ? [] : ['content-length', String(request.body.length)];
 }
 
 /** Writes `raw` as it is over a bare TCP socket and parses the status line and headers of the answer. */

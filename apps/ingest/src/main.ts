@@ -1,4 +1,3 @@
-import { raw } from 'express';
 import { runApp } from '@hub/runtime';
 import { IngestConfig } from './config/ingest.config.js';
 import { IngestModule } from './ingest.module.js';
@@ -13,10 +12,6 @@ void runApp({
   module: IngestModule,
   schema: INGEST_SCHEMA,
   // Providers are verified on the exact bytes they sent, so the ingest route reads the raw body.
-  beforeBodyParser: (app, config) =>
-    app.use(
-      '/v1/ingest',
-      raw({ type: () => true, limit: config.INGEST_BODY_LIMIT_BYTES }),
-      logRefusedBody(app.get(SourceCache)),
-    ),
+  rawBodyRoutes: (config) => ({ prefix: '/v1/ingest/', limitBytes: config.INGEST_BODY_LIMIT_BYTES }),
+  configureHttp: (instance, app) => instance.addHook('onError', logRefusedBody(app.get(SourceCache))),
 });

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { TransportName } from '@hub/bus';
 import { ReadinessCheck, type ReadinessChecks } from './health/readiness.js';
 import type { LaneStatus } from './health/lane-registry.js';
@@ -26,16 +26,16 @@ export class HealthController {
   }
 
   @Get('ready')
-  ready(@Res({ passthrough: true }) response: Response): Promise<ReadinessReport> {
+  ready(@Res({ passthrough: true }) response: FastifyReply): Promise<ReadinessReport> {
     return this.report(response);
   }
 
   @Get()
-  alias(@Res({ passthrough: true }) response: Response): Promise<ReadinessReport> {
+  alias(@Res({ passthrough: true }) response: FastifyReply): Promise<ReadinessReport> {
     return this.report(response);
   }
 
-  private async report(response: Response): Promise<ReadinessReport> {
+  private async report(response: FastifyReply): Promise<ReadinessReport> {
     const { ready, transport, checks, lanes } = await this.readiness.check();
     response.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return { status: ready ? 'ok' : 'unavailable', transport, checks, lanes };

@@ -1,3 +1,4 @@
+export * from './body-parsers.js';
 export * from './json-guard.js';
 export * from './platform.js';
 export * from './platform.module.js';

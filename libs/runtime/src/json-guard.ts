@@ -57,12 +57,6 @@ function surrogateAt(text: string, at: number): number {
   return code >= 0xd800 && code <= 0xdfff ? code : 0;
 }
 
-/** A client error body-parser passes on with its status (the problem filter answers with it). */
-class JsonBodyError extends Error {
-  readonly status = 400;
-  readonly expose = true;
-}
-
 /**
  * A JSON body's text, or why no store downstream could take it: RFC 8259 JSON is UTF-8 (decoding
  * invalid bytes would store U+FFFD instead), no body nests deeper than MAX_JSON_DEPTH, and no string
@@ -84,10 +78,4 @@ export function decodeJsonText(body: Buffer): { text: string } | { problem: stri
     return { problem: 'the body must not contain lone surrogates (an unpaired \\uD800-\\uDFFF)' };
   }
   return { text };
-}
-
-/** body-parser's `verify` for the management APIs' JSON (see decodeJsonText). */
-export function verifyJsonBody(_request: unknown, _response: unknown, body: Buffer): void {
-  const decoded = decodeJsonText(body);
-  if ('problem' in decoded) throw new JsonBodyError(decoded.problem);
 }

@@ -6,7 +6,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 
 export interface ProblemDetails {
@@ -22,11 +22,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemDetails');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const request = host.switchToHttp().getRequest<Request>();
+    const response = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
     const problem = withShortDetail(withoutQueryEcho(this.toProblem(exception), request));
     const retryAfter = (exception as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
-    if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
+    if (typeof retryAfter === 'number') response.header('Retry-After', String(retryAfter));
     response.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
@@ -35,7 +35,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = exception.getStatus();
       return problem(status, detailOf(exception));
     }
-    const status = statusOfBodyParserError(exception);
+    const status = statusOfClientError(exception);
     if (status) return problem(status, (exception as Error).message);
     this.logger.error(
       exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
@@ -48,10 +48,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
  * Nest's router answers an unknown route with "Cannot POST <url>", query string included, and a
  * query string can carry a secret (Solar Proof's ?token=): the detail names the path only.
  */
-function withoutQueryEcho(problem: ProblemDetails, request: Request): ProblemDetails {
-  const echoed = `Cannot ${request.method} ${request.originalUrl}`;
+function withoutQueryEcho(problem: ProblemDetails, request: FastifyRequest): ProblemDetails {
+  const echoed = `Cannot ${request.method} ${request.url}`;
   if (problem.status !== 404 || problem.detail !== echoed) return problem;
-  return { ...problem, detail: `Cannot ${request.method} ${request.path}` };
+  return { ...problem, detail: `Cannot ${request.method} ${request.url.split('?')[0]}` };
 }
 
 /** One message of a detail, and the whole detail, at most this many characters before the cut note. */
@@ -91,8 +91,11 @@ function detailOf(exception: HttpException): string {
   return typeof message === 'string' ? message : exception.message;
 }
 
-/** body-parser's errors carry their own 4xx status (malformed JSON, too large, bad charset). */
-function statusOfBodyParserError(exception: unknown): number | undefined {
-  const status = (exception as { status?: unknown; type?: unknown } | null)?.status;
+/**
+ * Fastify's own errors carry their 4xx status (a body over the limit, a malformed Content-Type);
+ * Nest maps most of them to HttpExceptions before they get here, this catches the rest.
+ */
+function statusOfClientError(exception: unknown): number | undefined {
+  const status = (exception as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }

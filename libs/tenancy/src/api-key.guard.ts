@@ -5,7 +5,7 @@ import {
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { logTenant } from '@hub/telemetry';
 import { TenancyService } from './tenancy.service.js';
 
@@ -14,7 +14,7 @@ export interface AuthenticatedTenant {
   name: string;
 }
 
-type TenantRequest = Request & { tenant?: AuthenticatedTenant };
+type TenantRequest = FastifyRequest & { tenant?: AuthenticatedTenant };
 
 /** Every management API: `Authorization: Bearer <api key>` → the request's tenant, or 401. */
 @Injectable()

@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IngestService } from './ingest.service.js';
 
 /** Providers post here with their own authentication; no API key. */
@@ -11,8 +11,8 @@ export class IngestController {
   @HttpCode(200)
   async receive(
     @Param('sourceId') sourceId: string,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<
     { accepted: number; event_ids: string[] } | { accepted: 0; unmapped: true; reason: string } | string
   > {
@@ -25,7 +25,7 @@ export class IngestController {
     });
     if (outcome.kind === 'handshake') {
       // A provider's activation check (a handshake) passes only on a 200 whose body is OK.
-      response.type('text/plain');
+      response.type('text/plain; charset=utf-8');
       return 'OK';
     }
     // Received and kept, not mapped: some providers count only a 200 as received.

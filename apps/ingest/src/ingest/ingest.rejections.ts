@@ -1,7 +1,8 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { BusUnavailableError } from '@hub/bus';
 import { SOURCE_ID } from '@hub/contracts';
-import type { ErrorRequestHandler } from 'express';
+import type { onErrorAsyncHookHandler } from 'fastify';
+import { bodyRefusalOf, isRawBodyRoute } from '@hub/runtime';
 import type { SourceCache } from './source-cache.js';
 
 const logger = new Logger('Ingest');
@@ -60,34 +61,23 @@ export function rejected<E>(
   return error;
 }
 
-/** body-parser's error types as rejection reasons. */
-const BODY_REASONS: Record<string, string> = {
-  'entity.too.large': 'body_too_large',
-  'encoding.unsupported': 'unsupported_encoding',
-  'charset.unsupported': 'unsupported_charset',
-  'request.aborted': 'request_aborted',
-  'request.size.invalid': 'body_size_mismatch',
-};
-
 /**
- * After the raw body parser of the ingest route: a body it refuses (too large, an encoding it
- * cannot read) never reaches the service, so its line is written here, with the source's provider
- * and tenant when the id names one; the error then goes on to the problem-details answer.
+ * Fastify's errors on the ingest route come from reading its body (too large, an encoding we
+ * cannot undo, a client gone mid-body): the service never saw the request, so the line is written
+ * here, with the source's provider and tenant when the id names one; the problem-details answer
+ * follows. The service's own rejections are answered by Nest and never reach this hook.
  */
-export function logRefusedBody(sources: SourceCache): ErrorRequestHandler {
-  return (error: { status?: unknown; type?: unknown }, request, _response, next) => {
-    const sourceId = request.path.replace(/^\//, '');
-    const lookUp = SOURCE_ID.test(sourceId) ? sources.get(sourceId) : Promise.resolve(null);
-    void lookUp
-      .catch(() => null)
-      .then((source) =>
-        logRejection({
-          sourceId,
-          ...(source ? { provider: source.provider, tenantId: source.tenantId } : {}),
-          status: typeof error.status === 'number' ? error.status : 400,
-          reason: BODY_REASONS[String(error.type)] ?? 'unreadable_body',
-        }),
-      )
-      .finally(() => next(error));
+export function logRefusedBody(sources: SourceCache): onErrorAsyncHookHandler {
+  return async (request, _reply, error) => {
+    if (!isRawBodyRoute(request)) return;
+    const sourceId = (request.params as { sourceId?: string }).sourceId ?? '';
+    const source = SOURCE_ID.test(sourceId) ? await sources.get(sourceId).catch(() => null) : null;
+    const status = (error as { statusCode?: unknown }).statusCode;
+    logRejection({
+      sourceId,
+      ...(source ? { provider: source.provider, tenantId: source.tenantId } : {}),
+      status: error instanceof HttpException ? error.getStatus() : typeof status === 'number' ? status : 400,
+      reason: bodyRefusalOf(error),
+    });
   };
 }

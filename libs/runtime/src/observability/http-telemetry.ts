@@ -1,5 +1,5 @@
 import { context, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { extractTraceContext, httpRequestDuration, secondsSince, statusClass, tracer } from '@hub/telemetry';
 
 interface ServedRequest {
@@ -7,60 +7,57 @@ interface ServedRequest {
   parent: Context;
 }
 const SERVED = Symbol('served request');
-type TracedResponse = Response & { [SERVED]?: ServedRequest };
+type TracedRequest = FastifyRequest & { [SERVED]?: ServedRequest };
 
 /**
- * First of every request's middleware: times it into http_request_duration_seconds when the
- * response is done and, with tracing on, opens its server span, continuing the caller's W3C
- * traceparent (a provider that traces its webhooks joins our trace to its own).
+ * Times every request into http_request_duration_seconds when its response is done (or the client
+ * went away) and, with tracing on, opens its server span, continuing the caller's W3C traceparent
+ * (a provider that traces its webhooks joins our trace to its own). Right before the handler, the
+ * rest of the request runs inside that span, so that what it publishes carries the trace.
  */
-export function measureRequests(tracing: boolean) {
-  return (request: Request, response: TracedResponse, next: NextFunction): void => {
+export function measureRequests(instance: FastifyInstance, tracing: boolean): void {
+  instance.addHook('onRequest', (request: TracedRequest, reply, done) => {
     const startedAt = process.hrtime.bigint();
     if (tracing) {
       const parent = extractTraceContext(request.headers);
       const span = tracer.startSpan(request.method, { kind: SpanKind.SERVER }, parent);
-      response[SERVED] = { span, parent };
+      request[SERVED] = { span, parent };
     }
-    response.once('close', () => {
+    reply.raw.once('close', () => {
       const route = routeOf(request);
       httpRequestDuration.observe(
-        { route, method: request.method, status_class: statusClass(response.statusCode) },
+        { route, method: request.method, status_class: statusClass(reply.statusCode) },
         secondsSince(startedAt),
       );
-      const served = response[SERVED];
-      if (served) endServerSpan(served.span, request, response, route);
+      const served = request[SERVED];
+      if (served) endServerSpan(served.span, request, reply, route);
     });
-    next();
-  };
-}
-
-/**
- * After the body parsers: runs the rest of the request inside its server span, so that what it
- * publishes carries the trace. (A body parser resumes on the socket's async context, which would
- * drop a context bound any earlier.)
- */
-export function continueTrace(_request: Request, response: TracedResponse, next: NextFunction): void {
-  const served = response[SERVED];
-  if (!served) return next();
-  context.with(trace.setSpan(served.parent, served.span), next);
+    done();
+  });
+  if (tracing) {
+    instance.addHook('preHandler', (request: TracedRequest, _reply, done) => {
+      const served = request[SERVED];
+      if (!served) return done();
+      context.with(trace.setSpan(served.parent, served.span), done);
+    });
+  }
 }
 
 /** The route pattern that served the request (never its path: ids would explode the series). */
-function routeOf(request: Request): string {
-  const pattern = (request.route as { path?: unknown } | undefined)?.path;
-  // Nest answers an unknown path from a catch-all route of its own.
+function routeOf(request: FastifyRequest): string {
+  const pattern = request.routeOptions.url;
+  // Nest answers an unknown path from a not-found handler of its own.
   if (typeof pattern !== 'string' || pattern.includes('*')) return 'unmatched';
-  return `${request.baseUrl}${pattern}`;
+  return pattern;
 }
 
-function endServerSpan(span: Span, request: Request, response: Response, route: string): void {
+function endServerSpan(span: Span, request: FastifyRequest, reply: FastifyReply, route: string): void {
   span.updateName(`${request.method} ${route}`);
   span.setAttributes({
     'http.request.method': request.method,
     'http.route': route,
-    'http.response.status_code': response.statusCode,
+    'http.response.status_code': reply.statusCode,
   });
-  if (response.statusCode >= 500) span.setStatus({ code: 2 });
+  if (reply.statusCode >= 500) span.setStatus({ code: 2 });
   span.end();
 }

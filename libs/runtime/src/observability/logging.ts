@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Logger as NestLogger } from '@nestjs/common';
 import { PinoLogger, type Logger, type Params } from 'nestjs-pino';
 import type { PlatformConfig } from '@hub/config';
@@ -21,7 +21,8 @@ export function loggingParams(app: string, config: PlatformConfig): Params {
       autoLogging: false,
       quietReqLogger: true,
       customAttributeKeys: { reqId: 'request_id' },
-      genReqId: requestId,
+      // Fastify assigns the id first (see requestIdOf) and its middleware layer passes it on.
+      genReqId: requestIdOf,
     },
   };
 }
@@ -39,10 +40,8 @@ export function installAppLogger(params: Params): Logger {
   return logger;
 }
 
-/** The client's x-request-id when it is a sane token, else a new UUID; echoed on the response. */
-function requestId(request: IncomingMessage, response: ServerResponse): string {
+/** A request's id: the client's x-request-id when it is a sane token, else a new UUID. */
+export function requestIdOf(request: IncomingMessage): string {
   const given = request.headers['x-request-id'];
-  const id = typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
-  response.setHeader('x-request-id', id);
-  return id;
+  return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
 }
