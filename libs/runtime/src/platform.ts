@@ -1,6 +1,6 @@
-import { createEventBus, tracedBus, type EventBus } from '@hub/bus';
+import { createEventBus, tracedBus, type EventBus, type KafkaSecurity } from '@hub/bus';
 import type { PlatformConfig } from '@hub/config';
-import { ConfigError } from '@hub/config';
+import { ConfigError, kafkaTlsOn } from '@hub/config';
 import { topicNames } from '@hub/contracts';
 import { tracingStarted } from '@hub/telemetry';
 import { createDataSource, redactUrl, runMigrationsExclusively, type EntityClass } from '@hub/persistence';
@@ -80,7 +80,27 @@ export function busSettings(config: PlatformConfig, clientId: string) {
       maxBytes: config.BUS_PUBLISH_MAX_BYTES,
     },
     logLevel: config.LOG_LEVEL,
+    kafkaSecurity: kafkaSecurity(config),
   };
+}
+
+/** KAFKA_SSL* and KAFKA_SASL_* as the bus takes them: the files' contents, validated at load. */
+export function kafkaSecurity(config: PlatformConfig): KafkaSecurity {
+  const security: KafkaSecurity = {};
+  if (kafkaTlsOn(config))
+    security.tls = {
+      ca: config.KAFKA_SSL_CA_FILE?.text,
+      cert: config.KAFKA_SSL_CERT_FILE?.text,
+      key: config.KAFKA_SSL_KEY_FILE?.text,
+      rejectUnauthorized: config.KAFKA_SSL_REJECT_UNAUTHORIZED,
+    };
+  const mechanism = config.KAFKA_SASL_MECHANISM;
+  const username = config.KAFKA_SASL_USERNAME ?? config.KAFKA_SASL_USERNAME_FILE?.text;
+  const password = config.KAFKA_SASL_PASSWORD ?? config.KAFKA_SASL_PASSWORD_FILE?.text;
+  // The loader already refused a mechanism without both; this only narrows the types.
+  if (mechanism && username !== undefined && password !== undefined)
+    security.sasl = { mechanism, username, password };
+  return security;
 }
 
 export async function closePlatform(platform: Platform): Promise<void> {
