@@ -49,9 +49,7 @@ export async function connectPlatform(
   } catch (error) {
     await bus.close().catch(() => undefined);
     await dataSource.destroy().catch(() => undefined);
-    throw new ConfigError(
-      `KAFKA_BROKERS: no Kafka broker answered at ${config.KAFKA_BROKERS?.join(',')}: ${reason(error)}`,
-    );
+    throw kafkaUnreachable(config, error);
   }
   try {
     await withTimeout(bus.ensureTopics(Object.values(topicNames(config.TOPIC_PREFIX))), 15_000);
@@ -82,6 +80,34 @@ export function busSettings(config: PlatformConfig, clientId: string) {
     logLevel: config.LOG_LEVEL,
     kafkaSecurity: kafkaSecurity(config),
   };
+}
+
+/**
+ * OpenSSL's verdicts on a certificate chain no trusted CA vouches for, as Node names them: the fix
+ * is KAFKA_SSL_CA_FILE (or the broker's certificate chain), not the broker list.
+ */
+const UNTRUSTED_CHAIN = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+]);
+
+/** Why start-up could not reach Kafka, by the setting most likely to fix it. */
+export function kafkaUnreachable(config: PlatformConfig, error: unknown): ConfigError {
+  const brokers = config.KAFKA_BROKERS?.join(',');
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code !== undefined && UNTRUSTED_CHAIN.has(code)) {
+      const trusted = config.KAFKA_SSL_CA_FILE ? config.KAFKA_SSL_CA_FILE.path : "Node's public CAs";
+      return new ConfigError(
+        `KAFKA_SSL_CA_FILE: the certificate of the broker at ${brokers} is not signed by a trusted CA (${trusted}): ${cause.message}`,
+      );
+    }
+  }
+  return new ConfigError(`KAFKA_BROKERS: no Kafka broker answered at ${brokers}: ${reason(error)}`);
 }
 
 /** KAFKA_SSL* and KAFKA_SASL_* as the bus takes them: the files' contents, validated at load. */
