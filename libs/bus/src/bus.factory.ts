@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { EventBus } from './bus.port.js';
 import type { GroupCommitOptions } from './group-commit.js';
 import { KafkaBus } from './kafka/kafka.bus.js';
+import type { KafkaSecurity } from './kafka/kafka-security.js';
 import type { BusLogLevel } from './kafka/kafkajs-log.js';
 import { PostgresLogBus } from './postgres-log/postgres-log.bus.js';
 
@@ -19,6 +20,8 @@ export interface BusSettings {
   groupCommit: GroupCommitOptions;
   /** LOG_LEVEL, for what the Kafka client logs. */
   logLevel?: BusLogLevel;
+  /** TLS and SASL for Kafka; unset, plaintext without authentication. */
+  kafkaSecurity?: KafkaSecurity;
 }
 
 export function createEventBus(settings: BusSettings, dataSource: DataSource): EventBus {
@@ -35,6 +38,7 @@ export function createEventBus(settings: BusSettings, dataSource: DataSource): E
         groupCommit: settings.groupCommit,
         fetchMaxWaitMs: settings.kafkaFetchMaxWaitMs,
         ...(settings.logLevel ? { logLevel: settings.logLevel } : {}),
+        ...(settings.kafkaSecurity ? { security: settings.kafkaSecurity } : {}),
       },
       dataSource,
     );

@@ -1,6 +1,12 @@
 export * from './bus.port.js';
 export * from './bus.factory.js';
 export { KafkaBus, type KafkaBusOptions } from './kafka/kafka.bus.js';
+export {
+  kafkaSecurityOptions,
+  SASL_MECHANISMS,
+  type KafkaSecurity,
+  type SaslMechanism,
+} from './kafka/kafka-security.js';
 export { PostgresLogBus, type PostgresLogBusOptions } from './postgres-log/postgres-log.bus.js';
 export { BusLog1732262400000 } from './postgres-log/postgres-log.migration.js';
 export { partitionForKey } from './partitioner.js';

@@ -12,6 +12,7 @@ import {
   type ValidationArguments,
 } from 'class-validator';
 import { defaultLogFormat, LOG_LEVEL_NAMES, type LogFormat, type LogLevelName } from '@hub/telemetry';
+import { fileSetting, isKeyOf, settingRule, type SettingFile } from './setting-files.js';
 
 export const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
 export const toBool = ({ value }: { value: unknown }) => {
@@ -24,6 +25,10 @@ export const toList = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.split(',').map((part) => part.trim()) : value;
 
 export const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
+
+export const SASL_MECHANISM_NAMES = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanismName = (typeof SASL_MECHANISM_NAMES)[number];
+const KAFKA_TLS_FILES = ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] as const;
 
 /** Settings every app shares: where the database and the bus are. */
 export class PlatformConfig {
@@ -67,6 +72,77 @@ export class PlatformConfig {
   @IsInt()
   @Min(1)
   KAFKA_REPLICATION_FACTOR = 1;
+
+  /**
+   * TLS to the brokers (SSL or SASL_SSL). A CA, certificate or key file turns it on as well, so
+   * `false` together with one of them is a contradiction and refused.
+   */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean({ message: 'must be true or false' })
+  @settingRule('tlsFilesNeedTls', (value, settings) => {
+    const file = KAFKA_TLS_FILES.find((name) => settings[name] !== undefined);
+    return value === false && file
+      ? `is false, but ${file} is set (a CA, certificate or key file turns TLS on)`
+      : undefined;
+  })
+  KAFKA_SSL?: boolean;
+
+  /** PEM CA certificate(s) the broker's certificate must chain to; unset: Node's public CAs. */
+  @fileSetting('certificate')
+  KAFKA_SSL_CA_FILE?: SettingFile;
+
+  /** PEM client certificate, for brokers that authenticate clients by certificate (mutual TLS). */
+  @fileSetting('certificate')
+  @settingRule('certNeedsKey', (_value, settings) =>
+    settings['KAFKA_SSL_KEY_FILE'] === undefined ? 'needs KAFKA_SSL_KEY_FILE, its private key' : undefined,
+  )
+  KAFKA_SSL_CERT_FILE?: SettingFile;
+
+  /** PEM private key of KAFKA_SSL_CERT_FILE, unencrypted. */
+  @fileSetting('key')
+  @settingRule('keyNeedsCert', (value, settings) => {
+    const cert = settings['KAFKA_SSL_CERT_FILE'] as SettingFile | undefined;
+    if (cert === undefined) return 'needs KAFKA_SSL_CERT_FILE, the certificate it is the key of';
+    // Both parsed (or their own errors are reported): only then can they be compared.
+    if (typeof cert.text !== 'string' || typeof (value as SettingFile).text !== 'string') return undefined;
+    return isKeyOf(cert, value as SettingFile)
+      ? undefined
+      : `is not the key of KAFKA_SSL_CERT_FILE (${cert.path})`;
+  })
+  KAFKA_SSL_KEY_FILE?: SettingFile;
+
+  /**
+   * Check the broker's certificate chain and that it names the broker's host. Only for a test
+   * cluster whose certificate cannot be checked: without it anyone on the path can read the traffic.
+   */
+  @Transform(toBool)
+  @IsBoolean({ message: 'must be true or false' })
+  @settingRule('rejectUnauthorizedNeedsTls', (value, settings) =>
+    value === false && !kafkaTlsOn(settings)
+      ? 'is false, but TLS is off (set KAFKA_SSL=true or a KAFKA_SSL_*_FILE)'
+      : undefined,
+  )
+  KAFKA_SSL_REJECT_UNAUTHORIZED = true;
+
+  /** SASL authentication (SASL_PLAINTEXT, or SASL_SSL with TLS on); unset, none. */
+  @IsOptional()
+  @IsIn(SASL_MECHANISM_NAMES, { message: `must be one of ${SASL_MECHANISM_NAMES.join(', ')}` })
+  KAFKA_SASL_MECHANISM?: SaslMechanismName;
+
+  @saslCredential('KAFKA_SASL_USERNAME')
+  KAFKA_SASL_USERNAME?: string;
+
+  /** A file holding the username (a mounted Kubernetes secret); a trailing newline is dropped. */
+  @saslCredentialFile('KAFKA_SASL_USERNAME')
+  KAFKA_SASL_USERNAME_FILE?: SettingFile;
+
+  @saslCredential('KAFKA_SASL_PASSWORD')
+  KAFKA_SASL_PASSWORD?: string;
+
+  /** A file holding the password (a mounted Kubernetes secret); a trailing newline is dropped. */
+  @saslCredentialFile('KAFKA_SASL_PASSWORD')
+  KAFKA_SASL_PASSWORD_FILE?: SettingFile;
 
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })
@@ -141,6 +217,37 @@ export class PlatformConfig {
 }
 
 // Function declarations: the class above applies these decorators before later consts exist.
+/** Whether the bus talks TLS to Kafka: KAFKA_SSL, else whether any CA, certificate or key file is set. */
+export function kafkaTlsOn(settings: object): boolean {
+  const values = settings as Record<string, unknown>;
+  const explicit = values['KAFKA_SSL'];
+  if (typeof explicit === 'boolean') return explicit;
+  return KAFKA_TLS_FILES.some((name) => values[name] !== undefined);
+}
+
+/** KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD: required with a mechanism, as a value or a file, not both. */
+function saslCredential(name: string): PropertyDecorator {
+  return settingRule(`${name}Given`, (value, settings) => {
+    const file = settings[`${name}_FILE`];
+    if (value !== undefined && file !== undefined) return `set either ${name} or ${name}_FILE, not both`;
+    if (settings['KAFKA_SASL_MECHANISM'] === undefined)
+      return value === undefined ? undefined : 'needs KAFKA_SASL_MECHANISM';
+    return value === undefined && file === undefined
+      ? `required with KAFKA_SASL_MECHANISM (or set ${name}_FILE)`
+      : undefined;
+  });
+}
+
+function saslCredentialFile(name: string): (target: object, property: string) => void {
+  const decorators = [
+    fileSetting('secret'),
+    settingRule(`${name}FileNeedsMechanism`, (_value, settings) =>
+      settings['KAFKA_SASL_MECHANISM'] === undefined ? 'needs KAFKA_SASL_MECHANISM' : undefined,
+    ),
+  ];
+  return (target, property) => decorators.forEach((decorate) => decorate(target, property));
+}
+
 function toMs({ value }: { value: unknown }): unknown {
   return typeof value === 'string' ? parseDuration(value) : value;
 }

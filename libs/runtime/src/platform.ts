@@ -1,6 +1,6 @@
-import { createEventBus, tracedBus, type EventBus } from '@hub/bus';
+import { createEventBus, tracedBus, type EventBus, type KafkaSecurity } from '@hub/bus';
 import type { PlatformConfig } from '@hub/config';
-import { ConfigError } from '@hub/config';
+import { ConfigError, kafkaTlsOn } from '@hub/config';
 import { topicNames } from '@hub/contracts';
 import { tracingStarted } from '@hub/telemetry';
 import { createDataSource, redactUrl, runMigrationsExclusively, type EntityClass } from '@hub/persistence';
@@ -49,9 +49,7 @@ export async function connectPlatform(
   } catch (error) {
     await bus.close().catch(() => undefined);
     await dataSource.destroy().catch(() => undefined);
-    throw new ConfigError(
-      `KAFKA_BROKERS: no Kafka broker answered at ${config.KAFKA_BROKERS?.join(',')}: ${reason(error)}`,
-    );
+    throw kafkaUnreachable(config, error);
   }
   try {
     await withTimeout(bus.ensureTopics(Object.values(topicNames(config.TOPIC_PREFIX))), 15_000);
@@ -80,7 +78,55 @@ export function busSettings(config: PlatformConfig, clientId: string) {
       maxBytes: config.BUS_PUBLISH_MAX_BYTES,
     },
     logLevel: config.LOG_LEVEL,
+    kafkaSecurity: kafkaSecurity(config),
   };
+}
+
+/**
+ * OpenSSL's verdicts on a certificate chain no trusted CA vouches for, as Node names them: the fix
+ * is KAFKA_SSL_CA_FILE (or the broker's certificate chain), not the broker list.
+ */
+const UNTRUSTED_CHAIN = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+]);
+
+/** Why start-up could not reach Kafka, by the setting most likely to fix it. */
+export function kafkaUnreachable(config: PlatformConfig, error: unknown): ConfigError {
+  const brokers = config.KAFKA_BROKERS?.join(',');
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code !== undefined && UNTRUSTED_CHAIN.has(code)) {
+      const trusted = config.KAFKA_SSL_CA_FILE ? config.KAFKA_SSL_CA_FILE.path : "Node's public CAs";
+      return new ConfigError(
+        `KAFKA_SSL_CA_FILE: the certificate of the broker at ${brokers} is not signed by a trusted CA (${trusted}): ${cause.message}`,
+      );
+    }
+  }
+  return new ConfigError(`KAFKA_BROKERS: no Kafka broker answered at ${brokers}: ${reason(error)}`);
+}
+
+/** KAFKA_SSL* and KAFKA_SASL_* as the bus takes them: the files' contents, validated at load. */
+export function kafkaSecurity(config: PlatformConfig): KafkaSecurity {
+  const security: KafkaSecurity = {};
+  if (kafkaTlsOn(config))
+    security.tls = {
+      ca: config.KAFKA_SSL_CA_FILE?.text,
+      cert: config.KAFKA_SSL_CERT_FILE?.text,
+      key: config.KAFKA_SSL_KEY_FILE?.text,
+      rejectUnauthorized: config.KAFKA_SSL_REJECT_UNAUTHORIZED,
+    };
+  const mechanism = config.KAFKA_SASL_MECHANISM;
+  const username = config.KAFKA_SASL_USERNAME ?? config.KAFKA_SASL_USERNAME_FILE?.text;
+  const password = config.KAFKA_SASL_PASSWORD ?? config.KAFKA_SASL_PASSWORD_FILE?.text;
+  // The loader already refused a mechanism without both; this only narrows the types.
+  if (mechanism && username !== undefined && password !== undefined)
+    security.sasl = { mechanism, username, password };
+  return security;
 }
 
 export async function closePlatform(platform: Platform): Promise<void> {

@@ -25,6 +25,7 @@ import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
 import { isRebalancing, kafkajsLogCreator, kafkajsLogLevel, type BusLogLevel } from './kafkajs-log.js';
 import { consumerRunning } from './consumer-running.js';
+import { kafkaSecurityOptions, type KafkaSecurity } from './kafka-security.js';
 
 /** Before restarting a crashed consumer, when the crash does not say (kafkajs's `retryTime`). */
 const DEFAULT_RESTART_DELAY_MS = 1_000;
@@ -62,6 +63,8 @@ export interface KafkaBusOptions {
   fetchMaxWaitMs: number;
   /** LOG_LEVEL: what kafkajs is asked to log (see kafkajsLogLevel). */
   logLevel?: BusLogLevel;
+  /** KAFKA_SSL* and KAFKA_SASL_*: TLS and authentication; unset, plaintext without SASL. */
+  security?: KafkaSecurity;
 }
 
 /**
@@ -85,6 +88,7 @@ export class KafkaBus implements EventBus {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...kafkaSecurityOptions(options.security),
       connectionTimeout: 3_000,
       requestTimeout: 10_000,
       // Fail a publish within a few seconds rather than hold an ingest request for half a minute.
