@@ -68,9 +68,9 @@ import type { SystemUnderTest } from './support/system.js';
  * Ceilings in the same run, on the same machine, with the apps stopped, each hit by the same
  * client with the same signed bodies, each server in a process of its own: a bare node:http
  * server (reads the body, answers 200) at the sustained rate and closed loop; a minimal NestJS
- * app (one POST route reading the raw body, answering 200 with a small JSON) on Express, the
- * apps' platform, and on @nestjs/platform-fastify, closed loop: the framework's share of
- * ingest's cost. For the durable work, the raw ceilings do it the way the bus does: raw Postgres
+ * app (one POST route reading the raw body, answering 200 with a small JSON) on
+ * @nestjs/platform-fastify, the apps' platform, and on Express, the one they left, closed loop:
+ * the framework's share of ingest's cost. For the durable work, the raw ceilings do it the way the bus does: raw Postgres
  * inserts into the same database and raw kafkajs producer.sendBatch + consume on the same broker
  * (acks -1, the bus's idempotence), each batch ingest's mean messages per append over the
  * sustained run, one batch in flight, as ingest's group commit keeps one append in flight (1,024

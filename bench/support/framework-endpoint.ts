@@ -9,10 +9,10 @@ import { raw } from 'express';
 /**
  * The framework's share of ingest's cost: a minimal NestJS app in a process of its own, one POST
  * route that reads the raw body (as ingest does, for the providers' signatures) and answers 200
- * with a small JSON, nothing else. The first argument chooses the HTTP platform: `express`
- * (Nest's default, the one the apps run on) or `fastify`. Hit by the same client with the same
- * bodies as ingest and the bare node:http server, it tells how much of the gap to bare node:http
- * is Nest on Express, and whether another platform would close it.
+ * with a small JSON, nothing else. The first argument chooses the HTTP platform: `fastify` (the
+ * one the apps run on) or `express` (Nest's default, the one they ran on before). Hit by the same
+ * client with the same bodies as ingest and the bare node:http server, it tells how much of the
+ * gap to bare node:http is the framework's.
  *
  * The parent learns the port from the first IPC message, `{ port }`.
  */

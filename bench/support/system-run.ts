@@ -132,9 +132,9 @@ export interface TransportFigures {
   ceilings: {
     bareHttpAtRate?: StepFigures;
     bareHttpCapacity?: CapacityFigures;
-    /** A minimal NestJS app on Express (the apps' platform), same client and bodies. */
+    /** A minimal NestJS app on Express (the apps' platform before ADR 0014), same client and bodies. */
     nestExpressCapacity?: CapacityFigures;
-    /** The same app on @nestjs/platform-fastify. */
+    /** The same app on @nestjs/platform-fastify, the apps' platform. */
     nestFastifyCapacity?: CapacityFigures;
     rawPostgres?: RawCeiling;
     rawKafka?: RawCeiling;
