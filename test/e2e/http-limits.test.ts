@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '@hub/persistence';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
@@ -51,6 +52,49 @@ describe('HTTP limits of an app process', { timeout: 120_000 }, () => {
     assert.ok(problem.detail.startsWith('trigger_fields[0] "project..xxx'), problem.detail.slice(0, 100));
     assert.match(problem.detail, /… \(\d+ more characters cut\)$/);
     assert.ok(problem.detail.length < 400, `detail is ${problem.detail.length} characters`);
+  });
+
+  test('a gzip body is inflated before it is parsed; one inflating past the limit is a 413', async () => {
+    const tenant = await createTenant({ DATABASE_URL: database.url }, 'encodings');
+    const post = (body: Buffer, headers: Record<string, string>) =>
+      fetch(`${base}/v1/subscriptions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tenant.api_key}`,
+          'content-type': 'application/json',
+          ...headers,
+        },
+        body,
+      });
+    const invalid = JSON.stringify({ endpoint: 'https://crm.example.com/hooks', trigger_fields: ['a..b'] });
+    // The validator's answer names the field: the body was inflated and parsed, not refused as bytes.
+    const inflated = await post(gzipSync(invalid), { 'content-encoding': 'gzip' });
+    assert.equal(inflated.status, 400);
+    assert.match(((await inflated.json()) as { detail: string }).detail, /^trigger_fields\[0\]/);
+
+    const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x20));
+    assert.ok(bomb.length < 64 * 1024, `the bomb is ${bomb.length} bytes on the wire`);
+    const tooLarge = await post(bomb, { 'content-encoding': 'gzip' });
+    assert.equal(tooLarge.status, 413);
+    assert.equal(tooLarge.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+
+    const unknown = await post(Buffer.from(invalid), { 'content-encoding': 'compress' });
+    assert.equal(unknown.status, 415);
+    assert.match(
+      ((await unknown.json()) as { detail: string }).detail,
+      /unsupported content encoding "compress"/,
+    );
+  });
+
+  test('a management body that is not application/json is a 415 naming the type to send', async () => {
+    const tenant = await createTenant({ DATABASE_URL: database.url }, 'media-types');
+    const response = await fetch(`${base}/v1/subscriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenant.api_key}`, 'content-type': 'text/plain' },
+      body: JSON.stringify({ endpoint: 'https://crm.example.com/hooks' }),
+    });
+    assert.equal(response.status, 415);
+    assert.equal(((await response.json()) as { detail: string }).detail, 'send the body as application/json');
   });
 
   test('a client trickling its body is answered 408 and cut off at HTTP_REQUEST_TIMEOUT', async () => {
