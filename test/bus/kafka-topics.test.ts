@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as pause } from 'node:timers/promises';
-import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import kafkajs, { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { createEventBus, type EventBus } from '@hub/bus';
+import { loadConfig, PlatformConfig } from '@hub/config';
 import { canonicalTopics, topicNames } from '@hub/contracts';
-import { freePort } from '@hub/persistence';
+import { createDataSource, freePort } from '@hub/persistence';
+import { busSettings } from '@hub/runtime';
 import { createTestDatabase, stopEmbeddedTestServer, type TestDatabase } from '../support/database.js';
 import { runProcess, startApp, stopApp } from '../support/app-process.js';
 import { testSetting } from '../support/test-env.js';
@@ -164,4 +167,62 @@ describe('KAFKA_CREATE_TOPICS=false checks the topics at start', { skip, timeout
         ].join('; '),
     );
   });
+
+  test('the topics the bus creates pass its own check, their settings set on each topic', async () => {
+    const prefix = freshPrefix('own');
+    const names = Object.values(topicNames(prefix));
+    created.push(...names);
+    await bus(prefix, 'true').ensureTopics(names);
+    await bus(prefix, 'false').ensureTopics(names);
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [topicNames(prefix).projects, topicNames(prefix).stateChanges].map((name) => ({
+        type: kafkajs.ConfigResourceTypes.TOPIC,
+        name,
+        configNames: KEPT_FOR_EVER.map(({ name: setting }) => setting),
+      })),
+    });
+    const byName = (a: { configName: string }, b: { configName: string }) =>
+      a.configName.localeCompare(b.configName);
+    assert.equal(resources.length, 2);
+    for (const { resourceName, configEntries } of resources)
+      assert.deepEqual(
+        configEntries
+          .map(({ configName, configValue, isDefault }) => ({ configName, configValue, isDefault }))
+          .sort(byName),
+        KEPT_FOR_EVER.map(({ name, value }) => ({
+          configName: name,
+          configValue: value,
+          isDefault: false,
+        })).sort(byName),
+        resourceName,
+      );
+  });
+
+  const buses: EventBus[] = [];
+  after(() => Promise.all(buses.map((each) => each.close())));
+
+  /**
+   * A bus as an app builds it. The Kafka bus uses its DataSource only inside a handler's
+   * transaction(), which this never opens, so it is never connected.
+   */
+  function bus(prefix: string, createTopics: 'true' | 'false'): EventBus {
+    const config = loadConfig(PlatformConfig, {
+      DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused',
+      KAFKA_BROKERS: real!,
+      KAFKA_CREATE_TOPICS: createTopics,
+      BUS_PARTITIONS: String(PARTITIONS),
+      TOPIC_PREFIX: prefix,
+      LOG_LEVEL: 'error',
+    });
+    const dataSource = createDataSource({
+      url: config.DATABASE_URL,
+      applicationName: 'test',
+      entities: [],
+      migrations: [],
+    });
+    const created = createEventBus(busSettings(config, 'topic-check-test'), dataSource);
+    buses.push(created);
+    return created;
+  }
 });
