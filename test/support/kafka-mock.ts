@@ -10,13 +10,14 @@ import { inCi, testSetting } from './test-env.js';
  * THE ONE PLACE WHERE TESTS WIRE KAFKA DIFFERENTLY FROM PRODUCTION.
  *
  * The librdkafka mock cluster has no controller, so the kafkajs idempotent producer and admin
- * topic creation fail against it (it auto-creates topics instead); a short session timeout lets a
- * restarted consumer rejoin its group quickly after a SIGKILL. Against a real broker
- * (KAFKA_BROKERS set) the production settings are used unchanged.
+ * topic creation fail against it (it auto-creates topics instead, so at start there are none to
+ * check); a short session timeout lets a restarted consumer rejoin its group quickly after a
+ * SIGKILL. Against a real broker (KAFKA_BROKERS set) the production settings are used unchanged.
  */
 export const MOCK_CLUSTER_WIRING = {
   KAFKA_IDEMPOTENT: 'false',
   KAFKA_CREATE_TOPICS: 'false',
+  KAFKA_CHECK_TOPICS: 'false',
   KAFKA_SESSION_TIMEOUT_MS: '6000',
 } as const;
 

@@ -13,6 +13,10 @@ export interface BusSettings {
   kafkaClientId: string;
   kafkaIdempotent: boolean;
   kafkaCreateTopics: boolean;
+  /** With kafkaCreateTopics off, ensureTopics checks the topics someone else created. */
+  kafkaCheckTopics: boolean;
+  /** The topics a rebuild reads from their first message (the canonical ones). */
+  keptForever: readonly string[];
   kafkaSessionTimeoutMs: number;
   kafkaFetchMaxWaitMs: number;
   kafkaReplicationFactor: number;
@@ -32,6 +36,8 @@ export function createEventBus(settings: BusSettings, dataSource: DataSource): E
         clientId: settings.kafkaClientId,
         idempotent: settings.kafkaIdempotent,
         createTopics: settings.kafkaCreateTopics,
+        checkTopics: settings.kafkaCheckTopics,
+        keptForever: settings.keptForever,
         partitions: settings.partitions,
         replicationFactor: settings.kafkaReplicationFactor,
         sessionTimeoutMs: settings.kafkaSessionTimeoutMs,

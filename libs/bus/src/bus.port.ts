@@ -90,10 +90,12 @@ export interface EventBus {
   publishAll(batches: TopicMessages[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /**
-   * Creates the topics that do not exist yet (on Kafka only when it creates topics). An app calls
-   * it at start for every topic it uses: on the Postgres log a topic first met inside a consumer's
-   * transaction would be created on a second connection, whose DDL waits for that very
-   * transaction's lock on the log table while the transaction waits for it.
+   * Creates the topics that do not exist yet. On Kafka with topic creation off it creates nothing
+   * and, unless told not to, checks instead that each topic is as the system needs it, rejecting
+   * with a TopicCheckError that lists what falls short (docs/kafka.md). An app calls it at start
+   * for every topic it uses: on the Postgres log a topic first met inside a consumer's transaction
+   * would be created on a second connection, whose DDL waits for that very transaction's lock on
+   * the log table while the transaction waits for it.
    */
   ensureTopics(topics: string[]): Promise<void>;
   /** Resolves when the transport answers; rejects with the reason when it does not. */

@@ -1,6 +1,7 @@
 export * from './bus.port.js';
 export * from './bus.factory.js';
 export { KafkaBus, type KafkaBusOptions } from './kafka/kafka.bus.js';
+export { TopicCheckError } from './kafka/topic-check.js';
 export {
   kafkaSecurityOptions,
   SASL_MECHANISMS,

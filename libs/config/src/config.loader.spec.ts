@@ -11,6 +11,7 @@ describe('loadConfig', () => {
     assert.equal(config.KAFKA_BROKERS, undefined);
     assert.equal(config.KAFKA_IDEMPOTENT, true);
     assert.equal(config.KAFKA_CREATE_TOPICS, true);
+    assert.equal(config.KAFKA_CHECK_TOPICS, true);
     assert.equal(config.BUS_PARTITIONS, 8);
     assert.equal(config.KAFKA_FETCH_MAX_WAIT_MS, 50);
   });

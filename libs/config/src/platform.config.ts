@@ -46,10 +46,19 @@ export class PlatformConfig {
   @IsBoolean({ message: 'must be true or false' })
   KAFKA_IDEMPOTENT = true;
 
-  /** Only the test wiring for the librdkafka mock cluster turns this off. */
+  /** Off: someone else creates the topics, and start-up checks them (KAFKA_CHECK_TOPICS). */
   @Transform(toBool)
   @IsBoolean({ message: 'must be true or false' })
   KAFKA_CREATE_TOPICS = true;
+
+  /**
+   * With KAFKA_CREATE_TOPICS off, check at start that every topic is as the system needs it (see
+   * docs/kafka.md). Only the test wiring for the librdkafka mock cluster turns this off: that
+   * broker creates a topic when it is first used, so there is nothing to check at start.
+   */
+  @Transform(toBool)
+  @IsBoolean({ message: 'must be true or false' })
+  KAFKA_CHECK_TOPICS = true;
 
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of milliseconds' })

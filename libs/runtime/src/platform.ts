@@ -1,7 +1,7 @@
-import { createEventBus, tracedBus, type EventBus, type KafkaSecurity } from '@hub/bus';
+import { createEventBus, TopicCheckError, tracedBus, type EventBus, type KafkaSecurity } from '@hub/bus';
 import type { PlatformConfig } from '@hub/config';
 import { ConfigError, kafkaTlsOn } from '@hub/config';
-import { topicNames } from '@hub/contracts';
+import { canonicalTopics, topicNames } from '@hub/contracts';
 import { tracingStarted } from '@hub/telemetry';
 import { createDataSource, redactUrl, runMigrationsExclusively, type EntityClass } from '@hub/persistence';
 import type { DataSource, MigrationInterface } from 'typeorm';
@@ -56,7 +56,7 @@ export async function connectPlatform(
   } catch (error) {
     await bus.close().catch(() => undefined);
     await dataSource.destroy().catch(() => undefined);
-    throw new Error(`the bus could not create its topics: ${reason(error)}`, { cause: error });
+    throw topicsUnusable(config, error);
   }
   return { config, dataSource, bus };
 }
@@ -68,6 +68,9 @@ export function busSettings(config: PlatformConfig, clientId: string) {
     kafkaClientId: `${config.KAFKA_CLIENT_ID}-${clientId}`,
     kafkaIdempotent: config.KAFKA_IDEMPOTENT,
     kafkaCreateTopics: config.KAFKA_CREATE_TOPICS,
+    kafkaCheckTopics: config.KAFKA_CHECK_TOPICS,
+    // A projector rebuild reads both lanes of every canonical topic from their first message.
+    keptForever: canonicalTopics(topicNames(config.TOPIC_PREFIX)),
     kafkaSessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     kafkaFetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
     kafkaReplicationFactor: config.KAFKA_REPLICATION_FACTOR,
@@ -80,6 +83,18 @@ export function busSettings(config: PlatformConfig, clientId: string) {
     logLevel: config.LOG_LEVEL,
     kafkaSecurity: kafkaSecurity(config),
   };
+}
+
+/**
+ * Why start-up could not have its topics: topics someone else created that fall short name the
+ * setting that said so, on one line; a failure to create or check them names the bus.
+ */
+export function topicsUnusable(config: PlatformConfig, error: unknown): Error {
+  if (error instanceof TopicCheckError) return new ConfigError(`KAFKA_CREATE_TOPICS=false: ${error.message}`);
+  const checking = config.KAFKA_BROKERS !== undefined && !config.KAFKA_CREATE_TOPICS;
+  return new Error(`the bus could not ${checking ? 'check' : 'create'} its topics: ${reason(error)}`, {
+    cause: error,
+  });
 }
 
 /**

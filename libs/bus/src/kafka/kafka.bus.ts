@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import {
+import kafkajs, {
   Kafka,
   Partitioners,
   type Admin,
@@ -26,6 +26,16 @@ import { ConsumerRestarts } from './consumer-restarts.js';
 import { isRebalancing, kafkajsLogCreator, kafkajsLogLevel, type BusLogLevel } from './kafkajs-log.js';
 import { consumerRunning } from './consumer-running.js';
 import { kafkaSecurityOptions, type KafkaSecurity } from './kafka-security.js';
+import {
+  KEPT_FOREVER_SETTINGS,
+  TopicCheckError,
+  topicProblems,
+  type TopicFound,
+  type TopicNeed,
+} from './topic-check.js';
+
+// Node guesses a CommonJS module's named exports from its source and misses this one of kafkajs's.
+const { ConfigResourceTypes } = kafkajs;
 
 /** Before restarting a crashed consumer, when the crash does not say (kafkajs's `retryTime`). */
 const DEFAULT_RESTART_DELAY_MS = 1_000;
@@ -50,10 +60,19 @@ export interface KafkaBusOptions {
    */
   idempotent: boolean;
   /**
-   * Production: true (topics are created through the admin API with `partitions`). Only the
-   * test wiring for the librdkafka mock cluster turns it off; that broker auto-creates topics.
+   * True by default: topics are created through the admin API with `partitions`. Off, someone
+   * else creates them (and `checkTopics` says whether start-up checks them); the test wiring for
+   * the librdkafka mock cluster turns it off, since that broker auto-creates topics.
    */
   createTopics: boolean;
+  /**
+   * With createTopics off, ensureTopics checks each topic against what the system needs (see
+   * topicProblems) and rejects with a TopicCheckError naming every shortfall. Only the test wiring
+   * for the librdkafka mock cluster turns it off: that broker creates a topic when it is first used.
+   */
+  checkTopics: boolean;
+  /** The topics a rebuild reads from their first message: they must keep every message for ever. */
+  keptForever: readonly string[];
   partitions: number;
   replicationFactor: number;
   sessionTimeoutMs: number;
@@ -78,6 +97,7 @@ export class KafkaBus implements EventBus {
   private producer: Promise<Producer> | undefined;
   private admin: Promise<Admin> | undefined;
   private readonly createdTopics = new Map<string, Promise<void>>();
+  private readonly checkedTopics = new Set<string>();
   private readonly subscriptions = new Set<KafkaSubscription>();
   private readonly groupCommit: GroupCommit;
 
@@ -157,6 +177,7 @@ export class KafkaBus implements EventBus {
 
   async ensureTopics(topics: string[]): Promise<void> {
     topics.forEach(assertTopicName);
+    if (!this.options.createTopics) return this.checkTopics(topics);
     for (const topic of topics) await this.ensureTopic(topic);
   }
 
@@ -229,6 +250,51 @@ export class KafkaBus implements EventBus {
     return this.admin;
   }
 
+  /**
+   * Topics someone else created: each must exist with at least the partitions the bus would have
+   * created, and those a rebuild reads must keep every message. A topic that passed is not asked
+   * about again.
+   */
+  private async checkTopics(topics: string[]): Promise<void> {
+    if (!this.options.checkTopics) return;
+    const unchecked = [...new Set(topics)].filter((topic) => !this.checkedTopics.has(topic));
+    if (unchecked.length === 0) return;
+    const admin = await this.connectedAdmin();
+    // No names: every topic these credentials may see, in one answer where a missing topic is
+    // simply absent. Named, a missing one is an error that kafkajs retries before giving up.
+    const existing = await admin.fetchTopicMetadata();
+    const partitions = new Map(existing.topics.map(({ name, partitions }) => [name, partitions.length]));
+    const keptForever = new Set(this.options.keptForever);
+    const described = unchecked.filter((topic) => keptForever.has(topic) && partitions.has(topic));
+    const configs = new Map<string, Record<string, string>>();
+    if (described.length > 0) {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: described.map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configNames: [...KEPT_FOREVER_SETTINGS],
+        })),
+      });
+      for (const { resourceName, configEntries } of resources)
+        configs.set(
+          resourceName,
+          Object.fromEntries(configEntries.map(({ configName, configValue }) => [configName, configValue])),
+        );
+    }
+    const needs: TopicNeed[] = unchecked.map((topic) => ({
+      topic,
+      partitions: this.options.partitions,
+      keptForever: keptForever.has(topic),
+    }));
+    const found = new Map<string, TopicFound>();
+    for (const [topic, count] of partitions)
+      found.set(topic, { partitions: count, configs: configs.get(topic) ?? {} });
+    const problems = topicProblems(needs, found);
+    if (problems.length > 0) throw new TopicCheckError(problems);
+    unchecked.forEach((topic) => this.checkedTopics.add(topic));
+  }
+
   private ensureTopic(topic: string): Promise<void> {
     if (!this.options.createTopics) return Promise.resolve();
     let pending = this.createdTopics.get(topic);
@@ -241,8 +307,13 @@ export class KafkaBus implements EventBus {
               topic,
               numPartitions: this.options.partitions,
               replicationFactor: this.options.replicationFactor,
-              // The topics are the source of truth (docs/adr/0004): nothing expires.
-              configEntries: [{ name: 'retention.ms', value: '-1' }],
+              // The topics are the source of truth (docs/adr/0004): nothing expires, by age or by
+              // size, and nothing is compacted away, whatever the cluster's defaults.
+              configEntries: [
+                { name: 'cleanup.policy', value: 'delete' },
+                { name: 'retention.ms', value: '-1' },
+                { name: 'retention.bytes', value: '-1' },
+              ],
             },
           ],
         });
