@@ -1,5 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import { createServer, type Server, type TLSSocket, type TlsOptions } from 'node:tls';
+import { trackPair } from './tcp-proxy.js';
 
 /** Kafka API keys whose answers name brokers by host and port. */
 const METADATA = 3;
@@ -54,15 +55,7 @@ export class KafkaTlsTerminator {
     this.secureConnections += 1;
     const [host, port] = splitHostPort(this.upstream);
     const upstream = createConnection(port, host);
-    for (const socket of [client, upstream]) {
-      this.sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+    trackPair(this.sockets, client, upstream);
     const apiKeys = new Map<number, number>();
     // Request: size, api key (int16), api version (int16), correlation id (int32), ...
     client.on(

@@ -43,15 +43,23 @@ export class TcpProxy {
       return;
     }
     const upstream = createConnection(this.targetPort, this.targetHost);
-    for (const socket of [client, upstream]) {
-      this.sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+    trackPair(this.sockets, client, upstream);
     client.pipe(upstream).pipe(client);
+  }
+}
+
+/**
+ * A proxied connection's two sockets, kept in `open` while they live: either one closing closes
+ * the other, and their errors (a peer gone) end the pair, not the test.
+ */
+export function trackPair(open: Set<Socket>, client: Socket, upstream: Socket): void {
+  for (const socket of [client, upstream]) {
+    open.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      open.delete(socket);
+      client.destroy();
+      upstream.destroy();
+    });
   }
 }
