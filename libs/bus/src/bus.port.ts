@@ -103,6 +103,13 @@ export interface EventBus {
   /** Per partition, the offset the next message will get (Kafka's high watermark). */
   latestOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
   /**
+   * Per partition, one past the last message still stored: what a reader of the whole topic waits
+   * for. The same as latestOffsets, except on the Postgres log after the newest messages of a
+   * partition were deleted (a tenant erased): its offsets are never reused, so the high watermark
+   * stays above the last message left.
+   */
+  storedEndOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>>;
+  /**
    * Per partition, the next offset `groupId` will read on `topic` (what it committed); a partition
    * where it has committed nothing yet is left out.
    */

@@ -10,6 +10,7 @@ export {
 } from './kafka/kafka-security.js';
 export { PostgresLogBus, type PostgresLogBusOptions } from './postgres-log/postgres-log.bus.js';
 export { BusLog1732262400000 } from './postgres-log/postgres-log.migration.js';
+export { erasePostgresLogTenant, prunePostgresLogTopic } from './postgres-log/postgres-log.retention.js';
 export { partitionForKey } from './partitioner.js';
 export * from './dead-letter.js';
 export * from './poison.js';

@@ -13,7 +13,9 @@ export async function readToEnd(
 ): Promise<void> {
   const remaining = new Map<string, bigint>();
   for (const topic of topics) {
-    for (const { partition, offset } of await bus.latestOffsets(topic)) {
+    // Not the high watermark: on the Postgres log the newest messages of a partition may have been
+    // deleted (a tenant erased), and waiting for their offsets would never end.
+    for (const { partition, offset } of await bus.storedEndOffsets(topic)) {
       if (BigInt(offset) > 0n) remaining.set(`${topic}/${partition}`, BigInt(offset));
     }
   }

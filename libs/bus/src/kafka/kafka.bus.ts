@@ -198,6 +198,11 @@ export class KafkaBus implements EventBus {
       .sort((a, b) => a.partition - b.partition);
   }
 
+  /** Kafka never deletes a partition's newest message: retention and compaction keep the active segment. */
+  storedEndOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>> {
+    return this.latestOffsets(topic);
+  }
+
   async committedOffsets(
     groupId: string,
     topic: string,

@@ -144,6 +144,12 @@ export class PostgresLogBus implements EventBus {
     );
   }
 
+  async storedEndOffsets(topic: string): Promise<Array<{ partition: number; offset: string }>> {
+    assertTopicName(topic);
+    await this.topics.ensure(topic);
+    return rowsOf(this.dataSource, STORED_END_OFFSETS, [topic]);
+  }
+
   async committedOffsets(
     groupId: string,
     topic: string,
@@ -193,6 +199,14 @@ function assignOffsets(
     return offset.toString();
   });
 }
+
+// The last message of each partition by the primary key's order: one index probe per partition.
+const STORED_END_OFFSETS = defineQuery<{ partition: number; offset: string }>(
+  `SELECT p.partition, COALESCE(
+          (SELECT m."offset" + 1 FROM bus_messages m WHERE m.topic = p.topic AND m.partition = p.partition
+            ORDER BY m."offset" DESC LIMIT 1), 0)::text AS offset
+     FROM bus_partitions p WHERE p.topic = $1 ORDER BY p.partition`,
+);
 
 const COMMITTED_OFFSETS = defineQuery<{ partition: number; offset: string }>(
   `SELECT partition, committed_offset::text AS offset FROM bus_offsets
