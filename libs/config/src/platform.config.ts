@@ -223,6 +223,24 @@ export class PlatformConfig {
   /** An idle keep-alive connection is closed after this. */
   @durationSetting(1_000, 600_000)
   HTTP_KEEP_ALIVE_TIMEOUT = 5_000;
+
+  /**
+   * Retention (docs/adr/0015): how often each app looks for data past its retention. Every kind's
+   * own setting (RETENTION_*_DAYS) lives in the settings of the app that owns that data.
+   */
+  @durationSetting(1_000, 86_400_000)
+  RETENTION_INTERVAL = 600_000;
+
+  /** Retention: rows one batch deletes at most, each batch its own short transaction. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number' })
+  @Min(1)
+  @Max(100_000)
+  RETENTION_BATCH_SIZE = 1_000;
+
+  /** Retention: rest between two batches, so live writers and autovacuum keep up. */
+  @durationSetting(0, 60_000)
+  RETENTION_BATCH_PAUSE = 200;
 }
 
 // Function declarations: the class above applies these decorators before later consts exist.
@@ -269,6 +287,21 @@ export function durationSetting(min: number, max: number): (target: object, prop
     IsInt({ message: range }),
     Min(min, { message: range }),
     Max(max, { message: range }),
+  ];
+  return (target, property) => decorators.forEach((decorate) => decorate(target, property));
+}
+
+/**
+ * Days a kind of data is kept before the background pruner deletes it; 0 keeps it for ever. At most
+ * ten years: a longer retention is a typo, and "for ever" has its own value.
+ */
+export function retentionDaysSetting(): (target: object, property: string) => void {
+  const range = 'must be a whole number of days from 0 (keep for ever) to 3650';
+  const decorators = [
+    Transform(toInt),
+    IsInt({ message: range }),
+    Min(0, { message: range }),
+    Max(3_650, { message: range }),
   ];
   return (target, property) => decorators.forEach((decorate) => decorate(target, property));
 }

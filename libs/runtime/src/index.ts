@@ -13,3 +13,4 @@ export * from './page-query.js';
 export * from './duty-cycle.js';
 export * from './bus-transport/index.js';
 export { watchConsumerLag } from './observability/consumer-lag.js';
+export * from './retention/index.js';

@@ -1,0 +1,2 @@
+export * from './pruner.js';
+export * from './log-topic-job.js';
