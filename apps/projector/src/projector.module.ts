@@ -3,6 +3,7 @@ import { TenancyModule } from '@hub/tenancy';
 import { ProjectionLanes } from './projection/projection-lanes.js';
 import { ProjectionModule } from './projection/projection.module.js';
 import { ReadModelsModule } from './read-models/read-models.module.js';
+import { ProjectorRetention } from './retention/projector-retention.js';
 
 /**
  * The app's thread serves the query API. The consumers (ProjectionModule) run on worker threads
@@ -10,5 +11,8 @@ import { ReadModelsModule } from './read-models/read-models.module.js';
  * with PROJECTOR_CONSUMERS=0 they run on this thread instead (its handlers are served only when
  * the app's lane table names them, see main.ts), one isolate less.
  */
-@Module({ imports: [TenancyModule, ReadModelsModule, ProjectionModule], providers: [ProjectionLanes] })
+@Module({
+  imports: [TenancyModule, ReadModelsModule, ProjectionModule],
+  providers: [ProjectionLanes, ProjectorRetention],
+})
 export class ProjectorModule {}

@@ -1,6 +1,14 @@
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsBoolean, IsInt, IsNumber, Matches, Max, Min } from 'class-validator';
-import { parseDuration, PlatformConfig, portSetting, secretsKeySetting, toBool, toInt } from '@hub/config';
+import {
+  parseDuration,
+  PlatformConfig,
+  portSetting,
+  retentionDaysSetting,
+  secretsKeySetting,
+  toBool,
+  toInt,
+} from '@hub/config';
 
 const toMs = ({ value }: { value: unknown }) => (typeof value === 'string' ? parseDuration(value) : value);
 const toMsList = ({ value }: { value: unknown }) =>
@@ -91,4 +99,15 @@ export class DispatcherConfig extends PlatformConfig {
   @Min(1)
   @Max(100_000)
   DISPATCH_SUBSCRIPTION_QUOTA = 100;
+
+  /**
+   * Days a finished delivery (succeeded or failed) and its attempts are kept after it finished.
+   * Deliveries still pending or sending are never pruned. 0 keeps them for ever.
+   */
+  @retentionDaysSetting()
+  RETENTION_DELIVERIES_DAYS = 30;
+
+  /** Days the dead-letter topic keeps a message on the Postgres log. 0 keeps them for ever. */
+  @retentionDaysSetting()
+  RETENTION_DEAD_LETTERS_DAYS = 30;
 }

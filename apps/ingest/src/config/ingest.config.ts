@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { PlatformConfig, portSetting, secretsKeySetting, toInt } from '@hub/config';
+import { PlatformConfig, portSetting, retentionDaysSetting, secretsKeySetting, toInt } from '@hub/config';
 
 export class IngestConfig extends PlatformConfig {
   @portSetting()
@@ -72,4 +72,11 @@ export class IngestConfig extends PlatformConfig {
   @Min(1)
   @Max(100_000)
   INGEST_SOURCE_QUOTA = 100;
+
+  /**
+   * Days the provider's raw bodies are kept: the raw-deliveries topic on the Postgres log and the
+   * unmapped deliveries. They hold customers' names, emails and phone numbers; 0 keeps them for ever.
+   */
+  @retentionDaysSetting()
+  RETENTION_RAW_DELIVERIES_DAYS = 30;
 }

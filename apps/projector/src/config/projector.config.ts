@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsInt, Matches, Max, Min } from 'class-validator';
-import { PlatformConfig, portSetting, toInt } from '@hub/config';
+import { PlatformConfig, portSetting, retentionDaysSetting, toInt } from '@hub/config';
 
 export class ProjectorConfig extends PlatformConfig {
   @portSetting()
@@ -67,4 +67,18 @@ export class ProjectorConfig extends PlatformConfig {
   @Min(16)
   @Max(1_024)
   PROJECTOR_YOUNG_GENERATION_MB = 16;
+
+  /**
+   * Days the state-changes topic keeps a message on the Postgres log (the dispatcher has matched it
+   * within seconds; a dispatcher stopped for longer misses what was pruned). 0 keeps them for ever.
+   */
+  @retentionDaysSetting()
+  RETENTION_STATE_CHANGES_DAYS = 7;
+
+  /**
+   * Days an entity's history keeps a version; the current version is always kept. 0 (default)
+   * keeps the whole history. A rebuild writes the whole history again from the canonical topics.
+   */
+  @retentionDaysSetting()
+  RETENTION_HISTORY_DAYS = 0;
 }

@@ -87,10 +87,12 @@ export class ReadModelRepository {
   history(tenantId: string, type: EntityType, id: string): Promise<HistoryVersionRow[]> {
     return rowsOf(
       this.dataSource,
-      // Each version's document from its predecessor's and its patch (see HistoryPatches1732262400210).
+      // Each version's document from its predecessor's and its patch (see HistoryPatches1732262400210),
+      // from the oldest version kept: 1, or the one retention rewrote to a whole document.
       defineQuery<HistoryVersionRow>(`WITH RECURSIVE history AS (
-         SELECT version, event_id, event_type, changed_paths, document, applied_at FROM entity_history
-          WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 AND version = 1
+         (SELECT version, event_id, event_type, changed_paths, document, applied_at FROM entity_history
+           WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3
+           ORDER BY version LIMIT 1)
          UNION ALL
          SELECT e.version, e.event_id, e.event_type, e.changed_paths,
                 COALESCE(e.document, (h.document - e.patch_unset) || e.patch_set), e.applied_at

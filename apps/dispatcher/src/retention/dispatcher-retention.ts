@@ -1,0 +1,59 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { EVENT_BUS, type EventBus, type TransportName } from '@hub/bus';
+import { DATA_SOURCE } from '@hub/persistence';
+import { logTopicJob, pruneSchedule, Pruner, type PruneJob } from '@hub/runtime';
+import type { DataSource } from 'typeorm';
+import { DispatcherConfig } from '../config/dispatcher.config.js';
+import { DispatcherLifecycleRepository } from './dispatcher-lifecycle.repository.js';
+
+/**
+ * What the dispatcher prunes: the delivery log (finished deliveries and their attempts) and, on the
+ * Postgres log, the dead-letter topic, which the dispatcher and the projector both write to and
+ * nobody consumes: it is read by people, within days.
+ */
+export function dispatcherPruneJobs(config: DispatcherConfig, transport: TransportName): PruneJob[] {
+  const repository = new DispatcherLifecycleRepository();
+  const deliveries: PruneJob = {
+    kind: 'deliveries',
+    retentionDays: config.RETENTION_DELIVERIES_DAYS,
+    pruneBatch: async (manager, cutoff, limit) => {
+      const { deliveries: deleted } = await repository.pruneFinished(manager, cutoff, limit);
+      return { deleted, more: deleted === limit };
+    },
+  };
+  const deadLetters = logTopicJob(
+    'dead_letters',
+    config,
+    transport,
+    'deadLetters',
+    config.RETENTION_DEAD_LETTERS_DAYS,
+  );
+  return deadLetters ? [deliveries, deadLetters] : [deliveries];
+}
+
+/** Runs the dispatcher's pruner in the background from start-up until shutdown. */
+@Injectable()
+export class DispatcherRetention implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly pruner: Pruner;
+
+  constructor(
+    @Inject(DATA_SOURCE) dataSource: DataSource,
+    @Inject(EVENT_BUS) bus: EventBus,
+    config: DispatcherConfig,
+  ) {
+    this.pruner = new Pruner(dataSource, dispatcherPruneJobs(config, bus.transport), pruneSchedule(config));
+  }
+
+  onApplicationBootstrap(): void {
+    this.pruner.start();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.pruner.stop();
+  }
+}
