@@ -10,11 +10,13 @@ import { PROJECTOR_MIGRATIONS } from '../apps/projector/src/projection/migration
 import { rebuildReadModels } from '../apps/projector/src/rebuild/rebuild.js';
 import { LauncherConfig } from './launcher.config.js';
 import { localDatabase } from './local-database.js';
+import { ERASE_SCHEMA, eraseTenant } from './tenant-erase.js';
 
 const USAGE = `usage: npm run cli -- <command>
 
 commands:
   tenant:create "<name>"             create a tenant; prints {"tenant_id": ..., "api_key": ...} (the key is shown only once)
+  tenant:erase <id>                  delete a tenant and all its data from Postgres; prints the rows deleted per table
   projector:rebuild [--tenant <id>]  rebuild the read models from the canonical topics; prints the counts
   ingest:remap --source <id> [--since <ISO time>]
                                      map a source's unmapped deliveries again (from the raw-deliveries topic)
@@ -28,6 +30,11 @@ const COMMANDS: Record<string, { valid: (args: string[]) => boolean; run: Comman
     valid: (args) => args.length === 1 && !!args[0]?.trim(),
     run: (platform, [name]) =>
       new TenancyService(new TenantRepository(platform.dataSource)).createTenant(name!),
+  },
+  'tenant:erase': {
+    valid: (args) => args.length === 1 && /^[0-9a-f-]{36}$/.test(args[0]!),
+    schema: ERASE_SCHEMA,
+    run: (platform, [id]) => eraseTenant(platform.dataSource, id!, platform.bus.transport),
   },
   'projector:rebuild': {
     valid: (args) =>

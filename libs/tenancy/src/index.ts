@@ -5,3 +5,4 @@ export * from './tenant.repository.js';
 export * from './tenancy.migration.js';
 export * from './tenancy.module.js';
 export * from './tenancy.service.js';
+export * from './tenant-erasure.js';
