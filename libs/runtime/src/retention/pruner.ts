@@ -99,8 +99,9 @@ export class Pruner {
   private scheduleRound(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
+      // runJob logs and counts its own failures: a round never rejects, and never ends the loop.
       this.running = this.runRound()
-        .then(() => undefined)
+        .then(() => undefined, () => undefined)
         .finally(() => this.scheduleRound(this.schedule.intervalMs));
     }, delayMs);
     this.timer.unref();
