@@ -101,7 +101,10 @@ export class Pruner {
     this.timer = setTimeout(() => {
       // runJob logs and counts its own failures: a round never rejects, and never ends the loop.
       this.running = this.runRound()
-        .then(() => undefined, () => undefined)
+        .then(
+          () => undefined,
+          () => undefined,
+        )
         .finally(() => this.scheduleRound(this.schedule.intervalMs));
     }, delayMs);
     this.timer.unref();
@@ -113,6 +116,7 @@ export class Pruner {
     const started = process.hrtime.bigint();
     job.startRound?.();
     try {
+      let caughtUp = false;
       for (;;) {
         const batch = await this.runBatch(job, cutoff);
         if (batch === 'locked') {
@@ -122,10 +126,12 @@ export class Pruner {
         report.batches++;
         report.deleted += batch.deleted;
         metrics.deleted(batch.deleted);
-        if (!batch.more || this.stopped) break;
+        caughtUp = !batch.more;
+        if (caughtUp || this.stopped) break;
         await this.pause();
       }
-      if (report.ran) metrics.roundDone(started, cutoff);
+      // Only a round that reached the end moves the cutoff gauge: before it, older rows may remain.
+      if (caughtUp) metrics.roundDone(started, cutoff);
       if (report.deleted > 0)
         this.logger.log(
           `pruned ${report.deleted} ${job.kind} older than ${cutoff.toISOString()} in ${report.batches} batches`,
