@@ -50,6 +50,14 @@ describe('tenant:erase', () => {
     assert.ok(bus_messages[TOPICS.projects]! > 0, 'canonical messages keyed to the tenant are erased too');
     assert.equal(result.kafka, undefined);
 
+    // Tenant A's messages were the newest of their partitions: the log's end is now below the
+    // watermark there, and a reader waits for the one, not the other.
+    const latest = await db.bus.latestOffsets(TOPICS.projects);
+    const stored = await db.bus.storedEndOffsets(TOPICS.projects);
+    assert.ok(
+      stored.some(({ partition, offset }) => BigInt(offset) < BigInt(latest[partition]!.offset)),
+      'some partition ends below its watermark',
+    );
     // A rebuild still reads the log to its end, past the erased tail, and gives tenant B's state.
     const rebuilt = await rebuildReadModels(db.dataSource, db.bus, { topicPrefix: 'hub' });
     assert.equal(rebuilt.events, projectEvents(db.tenantB).length + 2);
