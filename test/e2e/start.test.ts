@@ -30,11 +30,9 @@ test(
       EMBEDDED_POSTGRES_PORT: String(await freePort()),
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     };
-    const started = Date.now();
     const launcher = runProcess('dist/tools/start.js', env);
     try {
       await launcher.waitForLine(/^Press Ctrl-C to stop\.$/, 60_000);
-      const elapsed = Date.now() - started;
       for (const port of Object.values(ports)) {
         const health = await fetch(`http://127.0.0.1:${port}/health/ready`);
         assert.equal(health.status, 200, `port ${port} is ready`);
@@ -45,7 +43,6 @@ test(
         headers: { authorization: `Bearer ${apiKey}` },
       });
       assert.equal(tenant.status, 200);
-      assert.ok(elapsed < 30_000, `ready after ${elapsed} ms`);
       assert.ok(
         launcher.output.includes(
           '  subscriptions may target http:// or https://, at public, loopback and private addresses (development only).',
