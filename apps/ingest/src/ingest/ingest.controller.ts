@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiConsumes, ApiExtraModels, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblem, PublicRoute } from '@hub/runtime';
 import { IngestService } from './ingest.service.js';
@@ -14,6 +14,10 @@ export class IngestController {
   @HttpCode(200)
   @PublicRoute()
   @ApiConsumes('application/json')
+  @ApiBody({
+    description: "the provider's webhook as it sends it; its exact bytes are what its signature covers",
+    schema: { type: 'object', additionalProperties: true },
+  })
   @ApiExtraModels(IngestAcceptedView, IngestUnmappedView)
   @ApiOkResponse({
     description: 'received: the events it became, or kept unmapped; a handshake is answered OK',
