@@ -317,6 +317,7 @@ describe('dispatcher API', { timeout: 180_000 }, () => {
       ['GET', `/v1/subscriptions/${id}/deliveries`],
       ['POST', `/v1/subscriptions/${id}/replay`, { since: '2026-01-01T00:00:00Z' }],
       ['POST', `/v1/subscriptions/${id}/test`],
+      ['GET', `/v1/deliveries/${deliveryId}`],
       ['POST', `/v1/deliveries/${deliveryId}/retry`],
       ['DELETE', `/v1/hooks/${String(hook.body['id'])}`],
       ['DELETE', `/v1/subscriptions/${id}`],
@@ -346,6 +347,36 @@ describe('dispatcher API', { timeout: 180_000 }, () => {
     assert.deepEqual(othersList.body['data'], []);
     const mine = await call(owner, 'GET', `/v1/subscriptions/${id}`);
     assert.equal(mine.body['description'], null, "the other tenant's PATCH changed nothing");
+  });
+
+  test('the delivery log pages newest first by the one cursor rule; one delivery reads by id with its attempts', async () => {
+    const id = String((await create(owner, {})).body['id']);
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++)
+      sent.push(String((await call(owner, 'POST', `/v1/subscriptions/${id}/test`)).body['id']));
+    const first = await call(owner, 'GET', `/v1/subscriptions/${id}/deliveries?limit=2`);
+    assert.equal(first.status, 200);
+    const firstIds = (first.body['data'] as Array<{ id: string }>).map((d) => d.id);
+    assert.deepEqual(firstIds, [sent[2], sent[1]]);
+    const cursor = String(first.body['next_cursor']);
+    assert.match(cursor, /^[A-Za-z0-9_-]+$/);
+    const second = await call(owner, 'GET', `/v1/subscriptions/${id}/deliveries?limit=2&cursor=${cursor}`);
+    assert.deepEqual(
+      (second.body['data'] as Array<{ id: string }>).map((d) => d.id),
+      [sent[0]],
+    );
+    assert.equal(second.body['next_cursor'], null);
+    assertProblem(await call(owner, 'GET', `/v1/subscriptions/${id}/deliveries?limit=101`), 400, /limit/);
+    // A bare sequence number, as this cursor once was: not a cursor of the one format.
+    assertProblem(await call(owner, 'GET', `/v1/subscriptions/${id}/deliveries?cursor=12`), 400, /cursor/);
+
+    const one = await call(owner, 'GET', `/v1/deliveries/${sent[0]}`);
+    assert.equal(one.status, 200);
+    assert.equal(one.body['id'], sent[0]);
+    assert.equal(one.body['subscription_id'], id);
+    assert.equal(one.body['event_type'], 'webhook.test');
+    assert.ok(Array.isArray(one.body['attempts']));
+    assertProblem(await call(owner, 'GET', '/v1/deliveries/dlv_none'), 404, /no delivery/);
   });
 
   test('REST hooks subscribe one URL to one event and unsubscribe by id', async () => {

@@ -87,7 +87,7 @@ for (const transport of cases) {
       );
     };
     const projectCount = async (tenant: Tenant) => {
-      const response = await fetch(`${urls.projector}/v1/projects?limit=500`, {
+      const response = await fetch(`${urls.projector}/v1/projects?limit=100`, {
         headers: { authorization: `Bearer ${tenant.api_key}` },
       });
       return ((await response.json()) as { data: unknown[] }).data.length;

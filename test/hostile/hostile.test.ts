@@ -43,10 +43,11 @@ const APPS = ['ingest', 'projector', 'dispatcher'] as const;
 type AppName = (typeof APPS)[number];
 /** `.invalid` never resolves (RFC 6761): nothing is ever sent there. */
 const PUBLIC_ENDPOINT = 'https://receiver.invalid/hooks';
-/** Paths that are public by design: the health check, the API documents, provider webhooks. */
+/** Paths that are public by design: the health check, metrics, the API documents, provider webhooks. */
 const HMAC_PROVIDERS = ['pylon-observer', 'observer', 'standard-webhooks'];
 const PUBLIC_ROUTES = [
   /^\/health(\/live|\/ready)?$/,
+  /^\/metrics$/,
   /^\/openapi\.(json|yaml)$/,
   /^\/docs/,
   /^\/v1\/ingest\//,

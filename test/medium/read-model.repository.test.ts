@@ -156,7 +156,7 @@ describe('ReadModelRepository', () => {
   });
 
   test('history rebuilds each version’s document from its predecessor and its patch', async () => {
-    const history = await readModels.history(db.tenantA, 'customer', 'customer:a');
+    const history = await readModels.history(db.tenantA, 'customer', 'customer:a', 100);
     assert.deepEqual(
       history.map(({ version, event_id, changed_paths, document }) => ({
         version,
@@ -180,12 +180,39 @@ describe('ReadModelRepository', () => {
       ],
     );
     assert.ok(history[0]?.applied_at instanceof Date);
-    assert.equal((await readModels.history(db.tenantB, 'customer', 'customer:a')).length, 1);
-    assert.deepEqual(await readModels.history(db.tenantB, 'customer', 'customer:b'), []);
+    assert.equal((await readModels.history(db.tenantB, 'customer', 'customer:a', 100)).length, 1);
+    assert.deepEqual(await readModels.history(db.tenantB, 'customer', 'customer:b', 100), []);
+  });
+
+  test('history pages by version: each page made whole, starting right after the last', async () => {
+    const first = await readModels.history(db.tenantA, 'customer', 'customer:a', 1);
+    assert.deepEqual(
+      first.map((row) => row.version),
+      [1],
+    );
+    const second = await readModels.history(db.tenantA, 'customer', 'customer:a', 1, 1);
+    assert.deepEqual(
+      second.map(({ version, document }) => ({ version, document })),
+      [{ version: 2, document: { name: 'Ada', email: 'ada@x.io' } }],
+    );
+    assert.deepEqual(await readModels.history(db.tenantA, 'customer', 'customer:a', 1, 2), []);
+  });
+
+  test('activity pages by time to the microsecond and event id', async () => {
+    const [first] = await readModels.activity(db.tenantA, 'customer', 'customer:a', 1);
+    assert.equal(first?.position, '2026-01-01T00:00:00.000000Z');
+    const rest = await readModels.activity(db.tenantA, 'customer', 'customer:a', 10, {
+      position: first!.position,
+      eventId: first!.event_id,
+    });
+    assert.deepEqual(
+      rest.map((row) => row.event_id),
+      ['evt_late'],
+    );
   });
 
   test('activity lists the tenant’s events of the entity in time order', async () => {
-    const activity = await readModels.activity(db.tenantA, 'customer', 'customer:a');
+    const activity = await readModels.activity(db.tenantA, 'customer', 'customer:a', 100);
     assert.deepEqual(
       activity.map((row) => [row.event_id, row.type, row.occurred_at.toISOString(), row.data]),
       [
@@ -194,7 +221,7 @@ describe('ReadModelRepository', () => {
       ],
     );
     assert.deepEqual(
-      (await readModels.activity(db.tenantB, 'customer', 'customer:a')).map((row) => row.data),
+      (await readModels.activity(db.tenantB, 'customer', 'customer:a', 100)).map((row) => row.data),
       [{ note: 'not yours' }],
     );
   });

@@ -100,6 +100,22 @@ for (const transport of cases) {
         [1, 2],
       );
       assert.deepEqual(history.data[1]!.changed_fields, ['project.stage']);
+      const first = (await (await api(tenantA, `/v1/projects/${subject}/history?limit=1`)).json()) as {
+        data: Array<{ version: number }>;
+        next_cursor: string;
+      };
+      assert.deepEqual(
+        first.data.map((h) => h.version),
+        [1],
+      );
+      const second = (await (
+        await api(tenantA, `/v1/projects/${subject}/history?limit=1&cursor=${first.next_cursor}`)
+      ).json()) as { data: Array<{ version: number }>; next_cursor: string | null };
+      assert.deepEqual(
+        second.data.map((h) => h.version),
+        [2],
+      );
+      assert.equal(second.next_cursor, null, 'the last page');
       await changes.waitFor(() => changesOf(subject).length >= 2);
       const published = changesOf(subject);
       assert.deepEqual(
@@ -218,7 +234,7 @@ for (const transport of cases) {
       const other = await api(tenantA, `/v1/projects/pylon-observer:${onlyB}`);
       assert.equal(other.status, 404);
       assert.match(other.headers.get('content-type') ?? '', /problem\+json/);
-      const listed = (await (await api(tenantA, `/v1/projects?limit=500`)).json()) as { data: Entity[] };
+      const listed = (await (await api(tenantA, `/v1/projects?limit=100`)).json()) as { data: Entity[] };
       assert.ok(!listed.data.some((p) => p.id === `pylon-observer:${onlyB}`));
     });
 
@@ -235,7 +251,7 @@ for (const transport of cases) {
         byStage.data.map((p) => p.id),
         [`opensolar:${externalId}`],
       );
-      const byProvider = (await (await api(tenantA, `/v1/projects?provider=opensolar&limit=500`)).json()) as {
+      const byProvider = (await (await api(tenantA, `/v1/projects?provider=opensolar&limit=100`)).json()) as {
         data: Entity[];
       };
       assert.ok(byProvider.data.every((p) => p.id.startsWith('opensolar:')));
@@ -251,6 +267,26 @@ for (const transport of cases) {
       assert.equal(bad.status, 400);
     });
 
+    test(`[${transport.name}] pages every list by the one rule: limit up to 100, an opaque cursor`, async () => {
+      assert.equal((await api(tenantA, '/v1/projects?limit=101')).status, 400);
+      assert.equal((await api(tenantA, '/v1/customers?limit=100')).status, 200);
+      // The id itself in base64url, as cursors were once: not a cursor of the one format.
+      const oldCursor = Buffer.from('opensolar:1').toString('base64url');
+      const refused = await api(tenantA, `/v1/projects?cursor=${oldCursor}`);
+      assert.equal(refused.status, 400);
+      assert.match(((await refused.json()) as { detail: string }).detail, /cursor/);
+      const historyCursor = Buffer.from('["2"]').toString('base64url');
+      assert.equal((await api(tenantA, `/v1/projects?cursor=${historyCursor}`)).status, 400);
+      for (const type of ['projects', 'customers', 'monitors']) {
+        const missing = await api(tenantA, `/v1/${type}/opensolar:${unique('none')}/activity`);
+        assert.equal(missing.status, 404);
+        assert.match(
+          ((await missing.json()) as { detail: string }).detail,
+          /^no (project|customer|monitor) /,
+        );
+      }
+    });
+
     test(`[${transport.name}] paginates 1,000 projects without gaps or repeats while writes continue`, async () => {
       const tenant = await createTenant(fixture.env, 'Pagination');
       const ids = Array.from({ length: 1_000 }, (_, i) => `page-${String(i).padStart(4, '0')}`);
@@ -262,7 +298,7 @@ for (const transport of cases) {
         );
       }
       await eventually(async () => {
-        const all = await listAll(tenant, 500);
+        const all = await listAll(tenant, 100);
         return all.length === 1_000;
       }, 120_000);
       let writing = true;

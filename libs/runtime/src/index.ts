@@ -10,6 +10,7 @@ export * from './worker-lanes.js';
 export * from './health/lane-registry.js';
 export * from './schema.js';
 export * from './page-query.js';
+export * from './openapi.js';
 export * from './duty-cycle.js';
 export * from './bus-transport/index.js';
 export { watchConsumerLag } from './observability/consumer-lag.js';

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
 import { ConfigError, type PlatformConfig } from '@hub/config';
@@ -15,6 +14,7 @@ import { problem, ProblemDetailsFilter } from './problem-details.filter.js';
 import { requestIdOf } from './observability/logging.js';
 import { RejectNulCharactersPipe } from './reject-nul.pipe.js';
 import { ShutdownState } from './shutdown.state.js';
+import { serveOpenApi } from './openapi.js';
 
 export interface AppDefinition<C extends PlatformConfig> extends RootDefinition<C> {
   port: (config: C) => number;
@@ -137,24 +137,4 @@ function stopOnSignal(close: () => Promise<void>, logger: Logger): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-}
-
-/** Each app describes its own HTTP API: the document at /openapi.json, a browsable view at /docs. */
-function serveOpenApi(app: NestFastifyApplication, name: string): void {
-  const config = new DocumentBuilder()
-    .setTitle(`Solar hub ${name}`)
-    .setDescription(
-      'Management APIs take Authorization: Bearer <api key>; errors are application/problem+json.',
-    )
-    .addBearerAuth({
-      type: 'http',
-      scheme: 'bearer',
-      description: 'API key from `npm run cli -- tenant:create`',
-    })
-    .addSecurityRequirements('bearer')
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), {
-    jsonDocumentUrl: 'openapi.json',
-    yamlDocumentUrl: 'openapi.yaml',
-  });
 }

@@ -1,15 +1,18 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { buildWebhookEvent, entityKey } from '@hub/contracts';
+import { decodeCursor, pageLimitOf, pageOf, type Page } from '@hub/runtime';
 import { SubscriptionService } from '../subscriptions/subscription.service.js';
 import type { AttemptRow, DeliveryRow } from './delivery.repository.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { DeliveryWorker } from './delivery.worker.js';
-import type { DeliveryView } from './dto/delivery.view.js';
+import type { DeliveryView, ReplayView } from './dto/delivery.view.js';
 import type { ListDeliveriesQuery } from './dto/list-deliveries.query.js';
 import type { ReplayDto } from './dto/replay.dto.js';
 
 export const TEST_EVENT_TYPE = 'webhook.test';
+/** A delivery's `seq`: the order deliveries were created in. */
+const SEQ = /^\d{1,18}$/;
 
 /** The delivery log and the ways to send again: manual retry, replay of a window, a test message. */
 @Injectable()
@@ -20,23 +23,37 @@ export class DeliveryService {
     private readonly worker: DeliveryWorker,
   ) {}
 
-  async log(tenantId: string, subscriptionId: string, query: ListDeliveriesQuery) {
+  /** Newest first, each with its attempts. */
+  async log(
+    tenantId: string,
+    subscriptionId: string,
+    query: ListDeliveriesQuery,
+  ): Promise<Page<DeliveryView>> {
     await this.subscriptions.require(tenantId, subscriptionId);
-    const limit = query.limit ?? 50;
+    const limit = pageLimitOf(query);
+    const beforeSeq = query.cursor ? decodeCursor(query.cursor, [SEQ])[0] : undefined;
     const rows = await this.deliveries.listBySubscription(tenantId, subscriptionId, {
       ...(query.status ? { status: query.status } : {}),
-      ...(query.cursor ? { beforeSeq: query.cursor } : {}),
+      ...(beforeSeq ? { beforeSeq } : {}),
       limit: limit + 1,
     });
-    const page = rows.slice(0, limit);
     const attempts = await this.deliveries.attemptsOf(
       tenantId,
-      page.map((row) => row.id),
+      rows.slice(0, limit).map((row) => row.id),
     );
-    return {
-      data: page.map((row) => toView(row, attempts)),
-      next_cursor: rows.length > limit ? page[page.length - 1]!.seq : null,
-    };
+    return pageOf(
+      rows,
+      limit,
+      (row) => [row.seq],
+      (row) => toView(row, attempts),
+    );
+  }
+
+  /** One delivery and every attempt at it. */
+  async get(tenantId: string, deliveryId: string): Promise<DeliveryView> {
+    const row = await this.deliveries.findById(tenantId, deliveryId);
+    if (!row) throw new NotFoundException(`no delivery ${deliveryId}`);
+    return toView(row, await this.deliveries.attemptsOf(tenantId, [deliveryId]));
   }
 
   async retry(tenantId: string, deliveryId: string): Promise<DeliveryView> {
@@ -49,7 +66,7 @@ export class DeliveryService {
     return toView(queued, await this.deliveries.attemptsOf(tenantId, [deliveryId]));
   }
 
-  async replay(tenantId: string, subscriptionId: string, dto: ReplayDto) {
+  async replay(tenantId: string, subscriptionId: string, dto: ReplayDto): Promise<ReplayView> {
     await this.subscriptions.require(tenantId, subscriptionId);
     const since = new Date(dto.since);
     const until = dto.until ? new Date(dto.until) : new Date();

@@ -10,10 +10,12 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse } from '@nestjs/swagger';
+import { ApiPage, ApiProblem } from '@hub/runtime';
 import { ApiKeyGuard, CurrentTenant, type AuthenticatedTenant } from '@hub/tenancy';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto.js';
 import { ListSubscriptionsQuery } from './dto/list-subscriptions.query.js';
-import type { SubscriptionView } from './dto/subscription.view.js';
+import { RotatedSecretView, SubscriptionView } from './dto/subscription.view.js';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto.js';
 import { SubscriptionService } from './subscription.service.js';
 
@@ -23,6 +25,8 @@ export class SubscriptionController {
   constructor(private readonly subscriptions: SubscriptionService) {}
 
   @Post()
+  @ApiCreatedResponse({ type: SubscriptionView, description: 'with `secret` when it was generated' })
+  @ApiProblem(403, "the tenant's quota of subscriptions is reached")
   create(
     @CurrentTenant() tenant: AuthenticatedTenant,
     @Body() dto: CreateSubscriptionDto,
@@ -31,16 +35,19 @@ export class SubscriptionController {
   }
 
   @Get()
+  @ApiPage(SubscriptionView, 'subscriptions by id')
   list(@CurrentTenant() tenant: AuthenticatedTenant, @Query() query: ListSubscriptionsQuery) {
-    return this.subscriptions.list(tenant.id, query.limit, query.cursor);
+    return this.subscriptions.list(tenant.id, query);
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: SubscriptionView })
   get(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string): Promise<SubscriptionView> {
     return this.subscriptions.get(tenant.id, id);
   }
 
   @Patch(':id')
+  @ApiOkResponse({ type: SubscriptionView })
   update(
     @CurrentTenant() tenant: AuthenticatedTenant,
     @Param('id') id: string,
@@ -51,19 +58,26 @@ export class SubscriptionController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'deleted' })
   remove(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string): Promise<void> {
     return this.subscriptions.remove(tenant.id, id);
   }
 
   @Post(':id/validate')
   @HttpCode(200)
+  @ApiOkResponse({ type: SubscriptionView, description: 'after the handshake, passed or not' })
+  @ApiProblem(409, 'the subscription is disabled')
   validate(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string): Promise<SubscriptionView> {
     return this.subscriptions.revalidate(tenant.id, id);
   }
 
   @Post(':id/rotate-secret')
   @HttpCode(200)
-  rotateSecret(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string) {
+  @ApiOkResponse({ type: RotatedSecretView })
+  rotateSecret(
+    @CurrentTenant() tenant: AuthenticatedTenant,
+    @Param('id') id: string,
+  ): Promise<RotatedSecretView> {
     return this.subscriptions.rotateSecret(tenant.id, id);
   }
 }

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { buildOperationalEvent, fieldPatternProblem, OPERATIONAL_TYPES } from '@hub/contracts';
+import { decodeCursor, pageLimitOf, pageOf, type Page, type PageQuery } from '@hub/runtime';
 import { generateOutboundSecret } from '@hub/signing';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
 import { OperationalEvents } from '../operational/operational-events.js';
@@ -25,7 +26,7 @@ import {
   type SubscriptionRow,
 } from './subscription.repository.js';
 
-const MAX_PAGE = 100;
+const SUBSCRIPTION_ID = /^sub_[A-Za-z0-9_-]{1,64}$/;
 export const DISABLED_BY_API = 'disabled through the API';
 
 @Injectable()
@@ -76,14 +77,12 @@ export class SubscriptionService {
     return dto.secret ? view : { ...view, secret };
   }
 
-  async list(tenantId: string, limit = 50, cursor?: string) {
-    const size = Math.min(Math.max(1, limit), MAX_PAGE);
-    const rows = await this.subscriptions.listByTenant(tenantId, size + 1, cursor);
-    const page = rows.slice(0, size);
-    return {
-      data: page.map(toView),
-      next_cursor: rows.length > size ? page[page.length - 1]!.id : null,
-    };
+  /** By id, which never changes: pages stay stable while subscriptions are added. */
+  async list(tenantId: string, query: PageQuery): Promise<Page<SubscriptionView>> {
+    const limit = pageLimitOf(query);
+    const after = query.cursor ? decodeCursor(query.cursor, [SUBSCRIPTION_ID])[0] : undefined;
+    const rows = await this.subscriptions.listByTenant(tenantId, limit + 1, after);
+    return pageOf(rows, limit, (row) => [row.id], toView);
   }
 
   async get(tenantId: string, id: string): Promise<SubscriptionView> {

@@ -1,7 +1,8 @@
 import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import type { ProviderId } from '@hub/contracts';
+import { SOURCE_ID, type ProviderId } from '@hub/contracts';
 import { SecretBox } from '@hub/persistence';
+import { decodeCursor, pageLimitOf, pageOf, type Page, type PageQuery } from '@hub/runtime';
 import { IngestConfig } from '../config/ingest.config.js';
 import { providerOf } from '../providers/registry.js';
 import type { CreateSourceDto } from './dto/create-source.dto.js';
@@ -20,8 +21,6 @@ export interface ResolvedSource {
   secret: string | null;
   settings: Record<string, string>;
 }
-
-const MAX_PAGE = 100;
 
 @Injectable()
 export class SourceService {
@@ -67,18 +66,17 @@ export class SourceService {
     return dto.secret || !secret ? omitSecret(view) : { ...view, secret };
   }
 
-  async list(
-    tenantId: string,
-    limit = 50,
-    cursor?: string,
-  ): Promise<{ data: SourceView[]; next_cursor: string | null }> {
-    const size = Math.min(Math.max(1, limit), MAX_PAGE);
-    const rows = await this.sources.listByTenant(tenantId, size + 1, cursor);
-    const page = rows.slice(0, size);
-    return {
-      data: page.map((row) => omitSecret(this.toView(row, null))),
-      next_cursor: rows.length > size ? page[page.length - 1]!.id : null,
-    };
+  /** By id, which never changes: pages stay stable while sources are added. */
+  async list(tenantId: string, query: PageQuery): Promise<Page<SourceView>> {
+    const limit = pageLimitOf(query);
+    const after = query.cursor ? decodeCursor(query.cursor, [SOURCE_ID])[0] : undefined;
+    const rows = await this.sources.listByTenant(tenantId, limit + 1, after);
+    return pageOf(
+      rows,
+      limit,
+      (row) => [row.id],
+      (row) => omitSecret(this.toView(row, null)),
+    );
   }
 
   async get(tenantId: string, id: string): Promise<SourceView> {

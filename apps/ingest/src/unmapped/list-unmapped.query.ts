@@ -1,9 +1,4 @@
-import { PageCursor, PageLimit } from '@hub/runtime';
+import { PageQuery } from '@hub/runtime';
 
-export class ListUnmappedQuery {
-  @PageLimit(100)
-  limit?: number;
-
-  @PageCursor(/^[0-9]{1,18}$/)
-  cursor?: string;
-}
+/** Oldest first; no filters of their own. */
+export class ListUnmappedQuery extends PageQuery {}

@@ -1,23 +1,42 @@
 import { Injectable } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { decodeCursor, pageLimitOf, pageOf, type Page, type PageQuery } from '@hub/runtime';
 import { SourceService } from '../sources/source.service.js';
 import { UnmappedRepository, type UnmappedDeliveryRow } from './unmapped.repository.js';
 
 /** Bodies up to this size are kept whole; larger ones as their first EXCERPT_CHARS characters. */
 export const WHOLE_BODY_BYTES = 4 * 1024;
 const EXCERPT_CHARS = 1024;
-const MAX_PAGE = 100;
 
-export interface UnmappedDeliveryView {
+export class UnmappedDeliveryView {
+  @ApiProperty({ description: "the raw delivery's id on the raw-deliveries topic" })
   id: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
   received_at: string;
+
+  @ApiProperty({ description: 'why the adapter could not map it' })
   reason: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
   remapped_at: string | null;
+
+  @ApiProperty({ type: [String], description: 'the events a remap published' })
   event_ids: string[];
+
+  @ApiProperty({ type: 'integer' })
   body_bytes: number;
+
   /** The body as text: whole, or its beginning when `body_truncated`. */
+  @ApiProperty({ description: 'the body as text: whole, or its beginning when body_truncated' })
   body: string;
+
+  @ApiProperty()
   body_truncated: boolean;
 }
+
+/** `seq` is the order deliveries were recorded in. */
+const SEQ = /^\d{1,18}$/;
 
 @Injectable()
 export class UnmappedService {
@@ -26,20 +45,12 @@ export class UnmappedService {
     private readonly sources: SourceService,
   ) {}
 
-  async list(
-    tenantId: string,
-    sourceId: string,
-    limit = 50,
-    cursor?: string,
-  ): Promise<{ data: UnmappedDeliveryView[]; next_cursor: string | null }> {
+  async list(tenantId: string, sourceId: string, query: PageQuery): Promise<Page<UnmappedDeliveryView>> {
     await this.sources.get(tenantId, sourceId); // 404 for another tenant's or an unknown source
-    const size = Math.min(Math.max(1, limit), MAX_PAGE);
-    const rows = await this.unmapped.list(tenantId, sourceId, size + 1, cursor);
-    const page = rows.slice(0, size);
-    return {
-      data: page.map(toView),
-      next_cursor: rows.length > size ? page[page.length - 1]!.seq : null,
-    };
+    const limit = pageLimitOf(query);
+    const after = query.cursor ? decodeCursor(query.cursor, [SEQ])[0] : undefined;
+    const rows = await this.unmapped.list(tenantId, sourceId, limit + 1, after);
+    return pageOf(rows, limit, (row) => [row.seq], toView);
   }
 }
 

@@ -2,20 +2,12 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional, IsString, Length, Matches, MinDate } from 'class-validator';
 import { PROVIDERS, SOURCE_ID } from '@hub/contracts';
-import { PageCursor, PageLimit } from '@hub/runtime';
+import { PageQuery } from '@hub/runtime';
 
 const EARLIEST_TIME = new Date('0001-01-01T00:00:00Z');
 
-/** Filters every list takes; per-entity filters extend it. */
-export class ListQuery {
-  @ApiPropertyOptional({ description: 'page size, 1-500 (default 50)', type: Number })
-  @PageLimit(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @PageCursor(/^[A-Za-z0-9_-]{1,600}$/)
-  cursor?: string;
-
+/** Paging and the filters every list takes; per-entity filters extend it. */
+export class ListQuery extends PageQuery {
   @ApiPropertyOptional({
     description: 'only entities updated at or after this ISO 8601 time',
     type: String,

@@ -25,6 +25,8 @@ export interface HistoryVersionRow {
 
 export interface ActivityEntryRow {
   event_id: string;
+  /** occurred_at to the microsecond, as the cursor carries it. */
+  position: string;
   type: string;
   occurred_at: Date;
   data: object;
@@ -84,7 +86,17 @@ export class ReadModelRepository {
     return rows[0] ?? null;
   }
 
-  history(tenantId: string, type: EntityType, id: string): Promise<HistoryVersionRow[]> {
+  /**
+   * Versions after `afterVersion`, oldest first, at most `limit`. Each document is made whole from
+   * version 1's, so the recursion stops at the last version the page needs.
+   */
+  history(
+    tenantId: string,
+    type: EntityType,
+    id: string,
+    limit: number,
+    afterVersion = 0,
+  ): Promise<HistoryVersionRow[]> {
     return rowsOf(
       this.dataSource,
       // Each version's document from its predecessor's and its patch (see HistoryPatches1732262400210),
@@ -98,18 +110,32 @@ export class ReadModelRepository {
                 COALESCE(e.document, (h.document - e.patch_unset) || e.patch_set), e.applied_at
            FROM history h
            JOIN entity_history e ON e.tenant_id = $1 AND e.entity_type = $2 AND e.entity_id = $3
-                                AND e.version = h.version + 1)
-       SELECT version, event_id, event_type, changed_paths, document, applied_at FROM history ORDER BY version`),
-      [tenantId, type, id],
+                                AND e.version = h.version + 1
+          WHERE h.version < $4::int + $5::int)
+       SELECT version, event_id, event_type, changed_paths, document, applied_at FROM history
+        WHERE version > $4::int ORDER BY version LIMIT $5::int`),
+      [tenantId, type, id, afterVersion, limit],
     );
   }
 
-  activity(tenantId: string, type: EntityType, id: string): Promise<ActivityEntryRow[]> {
+  /** Oldest first, after `after` (a `position` and event id of the previous page), at most `limit`. */
+  activity(
+    tenantId: string,
+    type: EntityType,
+    id: string,
+    limit: number,
+    after?: { position: string; eventId: string },
+  ): Promise<ActivityEntryRow[]> {
     return rowsOf(
       this.dataSource,
-      defineQuery<ActivityEntryRow>(`SELECT event_id, type, occurred_at, data FROM activities
-        WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY occurred_at, event_id`),
-      [tenantId, type, id],
+      // `position` keeps the microseconds a JavaScript Date would lose, so a page starts exactly after the last.
+      defineQuery<ActivityEntryRow>(`SELECT event_id, type, occurred_at, data,
+              to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
+         FROM activities
+        WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3
+          AND ($4::timestamptz IS NULL OR (occurred_at, event_id) > ($4::timestamptz, $5::text))
+        ORDER BY occurred_at, event_id LIMIT $6`),
+      [tenantId, type, id, after?.position ?? null, after?.eventId ?? null, limit],
     );
   }
 }

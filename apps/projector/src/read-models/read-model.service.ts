@@ -1,19 +1,21 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { decodeCursor, pageLimitOf, pageOf, type Page, type PageQuery } from '@hub/runtime';
 import type { EntityType } from '../projection/projection.repository.js';
 import type { ListQuery } from './read-model.query.js';
-import { ReadModelRepository, type EntityRow } from './read-model.repository.js';
+import {
+  ReadModelRepository,
+  type ActivityEntryRow,
+  type EntityRow,
+  type HistoryVersionRow,
+} from './read-model.repository.js';
+import type { ActivityEntryView, EntityView, HistoryEntryView } from './read-model.view.js';
 
-const DEFAULT_PAGE = 50;
-
-export interface EntityView {
-  id: string;
-  version: number;
-  provider: string;
-  sources: string[];
-  created_at: string;
-  updated_at: string;
-  document: Record<string, unknown>;
-}
+/** An entity id: `<provider>:<id at the provider>`. */
+const ENTITY_ID = /^[a-z-]+:[\s\S]{1,1000}$/;
+const VERSION = /^\d{1,9}$/;
+/** occurred_at to the microsecond, as the repository's `position`. */
+const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const EVENT_ID = /^[\s\S]{1,1000}$/;
 
 @Injectable()
 export class ReadModelService {
@@ -24,8 +26,8 @@ export class ReadModelService {
     type: EntityType,
     query: ListQuery,
     columns: Record<string, string | undefined>,
-  ): Promise<{ data: EntityView[]; next_cursor: string | null }> {
-    const limit = query.limit ?? DEFAULT_PAGE;
+  ): Promise<Page<EntityView>> {
+    const limit = pageLimitOf(query);
     const rows = await this.readModels.list(
       tenantId,
       type,
@@ -38,13 +40,9 @@ export class ReadModelService {
         ),
       },
       limit + 1,
-      query.cursor ? decodeCursor(query.cursor) : undefined,
+      query.cursor ? decodeCursor(query.cursor, [ENTITY_ID])[0] : undefined,
     );
-    const page = rows.slice(0, limit);
-    return {
-      data: page.map(toView),
-      next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null,
-    };
+    return pageOf(rows, limit, (row) => [row.id], toView);
   }
 
   async get(tenantId: string, type: EntityType, id: string): Promise<EntityView> {
@@ -53,32 +51,39 @@ export class ReadModelService {
     return toView(row);
   }
 
-  async history(tenantId: string, type: EntityType, id: string) {
+  /** Every version, oldest first, each with the whole document as of it. */
+  async history(
+    tenantId: string,
+    type: EntityType,
+    id: string,
+    query: PageQuery,
+  ): Promise<Page<HistoryEntryView>> {
     await this.get(tenantId, type, id);
-    const entries = await this.readModels.history(tenantId, type, id);
-    return {
-      data: entries.map((entry) => ({
-        version: entry.version,
-        event_id: entry.event_id,
-        event_type: entry.event_type,
-        changed_fields: entry.changed_paths,
-        applied_at: entry.applied_at.toISOString(),
-        document: entry.document,
-      })),
-    };
+    const limit = pageLimitOf(query);
+    const after = query.cursor ? Number(decodeCursor(query.cursor, [VERSION])[0]) : 0;
+    const rows = await this.readModels.history(tenantId, type, id, limit + 1, after);
+    return pageOf(rows, limit, (row) => [String(row.version)], toHistoryEntry);
   }
 
-  async activity(tenantId: string, type: EntityType, id: string) {
-    const entries = await this.readModels.activity(tenantId, type, id);
-    if (entries.length === 0) await this.get(tenantId, type, id);
-    return {
-      data: entries.map((entry) => ({
-        event_id: entry.event_id,
-        type: entry.type,
-        occurred_at: entry.occurred_at.toISOString(),
-        data: entry.data,
-      })),
-    };
+  /** The entity's timeline (emails, SMS, notes…), oldest first. */
+  async activity(
+    tenantId: string,
+    type: EntityType,
+    id: string,
+    query: PageQuery,
+  ): Promise<Page<ActivityEntryView>> {
+    const limit = pageLimitOf(query);
+    const after = query.cursor ? decodeCursor(query.cursor, [POSITION, EVENT_ID]) : undefined;
+    const rows = await this.readModels.activity(
+      tenantId,
+      type,
+      id,
+      limit + 1,
+      after ? { position: after[0]!, eventId: after[1]! } : undefined,
+    );
+    // An empty page of an entity that exists, or a 404: the lookup only when there is nothing to show.
+    if (rows.length === 0) await this.get(tenantId, type, id);
+    return pageOf(rows, limit, (row) => [row.position, row.event_id], toActivityEntry);
   }
 }
 
@@ -94,15 +99,22 @@ function toView(row: EntityRow): EntityView {
   };
 }
 
-/** Opaque to clients: the last id of the page. */
-function encodeCursor(id: string): string {
-  return Buffer.from(id, 'utf8').toString('base64url');
+function toHistoryEntry(row: HistoryVersionRow): HistoryEntryView {
+  return {
+    version: row.version,
+    event_id: row.event_id,
+    event_type: row.event_type,
+    changed_fields: row.changed_paths,
+    applied_at: row.applied_at.toISOString(),
+    document: row.document,
+  };
 }
 
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  // The id goes to Postgres as text, which cannot hold U+0000: such a cursor was never ours.
-  if (!/^[a-z-]+:/.test(id) || id.includes('\u0000'))
-    throw new BadRequestException('cursor must be a next_cursor from a previous page');
-  return id;
+function toActivityEntry(row: ActivityEntryRow): ActivityEntryView {
+  return {
+    event_id: row.event_id,
+    type: row.type,
+    occurred_at: row.occurred_at.toISOString(),
+    data: row.data,
+  };
 }

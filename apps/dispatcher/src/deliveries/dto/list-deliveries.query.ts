@@ -1,17 +1,12 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { PageCursor, PageLimit } from '@hub/runtime';
+import { PageQuery } from '@hub/runtime';
 import type { DeliveryStatus } from '../delivery.repository.js';
+import { DELIVERY_STATUSES } from './delivery.view.js';
 
-export class ListDeliveriesQuery {
+export class ListDeliveriesQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
   @IsOptional()
-  @IsIn(['pending', 'sending', 'succeeded', 'failed'], {
-    message: 'status must be pending, sending, succeeded or failed',
-  })
+  @IsIn(DELIVERY_STATUSES, { message: 'status must be pending, sending, succeeded or failed' })
   status?: DeliveryStatus;
-
-  @PageLimit(100)
-  limit?: number;
-
-  @PageCursor(/^\d{1,18}$/)
-  cursor?: string;
 }

@@ -1,9 +1,4 @@
-import { PageCursor, PageLimit } from '@hub/runtime';
+import { PageQuery } from '@hub/runtime';
 
-export class ListSubscriptionsQuery {
-  @PageLimit(100)
-  limit?: number;
-
-  @PageCursor(/^sub_[A-Za-z0-9_-]{1,64}$/)
-  cursor?: string;
-}
+/** Subscriptions by id; no filters of their own. */
+export class ListSubscriptionsQuery extends PageQuery {}

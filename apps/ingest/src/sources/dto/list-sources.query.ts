@@ -1,10 +1,4 @@
-import { SOURCE_ID } from '@hub/contracts';
-import { PageCursor, PageLimit } from '@hub/runtime';
+import { PageQuery } from '@hub/runtime';
 
-export class ListSourcesQuery {
-  @PageLimit(100)
-  limit?: number;
-
-  @PageCursor(SOURCE_ID)
-  cursor?: string;
-}
+/** Sources by id; no filters of their own. */
+export class ListSourcesQuery extends PageQuery {}

@@ -1,26 +1,87 @@
-import type { ProviderId } from '@hub/contracts';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PROVIDERS, type ProviderId } from '@hub/contracts';
 import type { Verification } from '../source.entity.js';
 
+const TIME = { type: String, format: 'date-time' } as const;
+
 /** What the sources API answers. `secret` appears once, in the answer that generated it. */
-export interface SourceView {
+export class SourceView {
+  @ApiProperty({ example: 'src_3q2Zk1yN0bKx8Tq0' })
   id: string;
+
+  @ApiProperty({ enum: PROVIDERS })
   provider: ProviderId;
+
+  @ApiProperty()
   name: string;
+
+  @ApiProperty({ enum: ['signature', 'none'] })
   verification: Verification;
+
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
   settings: Record<string, string>;
+
+  @ApiProperty({ description: 'the URL to give the provider (with its token, for providers that need one)' })
   ingest_url: string;
+
+  @ApiProperty({ ...TIME, nullable: true })
   validated_at: string | null;
+
+  @ApiProperty(TIME)
   created_at: string;
+
+  @ApiProperty(TIME)
   updated_at: string;
+
+  @ApiPropertyOptional({ description: 'only in the answer that generated it' })
   secret?: string;
 }
 
-export interface SourceStatsView {
-  source_id: string;
-  last_delivery_at: string | null;
-  last_accepted_at: string | null;
-  accepted: number;
-  /** Verified but not mappable: on the raw topic, listed by GET /v1/sources/:id/unmapped. */
-  unmapped: { count: number; last_at: string | null; last_reason: string | null };
-  rejected: Record<string, { count: number; last_at: string; last_detail: string }>;
+class UnmappedStatsView {
+  @ApiProperty({ type: 'integer' })
+  count: number;
+
+  @ApiProperty({ ...TIME, nullable: true })
+  last_at: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  last_reason: string | null;
 }
+
+class RejectionStatsView {
+  @ApiProperty({ type: 'integer' })
+  count: number;
+
+  @ApiProperty(TIME)
+  last_at: string;
+
+  @ApiProperty()
+  last_detail: string;
+}
+
+export class SourceStatsView {
+  @ApiProperty()
+  source_id: string;
+
+  @ApiProperty({ ...TIME, nullable: true })
+  last_delivery_at: string | null;
+
+  @ApiProperty({ ...TIME, nullable: true })
+  last_accepted_at: string | null;
+
+  @ApiProperty({ type: 'integer' })
+  accepted: number;
+
+  /** Verified but not mappable: on the raw topic, listed by GET /v1/sources/:id/unmapped. */
+  @ApiProperty({ type: UnmappedStatsView })
+  unmapped: UnmappedStatsView;
+
+  @ApiProperty({
+    description: 'per rejection reason',
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/RejectionStatsView' },
+  })
+  rejected: Record<string, RejectionStatsView>;
+}
+
+export const SOURCE_VIEW_MODELS = [RejectionStatsView];
