@@ -289,8 +289,8 @@ describe('history retention', () => {
 
   test('drops versions older than the retention, keeps the current one, and the rest reads as before', async () => {
     const reads = new ReadModelRepository(db.dataSource);
-    const p1Before = await reads.history(db.tenantA, 'project', 'pylon-observer:p1');
-    const p2Before = await reads.history(db.tenantA, 'project', 'pylon-observer:p2');
+    const p1Before = await reads.history(db.tenantA, 'project', 'pylon-observer:p1', 100);
+    const p2Before = await reads.history(db.tenantA, 'project', 'pylon-observer:p2', 100);
     assert.deepEqual(
       p1Before.map((row) => row.version),
       [1, 2, 3],
@@ -307,13 +307,13 @@ describe('history retention', () => {
 
     await new Pruner(db.dataSource, everyJob(db.url, { RETENTION_HISTORY_DAYS: '90' }), SCHEDULE).runRound();
 
-    const p1After = await reads.history(db.tenantA, 'project', 'pylon-observer:p1');
+    const p1After = await reads.history(db.tenantA, 'project', 'pylon-observer:p1', 100);
     assert.deepEqual(
       p1After.map(({ version, document, event_id }) => ({ version, document, event_id })),
       p1Before.slice(2).map(({ version, document, event_id }) => ({ version, document, event_id })),
     );
     assert.deepEqual(
-      (await reads.history(db.tenantA, 'project', 'pylon-observer:p2')).map(({ version, document }) => ({
+      (await reads.history(db.tenantA, 'project', 'pylon-observer:p2', 100)).map(({ version, document }) => ({
         version,
         document,
       })),
@@ -342,7 +342,7 @@ describe('rebuild after pruning', () => {
     await rebuildReadModels(db.dataSource, db.bus, { topicPrefix: 'hub' });
     const state = await readModels(db.dataSource);
     const reads = new ReadModelRepository(db.dataSource);
-    const history = await reads.history(db.tenantA, 'project', 'pylon-observer:p1');
+    const history = await reads.history(db.tenantA, 'project', 'pylon-observer:p1', 100);
     const canonicalBefore = await messagesPerTopic(db.dataSource);
     // Everything is older than every retention, history included.
     await age(db.dataSource, 'bus_messages', 'created_at', 400);
@@ -357,7 +357,7 @@ describe('rebuild after pruning', () => {
     ).runRound();
     for (const kind of ['raw_deliveries', 'state_changes', 'dead_letters', 'entity_history', 'deliveries'])
       assert.ok((reports.find((report) => report.kind === kind)?.deleted ?? 0) > 0, `${kind} pruned`);
-    assert.equal((await reads.history(db.tenantA, 'project', 'pylon-observer:p1')).length, 1);
+    assert.equal((await reads.history(db.tenantA, 'project', 'pylon-observer:p1', 100)).length, 1);
 
     const rebuilt = await rebuildReadModels(db.dataSource, db.bus, { topicPrefix: 'hub' });
     assert.equal(rebuilt.poisoned, 0);
@@ -366,7 +366,7 @@ describe('rebuild after pruning', () => {
     for (const topic of CANONICAL_TOPICS) assert.equal(after[topic], canonicalBefore[topic], topic);
     // The rebuild writes the whole history again from the canonical topics.
     assert.deepEqual(
-      (await reads.history(db.tenantA, 'project', 'pylon-observer:p1')).map(({ version, document }) => ({
+      (await reads.history(db.tenantA, 'project', 'pylon-observer:p1', 100)).map(({ version, document }) => ({
         version,
         document,
       })),
