@@ -149,7 +149,8 @@ function serveOpenApi(app: NestFastifyApplication, name: string): void {
     .addBearerAuth({
       type: 'http',
       scheme: 'bearer',
-      description: 'API key from `npm run cli -- tenant:create`',
+      description:
+        'API key from `npm run cli -- tenant:create` or `POST /v1/api-keys` (projector); a `read` key may only GET',
     })
     .addSecurityRequirements('bearer')
     .build();
