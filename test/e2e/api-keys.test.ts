@@ -191,6 +191,9 @@ describe('API keys', { timeout: 300_000 }, () => {
         `${route} is in the OpenAPI documents (checked: ${checked.join(', ')})`,
       );
 
+    // HEAD is a read too (Fastify answers it for every GET route).
+    assert.equal((await call('projector', 'HEAD', '/v1/projects', readKey.api_key)).status, 200);
+
     // Nothing the read key sent changed anything.
     assert.equal((await call('ingest', 'GET', `/v1/sources/${sourceId}`, owner.api_key)).status, 200);
     assert.equal(
