@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
-import { TenancyService, TenantRepository, type CreatedTenant } from '@hub/tenancy';
+import { ApiKeyRepository, TenancyService, TenantRepository, type CreatedTenant } from '@hub/tenancy';
 
 /**
  * The development tenant `npm start` prints a key for. Only the key's hash is in the database, so
@@ -11,7 +11,7 @@ import { TenancyService, TenantRepository, type CreatedTenant } from '@hub/tenan
  * for as long as it still authenticates against this database.
  */
 export async function developmentTenant(dataSource: DataSource, databaseUrl: string, dataDir: string) {
-  const tenancy = new TenancyService(new TenantRepository(dataSource));
+  const tenancy = new TenancyService(new TenantRepository(dataSource), new ApiKeyRepository(dataSource));
   const file = path.resolve(
     dataDir,
     `dev-tenant-${createHash('sha256').update(databaseUrl).digest('hex').slice(0, 12)}.json`,

@@ -1,6 +1,6 @@
 import { createDataSource, runMigrationsExclusively, type EntityClass } from '@hub/persistence';
 import { ENTITIES, MIGRATIONS } from '@hub/runtime';
-import { TenancyService, TenantRepository } from '@hub/tenancy';
+import { ApiKeyRepository, TenancyService, TenantRepository } from '@hub/tenancy';
 import type { DataSource, MigrationInterface } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -32,7 +32,7 @@ export async function openMediumDatabase(tables: AppTables = {}): Promise<Medium
   });
   await dataSource.initialize();
   await runMigrationsExclusively(dataSource);
-  const tenancy = new TenancyService(new TenantRepository(dataSource));
+  const tenancy = new TenancyService(new TenantRepository(dataSource), new ApiKeyRepository(dataSource));
   const tenantA = (await tenancy.createTenant('Tenant A')).tenant_id;
   const tenantB = (await tenancy.createTenant('Tenant B')).tenant_id;
   return {

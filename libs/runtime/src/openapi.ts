@@ -83,7 +83,8 @@ export function buildOpenApiDocument(app: INestApplication, name: string): OpenA
     .addSecurity(API_KEY_SCHEME, {
       type: 'http',
       scheme: 'bearer',
-      description: 'An opaque API key (hub_…) from `npm run cli -- tenant:create`.',
+      description:
+        'An opaque API key (hub_…) from `npm run cli -- tenant:create`, `key:create` or `POST /v1/api-keys` (projector); a `read` key may only GET.',
     })
     .addSecurityRequirements(API_KEY_SCHEME)
     .build();
@@ -99,11 +100,13 @@ export function serveOpenApi(app: INestApplication, name: string): void {
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+/** What a `read` key may do (the API key guard decides by method, so every other route is a 403 for it). */
+const READ_METHODS: ReadonlySet<string> = new Set(['get', 'head']);
 
 /**
  * The errors every route answers, from what it takes: a URL can always be malformed (400) and our
- * side can fail (500); a key can be missing (401), an id unknown (404), a body too large (413) or
- * not JSON (415). Each error answer, these and the ones a route declares, is the problem schema.
+ * side can fail (500); a key can be missing (401) or only allowed to read (403 on anything but a
+ * GET), an id unknown (404), a body too large (413) or not JSON (415). Each error answer, these and the ones a route declares, is the problem schema.
  */
 export function withProblemResponses(document: OpenAPIObject): OpenAPIObject {
   document.components = {
@@ -114,19 +117,25 @@ export function withProblemResponses(document: OpenAPIObject): OpenAPIObject {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const operation = item[method];
-      if (operation) completeOperation(operation, path, globallySecured);
+      if (operation) completeOperation(operation, path, method, globallySecured);
     }
   }
   return document;
 }
 
-function completeOperation(operation: OperationObject, path: string, globallySecured: boolean): void {
+function completeOperation(
+  operation: OperationObject,
+  path: string,
+  method: (typeof METHODS)[number],
+  globallySecured: boolean,
+): void {
   if (isPublic(operation)) operation.security = [];
   const secured = operation.security ? operation.security.length > 0 : globallySecured;
   const responses: ResponsesObject = operation.responses ?? {};
   const defaults: Array<[number, string, boolean]> = [
     [400, 'the URL, a parameter or the body is not valid', true],
     [401, 'no API key, or not a valid one', secured],
+    [403, 'the API key has the read scope, which may only GET', secured && !READ_METHODS.has(method)],
     [404, 'no such resource for this key, or no such route', path.includes('{')],
     [413, 'the body is over the size limit', operation.requestBody !== undefined],
     [415, 'the body is not application/json', operation.requestBody !== undefined && secured],
