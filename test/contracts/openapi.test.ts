@@ -221,6 +221,12 @@ describe('OpenAPI documents', { timeout: 240_000 }, () => {
         else {
           assert.equal(operation.security, undefined, `${app} ${method} ${route} takes the key`);
           assert.ok(operation.responses['401'], `${app} ${method} ${route} documents its 401`);
+          // A read key may only GET: every other keyed route answers it 403.
+          assert.equal(
+            '403' in operation.responses,
+            method !== 'get',
+            `${app} ${method} ${route} documents a 403 for a read key exactly when it is not a GET`,
+          );
         }
       }
     }
