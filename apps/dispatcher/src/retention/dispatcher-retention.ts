@@ -1,13 +1,5 @@
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { EVENT_BUS, type EventBus, type TransportName } from '@hub/bus';
-import { DATA_SOURCE } from '@hub/persistence';
-import { logTopicJob, pruneSchedule, Pruner, type PruneJob } from '@hub/runtime';
-import type { DataSource } from 'typeorm';
+import type { TransportName } from '@hub/bus';
+import { backgroundPruner, logTopicJob, type PruneJob } from '@hub/runtime';
 import { DispatcherConfig } from '../config/dispatcher.config.js';
 import { DispatcherLifecycleRepository } from './dispatcher-lifecycle.repository.js';
 
@@ -36,24 +28,5 @@ export function dispatcherPruneJobs(config: DispatcherConfig, transport: Transpo
   return deadLetters ? [deliveries, deadLetters] : [deliveries];
 }
 
-/** Runs the dispatcher's pruner in the background from start-up until shutdown. */
-@Injectable()
-export class DispatcherRetention implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly pruner: Pruner;
-
-  constructor(
-    @Inject(DATA_SOURCE) dataSource: DataSource,
-    @Inject(EVENT_BUS) bus: EventBus,
-    config: DispatcherConfig,
-  ) {
-    this.pruner = new Pruner(dataSource, dispatcherPruneJobs(config, bus.transport), pruneSchedule(config));
-  }
-
-  onApplicationBootstrap(): void {
-    this.pruner.start();
-  }
-
-  beforeApplicationShutdown(): Promise<void> {
-    return this.pruner.stop();
-  }
-}
+/** The dispatcher's pruner, run in the background from start-up until shutdown. */
+export const DispatcherRetention = backgroundPruner(DispatcherConfig, dispatcherPruneJobs);

@@ -1,13 +1,5 @@
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { EVENT_BUS, type EventBus, type TransportName } from '@hub/bus';
-import { DATA_SOURCE } from '@hub/persistence';
-import { logTopicJob, pruneSchedule, Pruner, type PruneJob } from '@hub/runtime';
-import type { DataSource } from 'typeorm';
+import type { TransportName } from '@hub/bus';
+import { backgroundPruner, logTopicJob, type PruneJob } from '@hub/runtime';
 import { IngestConfig } from '../config/ingest.config.js';
 import { IngestLifecycleRepository } from './ingest-lifecycle.repository.js';
 
@@ -30,24 +22,5 @@ export function ingestPruneJobs(config: IngestConfig, transport: TransportName):
   return raw ? [raw, unmapped] : [unmapped];
 }
 
-/** Runs ingest's pruner in the background from start-up until shutdown. */
-@Injectable()
-export class IngestRetention implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly pruner: Pruner;
-
-  constructor(
-    @Inject(DATA_SOURCE) dataSource: DataSource,
-    @Inject(EVENT_BUS) bus: EventBus,
-    config: IngestConfig,
-  ) {
-    this.pruner = new Pruner(dataSource, ingestPruneJobs(config, bus.transport), pruneSchedule(config));
-  }
-
-  onApplicationBootstrap(): void {
-    this.pruner.start();
-  }
-
-  beforeApplicationShutdown(): Promise<void> {
-    return this.pruner.stop();
-  }
-}
+/** The ingest's pruner, run in the background from start-up until shutdown. */
+export const IngestRetention = backgroundPruner(IngestConfig, ingestPruneJobs);

@@ -1,13 +1,5 @@
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
-import { EVENT_BUS, type EventBus, type TransportName } from '@hub/bus';
-import { DATA_SOURCE } from '@hub/persistence';
-import { logTopicJob, pruneSchedule, Pruner, type PruneJob } from '@hub/runtime';
-import type { DataSource } from 'typeorm';
+import type { TransportName } from '@hub/bus';
+import { backgroundPruner, logTopicJob, type PruneJob } from '@hub/runtime';
 import { ProjectorConfig } from '../config/projector.config.js';
 import type { EntityType } from '../projection/projection.repository.js';
 import { ProjectorLifecycleRepository, type EntityCursor } from './projector-lifecycle.repository.js';
@@ -57,24 +49,5 @@ export function historyJob(retentionDays: number): PruneJob {
   };
 }
 
-/** Runs the projector's pruner in the background from start-up until shutdown (app thread only). */
-@Injectable()
-export class ProjectorRetention implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly pruner: Pruner;
-
-  constructor(
-    @Inject(DATA_SOURCE) dataSource: DataSource,
-    @Inject(EVENT_BUS) bus: EventBus,
-    config: ProjectorConfig,
-  ) {
-    this.pruner = new Pruner(dataSource, projectorPruneJobs(config, bus.transport), pruneSchedule(config));
-  }
-
-  onApplicationBootstrap(): void {
-    this.pruner.start();
-  }
-
-  beforeApplicationShutdown(): Promise<void> {
-    return this.pruner.stop();
-  }
-}
+/** The projector's pruner, run in the background from start-up until shutdown. */
+export const ProjectorRetention = backgroundPruner(ProjectorConfig, projectorPruneJobs);
