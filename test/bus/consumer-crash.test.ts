@@ -5,6 +5,7 @@ import { after, describe, test } from 'node:test';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { pause, unique } from '../support/collector.js';
 import { transportCases } from '../support/transports.js';
+import { testTopic } from '../support/topic-prefix.js';
 
 const CONSUMER = 'dist/test/bus/fixtures/consumer.process.js';
 const MESSAGES = 1_000;
@@ -24,7 +25,7 @@ for (const transport of cases) {
       try {
         await fixture.dataSource.query('CREATE TABLE received (run int NOT NULL, value text NOT NULL)');
         const bus = await fixture.createBus('crash-producer');
-        const topic = unique('crash');
+        const topic = testTopic('crash');
         const groupId = unique('crash-group');
         const values = Array.from({ length: MESSAGES }, (_, i) => `m${i}`);
         for (let i = 0; i < MESSAGES; i += 100) {

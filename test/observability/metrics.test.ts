@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { EventBus } from '@hub/bus';
-import { topicNames } from '@hub/contracts';
 import { startApps, type RunningApps } from '../support/app-process.js';
 import { asMessage, canonicalEvent } from '../support/canonical-events.js';
 import { eventually, pause, unique } from '../support/collector.js';
@@ -11,6 +10,7 @@ import { PROVIDER_CASES, PYLON_BATCH, send } from '../support/provider-requests.
 import { Receiver, type Received } from '../support/receiver.js';
 import { createTenant, type Tenant } from '../support/tenants.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * /metrics of the three apps as processes, on each transport, before and after a known scenario:
@@ -23,7 +23,7 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 const PYLON = PROVIDER_CASES.find((c) => c.provider === 'pylon-observer')!;
 const APPS = ['ingest', 'projector', 'dispatcher'] as const;
 type App = (typeof APPS)[number];

@@ -1,11 +1,13 @@
 import { createEventBus, type EventBus, type TransportName } from '@hub/bus';
 import { loadConfig, PlatformConfig } from '@hub/config';
+import type { Topics } from '@hub/contracts';
 import { createDataSource, runMigrationsExclusively } from '@hub/persistence';
 import { busSettings, MIGRATIONS } from '@hub/runtime';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { startKafka, type KafkaBroker } from './kafka-mock.js';
 import { TcpProxy } from './tcp-proxy.js';
+import { TEST_TOPIC_PREFIX, TEST_TOPICS } from './topic-prefix.js';
 
 /**
  * One transport under test, with a fresh database. `env` holds the settings a child process
@@ -13,7 +15,10 @@ import { TcpProxy } from './tcp-proxy.js';
  */
 export interface TransportFixture {
   name: TransportName;
+  /** Includes TOPIC_PREFIX: this test file's own topics (see TEST_TOPIC_PREFIX), on either transport. */
   env: Record<string, string>;
+  /** The topics `env` names. */
+  topics: Topics;
   /** A bus as an app would build it from `env` (plus `overrides`), on its own DataSource. */
   createBus(clientId?: string, overrides?: Record<string, string>): Promise<EventBus>;
   /** A DataSource on the test database (not through the outage proxy). */
@@ -65,7 +70,7 @@ export async function postgresLogFixture(): Promise<TransportFixture> {
   return fixture(
     'postgres-log',
     database,
-    { DATABASE_URL: proxied.toString() },
+    { DATABASE_URL: proxied.toString(), TOPIC_PREFIX: TEST_TOPIC_PREFIX },
     {
       down: async () => proxy.down(),
       up: async () => proxy.up(),
@@ -76,7 +81,12 @@ export async function postgresLogFixture(): Promise<TransportFixture> {
 
 async function kafkaFixture(broker: KafkaBroker): Promise<TransportFixture> {
   const database = await createTestDatabase();
-  const env = { DATABASE_URL: database.url, KAFKA_BROKERS: broker.brokers, ...broker.wiring };
+  const env = {
+    DATABASE_URL: database.url,
+    KAFKA_BROKERS: broker.brokers,
+    TOPIC_PREFIX: TEST_TOPIC_PREFIX,
+    ...broker.wiring,
+  };
   return fixture('kafka', database, env, {
     ...(broker.down && broker.up ? { down: broker.down, up: broker.up } : {}),
     ...(broker.refuseNextProduce ? { refuseNextAppend: broker.refuseNextProduce } : {}),
@@ -100,6 +110,7 @@ async function fixture(
   return {
     name,
     env,
+    topics: TEST_TOPICS,
     dataSource,
     ...(control.down ? { down: control.down } : {}),
     ...(control.up ? { up: control.up } : {}),
