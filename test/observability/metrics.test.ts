@@ -10,7 +10,7 @@ import { PROVIDER_CASES, PYLON_BATCH, send } from '../support/provider-requests.
 import { Receiver, type Received } from '../support/receiver.js';
 import { createTenant, type Tenant } from '../support/tenants.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
-import { TEST_TOPICS } from '../support/topic-prefix.js';
+import { TEST_GROUP_IDS, TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * /metrics of the three apps as processes, on each transport, before and after a known scenario:
@@ -189,26 +189,26 @@ for (const transport of cases) {
         [
           'projector',
           'hub_bus_messages_handled_total',
-          { group: 'projector', topic: TOPICS.projects, outcome: 'handled' },
+          { group: TEST_GROUP_IDS.projector, topic: TOPICS.projects, outcome: 'handled' },
           4,
         ],
         [
           'projector',
           'hub_bus_messages_handled_total',
-          { group: 'projector', topic: TOPICS.monitoring, outcome: 'dead_lettered' },
+          { group: TEST_GROUP_IDS.projector, topic: TOPICS.monitoring, outcome: 'dead_lettered' },
           2,
         ],
         ['projector', 'hub_bus_messages_handled_total', {}, 6],
         [
           'projector',
           'hub_bus_dead_letters_total',
-          { group: 'projector', topic: TOPICS.monitoring, reason: 'invalid' },
+          { group: TEST_GROUP_IDS.projector, topic: TOPICS.monitoring, reason: 'invalid' },
           1,
         ],
         [
           'projector',
           'hub_bus_dead_letters_total',
-          { group: 'projector', topic: TOPICS.monitoring, reason: 'poison' },
+          { group: TEST_GROUP_IDS.projector, topic: TOPICS.monitoring, reason: 'poison' },
           1,
         ],
         ['projector', 'hub_bus_dead_letters_total', {}, 2],
@@ -216,7 +216,7 @@ for (const transport of cases) {
         [
           'dispatcher',
           'hub_bus_messages_handled_total',
-          { group: 'dispatcher', topic: TOPICS.stateChanges, outcome: 'handled' },
+          { group: TEST_GROUP_IDS.dispatcher, topic: TOPICS.stateChanges, outcome: 'handled' },
           5,
         ],
         ['dispatcher', 'hub_bus_messages_handled_total', {}, 5],

@@ -3,14 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { ConsumedMessage, EventBus } from '@hub/bus';
 import { freePort } from '@hub/persistence';
+import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
 import { asMessage, canonicalEvent, type EventSpec } from '../support/canonical-events.js';
 import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { createTenant, type Tenant } from '../support/tenants.js';
+import { testSetting } from '../support/test-env.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
-import { TEST_TOPICS } from '../support/topic-prefix.js';
+import { TEST_GROUP_IDS, TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * The projector as a process on each transport: canonical events in through the real bus, the
@@ -307,12 +309,18 @@ for (const transport of cases) {
 
     test(
       `[${transport.name}] runs two consumers (PROJECTOR_CONSUMERS=2) on threads of their own, splitting the partitions`,
-      // Kafka splits a group's partitions itself; the librdkafka mock cluster cannot describe groups.
-      { skip: transport.name === 'kafka' && 'the Kafka mock cluster does not answer DescribeGroups' },
+      // The librdkafka mock cluster cannot describe groups; a real broker can.
+      {
+        skip:
+          transport.name === 'kafka' &&
+          !testSetting('KAFKA_BROKERS') &&
+          'the Kafka mock cluster does not answer DescribeGroups',
+      },
       async () => {
+        const members = transport.name === 'kafka' ? kafkaGroupMembers : postgresLogGroupMembers;
         let seen: number[] = [];
         await eventually(async () => {
-          seen = await postgresLogGroupMembers(fixture.env, 'projector');
+          seen = await members(fixture.env, TEST_GROUP_IDS.projector);
           return seen.length === 2 && seen.every((partitions) => partitions > 0);
         }, 60_000).catch(() => assert.fail(`partitions per consumer: ${JSON.stringify(seen)}`));
         // The 3 canonical topics, each split evenly between the two.
@@ -433,6 +441,21 @@ for (const transport of cases) {
 
 function parse(message: ConsumedMessage): Record<string, unknown> {
   return JSON.parse(message.value.toString()) as Record<string, unknown>;
+}
+
+/** Partitions assigned to each member of a group on a Kafka broker, as the broker describes the group. */
+async function kafkaGroupMembers(env: Record<string, string>, groupId: string): Promise<number[]> {
+  const admin = new Kafka({ brokers: env['KAFKA_BROKERS']!.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    return (groups[0]?.members ?? []).map((member) => {
+      const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
+      return Object.values(assignment).reduce((sum, partitions) => sum + partitions.length, 0);
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Partitions held by each consumer of a group on the Postgres log: its lease connection's locks, less its member lock. */

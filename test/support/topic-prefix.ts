@@ -17,6 +17,17 @@ export const TEST_TOPIC_PREFIX = freshTopicPrefix();
 /** Every topic of this test file. */
 export const TEST_TOPICS = topicNames(TEST_TOPIC_PREFIX);
 
+/**
+ * The apps' consumer groups of this test file. Topics of its own are not enough on a real broker:
+ * two files' projectors in one group `projector` would share its partitions, and kafkajs's group
+ * leader spreads only the topics it subscribes to over every member, so each file's projector is
+ * handed the other's partitions, drops them, and some of its own are read by nobody.
+ */
+export const TEST_GROUP_IDS = {
+  projector: `${TEST_TOPIC_PREFIX}.projector`,
+  dispatcher: `${TEST_TOPIC_PREFIX}.dispatcher`,
+} as const;
+
 function freshTopicPrefix(): string {
   const script = process.argv[1] ? path.basename(process.argv[1]) : 'file';
   // TOPIC_PREFIX allows 1-50 of [A-Za-z0-9_-]; a test may add a suffix of its own (`-reference`).

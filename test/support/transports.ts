@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { startKafka, type KafkaBroker } from './kafka-mock.js';
 import { TcpProxy } from './tcp-proxy.js';
-import { TEST_TOPIC_PREFIX, TEST_TOPICS } from './topic-prefix.js';
+import { TEST_GROUP_IDS, TEST_TOPIC_PREFIX, TEST_TOPICS } from './topic-prefix.js';
 
 /**
  * One transport under test, with a fresh database. `env` holds the settings a child process
@@ -15,7 +15,10 @@ import { TEST_TOPIC_PREFIX, TEST_TOPICS } from './topic-prefix.js';
  */
 export interface TransportFixture {
   name: TransportName;
-  /** Includes TOPIC_PREFIX: this test file's own topics (see TEST_TOPIC_PREFIX), on either transport. */
+  /**
+   * Includes TOPIC_PREFIX and the apps' group ids: this test file's own topics and consumer groups
+   * (see TEST_TOPIC_PREFIX, TEST_GROUP_IDS), on either transport.
+   */
   env: Record<string, string>;
   /** The topics `env` names. */
   topics: Topics;
@@ -70,7 +73,7 @@ export async function postgresLogFixture(): Promise<TransportFixture> {
   return fixture(
     'postgres-log',
     database,
-    { DATABASE_URL: proxied.toString(), TOPIC_PREFIX: TEST_TOPIC_PREFIX },
+    { DATABASE_URL: proxied.toString(), ...ownTopicsAndGroups() },
     {
       down: async () => proxy.down(),
       up: async () => proxy.up(),
@@ -79,12 +82,21 @@ export async function postgresLogFixture(): Promise<TransportFixture> {
   );
 }
 
+/** This test file's topics and the apps' consumer groups, the same on either transport. */
+function ownTopicsAndGroups(): Record<string, string> {
+  return {
+    TOPIC_PREFIX: TEST_TOPIC_PREFIX,
+    PROJECTOR_GROUP_ID: TEST_GROUP_IDS.projector,
+    DISPATCHER_GROUP_ID: TEST_GROUP_IDS.dispatcher,
+  };
+}
+
 async function kafkaFixture(broker: KafkaBroker): Promise<TransportFixture> {
   const database = await createTestDatabase();
   const env = {
     DATABASE_URL: database.url,
     KAFKA_BROKERS: broker.brokers,
-    TOPIC_PREFIX: TEST_TOPIC_PREFIX,
+    ...ownTopicsAndGroups(),
     ...broker.wiring,
   };
   return fixture('kafka', database, env, {
