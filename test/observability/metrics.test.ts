@@ -249,8 +249,8 @@ for (const transport of cases) {
       assert.deepEqual(differences(after), [], 'counters that did not move by what the scenario causes');
 
       for (const [app, group] of [
-        ['projector', 'projector'],
-        ['dispatcher', 'dispatcher'],
+        ['projector', TEST_GROUP_IDS.projector],
+        ['dispatcher', TEST_GROUP_IDS.dispatcher],
       ] as const) {
         assert.ok(
           moved(after, app, 'hub_bus_handler_duration_seconds_count', { group }) >= 1,
@@ -273,14 +273,14 @@ for (const transport of cases) {
       const lagTopics = (app: App, group: string) =>
         new Set(samplesOf(after[app], 'hub_bus_consumer_lag', { group }).map((s) => s.labels['topic']));
       assert.deepEqual(
-        lagTopics('projector', 'projector'),
+        lagTopics('projector', TEST_GROUP_IDS.projector),
         new Set([TOPICS.projects, TOPICS.customers, TOPICS.monitoring]),
       );
       assert.deepEqual(
-        lagTopics('projector', 'projector.slow'),
+        lagTopics('projector', `${TEST_GROUP_IDS.projector}.slow`),
         new Set([TOPICS.slowProjects, TOPICS.slowCustomers, TOPICS.slowMonitoring]),
       );
-      assert.deepEqual(lagTopics('dispatcher', 'dispatcher'), new Set([TOPICS.stateChanges]));
+      assert.deepEqual(lagTopics('dispatcher', TEST_GROUP_IDS.dispatcher), new Set([TOPICS.stateChanges]));
       assert.equal(sumOf(after.ingest, 'hub_bus_consumer_lag'), 0);
       await eventually(async () => {
         const now = await scrapeAll();
@@ -289,7 +289,9 @@ for (const transport of cases) {
           sumOf(now.dispatcher, 'hub_bus_consumer_lag') === 0
         );
       }, 30_000);
-      assert.ok(samplesOf(after.projector, 'hub_bus_consumer_lag', { group: 'projector' }).length >= 3);
+      assert.ok(
+        samplesOf(after.projector, 'hub_bus_consumer_lag', { group: TEST_GROUP_IDS.projector }).length >= 3,
+      );
 
       // Per-tenant labels only when asked for.
       for (const [app, name] of [
