@@ -296,7 +296,7 @@ for (const transport of cases) {
       test(`[${transport.name}] concurrent publishes share one append and keep each key's order across callers`, async () => {
         // A window long enough that every call below joins the same append, however slow the machine.
         const grouped = await fixture.createBus('group-commit', { BUS_PUBLISH_LINGER_MS: '200' });
-        const [first, second] = [unique('grouped'), unique('grouped')];
+        const [first, second] = [testTopic('grouped'), testTopic('grouped')];
         await grouped.publishAll(
           [first, second].map((topic) => ({ topic, messages: [{ key: 'warm', value: 'up' }] })),
         );
