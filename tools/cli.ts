@@ -1,6 +1,6 @@
 import { SOURCE_ID } from '@hub/contracts';
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { Logger, type LoggerService } from '@nestjs/common';
 import { ConfigError, loadConfig, PlatformConfig } from '@hub/config';
 import { closePlatform, connectPlatform, type AppSchema, type Platform } from '@hub/runtime';
 import {
@@ -141,6 +141,21 @@ function remapOptions(args: string[]): { source: string; since?: Date } | null {
 
 const HELP = ['--help', '-h', 'help'];
 
+/**
+ * Nest's console logger writes warnings to stdout, where the one result line goes: warnings (a
+ * rebuild's skipped tenants, say) and errors go to stderr, one line each, and nothing else is logged.
+ */
+const STDERR_LOGGER: LoggerService = {
+  log: () => undefined,
+  warn: (message: unknown, ...context: unknown[]) => writeLogLine('warn', message, context),
+  error: (message: unknown, ...context: unknown[]) => writeLogLine('error', message, context),
+};
+
+function writeLogLine(level: string, message: unknown, context: unknown[]): void {
+  const name = context.filter((part) => typeof part === 'string').at(-1);
+  process.stderr.write(`cli: ${level}${name ? ` ${name}` : ''}: ${String(message)}\n`);
+}
+
 /** Operator commands. Results go to stdout as one JSON line; everything else to stderr. */
 async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
@@ -160,7 +175,7 @@ async function main(args: string[]): Promise<number> {
     process.stderr.write(`cli: ${mistake}\n${USAGE}\n`);
     return 2;
   }
-  Logger.overrideLogger(['error']);
+  Logger.overrideLogger(STDERR_LOGGER);
   const launcher = loadConfig(LauncherConfig);
   const database = await localDatabase({
     databaseUrl: launcher.DATABASE_URL,

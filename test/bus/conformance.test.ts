@@ -6,6 +6,7 @@ import { BusUnavailableError, type EventBus } from '@hub/bus';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { collect, eventually, keyedMessages, pause, unique } from '../support/collector.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { testTopic } from '../support/topic-prefix.js';
 
 /**
  * The bus contract, run against every transport: the same test, the transport's name in its title.
@@ -28,7 +29,7 @@ for (const transport of cases) {
       after(() => fixture?.close());
 
       test(`[${transport.name}] keeps the order of messages with the same key`, async () => {
-        const topic = unique('order');
+        const topic = testTopic('order');
         const { collector, subscription } = await collect(bus, unique('g'), [topic]);
         const messages = keyedMessages(300, 3);
         for (let i = 0; i < messages.length; i += 25) await bus.publish(topic, messages.slice(i, i + 25));
@@ -49,7 +50,7 @@ for (const transport of cases) {
       });
 
       test(`[${transport.name}] redelivers a batch whose handler failed`, async () => {
-        const topic = unique('retry');
+        const topic = testTopic('retry');
         const seen: string[] = [];
         let failuresLeft = 2;
         const subscription = await bus.subscribe({
@@ -75,7 +76,7 @@ for (const transport of cases) {
       });
 
       test(`[${transport.name}] rolls back the handler's transaction and redelivers when it fails`, async () => {
-        const topic = unique('tx');
+        const topic = testTopic('tx');
         await fixture.dataSource.query(`CREATE TABLE IF NOT EXISTS tx_probe (value text)`);
         let attempts = 0;
         const subscription = await bus.subscribe({
@@ -102,7 +103,7 @@ for (const transport of cases) {
       });
 
       test(`[${transport.name}] a consumer group resumes from its committed offset after a restart`, async () => {
-        const topic = unique('resume');
+        const topic = testTopic('resume');
         const groupId = unique('g');
         const first = await collect(bus, groupId, [topic]);
         await bus.publish(
@@ -129,7 +130,7 @@ for (const transport of cases) {
       });
 
       test(`[${transport.name}] two consumer groups each see every message`, async () => {
-        const topic = unique('fanout');
+        const topic = testTopic('fanout');
         const a = await collect(bus, unique('group-a'), [topic]);
         const b = await collect(bus, unique('group-b'), [topic]);
         await bus.publish(topic, keyedMessages(100, 10));
@@ -143,7 +144,7 @@ for (const transport of cases) {
       });
 
       test(`[${transport.name}] consumers of one group split the partitions; one takes over when the other leaves`, async () => {
-        const topic = unique('split');
+        const topic = testTopic('split');
         const groupId = unique('g');
         const a = await collect(bus, groupId, [topic]);
         const b = await collect(bus, groupId, [topic]);
@@ -182,7 +183,7 @@ for (const transport of cases) {
       });
 
       test(`[${transport.name}] round-trips headers, key and a 512 KiB message byte for byte`, async () => {
-        const topic = unique('large');
+        const topic = testTopic('large');
         const { collector, subscription } = await collect(bus, unique('g'), [topic]);
         const large = Buffer.alloc(512 * 1024);
         for (let i = 0; i < large.length; i++) large[i] = (i * 31 + 7) % 256;
@@ -199,7 +200,7 @@ for (const transport of cases) {
       });
 
       test(`[${transport.name}] reports per partition the offset the next message will get`, async () => {
-        const topic = unique('offsets');
+        const topic = testTopic('offsets');
         await bus.publish(topic, keyedMessages(40, 8));
         const offsets = await bus.latestOffsets(topic);
         assert.ok(offsets.length >= 1);
@@ -212,7 +213,7 @@ for (const transport of cases) {
       });
 
       test(`[${transport.name}] a handler's transaction publishes to several topics created up front`, async () => {
-        const [source, first, second] = [unique('source'), unique('out'), unique('out')];
+        const [source, first, second] = [testTopic('source'), testTopic('out'), testTopic('out')];
         await bus.ensureTopics([first, second]);
         await bus.ensureTopics([first, second]);
         const { collector, subscription: outputs } = await collect(bus, unique('g'), [first, second]);
@@ -244,7 +245,7 @@ for (const transport of cases) {
       });
 
       test(`[${transport.name}] a handler's transaction may publish to a topic no one created yet only on Kafka`, async () => {
-        const [source, unknown] = [unique('source'), unique('unknown')];
+        const [source, unknown] = [testTopic('source'), testTopic('unknown')];
         const outcomes: string[] = [];
         const subscription = await bus.subscribe({
           groupId: unique('g'),
@@ -276,7 +277,7 @@ for (const transport of cases) {
       });
 
       test(`[${transport.name}] reports per partition the offset a group committed, none before its first commit`, async () => {
-        const topic = unique('committed');
+        const topic = testTopic('committed');
         const groupId = unique('g');
         await bus.publish(topic, keyedMessages(40, 8));
         assert.deepEqual(await bus.committedOffsets(groupId, topic), []);
@@ -297,7 +298,7 @@ for (const transport of cases) {
       test(`[${transport.name}] concurrent publishes share one append and keep each key's order across callers`, async () => {
         // A window long enough that every call below joins the same append, however slow the machine.
         const grouped = await fixture.createBus('group-commit', { BUS_PUBLISH_LINGER_MS: '200' });
-        const [first, second] = [unique('grouped'), unique('grouped')];
+        const [first, second] = [testTopic('grouped'), testTopic('grouped')];
         await grouped.publishAll(
           [first, second].map((topic) => ({ topic, messages: [{ key: 'warm', value: 'up' }] })),
         );
@@ -335,7 +336,7 @@ for (const transport of cases) {
           BUS_PUBLISH_LINGER_MS: '200',
           BUS_PUBLISH_MAX_BYTES: String(8 * 1024 * 1024),
         });
-        const topic = unique('grouped-failure');
+        const topic = testTopic('grouped-failure');
         await grouped.publish(topic, [{ key: 'warm', value: 'up' }]);
         const appendsBefore = await appendCount(transport.name);
         await fixture.refuseNextAppend?.();
@@ -369,7 +370,7 @@ for (const transport of cases) {
           skip: transport.outageSkip,
         },
         async () => {
-          const topic = unique('outage');
+          const topic = testTopic('outage');
           await bus.publish(topic, [{ key: 'k', value: 'before' }]);
           await fixture.down!();
           try {
@@ -390,7 +391,7 @@ for (const transport of cases) {
         `[${transport.name}] a subscription closed while the transport is down stays closed once it is back`,
         { skip: transport.outageSkip },
         async () => {
-          const topic = unique('closed-in-outage');
+          const topic = testTopic('closed-in-outage');
           const groupId = unique('g');
           const { collector, subscription } = await collect(bus, groupId, [topic]);
           await bus.publish(topic, [{ key: 'k', value: 'before' }]);

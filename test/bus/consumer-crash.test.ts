@@ -5,6 +5,7 @@ import { after, describe, test } from 'node:test';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { pause, unique } from '../support/collector.js';
 import { transportCases } from '../support/transports.js';
+import { testTopic } from '../support/topic-prefix.js';
 
 const CONSUMER = 'dist/test/bus/fixtures/consumer.process.js';
 const MESSAGES = 1_000;
@@ -21,10 +22,12 @@ for (const transport of cases) {
   describe(`consumer crash [${transport.name}]`, { skip: transport.skip ?? false, timeout: 300_000 }, () => {
     test(`[${transport.name}] a consumer killed with SIGKILL mid-stream loses nothing and gets every uncommitted message again`, async () => {
       const fixture = await transport.setup();
+      // A consumer left running by a failed assertion would go on retrying after the fixture closed.
+      const consumers: ChildProcess[] = [];
       try {
         await fixture.dataSource.query('CREATE TABLE received (run int NOT NULL, value text NOT NULL)');
         const bus = await fixture.createBus('crash-producer');
-        const topic = unique('crash');
+        const topic = testTopic('crash');
         const groupId = unique('crash-group');
         const values = Array.from({ length: MESSAGES }, (_, i) => `m${i}`);
         for (let i = 0; i < MESSAGES; i += 100) {
@@ -36,6 +39,7 @@ for (const transport of cases) {
 
         // Run 1: slow batches; killed while a batch is inside its transaction.
         const first = startConsumer(fixture.env, topic, groupId, 1, 30, 20);
+        consumers.push(first.process);
         const receivedByFirst = new Set<string>();
         await first.untilReceived((batch) => {
           batch.forEach((v) => receivedByFirst.add(v));
@@ -51,6 +55,7 @@ for (const transport of cases) {
         // Run 2: restarted, runs to the end of the stream (larger batches: fewer round trips, and
         // the redelivery asserted below does not depend on the batch size).
         const second = startConsumer(fixture.env, topic, groupId, 2, 0, 200);
+        consumers.push(second.process);
         const all = async () => new Set([...committedByFirst, ...(await valuesOfRun(fixture.dataSource, 2))]);
         await whileProgressing(async () => (await all()).size, MESSAGES).catch(() => undefined);
         second.process.kill('SIGTERM');
@@ -67,6 +72,8 @@ for (const transport of cases) {
         }
         await bus.close();
       } finally {
+        for (const child of consumers)
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         await fixture.close();
       }
     });
@@ -107,7 +114,9 @@ function startConsumer(
     process.execPath,
     [CONSUMER, topic, groupId, String(run), String(holdMs), String(batchSize)],
     {
-      env: { ...process.env, ...env, LOG_LEVEL: 'error' },
+      // The fixture's settings only: the runner's own environment may name a real broker
+      // (KAFKA_BROKERS), which would put the Postgres-log case's consumer on Kafka.
+      env: { PATH: process.env['PATH'] ?? '', ...env, LOG_LEVEL: 'error' },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );

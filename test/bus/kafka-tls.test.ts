@@ -12,6 +12,7 @@ import { unique } from '../support/collector.js';
 import { startKafka, type KafkaBroker } from '../support/kafka-mock.js';
 import { KafkaTlsTerminator } from '../support/kafka-tls-terminator.js';
 import { testSetting } from '../support/test-env.js';
+import { testTopic } from '../support/topic-prefix.js';
 
 const kafka = await startKafka();
 const skip =
@@ -48,7 +49,7 @@ function busFrom(config: PlatformConfig): EventBus {
 
 /** Publishes one message and waits until a new consumer group has read it back. */
 async function roundTrip(bus: EventBus): Promise<ConsumedMessage> {
-  const topic = unique('tls');
+  const topic = testTopic('tls');
   await bus.publish(topic, [{ key: 'k', value: 'over TLS' }]);
   let received!: (message: ConsumedMessage) => void;
   const first = new Promise<ConsumedMessage>((resolve) => (received = resolve));

@@ -11,6 +11,7 @@ import { busSettings } from '@hub/runtime';
 import { createTestDatabase, stopEmbeddedTestServer, type TestDatabase } from '../support/database.js';
 import { runProcess, startApp, stopApp } from '../support/app-process.js';
 import { testSetting } from '../support/test-env.js';
+import { TEST_TOPIC_PREFIX } from '../support/topic-prefix.js';
 
 /**
  * KAFKA_CREATE_TOPICS=false against topics created beforehand, as a team that creates its own
@@ -32,9 +33,8 @@ const KEPT_FOR_EVER = [
   { name: 'retention.bytes', value: '-1' },
 ];
 
-/** A fresh TOPIC_PREFIX: topics outlive a run on a real broker. */
-const freshPrefix = (label: string) =>
-  `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}-${label}`;
+/** A fresh TOPIC_PREFIX per test, under this file's own: topics outlive a run on a real broker. */
+const freshPrefix = (label: string) => `${TEST_TOPIC_PREFIX}-${label}`;
 
 /**
  * Every topic of `prefix` as the system needs it: canonical ones kept for ever, the others at the

@@ -9,6 +9,7 @@ import { BusConsumer, BusTransport, LaneContext, type ConsumerLane, type Decoded
 import { collect, eventually, pause, unique } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { testTopic } from '../support/topic-prefix.js';
 
 /**
  * The bus transport under a real Nest hybrid app with one `@EventPattern` handler, on each
@@ -74,9 +75,9 @@ interface Lane {
 }
 
 const newLane = (): Lane => ({
-  topic: unique('probe'),
+  topic: testTopic('probe'),
   groupId: unique('g'),
-  deadLetterTopic: unique('dead'),
+  deadLetterTopic: testTopic('dead'),
 });
 
 /** The probe lane's settings, under whichever pattern name the test wants. */

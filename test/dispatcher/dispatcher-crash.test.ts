@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { topicNames } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
 import { eventually } from '../support/collector.js';
@@ -10,6 +9,7 @@ import { Receiver } from '../support/receiver.js';
 import { changeMessage, stateChange } from '../support/state-changes.js';
 import { createTenant } from '../support/tenants.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * A burst of changes while the dispatcher is killed with SIGKILL twice and restarted: every
@@ -18,7 +18,7 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 const CHANGES = 1_200;
 const ENTITIES = 120;
 const SUBSCRIPTIONS = 2;

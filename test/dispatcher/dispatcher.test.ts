@@ -3,7 +3,6 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { EventBus } from '@hub/bus';
-import { topicNames } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
 import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
@@ -12,6 +11,7 @@ import { Receiver, type Received } from '../support/receiver.js';
 import { changeMessage, stateChange, type ChangeSpec } from '../support/state-changes.js';
 import { createTenant, type Tenant } from '../support/tenants.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * The dispatcher as a process on each transport: state changes in through the real bus, signed
@@ -19,7 +19,7 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 const RETRIES = ['400ms', '400ms', '400ms', '400ms', '400ms'];
 const ENDPOINT_CONCURRENCY = 8;
 

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { EventBus } from '@hub/bus';
-import { canonicalTopics, topicNames } from '@hub/contracts';
+import { canonicalTopics } from '@hub/contracts';
 import { startApps, type RunningApps } from '../support/app-process.js';
 import { collect, eventually, unique, type Collector } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { PROVIDER_CASES, send } from '../support/provider-requests.js';
 import { createTenant, type Tenant } from '../support/tenants.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * A tenant beyond its fair share is slowed, never refused: ingest and the projector as processes
@@ -17,7 +18,7 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 const PYLON = PROVIDER_CASES.find((c) => c.provider === 'pylon-observer')!;
 const BURST = 10;
 

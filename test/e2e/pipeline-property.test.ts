@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import type { EventBus } from '@hub/bus';
-import { canonicalTopics, topicNames } from '@hub/contracts';
+import { canonicalTopics } from '@hub/contracts';
 import { startApps, type RunningApps } from '../support/app-process.js';
 import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
@@ -15,6 +15,7 @@ import { PROVIDER_CASES, send, type ProviderRequest } from '../support/provider-
 import { createTenant, type Tenant } from '../support/tenants.js';
 import { testSetting } from '../support/test-env.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * The whole pipeline (ingest and the projector as processes) under generated provider payloads,
@@ -28,7 +29,7 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 const SEED = Number(testSetting('FC_SEED') ?? 20_261_122);
 const NUM_RUNS = 80;
 const APPLIED_WITHIN_MS = 60_000;

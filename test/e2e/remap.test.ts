@@ -13,6 +13,7 @@ import { stopEmbeddedTestServer } from '../support/database.js';
 import { PROVIDER_CASES, send } from '../support/provider-requests.js';
 import { createTenant, type Tenant } from '../support/tenants.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { TEST_TOPIC_PREFIX } from '../support/topic-prefix.js';
 
 /**
  * Schema drift end to end: a Solar Proof event type no adapter knows is kept, not refused; once
@@ -121,7 +122,7 @@ for (const transport of cases) {
       });
 
       PROVIDER_REGISTRY.solarproof = learnsInvoices;
-      const remap = () => remapUnmapped(ingestTables, bus, { topicPrefix: 'hub', sourceId });
+      const remap = () => remapUnmapped(ingestTables, bus, { topicPrefix: TEST_TOPIC_PREFIX, sourceId });
       assert.deepEqual(await remap(), { read: 1, remapped: 1, still_unmapped: 0, events: 1 });
       await eventually(async () => (await activities(projectId)).length === 1, 60_000);
       const [activity] = await activities(projectId);

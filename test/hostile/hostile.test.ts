@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { ConsumedMessage, EventBus } from '@hub/bus';
-import { canonicalTopics, topicNames } from '@hub/contracts';
+import { canonicalTopics } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
 import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
@@ -24,6 +24,7 @@ import {
   type WireAnswer,
   type WireRequest,
 } from './hostile-requests.js';
+import { TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * Hostile input against the three apps as real processes on one fresh database: every corpus
@@ -36,7 +37,7 @@ import {
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 const ALL_TOPICS = Object.values(TOPICS);
 const CORPUS = loadCorpus();
 const APPS = ['ingest', 'projector', 'dispatcher'] as const;

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { ConsumedMessage, EventBus } from '@hub/bus';
-import { topicNames } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
 import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
@@ -10,6 +9,7 @@ import { stopEmbeddedTestServer } from '../support/database.js';
 import { createTenant, type Tenant } from '../support/tenants.js';
 import { PROVIDER_CASES, send, type ProviderCase } from '../support/provider-requests.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * Ingest as a process on each transport: providers' requests in over HTTP, canonical events read
@@ -17,7 +17,7 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 const MAX_EVENTS = 50;
 /** Above what the tests make for tenant A (about 25 sources), so only the quota test reaches it. */
 const SOURCE_QUOTA = 40;

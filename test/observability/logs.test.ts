@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { EventBus } from '@hub/bus';
-import { topicNames } from '@hub/contracts';
 import { startApp, stopApp, type AppName, type RunningApp } from '../support/app-process.js';
 import { eventually, unique } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
@@ -10,6 +9,7 @@ import { PROVIDER_CASES, pylonBatch, pylonProject, send } from '../support/provi
 import { Receiver, type Received } from '../support/receiver.js';
 import { createTenant, postJson, type Tenant } from '../support/tenants.js';
 import { postgresLogFixture, type TransportFixture } from '../support/transports.js';
+import { TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * The lines an operator acts on, read from the three apps as processes (LOG_FORMAT=json,
@@ -20,7 +20,7 @@ import { postgresLogFixture, type TransportFixture } from '../support/transports
  */
 after(stopEmbeddedTestServer);
 const APPS: AppName[] = ['ingest', 'projector', 'dispatcher'];
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 const PYLON = PROVIDER_CASES.find((c) => c.provider === 'pylon-observer')!;
 /** Nest's start-up contexts, written at debug: none may reach an info log. */
 const NEST_STARTUP = ['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication'];

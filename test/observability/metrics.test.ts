@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { EventBus } from '@hub/bus';
-import { topicNames } from '@hub/contracts';
 import { startApps, type RunningApps } from '../support/app-process.js';
 import { asMessage, canonicalEvent } from '../support/canonical-events.js';
 import { eventually, pause, unique } from '../support/collector.js';
@@ -11,6 +10,7 @@ import { PROVIDER_CASES, PYLON_BATCH, send } from '../support/provider-requests.
 import { Receiver, type Received } from '../support/receiver.js';
 import { createTenant, type Tenant } from '../support/tenants.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { TEST_GROUP_IDS, TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * /metrics of the three apps as processes, on each transport, before and after a known scenario:
@@ -23,7 +23,7 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 const PYLON = PROVIDER_CASES.find((c) => c.provider === 'pylon-observer')!;
 const APPS = ['ingest', 'projector', 'dispatcher'] as const;
 type App = (typeof APPS)[number];
@@ -189,26 +189,26 @@ for (const transport of cases) {
         [
           'projector',
           'hub_bus_messages_handled_total',
-          { group: 'projector', topic: TOPICS.projects, outcome: 'handled' },
+          { group: TEST_GROUP_IDS.projector, topic: TOPICS.projects, outcome: 'handled' },
           4,
         ],
         [
           'projector',
           'hub_bus_messages_handled_total',
-          { group: 'projector', topic: TOPICS.monitoring, outcome: 'dead_lettered' },
+          { group: TEST_GROUP_IDS.projector, topic: TOPICS.monitoring, outcome: 'dead_lettered' },
           2,
         ],
         ['projector', 'hub_bus_messages_handled_total', {}, 6],
         [
           'projector',
           'hub_bus_dead_letters_total',
-          { group: 'projector', topic: TOPICS.monitoring, reason: 'invalid' },
+          { group: TEST_GROUP_IDS.projector, topic: TOPICS.monitoring, reason: 'invalid' },
           1,
         ],
         [
           'projector',
           'hub_bus_dead_letters_total',
-          { group: 'projector', topic: TOPICS.monitoring, reason: 'poison' },
+          { group: TEST_GROUP_IDS.projector, topic: TOPICS.monitoring, reason: 'poison' },
           1,
         ],
         ['projector', 'hub_bus_dead_letters_total', {}, 2],
@@ -216,7 +216,7 @@ for (const transport of cases) {
         [
           'dispatcher',
           'hub_bus_messages_handled_total',
-          { group: 'dispatcher', topic: TOPICS.stateChanges, outcome: 'handled' },
+          { group: TEST_GROUP_IDS.dispatcher, topic: TOPICS.stateChanges, outcome: 'handled' },
           5,
         ],
         ['dispatcher', 'hub_bus_messages_handled_total', {}, 5],
@@ -249,8 +249,8 @@ for (const transport of cases) {
       assert.deepEqual(differences(after), [], 'counters that did not move by what the scenario causes');
 
       for (const [app, group] of [
-        ['projector', 'projector'],
-        ['dispatcher', 'dispatcher'],
+        ['projector', TEST_GROUP_IDS.projector],
+        ['dispatcher', TEST_GROUP_IDS.dispatcher],
       ] as const) {
         assert.ok(
           moved(after, app, 'hub_bus_handler_duration_seconds_count', { group }) >= 1,
@@ -273,14 +273,14 @@ for (const transport of cases) {
       const lagTopics = (app: App, group: string) =>
         new Set(samplesOf(after[app], 'hub_bus_consumer_lag', { group }).map((s) => s.labels['topic']));
       assert.deepEqual(
-        lagTopics('projector', 'projector'),
+        lagTopics('projector', TEST_GROUP_IDS.projector),
         new Set([TOPICS.projects, TOPICS.customers, TOPICS.monitoring]),
       );
       assert.deepEqual(
-        lagTopics('projector', 'projector.slow'),
+        lagTopics('projector', `${TEST_GROUP_IDS.projector}.slow`),
         new Set([TOPICS.slowProjects, TOPICS.slowCustomers, TOPICS.slowMonitoring]),
       );
-      assert.deepEqual(lagTopics('dispatcher', 'dispatcher'), new Set([TOPICS.stateChanges]));
+      assert.deepEqual(lagTopics('dispatcher', TEST_GROUP_IDS.dispatcher), new Set([TOPICS.stateChanges]));
       assert.equal(sumOf(after.ingest, 'hub_bus_consumer_lag'), 0);
       await eventually(async () => {
         const now = await scrapeAll();
@@ -289,7 +289,9 @@ for (const transport of cases) {
           sumOf(now.dispatcher, 'hub_bus_consumer_lag') === 0
         );
       }, 30_000);
-      assert.ok(samplesOf(after.projector, 'hub_bus_consumer_lag', { group: 'projector' }).length >= 3);
+      assert.ok(
+        samplesOf(after.projector, 'hub_bus_consumer_lag', { group: TEST_GROUP_IDS.projector }).length >= 3,
+      );
 
       // Per-tenant labels only when asked for.
       for (const [app, name] of [

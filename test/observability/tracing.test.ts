@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { ConsumedMessage } from '@hub/bus';
-import { topicNames } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
 import { runProcess, waitForHealthy, type AppName, type AppProcess } from '../support/app-process.js';
 import { collect, pause, unique } from '../support/collector.js';
@@ -12,6 +11,7 @@ import { PROVIDER_CASES, pylonBatch, pylonProject, send } from '../support/provi
 import { Receiver } from '../support/receiver.js';
 import { createTenant, postJson, type Tenant } from '../support/tenants.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * One trace from the provider's request to the subscriber's endpoint, each app its own process, on
@@ -22,7 +22,7 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 const PYLON = PROVIDER_CASES.find((c) => c.provider === 'pylon-observer')!;
 const TEAM = { uid: 'eDnP83Uj', name: 'My Solar Co' };
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { EventBus } from '@hub/bus';
-import { topicNames } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
 import { asMessage, canonicalEvent } from '../support/canonical-events.js';
@@ -9,6 +8,7 @@ import { collect, eventually, pause, unique, type Collector } from '../support/c
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { createTenant, type Tenant } from '../support/tenants.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * One tenant's poison must never stop another's projection. Poison here is a valid canonical
@@ -19,7 +19,7 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 
 for (const transport of cases) {
   describe(

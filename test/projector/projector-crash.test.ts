@@ -9,6 +9,7 @@ import { asMessage, canonicalEvent } from '../support/canonical-events.js';
 import { collect, eventually, type Collector } from '../support/collector.js';
 import { createTestDatabase, stopEmbeddedTestServer } from '../support/database.js';
 import { openDatabase, transportCases } from '../support/transports.js';
+import { TEST_TOPIC_PREFIX } from '../support/topic-prefix.js';
 
 /**
  * The same stream through two projectors: one left alone, one killed with SIGKILL twice in the
@@ -40,13 +41,13 @@ for (const transport of cases) {
         const reference = await startRun(
           fixture.env,
           referenceDb.url,
-          'reference',
+          `${TEST_TOPIC_PREFIX}-reference`,
           fixture.createBus.bind(fixture),
         );
         const crashed = await startRun(
           fixture.env,
           fixture.env['DATABASE_URL']!,
-          'crashed',
+          `${TEST_TOPIC_PREFIX}-crashed`,
           fixture.createBus.bind(fixture),
         );
         runs.push(reference, crashed);

@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { ConsumedMessage, EventBus } from '@hub/bus';
-import { topicNames } from '@hub/contracts';
 import { freePort } from '@hub/persistence';
+import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
 import { asMessage, canonicalEvent, type EventSpec } from '../support/canonical-events.js';
 import { collect, eventually, pause, unique, type Collector } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { createTenant, type Tenant } from '../support/tenants.js';
+import { testSetting } from '../support/test-env.js';
 import { transportCases, type TransportFixture } from '../support/transports.js';
+import { TEST_GROUP_IDS, TEST_TOPICS } from '../support/topic-prefix.js';
 
 /**
  * The projector as a process on each transport: canonical events in through the real bus, the
@@ -17,7 +20,7 @@ import { transportCases, type TransportFixture } from '../support/transports.js'
  */
 const cases = await transportCases();
 after(stopEmbeddedTestServer);
-const TOPICS = topicNames('hub');
+const TOPICS = TEST_TOPICS;
 
 interface Entity {
   id: string;
@@ -342,12 +345,18 @@ for (const transport of cases) {
 
     test(
       `[${transport.name}] runs two consumers (PROJECTOR_CONSUMERS=2) on threads of their own, splitting the partitions`,
-      // Kafka splits a group's partitions itself; the librdkafka mock cluster cannot describe groups.
-      { skip: transport.name === 'kafka' && 'the Kafka mock cluster does not answer DescribeGroups' },
+      // The librdkafka mock cluster cannot describe groups; a real broker can.
+      {
+        skip:
+          transport.name === 'kafka' &&
+          !testSetting('KAFKA_BROKERS') &&
+          'the Kafka mock cluster does not answer DescribeGroups',
+      },
       async () => {
+        const members = transport.name === 'kafka' ? kafkaGroupMembers : postgresLogGroupMembers;
         let seen: number[] = [];
         await eventually(async () => {
-          seen = await postgresLogGroupMembers(fixture.env, 'projector');
+          seen = await members(fixture.env, TEST_GROUP_IDS.projector);
           return seen.length === 2 && seen.every((partitions) => partitions > 0);
         }, 60_000).catch(() => assert.fail(`partitions per consumer: ${JSON.stringify(seen)}`));
         // The 3 canonical topics, each split evenly between the two.
@@ -409,6 +418,48 @@ for (const transport of cases) {
       assert.deepEqual(await snapshot(), live);
     });
 
+    test(`[${transport.name}] a rebuild skips events of tenants this database does not know, counts them and warns once per tenant`, async () => {
+      const [strangerX, strangerY] = [randomUUID(), randomUUID()];
+      const externalId = unique('known-beside-strangers');
+      const events = [
+        ...['x1', 'x2', 'x3'].map((id) => canonicalEvent({ tenant: strangerX, externalId: id })),
+        ...['y1', 'y2'].map((id) => canonicalEvent({ tenant: strangerY, externalId: id })),
+        canonicalEvent({ tenant: tenantA.tenant_id, externalId }),
+      ];
+      await bus.publish(TOPICS.projects, events.map(asMessage));
+      // The live projector has read them all: the rebuild's read reaches past them.
+      await eventually(async () => {
+        const [row] = (await fixture.dataSource.query(
+          'SELECT count(*)::int AS n FROM applied_events WHERE event_id = ANY($1)',
+          [events.map((event) => event['id'])],
+        )) as Array<{ n: number }>;
+        return row!.n === events.length;
+      }, 60_000);
+
+      const cli = runProcess('dist/tools/cli.js', { ...fixture.env, LOG_LEVEL: 'error' }, [
+        'projector:rebuild',
+      ]);
+      const line = await cli.waitForLine(/^\{"events"/, 120_000);
+      assert.equal(await cli.exited, 0);
+      const result = JSON.parse(line) as { skipped_unknown_tenants: Record<string, number> };
+      assert.deepEqual(result.skipped_unknown_tenants, { [strangerX]: 3, [strangerY]: 2 });
+      for (const stranger of [strangerX, strangerY]) {
+        const warnings = cli.output.filter(
+          (output) => output.startsWith('cli: ') && output.includes(stranger),
+        );
+        assert.equal(warnings.length, 1, cli.output.join('\n'));
+        assert.match(
+          warnings[0]!,
+          /^cli: warn Rebuild: skipped \d events of tenant .+: this database has no such tenant$/,
+        );
+      }
+      const rows = (await fixture.dataSource.query(
+        'SELECT tenant_id FROM projects WHERE tenant_id = ANY($1::uuid[]) OR id = $2',
+        [[strangerX, strangerY], `pylon-observer:${externalId}`],
+      )) as Array<{ tenant_id: string }>;
+      assert.deepEqual(rows, [{ tenant_id: tenantA.tenant_id }], 'only the known tenant has a read model');
+    });
+
     async function listAll(tenant: Tenant, limit: number): Promise<string[]> {
       const ids: string[] = [];
       let cursor: string | null = null;
@@ -426,6 +477,21 @@ for (const transport of cases) {
 
 function parse(message: ConsumedMessage): Record<string, unknown> {
   return JSON.parse(message.value.toString()) as Record<string, unknown>;
+}
+
+/** Partitions assigned to each member of a group on a Kafka broker, as the broker describes the group. */
+async function kafkaGroupMembers(env: Record<string, string>, groupId: string): Promise<number[]> {
+  const admin = new Kafka({ brokers: env['KAFKA_BROKERS']!.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    return (groups[0]?.members ?? []).map((member) => {
+      const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
+      return Object.values(assignment).reduce((sum, partitions) => sum + partitions.length, 0);
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Partitions held by each consumer of a group on the Postgres log: its lease connection's locks, less its member lock. */

@@ -4,7 +4,9 @@ import { mkdir, rename } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
 import { inCi, testSetting } from './test-env.js';
+import { TEST_TOPIC_PREFIX } from './topic-prefix.js';
 
 /**
  * THE ONE PLACE WHERE TESTS WIRE KAFKA DIFFERENTLY FROM PRODUCTION.
@@ -41,7 +43,8 @@ const BINARY = path.resolve('dist/test/kafka-mock/mock-cluster');
 /** A real broker from KAFKA_BROKERS, else a fresh mock cluster; in CI a missing mock is an error. */
 export async function startKafka(): Promise<KafkaAvailability> {
   const real = testSetting('KAFKA_BROKERS');
-  if (real) return { broker: { brokers: real, wiring: {}, stop: async () => undefined } };
+  if (real)
+    return { broker: { brokers: real, wiring: {}, stop: () => deleteTopicsOf(real, TEST_TOPIC_PREFIX) } };
   try {
     await compileMockCluster();
     return { broker: await launchMockCluster() };
@@ -93,4 +96,22 @@ async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<vo
   const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * A real broker keeps topics until someone deletes them, and a 2.4.1 broker creates topics more
+ * slowly the more partitions it holds: a test file deletes its own when it is done. Best effort:
+ * a run that dies first leaves them, to be deleted by their `test-` prefix (docs/kafka.md).
+ */
+async function deleteTopicsOf(brokers: string, prefix: string): Promise<void> {
+  const admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+  } catch (error) {
+    console.log(`# could not delete the topics of ${prefix}: ${(error as Error).message}`);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

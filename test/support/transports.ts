@@ -1,11 +1,13 @@
 import { createEventBus, type EventBus, type TransportName } from '@hub/bus';
 import { loadConfig, PlatformConfig } from '@hub/config';
+import type { Topics } from '@hub/contracts';
 import { createDataSource, runMigrationsExclusively } from '@hub/persistence';
 import { busSettings, MIGRATIONS } from '@hub/runtime';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { startKafka, type KafkaBroker } from './kafka-mock.js';
 import { TcpProxy } from './tcp-proxy.js';
+import { TEST_GROUP_IDS, TEST_TOPIC_PREFIX, TEST_TOPICS } from './topic-prefix.js';
 
 /**
  * One transport under test, with a fresh database. `env` holds the settings a child process
@@ -13,7 +15,13 @@ import { TcpProxy } from './tcp-proxy.js';
  */
 export interface TransportFixture {
   name: TransportName;
+  /**
+   * Includes TOPIC_PREFIX and the apps' group ids: this test file's own topics and consumer groups
+   * (see TEST_TOPIC_PREFIX, TEST_GROUP_IDS), on either transport.
+   */
   env: Record<string, string>;
+  /** The topics `env` names. */
+  topics: Topics;
   /** A bus as an app would build it from `env` (plus `overrides`), on its own DataSource. */
   createBus(clientId?: string, overrides?: Record<string, string>): Promise<EventBus>;
   /** A DataSource on the test database (not through the outage proxy). */
@@ -65,7 +73,7 @@ export async function postgresLogFixture(): Promise<TransportFixture> {
   return fixture(
     'postgres-log',
     database,
-    { DATABASE_URL: proxied.toString() },
+    { DATABASE_URL: proxied.toString(), ...ownTopicsAndGroups() },
     {
       down: async () => proxy.down(),
       up: async () => proxy.up(),
@@ -74,9 +82,23 @@ export async function postgresLogFixture(): Promise<TransportFixture> {
   );
 }
 
+/** This test file's topics and the apps' consumer groups, the same on either transport. */
+function ownTopicsAndGroups(): Record<string, string> {
+  return {
+    TOPIC_PREFIX: TEST_TOPIC_PREFIX,
+    PROJECTOR_GROUP_ID: TEST_GROUP_IDS.projector,
+    DISPATCHER_GROUP_ID: TEST_GROUP_IDS.dispatcher,
+  };
+}
+
 async function kafkaFixture(broker: KafkaBroker): Promise<TransportFixture> {
   const database = await createTestDatabase();
-  const env = { DATABASE_URL: database.url, KAFKA_BROKERS: broker.brokers, ...broker.wiring };
+  const env = {
+    DATABASE_URL: database.url,
+    KAFKA_BROKERS: broker.brokers,
+    ...ownTopicsAndGroups(),
+    ...broker.wiring,
+  };
   return fixture('kafka', database, env, {
     ...(broker.down && broker.up ? { down: broker.down, up: broker.up } : {}),
     ...(broker.refuseNextProduce ? { refuseNextAppend: broker.refuseNextProduce } : {}),
@@ -100,6 +122,7 @@ async function fixture(
   return {
     name,
     env,
+    topics: TEST_TOPICS,
     dataSource,
     ...(control.down ? { down: control.down } : {}),
     ...(control.up ? { up: control.up } : {}),

@@ -186,6 +186,19 @@ export class ProjectionRepository {
   async holdRebuildLockExclusive(manager: EntityManager): Promise<void> {
     await execute(manager, defineQuery('SELECT pg_advisory_xact_lock($1)'), [REBUILD_LOCK]);
   }
+
+  /** Of these tenant ids, the ones this database has a tenant for, spelt as given. */
+  async knownTenants(manager: EntityManager, tenantIds: string[]): Promise<Set<string>> {
+    if (tenantIds.length === 0) return new Set();
+    const rows = await rowsOf(
+      manager,
+      defineQuery<{ id: string }>(
+        'SELECT given AS id FROM unnest($1::text[]) AS given WHERE given::uuid IN (SELECT id FROM tenants)',
+      ),
+      [tenantIds],
+    );
+    return new Set(rows.map((row) => row.id));
+  }
 }
 
 /** The advisory lock between live batches (shared) and a rebuild (exclusive), until the commit. */

@@ -17,6 +17,12 @@ export interface RebuildResult {
   applied: number;
   /** Events that fail on their own, as the live projector dead-letters them: skipped here too. */
   poisoned: number;
+  /**
+   * Events of tenants this database has no row for, per tenant id: skipped. Topics can be shared
+   * (another installation with the same TOPIC_PREFIX, a tenant deleted here), and a read model of
+   * a tenant nobody can log in as would only be a leak waiting for a tenant id to be reused.
+   */
+  skipped_unknown_tenants: Record<string, number>;
   seconds: number;
 }
 
@@ -52,14 +58,20 @@ export async function rebuildReadModels(
   const projection = new ProjectionService(repository);
   let applied = 0;
   let poisoned = 0;
+  let skipped: Record<string, number> = {};
   await dataSource.transaction(async (manager) => {
     await repository.holdRebuildLockExclusive(manager);
     await wipe(manager, options.tenantId);
-    const valid = events
+    const wanted = events
       .map((message) => parseCanonicalEvent(message.value))
       // Messages that are not canonical events were dead-lettered by the live projector already.
       .flatMap((parsed) => ('value' in parsed ? [parsed.value] : []))
       .filter((event) => !options.tenantId || event.tenant === options.tenantId);
+    const known = await repository.knownTenants(manager, [...new Set(wanted.map((e) => e.tenant))]);
+    const valid = wanted.filter((event) => known.has(event.tenant));
+    skipped = countByTenant(wanted.filter((event) => !known.has(event.tenant)));
+    for (const [tenant, count] of Object.entries(skipped))
+      logger.warn(`skipped ${count} events of tenant ${tenant}: this database has no such tenant`);
     for (let i = 0; i < valid.length; i += REBUILD_BATCH) {
       const outcome = await applyIsolatingPoison(manager, valid.slice(i, i + REBUILD_BATCH), (some) =>
         projection.applyBatch(manager, some),
@@ -70,7 +82,19 @@ export async function rebuildReadModels(
     }
     applied = valid.length - poisoned;
   });
-  return { events: events.length, applied, poisoned, seconds: (Date.now() - started) / 1000 };
+  return {
+    events: events.length,
+    applied,
+    poisoned,
+    skipped_unknown_tenants: skipped,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+function countByTenant(events: ReadonlyArray<{ tenant: string }>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { tenant } of events) counts[tenant] = (counts[tenant] ?? 0) + 1;
+  return counts;
 }
 
 async function wipe(manager: EntityManager, tenantId: string | undefined): Promise<void> {
