@@ -32,6 +32,9 @@ const APP_METRICS = [
   'hub_dispatcher_subscriptions',
   'hub_dispatcher_subscriptions_disabled_total',
   'hub_dispatcher_send_slots_in_use',
+  'hub_retention_deleted_total',
+  'hub_retention_cutoff_timestamp_seconds',
+  'hub_retention_failures_total',
 ];
 const APP_HISTOGRAMS = [
   'http_request_duration_seconds',
@@ -40,6 +43,7 @@ const APP_HISTOGRAMS = [
   'hub_bus_handler_duration_seconds',
   'hub_projector_apply_duration_seconds',
   'hub_dispatcher_delivery_latency_seconds',
+  'hub_retention_round_duration_seconds',
 ];
 /** Series Prometheus itself makes for every target. */
 const PROMETHEUS_SERIES = ['up'];
@@ -159,6 +163,7 @@ describe('deploy assets', () => {
       'HubConsumerLagGrowing',
       'HubDeadLetters',
       'HubDeliveryFailureRate',
+      'HubPruningFails',
       'HubSubscriptionDisabled',
     ]);
     for (const rule of rules) {
