@@ -3,3 +3,4 @@ export * from './embedded-postgres.js';
 export * from './secret-box.js';
 export * from './values-list.js';
 export * from './typed-query.js';
+export * from './tenant-rows.js';

@@ -1,4 +1,4 @@
-import { defineQuery, rowsOf } from '@hub/persistence';
+import { affectedBy, defineQuery, deleteTenantRows } from '@hub/persistence';
 import type { EntityManager } from 'typeorm';
 
 /** What erasing a tenant deleted of the tenancy tables. */
@@ -12,15 +12,8 @@ export interface TenancyErased {
  * its own tables of the tenant before (tools/tenant-erase.ts), in the caller's transaction.
  */
 export async function eraseTenantRecord(manager: EntityManager, tenantId: string): Promise<TenancyErased> {
-  const [keys] = await rowsOf(manager, ERASE_API_KEYS, [tenantId]);
-  const [tenant] = await rowsOf(manager, ERASE_TENANT, [tenantId]);
-  return { api_keys: keys?.deleted ?? 0, tenants: tenant?.deleted ?? 0 };
+  const { api_keys } = await deleteTenantRows(manager, tenantId, ['api_keys']);
+  return { api_keys, tenants: await affectedBy(manager, ERASE_TENANT, [tenantId]) };
 }
 
-const ERASE_API_KEYS = defineQuery<{ deleted: number }>(`
-  WITH deleted AS (DELETE FROM api_keys WHERE tenant_id = $1 RETURNING 1)
-  SELECT count(*)::int AS deleted FROM deleted`);
-
-const ERASE_TENANT = defineQuery<{ deleted: number }>(`
-  WITH deleted AS (DELETE FROM tenants WHERE id = $1 RETURNING 1)
-  SELECT count(*)::int AS deleted FROM deleted`);
+const ERASE_TENANT = defineQuery<never, [string]>('DELETE FROM tenants WHERE id = $1');

@@ -1,4 +1,4 @@
-import { defineQuery, rowsOf, type Query } from '@hub/persistence';
+import { defineQuery, deleteTenantRows, rowsOf } from '@hub/persistence';
 import type { EntityManager } from 'typeorm';
 
 /** What erasing a tenant deleted of the dispatcher's tables, per table. */
@@ -28,22 +28,9 @@ export class DispatcherLifecycleRepository {
   }
 
   /** Every subscription of the tenant with its deliveries and their attempts; children first. */
-  async eraseTenant(manager: EntityManager, tenantId: string): Promise<DispatcherErased> {
-    return {
-      delivery_attempts: await countDeleted(manager, ERASE_ATTEMPTS, tenantId),
-      deliveries: await countDeleted(manager, ERASE_DELIVERIES, tenantId),
-      subscriptions: await countDeleted(manager, ERASE_SUBSCRIPTIONS, tenantId),
-    };
+  eraseTenant(manager: EntityManager, tenantId: string): Promise<DispatcherErased> {
+    return deleteTenantRows(manager, tenantId, ['delivery_attempts', 'deliveries', 'subscriptions']);
   }
-}
-
-async function countDeleted(
-  manager: EntityManager,
-  query: Query<{ deleted: number }>,
-  tenantId: string,
-): Promise<number> {
-  const [row] = await rowsOf(manager, query, [tenantId]);
-  return row?.deleted ?? 0;
 }
 
 // The attempts go in the same statement, before the cascade would look for them one delivery at
@@ -62,15 +49,3 @@ const PRUNE_FINISHED = defineQuery<{ deliveries: number; attempts: number }>(`
          DELETE FROM deliveries x USING due d WHERE x.tenant_id = d.tenant_id AND x.id = d.id
          RETURNING 1)
   SELECT (SELECT count(*)::int FROM deleted) AS deliveries, (SELECT count(*)::int FROM attempts) AS attempts`);
-
-const ERASE_ATTEMPTS = defineQuery<{ deleted: number }>(`
-  WITH deleted AS (DELETE FROM delivery_attempts WHERE tenant_id = $1 RETURNING 1)
-  SELECT count(*)::int AS deleted FROM deleted`);
-
-const ERASE_DELIVERIES = defineQuery<{ deleted: number }>(`
-  WITH deleted AS (DELETE FROM deliveries WHERE tenant_id = $1 RETURNING 1)
-  SELECT count(*)::int AS deleted FROM deleted`);
-
-const ERASE_SUBSCRIPTIONS = defineQuery<{ deleted: number }>(`
-  WITH deleted AS (DELETE FROM subscriptions WHERE tenant_id = $1 RETURNING 1)
-  SELECT count(*)::int AS deleted FROM deleted`);

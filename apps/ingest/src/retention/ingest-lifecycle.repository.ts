@@ -1,4 +1,4 @@
-import { defineQuery, rowsOf, type Query } from '@hub/persistence';
+import { defineQuery, deleteTenantRows, rowsOf } from '@hub/persistence';
 import type { EntityManager } from 'typeorm';
 
 /** What erasing a tenant deleted of ingest's tables, per table. */
@@ -20,20 +20,9 @@ export class IngestLifecycleRepository {
   }
 
   /** Every source of the tenant, with its counters and unmapped deliveries; children first. */
-  async eraseTenant(manager: EntityManager, tenantId: string): Promise<IngestErased> {
-    return {
-      unmapped_deliveries: await countDeleted(manager, ERASE_UNMAPPED, tenantId),
-      source_stats: await countDeleted(manager, ERASE_SOURCE_STATS, tenantId),
-      sources: await countDeleted(manager, ERASE_SOURCES, tenantId),
-    };
+  eraseTenant(manager: EntityManager, tenantId: string): Promise<IngestErased> {
+    return deleteTenantRows(manager, tenantId, ['unmapped_deliveries', 'source_stats', 'sources']);
   }
-}
-
-type CountingQuery = Query<{ deleted: number }>;
-
-async function countDeleted(manager: EntityManager, query: CountingQuery, tenantId: string): Promise<number> {
-  const [row] = await rowsOf(manager, query, [tenantId]);
-  return row?.deleted ?? 0;
 }
 
 const PRUNE_UNMAPPED = defineQuery<{ deleted: number }>(`
@@ -42,16 +31,4 @@ const PRUNE_UNMAPPED = defineQuery<{ deleted: number }>(`
       SELECT tenant_id, source_id, id FROM unmapped_deliveries
        WHERE received_at < $1 ORDER BY received_at LIMIT $2)
     RETURNING 1)
-  SELECT count(*)::int AS deleted FROM deleted`);
-
-const ERASE_UNMAPPED = defineQuery<{ deleted: number }>(`
-  WITH deleted AS (DELETE FROM unmapped_deliveries WHERE tenant_id = $1 RETURNING 1)
-  SELECT count(*)::int AS deleted FROM deleted`);
-
-const ERASE_SOURCE_STATS = defineQuery<{ deleted: number }>(`
-  WITH deleted AS (DELETE FROM source_stats WHERE tenant_id = $1 RETURNING 1)
-  SELECT count(*)::int AS deleted FROM deleted`);
-
-const ERASE_SOURCES = defineQuery<{ deleted: number }>(`
-  WITH deleted AS (DELETE FROM sources WHERE tenant_id = $1 RETURNING 1)
   SELECT count(*)::int AS deleted FROM deleted`);

@@ -1,4 +1,4 @@
-import { defineQuery, rowsOf, type Query } from '@hub/persistence';
+import { defineQuery, deleteTenantRows, rowsOf, type Query } from '@hub/persistence';
 import type { EntityManager } from 'typeorm';
 import { TABLES, type EntityType } from '../projection/projection.repository.js';
 
@@ -68,12 +68,7 @@ export class ProjectorLifecycleRepository {
 
   /** Every read model, version and timeline entry of the tenant, and its applied event ids. */
   async eraseTenant(manager: EntityManager, tenantId: string): Promise<ProjectorErased> {
-    const erased = {} as ProjectorErased;
-    for (const table of ERASED_TABLES) {
-      const [row] = await rowsOf(manager, ERASE[table], [tenantId]);
-      erased[table] = row?.deleted ?? 0;
-    }
-    return erased;
+    return deleteTenantRows(manager, tenantId, ERASED_TABLES);
   }
 }
 
@@ -85,14 +80,6 @@ const NEXT_ENTITIES = Object.fromEntries(
       ORDER BY tenant_id, id LIMIT $3`),
   ]),
 ) as Record<EntityType, Query<{ tenant_id: string; id: string }>>;
-
-const ERASE = Object.fromEntries(
-  ERASED_TABLES.map((table) => [
-    table,
-    defineQuery<{ deleted: number }>(`WITH deleted AS (DELETE FROM ${table} WHERE tenant_id = $1 RETURNING 1)
-      SELECT count(*)::int AS deleted FROM deleted`),
-  ]),
-) as Record<(typeof ERASED_TABLES)[number], Query<{ deleted: number }>>;
 
 // Per entity: `first` is its oldest version stored (which always holds a whole document: the
 // entity's version 1, or a version an earlier round rewrote), `keep_from` the first version to
