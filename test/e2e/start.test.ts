@@ -52,7 +52,7 @@ test(
     } finally {
       const postmasterPid = readPostmasterPid(dataDir);
       // Ctrl-C in a terminal: SIGINT to the whole foreground process group.
-      assert.equal(await launcher.stop('SIGINT'), 0);
+      assert.equal(await launcher.stop('SIGINT'), 0, launcher.output.join('\n'));
       assert.ok(launcher.output.includes('[start] stopped'), launcher.output.join('\n'));
       if (postmasterPid)
         assert.equal(isAlive(postmasterPid), false, 'the embedded Postgres is stopped, not orphaned');
@@ -109,7 +109,7 @@ test(
         )?.[1];
         if (made) await rm(made, { recursive: true, force: true });
       }
-      assert.equal(code, 0);
+      assert.equal(code, 0, launcher.output.join('\n'));
       assert.ok(launcher.output.includes('[start] stopped'), launcher.output.join('\n'));
       if (postmasterPid) assert.equal(isAlive(postmasterPid), false, 'the embedded Postgres is stopped');
     }

@@ -278,7 +278,16 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export function freePort(): Promise<number> {
+/**
+ * A port free now, taken below Linux's ephemeral range (32768–60999): a port the kernel hands out
+ * for port 0 is also one it hands to outgoing connections, so between this probe and the real
+ * bind another process's connection could take it. Falls back to the kernel's choice.
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 20; tries++) {
+    const candidate = 15_000 + Math.floor(Math.random() * 17_000);
+    if (await isPortFree(candidate)) return candidate;
+  }
   return listenOnce(0);
 }
 
