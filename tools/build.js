@@ -7,21 +7,44 @@
  * nothing changed, where `tsc -p` re-reads and re-checks every file (about 6 s here). tsc-alias
  * (which rewrites the `@hub/*` paths in the output) only runs when tsc wrote something, which it
  * shows by rewriting its build info.
+ *
+ * The console page (apps/console/web) is built by Vite into dist/console, again only when one of
+ * its files is newer than the built page.
  */
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 const BUILD_INFO = 'dist/.tsbuildinfo';
+const CONSOLE_SOURCES = 'apps/console/web';
+const CONSOLE_PAGE = 'dist/console/index.html';
 const require = createRequire(import.meta.url);
 
-/** When the build info was last written; undefined before the first build. */
-function builtAt() {
+/**
+ * When a file was last written; undefined when it does not exist.
+ * @param {string} file
+ */
+function writtenAt(file) {
   try {
-    return statSync(BUILD_INFO).mtimeMs;
+    return statSync(file).mtimeMs;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The newest modification time of the files below a folder.
+ * @param {string} dir
+ * @returns {number}
+ */
+function newestBelow(dir) {
+  return Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((entry) => {
+      const file = path.join(dir, entry.name);
+      return entry.isDirectory() ? newestBelow(file) : (writtenAt(file) ?? 0);
+    }),
+  );
 }
 
 /**
@@ -35,6 +58,10 @@ function run(script, args) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-const before = builtAt();
+const before = writtenAt(BUILD_INFO);
 run('typescript/bin/tsc', ['--build', 'tsconfig.json']);
-if (builtAt() !== before) run('tsc-alias/dist/bin/index.js', ['-p', 'tsconfig.json']);
+if (writtenAt(BUILD_INFO) !== before) run('tsc-alias/dist/bin/index.js', ['-p', 'tsconfig.json']);
+
+const pageBuiltAt = writtenAt(CONSOLE_PAGE);
+if (pageBuiltAt === undefined || newestBelow(CONSOLE_SOURCES) > pageBuiltAt)
+  await import('vite').then((vite) => vite.build({ configFile: `${CONSOLE_SOURCES}/vite.config.mts` }));

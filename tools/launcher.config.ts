@@ -41,4 +41,7 @@ export class LauncherConfig {
 
   @portSetting()
   DISPATCHER_PORT = 3003;
+
+  @portSetting()
+  CONSOLE_PORT = 3000;
 }

@@ -19,7 +19,7 @@ interface RunningApp {
   exited: Promise<number | null>;
 }
 
-const APPS = ['ingest', 'projector', 'dispatcher'] as const;
+const APPS = ['ingest', 'projector', 'dispatcher', 'console'] as const;
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
 
 /**
@@ -90,6 +90,10 @@ async function appEnvironment(config: LauncherConfig, databaseUrl: string): Prom
     OUTBOUND_ALLOW_PRIVATE: String(config.OUTBOUND_ALLOW_PRIVATE ?? true),
     // The apps write to a pipe (this launcher prefixes their lines): text when a person watches.
     LOG_FORMAT: process.env['LOG_FORMAT'] ?? (process.stdout.isTTY ? 'text' : 'json'),
+    // The console reaches the three apps where this launcher starts them.
+    CONSOLE_INGEST_URL: `http://127.0.0.1:${config.INGEST_PORT}`,
+    CONSOLE_PROJECTOR_URL: `http://127.0.0.1:${config.PROJECTOR_PORT}`,
+    CONSOLE_DISPATCHER_URL: `http://127.0.0.1:${config.DISPATCHER_PORT}`,
   };
 }
 
@@ -157,9 +161,12 @@ function failed(app: RunningApp, code: number | null, stop: (code: number) => Pr
 }
 
 function portOf(config: LauncherConfig, app: (typeof APPS)[number]): number {
-  return { ingest: config.INGEST_PORT, projector: config.PROJECTOR_PORT, dispatcher: config.DISPATCHER_PORT }[
-    app
-  ];
+  return {
+    ingest: config.INGEST_PORT,
+    projector: config.PROJECTOR_PORT,
+    dispatcher: config.DISPATCHER_PORT,
+    console: config.CONSOLE_PORT,
+  }[app];
 }
 
 function printBanner(
@@ -173,8 +180,10 @@ function printBanner(
   const lines = [
     '',
     'Solar hub is running.',
-    ...apps.map(
-      (app) => `  ${app.name.padEnd(11)} http://127.0.0.1:${app.port}   (GET /health/ready, /metrics)`,
+    ...apps.map((app) =>
+      app.name === 'console'
+        ? `  ${app.name.padEnd(11)} http://127.0.0.1:${app.port}/console/   (sign in with the key below)`
+        : `  ${app.name.padEnd(11)} http://127.0.0.1:${app.port}   (GET /health/ready, /metrics)`,
     ),
     `  database    ${database.description}`,
     `  bus         ${bus}`,

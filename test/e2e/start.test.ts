@@ -17,13 +17,14 @@ await chmod(dataDir, 0o755); // under root the server runs as `postgres`, which 
 after(() => rm(dataDir, { recursive: true, force: true }));
 
 test(
-  'npm start brings the three apps to ready with nothing configured, and Ctrl-C stops everything',
+  'npm start brings the three apps and the console to ready with nothing configured, and Ctrl-C stops everything',
   { timeout: 120_000 },
   async () => {
     const ports = {
       INGEST_PORT: await freePort(),
       PROJECTOR_PORT: await freePort(),
       DISPATCHER_PORT: await freePort(),
+      CONSOLE_PORT: await freePort(),
     };
     const env = {
       DATA_DIR: dataDir,
@@ -37,6 +38,15 @@ test(
         const health = await fetch(`http://127.0.0.1:${port}/health/ready`);
         assert.equal(health.status, 200, `port ${port} is ready`);
       }
+      const page = await fetch(`http://127.0.0.1:${ports.CONSOLE_PORT}/console/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<div id="app">/);
+      assert.ok(
+        launcher.output.includes(
+          `  console     http://127.0.0.1:${ports.CONSOLE_PORT}/console/   (sign in with the key below)`,
+        ),
+        launcher.output.join('\n'),
+      );
       const keyLine = await launcher.waitForLine(/development API key: hub_/);
       const apiKey = keyLine.split('development API key: ')[1]!.trim();
       const tenant = await fetch(`http://127.0.0.1:${ports.PROJECTOR_PORT}/v1/tenant`, {
@@ -70,7 +80,7 @@ test(
     const privateDir = await mkdtemp(path.join(os.tmpdir(), 'hub-private-')); // 0700
     after(() => rm(privateDir, { recursive: true, force: true }));
     const checkout = await privateCheckout(path.join(privateDir, 'x'));
-    const ports = [await freePort(), await freePort(), await freePort()];
+    const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
     const launcher = runProcess(
       'dist/tools/start.js',
       {
@@ -78,6 +88,7 @@ test(
         INGEST_PORT: String(ports[0]),
         PROJECTOR_PORT: String(ports[1]),
         DISPATCHER_PORT: String(ports[2]),
+        CONSOLE_PORT: String(ports[3]),
         OUTBOUND_ALLOW_HTTP: 'false',
         OUTBOUND_ALLOW_PRIVATE: 'false',
       },

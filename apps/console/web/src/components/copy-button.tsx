@@ -1,0 +1,16 @@
+import { useState } from 'preact/hooks';
+
+/** Copies a value (a secret shown once) without ever logging it. */
+export function CopyButton({ value, label }: { value: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  const copy = () =>
+    navigator.clipboard.writeText(value).then(
+      () => setCopied(true),
+      () => setCopied(false),
+    );
+  return (
+    <button type="button" class="secondary" onClick={copy} aria-label={label}>
+      {copied ? 'Copied' : 'Copy'}
+    </button>
+  );
+}
