@@ -315,6 +315,8 @@ describe('dispatcher API', { timeout: 180_000 }, () => {
       ['POST', `/v1/subscriptions/${id}/validate`],
       ['POST', `/v1/subscriptions/${id}/rotate-secret`],
       ['GET', `/v1/subscriptions/${id}/deliveries`],
+      ['GET', `/v1/subscriptions/${id}/stats`],
+      ['GET', `/v1/deliveries?subscription_id=${id}`],
       ['POST', `/v1/subscriptions/${id}/replay`, { since: '2026-01-01T00:00:00Z' }],
       ['POST', `/v1/subscriptions/${id}/test`],
       ['GET', `/v1/deliveries/${deliveryId}`],

@@ -4,8 +4,11 @@ import { ApiPage, ApiProblem } from '@hub/runtime';
 import { ApiKeyGuard, CurrentTenant, type AuthenticatedTenant } from '@hub/tenancy';
 import { DeliveryService } from './delivery.service.js';
 import { DeliveryView, ReplayView } from './dto/delivery.view.js';
+import { ListAllDeliveriesQuery } from './dto/list-all-deliveries.query.js';
 import { ListDeliveriesQuery } from './dto/list-deliveries.query.js';
 import { ReplayDto } from './dto/replay.dto.js';
+import { SubscriptionStatsQuery } from './dto/subscription-stats.query.js';
+import { SubscriptionStatsView } from './dto/subscription-stats.view.js';
 
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
@@ -20,6 +23,22 @@ export class DeliveryController {
     @Query() query: ListDeliveriesQuery,
   ) {
     return this.deliveries.log(tenant.id, id, query);
+  }
+
+  @Get('deliveries')
+  @ApiPage(DeliveryView, "newest first over the tenant's subscriptions, each with its attempts")
+  logOfTenant(@CurrentTenant() tenant: AuthenticatedTenant, @Query() query: ListAllDeliveriesQuery) {
+    return this.deliveries.logOfTenant(tenant.id, query);
+  }
+
+  @Get('subscriptions/:id/stats')
+  @ApiOkResponse({ type: SubscriptionStatsView, description: "the window's delivery counts and latency" })
+  stats(
+    @CurrentTenant() tenant: AuthenticatedTenant,
+    @Param('id') id: string,
+    @Query() query: SubscriptionStatsQuery,
+  ): Promise<SubscriptionStatsView> {
+    return this.deliveries.stats(tenant.id, id, query.window ?? '24h');
   }
 
   @Get('deliveries/:id')
@@ -38,7 +57,10 @@ export class DeliveryController {
 
   @Post('subscriptions/:id/replay')
   @HttpCode(202)
-  @ApiAcceptedResponse({ type: ReplayView, description: "the window's deliveries, queued again" })
+  @ApiAcceptedResponse({
+    type: ReplayView,
+    description: "the window's deliveries, queued again; with dry_run, only counted",
+  })
   replay(
     @CurrentTenant() tenant: AuthenticatedTenant,
     @Param('id') id: string,

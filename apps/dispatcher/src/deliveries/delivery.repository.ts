@@ -96,6 +96,29 @@ export interface AttemptRow {
   response_body: string;
 }
 
+/** A subscription's deliveries and attempts over a window, as statsOf reads them. */
+export interface DeliveryStatsRow {
+  succeeded: number;
+  failed: number;
+  /** Not finished yet: waiting, or being sent. */
+  pending: number;
+  /** Of the successful attempts' durations; null when there were none. */
+  p50_ms: number | null;
+  p95_ms: number | null;
+  last_failure_at: Date | null;
+  last_failure_status_code: number | null;
+  last_failure_error: string | null;
+}
+
+/** Which deliveries a tenant-wide log page reads. */
+export interface DeliveryLogFilter {
+  subscriptionId?: string;
+  status?: DeliveryStatus;
+  /** The cursor of the previous page. */
+  beforeSeq?: string;
+  limit: number;
+}
+
 /** One row per delivery insertMatched stored; a conflict returns none. */
 interface InsertedRow {
   inserted: 1;
@@ -150,6 +173,57 @@ const RECORD_ATTEMPTS = defineQuery(`WITH x AS (
               next_attempt_at = COALESCE(x.next_at, d.next_attempt_at), last_status_code = x.code,
               last_error = x.error, completed_at = CASE WHEN x.status = 'pending' THEN NULL ELSE now() END
          FROM x WHERE d.tenant_id = x.tenant_id AND d.id = x.delivery_id AND d.status = 'sending'`);
+
+/** Replay's window: finished deliveries of one subscription whose change falls in [since, until). */
+const REPLAY_WINDOW = `tenant_id = $1 AND subscription_id = $2 AND change_time >= $3 AND change_time < $4
+          AND status IN ('succeeded', 'failed')`;
+
+/**
+ * A successful attempt answered 2xx (retry-policy.ts); the latest failure is looked for over the
+ * whole log, not only the window, so a quiet subscription still shows when it last went wrong.
+ */
+const STATS_OF = defineQuery<DeliveryStatsRow>(`WITH mine AS (
+         SELECT id, status, created_at FROM deliveries WHERE tenant_id = $1 AND subscription_id = $2
+       ), counts AS (
+         SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+                count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                count(*) FILTER (WHERE status IN ('pending', 'sending'))::int AS pending
+           FROM mine WHERE created_at >= now() - $3 * interval '1 second'
+       ), latency AS (
+         SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY a.duration_ms) AS p50_ms,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms) AS p95_ms
+           FROM delivery_attempts a JOIN mine ON mine.id = a.delivery_id
+          WHERE a.tenant_id = $1 AND a.attempted_at >= now() - $3 * interval '1 second'
+            AND a.status_code BETWEEN 200 AND 299
+       ), last_failure AS (
+         SELECT a.attempted_at, a.status_code, a.error
+           FROM delivery_attempts a JOIN mine ON mine.id = a.delivery_id
+          WHERE a.tenant_id = $1 AND (a.status_code IS NULL OR a.status_code NOT BETWEEN 200 AND 299)
+          ORDER BY a.attempted_at DESC, a.id DESC LIMIT 1
+       )
+       SELECT counts.succeeded, counts.failed, counts.pending, latency.p50_ms, latency.p95_ms,
+              f.attempted_at AS last_failure_at, f.status_code AS last_failure_status_code,
+              f.error AS last_failure_error
+         FROM counts CROSS JOIN latency LEFT JOIN last_failure f ON true`);
+
+/**
+ * Newest first across the tenant's subscriptions: each subscription's newest rows by the
+ * (tenant, subscription, seq) index, merged, instead of one more index every delivery write pays for.
+ * Only keys are merged, so the bodies read are the page's alone.
+ */
+const LIST_BY_TENANT = defineQuery<DeliveryRow>(`WITH newest AS (
+         SELECT d.id, d.seq FROM subscriptions s
+         CROSS JOIN LATERAL (
+           SELECT d.id, d.seq FROM deliveries d
+            WHERE d.tenant_id = s.tenant_id AND d.subscription_id = s.id
+              AND ($3::text IS NULL OR d.status = $3) AND ($4::bigint IS NULL OR d.seq < $4)
+            ORDER BY d.seq DESC LIMIT $5
+         ) d
+         WHERE s.tenant_id = $1 AND ($2::text IS NULL OR s.id = $2)
+         ORDER BY d.seq DESC LIMIT $5
+       )
+       SELECT d.* FROM newest JOIN deliveries d ON d.tenant_id = $1 AND d.id = newest.id
+        ORDER BY d.seq DESC`);
 
 // Over the partial index of open deliveries; `sending` counts as what it was before its claim.
 const COUNT_OPEN = defineQuery<{ pending: number; retrying: number }>(
@@ -289,6 +363,23 @@ export class DeliveryRepository {
     );
   }
 
+  /** Newest first over all the tenant's subscriptions, or the one `subscriptionId` names. */
+  listByTenant(tenantId: string, filter: DeliveryLogFilter): Promise<DeliveryRow[]> {
+    return rowsOf(this.dataSource, LIST_BY_TENANT, [
+      tenantId,
+      filter.subscriptionId ?? null,
+      filter.status ?? null,
+      filter.beforeSeq ?? null,
+      filter.limit,
+    ]);
+  }
+
+  /** Counts of the deliveries created in the last `windowSeconds`, latency of its successful attempts. */
+  async statsOf(tenantId: string, subscriptionId: string, windowSeconds: number): Promise<DeliveryStatsRow> {
+    const [row] = await rowsOf(this.dataSource, STATS_OF, [tenantId, subscriptionId, windowSeconds]);
+    return row!;
+  }
+
   attemptsOf(tenantId: string, deliveryIds: string[]): Promise<AttemptRow[]> {
     return rowsOf(
       this.dataSource,
@@ -315,9 +406,18 @@ export class DeliveryRepository {
     return affectedBy(
       this.dataSource,
       defineQuery(`UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), completed_at = NULL
-        WHERE tenant_id = $1 AND subscription_id = $2 AND change_time >= $3 AND change_time < $4
-          AND status IN ('succeeded', 'failed')`),
+        WHERE ${REPLAY_WINDOW}`),
       [tenantId, subscriptionId, since, until],
     );
+  }
+
+  /** What requeueWindow would queue again, queuing nothing: a replay's dry run. */
+  async countWindow(tenantId: string, subscriptionId: string, since: Date, until: Date): Promise<number> {
+    const [row] = await rowsOf(
+      this.dataSource,
+      defineQuery<{ count: number }>(`SELECT count(*)::int AS count FROM deliveries WHERE ${REPLAY_WINDOW}`),
+      [tenantId, subscriptionId, since, until],
+    );
+    return row?.count ?? 0;
   }
 }

@@ -3,12 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { buildWebhookEvent, entityKey } from '@hub/contracts';
 import { decodeCursor, pageLimitOf, pageOf, type Page } from '@hub/runtime';
 import { SubscriptionService } from '../subscriptions/subscription.service.js';
-import type { AttemptRow, DeliveryRow } from './delivery.repository.js';
+import type { AttemptRow, DeliveryLogFilter, DeliveryRow, DeliveryStatsRow } from './delivery.repository.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { DeliveryWorker } from './delivery.worker.js';
 import type { DeliveryView, ReplayView } from './dto/delivery.view.js';
+import type { ListAllDeliveriesQuery } from './dto/list-all-deliveries.query.js';
 import type { ListDeliveriesQuery } from './dto/list-deliveries.query.js';
 import type { ReplayDto } from './dto/replay.dto.js';
+import { STATS_WINDOWS, type StatsWindow } from './dto/subscription-stats.query.js';
+import type { SubscriptionStatsView } from './dto/subscription-stats.view.js';
 
 export const TEST_EVENT_TYPE = 'webhook.test';
 /** A delivery's `seq`: the order deliveries were created in. */
@@ -30,23 +33,24 @@ export class DeliveryService {
     query: ListDeliveriesQuery,
   ): Promise<Page<DeliveryView>> {
     await this.subscriptions.require(tenantId, subscriptionId);
-    const limit = pageLimitOf(query);
-    const beforeSeq = query.cursor ? decodeCursor(query.cursor, [SEQ])[0] : undefined;
-    const rows = await this.deliveries.listBySubscription(tenantId, subscriptionId, {
-      ...(query.status ? { status: query.status } : {}),
-      ...(beforeSeq ? { beforeSeq } : {}),
-      limit: limit + 1,
-    });
-    const attempts = await this.deliveries.attemptsOf(
-      tenantId,
-      rows.slice(0, limit).map((row) => row.id),
+    return this.page(tenantId, query, (filter) =>
+      this.deliveries.listBySubscription(tenantId, subscriptionId, filter),
     );
-    return pageOf(
-      rows,
-      limit,
-      (row) => [row.seq],
-      (row) => toView(row, attempts),
+  }
+
+  /** The same log over every subscription of the tenant, or the one `subscription_id` names. */
+  async logOfTenant(tenantId: string, query: ListAllDeliveriesQuery): Promise<Page<DeliveryView>> {
+    const subscriptionId = query.subscription_id;
+    if (subscriptionId) await this.subscriptions.require(tenantId, subscriptionId);
+    return this.page(tenantId, query, (filter) =>
+      this.deliveries.listByTenant(tenantId, { ...filter, ...(subscriptionId ? { subscriptionId } : {}) }),
     );
+  }
+
+  async stats(tenantId: string, subscriptionId: string, window: StatsWindow): Promise<SubscriptionStatsView> {
+    const subscription = await this.subscriptions.require(tenantId, subscriptionId);
+    const row = await this.deliveries.statsOf(tenantId, subscriptionId, STATS_WINDOWS[window]);
+    return { subscription_id: subscriptionId, status: subscription.status, window, ...statsView(row) };
   }
 
   /** One delivery and every attempt at it. */
@@ -71,13 +75,17 @@ export class DeliveryService {
     const since = new Date(dto.since);
     const until = dto.until ? new Date(dto.until) : new Date();
     if (until <= since) throw new BadRequestException('until must be later than since');
-    const replayed = await this.deliveries.requeueWindow(tenantId, subscriptionId, since, until);
-    this.worker.wake();
+    const dryRun = dto.dry_run ?? false;
+    const replayed = dryRun
+      ? await this.deliveries.countWindow(tenantId, subscriptionId, since, until)
+      : await this.deliveries.requeueWindow(tenantId, subscriptionId, since, until);
+    if (!dryRun) this.worker.wake();
     return {
       subscription_id: subscriptionId,
       since: since.toISOString(),
       until: until.toISOString(),
       replayed,
+      dry_run: dryRun,
     };
   }
 
@@ -112,6 +120,49 @@ export class DeliveryService {
     const row = await this.deliveries.findById(tenantId, id);
     return toView(row!, []);
   }
+
+  /** One page of a log, newest first, each delivery with its attempts. */
+  private async page(
+    tenantId: string,
+    query: ListDeliveriesQuery,
+    read: (filter: DeliveryLogFilter) => Promise<DeliveryRow[]>,
+  ): Promise<Page<DeliveryView>> {
+    const limit = pageLimitOf(query);
+    const beforeSeq = query.cursor ? decodeCursor(query.cursor, [SEQ])[0] : undefined;
+    const rows = await read({
+      ...(query.status ? { status: query.status } : {}),
+      ...(beforeSeq ? { beforeSeq } : {}),
+      limit: limit + 1,
+    });
+    const attempts = await this.deliveries.attemptsOf(
+      tenantId,
+      rows.slice(0, limit).map((row) => row.id),
+    );
+    return pageOf(
+      rows,
+      limit,
+      (row) => [row.seq],
+      (row) => toView(row, attempts),
+    );
+  }
+}
+
+function statsView(
+  row: DeliveryStatsRow,
+): Pick<SubscriptionStatsView, 'deliveries' | 'success_rate' | 'latency_ms' | 'last_failure'> {
+  const finished = row.succeeded + row.failed;
+  return {
+    deliveries: { succeeded: row.succeeded, failed: row.failed, pending: row.pending },
+    success_rate: finished > 0 ? row.succeeded / finished : null,
+    latency_ms: { p50: row.p50_ms, p95: row.p95_ms },
+    last_failure: row.last_failure_at
+      ? {
+          at: row.last_failure_at.toISOString(),
+          status_code: row.last_failure_status_code,
+          error: row.last_failure_error,
+        }
+      : null,
+  };
 }
 
 function toView(row: DeliveryRow, attempts: AttemptRow[]): DeliveryView {

@@ -12,7 +12,7 @@ import {
 import type { NewDelivery } from '../deliveries/delivery.repository.js';
 import type { SubscriptionRow } from '../subscriptions/subscription.repository.js';
 
-type Matchable = Pick<
+export type Matchable = Pick<
   SubscriptionRow,
   'id' | 'tenant_id' | 'event_types' | 'trigger_fields' | 'payload_fields'
 >;
@@ -38,13 +38,45 @@ export class MatchingService {
         .map((subscription) => deliveryFor(subscription, event)),
     );
   }
+
+  /**
+   * One subscription against each event, decided and built exactly as match() does for real
+   * deliveries: the delivery it would make, or why it makes none. Stores and sends nothing.
+   */
+  preview(events: DispatchableEvent[], subscription: Matchable): MatchPreview[] {
+    return events.map((event) => {
+      const reason = whyNotMatched(subscription, event);
+      return { event, reason, delivery: reason ? null : deliveryFor(subscription, event) };
+    });
+  }
+}
+
+export const NOT_MATCHED = {
+  eventType: 'event type not subscribed',
+  triggerFields: 'no trigger field changed',
+} as const;
+export type NotMatchedReason = (typeof NOT_MATCHED)[keyof typeof NOT_MATCHED];
+
+export interface MatchPreview {
+  event: DispatchableEvent;
+  /** Null when it matches. */
+  reason: NotMatchedReason | null;
+  /** The delivery matching would insert, when it matches. */
+  delivery: NewDelivery | null;
 }
 
 export function matches(subscription: Matchable, event: DispatchableEvent): boolean {
-  if (!typeMatches(subscription.event_types, event.type)) return false;
+  return whyNotMatched(subscription, event) === null;
+}
+
+/** Why a change does not go to a subscription, or null when it does. */
+export function whyNotMatched(subscription: Matchable, event: DispatchableEvent): NotMatchedReason | null {
+  if (!typeMatches(subscription.event_types, event.type)) return NOT_MATCHED.eventType;
   const changed = changedFieldsOf(event);
-  if (!changed) return true;
-  return anyPathMatches(subscription.trigger_fields ?? DEFAULT_TRIGGER_FIELDS, changed);
+  if (!changed) return null;
+  return anyPathMatches(subscription.trigger_fields ?? DEFAULT_TRIGGER_FIELDS, changed)
+    ? null
+    : NOT_MATCHED.triggerFields;
 }
 
 function typeMatches(types: string[], type: string): boolean {

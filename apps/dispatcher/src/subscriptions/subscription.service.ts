@@ -207,12 +207,7 @@ export class SubscriptionService {
 
   /** Field patterns, headers and endpoint, each error naming the offending field. */
   private async checkFields(dto: UpdateSubscriptionDto): Promise<void> {
-    for (const field of ['trigger_fields', 'payload_fields'] as const) {
-      (dto[field] ?? []).forEach((pattern, i) => {
-        const problem = fieldPatternProblem(pattern);
-        if (problem) throw new BadRequestException(`${field}[${i}] ${JSON.stringify(pattern)} ${problem}`);
-      });
-    }
+    assertFieldPatterns(dto);
     if (dto.headers) assertValid(customHeadersProblem(dto.headers));
     if (dto.endpoint !== undefined) assertValid(await this.client.endpointProblem(dto.endpoint));
   }
@@ -237,6 +232,23 @@ export function toView(row: SubscriptionRow): SubscriptionView {
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
+}
+
+/**
+ * Each trigger and payload pattern against the grammar, the error naming the offending one
+ * (`prefix` places the fields inside a larger body, such as a preview's `subscription.`).
+ */
+export function assertFieldPatterns(
+  dto: Pick<CreateSubscriptionDto, 'trigger_fields' | 'payload_fields'>,
+  prefix = '',
+): void {
+  for (const field of ['trigger_fields', 'payload_fields'] as const) {
+    (dto[field] ?? []).forEach((pattern, i) => {
+      const problem = fieldPatternProblem(pattern);
+      if (problem)
+        throw new BadRequestException(`${prefix}${field}[${i}] ${JSON.stringify(pattern)} ${problem}`);
+    });
+  }
 }
 
 function assertValid(problem: string | null): void {

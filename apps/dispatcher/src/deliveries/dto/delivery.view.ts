@@ -76,6 +76,12 @@ export class ReplayView {
   @ApiProperty(TIME)
   until: string;
 
-  @ApiProperty({ type: 'integer', description: 'deliveries queued again' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'deliveries queued again; in a dry run, how many would have been',
+  })
   replayed: number;
+
+  @ApiProperty({ description: 'true: nothing was queued' })
+  dry_run: boolean;
 }
