@@ -43,6 +43,9 @@ export interface Subscription {
   ordering: 'none' | 'entity';
   status: 'pending' | 'active' | 'disabled';
   status_reason: string | null;
+  enabled?: boolean;
+  validated_at?: string | null;
+  failing_since?: string | null;
   created_at: string;
   updated_at: string;
   secret?: string;
@@ -56,6 +59,93 @@ export interface SubscriptionStats {
   success_rate: number | null;
   latency_ms: { p50: number | null; p95: number | null } | null;
   last_failure: { at: string; status_code: number | null; error: string | null } | null;
+}
+
+/** One attempt at a delivery (the dispatcher's AttemptView). */
+export interface Attempt {
+  id: string;
+  attempted_at: string;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  /** The first 1 KiB of the answer. */
+  response_body: string;
+}
+
+export type DeliveryStatus = 'pending' | 'sending' | 'succeeded' | 'failed';
+
+export interface Delivery {
+  id: string;
+  subscription_id: string;
+  change_id: string;
+  event_type: string;
+  subject: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  next_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  completed_at: string | null;
+  /** Oldest first. */
+  attempts: Attempt[];
+}
+
+export interface ReplayResult {
+  subscription_id: string;
+  since: string;
+  until: string;
+  replayed: number;
+  dry_run: boolean;
+}
+
+export interface RotatedSecret {
+  id: string;
+  secret: string;
+  previous_secret_expires_at: string;
+}
+
+/** A field path the projector has seen (GET /v1/fields). */
+export interface SeenField {
+  entity_type: string;
+  path: string;
+  types: string[];
+  documents: number;
+}
+
+/** A state-change message as the state-changes topic carries it (GET /v1/changes). */
+export interface StateChangeMessage {
+  id: string;
+  type: string;
+  subject: string;
+  time: string;
+  tenant: string;
+  data: Record<string, unknown>;
+  [member: string]: unknown;
+}
+
+/** One change's outcome in a subscription preview. */
+export interface PreviewItem {
+  index: number;
+  event_type: string;
+  entity_id: string;
+  matched: boolean;
+  reason: string | null;
+  body: Record<string, unknown> | null;
+}
+
+/** GET /v1/bus on the projector. */
+export interface BusOverview {
+  transport: string;
+  topics: { name: string; partitions: { partition: number; end_offset: string }[] }[];
+  groups: {
+    group_id: string;
+    topics: {
+      topic: string;
+      partitions: { partition: number; committed_offset: string | null; lag: number }[];
+    }[];
+    lag: number;
+  }[];
 }
 
 /** The latest rejection of a source, of whatever reason. */

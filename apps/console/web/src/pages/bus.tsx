@@ -1,12 +1,111 @@
-import { Loading } from '../components/states';
+import { ApiProblem } from '../api';
+import { Loading, ProblemMessage } from '../components/states';
 import { useApi } from '../components/use-api';
+import type { BusOverview } from '../types';
 
+/** The bus as the projector sees it: topics and their end offsets, and each consumer group's lag. */
 export function Bus() {
-  const state = useApi<unknown>('/v1/bus');
+  const state = useApi<BusOverview>('/v1/bus');
+  const unavailable = state.error instanceof ApiProblem && [404, 405, 501].includes(state.error.status);
   return (
     <section aria-labelledby="bus">
       <h1 id="bus">Bus</h1>
-      <Loading state={state}>{(bus) => <pre>{JSON.stringify(bus, null, 2)}</pre>}</Loading>
+      <p>
+        <button type="button" class="secondary" onClick={state.reload} disabled={state.loading}>
+          Refresh
+        </button>
+      </p>
+      {unavailable ? (
+        <div class="notice" role="alert">
+          <p>
+            <strong>The bus overview is not available.</strong> This installation's projector does not answer{' '}
+            <code>GET /v1/bus</code> (it is older than the console, or the route is turned off).
+          </p>
+        </div>
+      ) : state.error instanceof ApiProblem && state.error.status === 503 ? (
+        <>
+          <p class="notice">The bus did not answer in time: the broker or the database may be down.</p>
+          <ProblemMessage error={state.error} />
+        </>
+      ) : (
+        <Loading state={state}>{(bus) => <BusTables bus={bus} />}</Loading>
+      )}
     </section>
+  );
+}
+
+function BusTables({ bus }: { bus: BusOverview }) {
+  return (
+    <>
+      <p>
+        Transport: <strong>{bus.transport}</strong>
+      </p>
+      <h2 id="groups">Consumer groups</h2>
+      {bus.groups.length === 0 ? <p class="empty">No consumer group has committed yet.</p> : null}
+      {bus.groups.map((group) => {
+        const id = `group-${group.group_id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+        return (
+          <section key={group.group_id} aria-labelledby={id} class="group">
+            <h3 id={id}>
+              Group <code>{group.group_id}</code>: total lag {group.lag}
+              {group.lag === 0 ? ' (caught up)' : ''}
+            </h3>
+            <div class="table-wrap">
+              <table aria-labelledby={id}>
+                <thead>
+                  <tr>
+                    <th scope="col">Topic</th>
+                    <th scope="col">Partition</th>
+                    <th scope="col">Committed offset</th>
+                    <th scope="col">Lag</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {group.topics.flatMap((topic) =>
+                    topic.partitions.map((partition) => (
+                      <tr key={`${topic.topic}:${partition.partition}`}>
+                        <th scope="row" class="wrap">
+                          {topic.topic}
+                        </th>
+                        <td>{partition.partition}</td>
+                        <td>{partition.committed_offset ?? 'none yet'}</td>
+                        <td>{partition.lag}</td>
+                      </tr>
+                    )),
+                  )}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        );
+      })}
+      <h2 id="topics">Topics</h2>
+      {bus.topics.length === 0 ? (
+        <p class="empty">No topics.</p>
+      ) : (
+        <div class="table-wrap">
+          <table aria-labelledby="topics">
+            <thead>
+              <tr>
+                <th scope="col">Topic</th>
+                <th scope="col">Partitions</th>
+                <th scope="col">End offsets</th>
+              </tr>
+            </thead>
+            <tbody>
+              {bus.topics.map((topic) => (
+                <tr key={topic.name}>
+                  <th scope="row" class="wrap">
+                    {topic.name}
+                  </th>
+                  <td>{topic.partitions.length}</td>
+                  <td>{topic.partitions.map((p) => `${p.partition}: ${p.end_offset}`).join(', ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
   );
 }

@@ -1,40 +1,428 @@
-import { useRoute } from 'preact-iso';
-import { ListPage } from '../components/list-page';
-import { Loading, StatusBadge } from '../components/states';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLocation, useRoute } from 'preact-iso';
+import { post, withQuery, type Page } from '../api';
+import { formatTime, Loading, ProblemMessage, StatusBadge } from '../components/states';
 import { useApi } from '../components/use-api';
+import type { Delivery, DeliveryStatus, ReplayResult } from '../types';
 
-interface Delivery {
-  id: string;
-  status: string;
-}
+const STATUSES: DeliveryStatus[] = ['pending', 'sending', 'succeeded', 'failed'];
+const PAGE_SIZE = 25;
 
+/** The tenant's delivery log; the filters live in the URL's query, so a filtered view can be shared. */
 export function Deliveries() {
+  const { query, route } = useLocation();
+  const status = STATUSES.includes(query['status'] as DeliveryStatus) ? query['status'] : '';
+  const subscriptionId = query['subscription_id'] ?? '';
+  const [draftSubscription, setDraftSubscription] = useState(subscriptionId);
+  useEffect(() => setDraftSubscription(subscriptionId), [subscriptionId]);
+  const go = (next: { status?: string; subscription_id?: string }) =>
+    route(
+      withQuery('/console/deliveries', {
+        status: next.status ?? status,
+        subscription_id: next.subscription_id ?? subscriptionId,
+      }),
+    );
   return (
-    <ListPage<Delivery> title="Deliveries" path="/v1/deliveries?limit=50" emptyText="No deliveries yet.">
-      {(rows) => (
-        <ul>
-          {rows.map((delivery) => (
-            <li key={delivery.id}>
-              <a href={`/console/deliveries/${delivery.id}`}>{delivery.id}</a>{' '}
-              <StatusBadge status={delivery.status} />
-            </li>
-          ))}
-        </ul>
-      )}
-    </ListPage>
+    <section aria-labelledby="deliveries">
+      <h1 id="deliveries">Deliveries</h1>
+      <form
+        class="filters"
+        role="search"
+        aria-label="Filter deliveries"
+        onSubmit={(event) => {
+          event.preventDefault();
+          go({ subscription_id: draftSubscription.trim() });
+        }}
+      >
+        <div>
+          <label for="delivery-status">Status</label>
+          <select
+            id="delivery-status"
+            value={status}
+            onChange={(event) => go({ status: (event.target as HTMLSelectElement).value })}
+          >
+            <option value="">Any status</option>
+            {STATUSES.map((value) => (
+              <option key={value} value={value}>
+                {value}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="delivery-subscription">Subscription id</label>
+          <input
+            id="delivery-subscription"
+            value={draftSubscription}
+            placeholder="sub_…"
+            spellcheck={false}
+            onInput={(event) => setDraftSubscription((event.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div>
+          <button type="submit">Apply</button>
+        </div>
+      </form>
+      <DeliveryLog status={status} subscriptionId={subscriptionId} showSubscription={!subscriptionId} />
+    </section>
   );
 }
 
+/**
+ * One filtered view of the delivery log, newest first, a page at a time (next_cursor); earlier
+ * pages are kept so Previous goes back.
+ */
+export function DeliveryLog(props: {
+  status?: string | undefined;
+  subscriptionId?: string | undefined;
+  showSubscription?: boolean;
+  /** Changes whenever the caller knows the log changed (a replay, a test sent). */
+  refresh?: number;
+}) {
+  const [cursors, setCursors] = useState<string[]>([]);
+  useEffect(() => setCursors([]), [props.status, props.subscriptionId]);
+  const cursor = cursors[cursors.length - 1];
+  const state = useApi<Page<Delivery>>(
+    withQuery('/v1/deliveries', {
+      status: props.status,
+      subscription_id: props.subscriptionId,
+      limit: PAGE_SIZE,
+      cursor,
+    }),
+  );
+  const { reload } = state;
+  useEffect(() => {
+    if (props.refresh) reload();
+  }, [props.refresh, reload]);
+  return (
+    <div class="delivery-log">
+      <p>
+        <button type="button" class="secondary" onClick={reload} disabled={state.loading}>
+          Refresh
+        </button>
+      </p>
+      <Loading
+        state={state}
+        empty={(page) => page.data.length === 0}
+        emptyText={
+          props.status ? `No ${props.status} deliveries.` : 'No deliveries yet: nothing has matched so far.'
+        }
+      >
+        {(page) => (
+          <>
+            <DeliveryTable rows={page.data} showSubscription={props.showSubscription ?? false} />
+            <nav class="pager" aria-label="Delivery log pages">
+              {cursors.length > 0 ? (
+                <button type="button" class="secondary" onClick={() => setCursors(cursors.slice(0, -1))}>
+                  Previous page
+                </button>
+              ) : null}
+              {page.next_cursor ? (
+                <button
+                  type="button"
+                  class="secondary"
+                  onClick={() => setCursors([...cursors, page.next_cursor!])}
+                >
+                  Next page
+                </button>
+              ) : null}
+            </nav>
+          </>
+        )}
+      </Loading>
+    </div>
+  );
+}
+
+function DeliveryTable({ rows, showSubscription }: { rows: Delivery[]; showSubscription: boolean }) {
+  return (
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Created</th>
+            <th scope="col">Event</th>
+            <th scope="col">Subject</th>
+            {showSubscription ? <th scope="col">Subscription</th> : null}
+            <th scope="col">Status</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Last answer</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((delivery) => (
+            <tr key={delivery.id}>
+              <th scope="row">
+                <a href={`/console/deliveries/${delivery.id}`} aria-label={`Delivery ${delivery.id}`}>
+                  {formatTime(delivery.created_at)}
+                </a>
+              </th>
+              <td>{delivery.event_type}</td>
+              <td class="wrap">{delivery.subject}</td>
+              {showSubscription ? (
+                <td>
+                  <a href={`/console/subscriptions/${delivery.subscription_id}`}>
+                    {delivery.subscription_id}
+                  </a>
+                </td>
+              ) : null}
+              <td>
+                <StatusBadge status={delivery.status} />
+              </td>
+              <td>{delivery.attempt_count}</td>
+              <td>{lastAnswer(delivery)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function lastAnswer(delivery: Delivery): string {
+  if (delivery.last_status_code !== null) return `HTTP ${delivery.last_status_code}`;
+  if (delivery.last_error) return delivery.last_error;
+  return '—';
+}
+
+/** One delivery with every attempt; refreshed while it is still on its way. */
 export function DeliveryDetail() {
   const { params } = useRoute();
-  const state = useApi<Delivery>(`/v1/deliveries/${encodeURIComponent(params['id'] ?? '')}`);
+  const id = params['id'] ?? '';
+  const state = useApi<Delivery>(`/v1/deliveries/${encodeURIComponent(id)}`);
+  const [retrying, setRetrying] = useState(false);
+  const [retried, setRetried] = useState(false);
+  const [error, setError] = useState<Error | undefined>();
+  const { data, reload } = state;
+  const inFlight = data?.status === 'sending' || (retried && data?.status === 'pending');
+  useEffect(() => {
+    if (!inFlight) return;
+    const timer = setTimeout(reload, 1_000);
+    return () => clearTimeout(timer);
+  }, [inFlight, data, reload]);
+  const retry = async () => {
+    setRetrying(true);
+    setError(undefined);
+    try {
+      await post<Delivery>(`/v1/deliveries/${encodeURIComponent(id)}/retry`);
+      setRetried(true);
+      reload();
+    } catch (problem) {
+      setError(problem as Error);
+    } finally {
+      setRetrying(false);
+    }
+  };
   return (
-    <Loading state={state}>
-      {(delivery) => (
-        <section aria-labelledby="delivery">
-          <h1 id="delivery">Delivery {delivery.id}</h1>
-        </section>
+    <section aria-labelledby="delivery">
+      <h1 id="delivery">Delivery</h1>
+      <Loading state={state}>
+        {(delivery) => (
+          <>
+            <dl class="facts">
+              <dt>Id</dt>
+              <dd>
+                <code>{delivery.id}</code>
+              </dd>
+              <dt>Status</dt>
+              <dd>
+                <StatusBadge status={delivery.status} />
+                {delivery.next_attempt_at && delivery.status === 'pending'
+                  ? ` next attempt ${formatTime(delivery.next_attempt_at)}`
+                  : ''}
+              </dd>
+              <dt>Event</dt>
+              <dd>{delivery.event_type}</dd>
+              <dt>Subject</dt>
+              <dd class="wrap">{delivery.subject}</dd>
+              <dt>Subscription</dt>
+              <dd>
+                <a href={`/console/subscriptions/${delivery.subscription_id}`}>{delivery.subscription_id}</a>
+              </dd>
+              <dt>Created</dt>
+              <dd>{formatTime(delivery.created_at)}</dd>
+              <dt>Completed</dt>
+              <dd>{formatTime(delivery.completed_at)}</dd>
+            </dl>
+            <button type="button" onClick={retry} disabled={retrying || delivery.status === 'sending'}>
+              {retrying ? 'Retrying…' : 'Retry now'}
+            </button>
+            <p class="hint">
+              Sends this delivery again now, with the same id and body, and a fresh retry schedule.
+            </p>
+            <ProblemMessage error={error} />
+            {retried ? (
+              <p role="status">
+                {delivery.status === 'succeeded'
+                  ? 'Retried: the endpoint accepted it.'
+                  : delivery.status === 'failed'
+                    ? 'Retried: the endpoint refused it again.'
+                    : 'Retry queued…'}
+              </p>
+            ) : null}
+            <h2 id="attempts">Attempts</h2>
+            <AttemptTable delivery={delivery} />
+          </>
+        )}
+      </Loading>
+    </section>
+  );
+}
+
+function AttemptTable({ delivery }: { delivery: Delivery }) {
+  if (delivery.attempts.length === 0) return <p class="empty">No attempt yet.</p>;
+  return (
+    <div class="table-wrap">
+      <table aria-labelledby="attempts">
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">Attempted</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Status code</th>
+            <th scope="col">Round trip</th>
+            <th scope="col">Response excerpt</th>
+          </tr>
+        </thead>
+        <tbody>
+          {delivery.attempts.map((attempt, i) => {
+            const ok =
+              attempt.status_code !== null && attempt.status_code >= 200 && attempt.status_code < 300;
+            return (
+              <tr key={attempt.id}>
+                <th scope="row">{i + 1}</th>
+                <td>{formatTime(attempt.attempted_at)}</td>
+                <td>
+                  <StatusBadge status={ok ? 'succeeded' : 'failed'} />
+                </td>
+                <td>{attempt.status_code ?? 'no answer'}</td>
+                <td>{attempt.duration_ms} ms</td>
+                <td>
+                  {attempt.error ? <p class="attempt-error">{attempt.error}</p> : null}
+                  {attempt.response_body ? <pre class="excerpt">{attempt.response_body}</pre> : null}
+                  {!attempt.error && !attempt.response_body ? '—' : null}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** `<input type="datetime-local">`'s value for a time, in the browser's time zone. */
+function localInputValue(at: Date): string {
+  const local = new Date(at.getTime() - at.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 16);
+}
+
+type ReplayStep =
+  | { step: 'form' }
+  | { step: 'confirm'; since: string; until: string; count: number }
+  | { step: 'done'; count: number };
+
+/**
+ * Replays a subscription's deliveries of a time window: a dry run first says how many would be
+ * sent, and only the confirmation sends them.
+ */
+export function ReplayForm(props: { subscriptionId: string; endpoint: string; onReplayed: () => void }) {
+  const [since, setSince] = useState(() => localInputValue(new Date(Date.now() - 3_600_000)));
+  const [until, setUntil] = useState('');
+  const [step, setStep] = useState<ReplayStep>({ step: 'form' });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Error | undefined>();
+  const question = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (step.step === 'confirm') question.current?.focus();
+  }, [step.step]);
+  const path = `/v1/subscriptions/${encodeURIComponent(props.subscriptionId)}/replay`;
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await action();
+    } catch (problem) {
+      setError(problem as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const check = (event: Event) => {
+    event.preventDefault();
+    void run(async () => {
+      const window = {
+        since: new Date(since).toISOString(),
+        until: until ? new Date(until).toISOString() : new Date().toISOString(),
+      };
+      const answer = await post<ReplayResult>(path, { ...window, dry_run: true });
+      setStep({ step: 'confirm', ...window, count: answer.replayed });
+    });
+  };
+  const confirm = (since: string, until: string) =>
+    run(async () => {
+      const answer = await post<ReplayResult>(path, { since, until });
+      setStep({ step: 'done', count: answer.replayed });
+      props.onReplayed();
+    });
+  return (
+    <section aria-labelledby="replay" class="panel">
+      <h2 id="replay">Replay a time window</h2>
+      {step.step === 'confirm' ? (
+        <div class="confirm">
+          <p id="replay-question" tabIndex={-1} ref={question}>
+            {step.count === 0
+              ? 'No finished delivery falls in this window: nothing would be sent.'
+              : `${step.count} ${step.count === 1 ? 'delivery' : 'deliveries'} will be sent again to ${props.endpoint}`}{' '}
+            ({formatTime(step.since)} to {formatTime(step.until)}).
+          </p>
+          {step.count > 0 ? (
+            <button type="button" disabled={busy} onClick={() => void confirm(step.since, step.until)}>
+              {busy ? 'Replaying…' : `Replay ${step.count}`}
+            </button>
+          ) : null}
+          <button type="button" class="secondary" onClick={() => setStep({ step: 'form' })}>
+            Cancel
+          </button>
+        </div>
+      ) : (
+        <form onSubmit={check}>
+          <p class="hint">
+            Sends again every finished delivery created in the window, with the same id and body. You are
+            asked to confirm with the count first.
+          </p>
+          <div class="row">
+            <div>
+              <label for="replay-since">From</label>
+              <input
+                id="replay-since"
+                type="datetime-local"
+                required
+                value={since}
+                onInput={(event) => setSince((event.target as HTMLInputElement).value)}
+              />
+            </div>
+            <div>
+              <label for="replay-until">Until (empty: now)</label>
+              <input
+                id="replay-until"
+                type="datetime-local"
+                value={until}
+                onInput={(event) => setUntil((event.target as HTMLInputElement).value)}
+              />
+            </div>
+          </div>
+          <button type="submit" disabled={busy}>
+            {busy ? 'Counting…' : 'Count deliveries to replay'}
+          </button>
+          {step.step === 'done' ? (
+            <p role="status">
+              {step.count} {step.count === 1 ? 'delivery' : 'deliveries'} queued to be sent again.
+            </p>
+          ) : null}
+        </form>
       )}
-    </Loading>
+      <ProblemMessage error={error} />
+    </section>
   );
 }
