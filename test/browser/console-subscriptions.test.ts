@@ -257,6 +257,53 @@ describe('console: subscriptions, deliveries and the bus', { timeout: 300_000 },
       .filter({ hasText: receiver.url(HOOK) })
       .waitFor();
     await assertAccessible(page, 'the subscription list');
-    await assertNothingLeaked(page, seen, [tenant.api_key, subscriptionSecret]);
+  });
+
+  test("the subscription's actions: edit, send a test, rotate the secret, disable, enable, delete", async () => {
+    await page
+      .getByRole('row')
+      .filter({ hasText: receiver.url(HOOK) })
+      .getByRole('link')
+      .click();
+    await page.getByRole('heading', { name: 'Subscription', level: 1 }).waitFor();
+    await page.getByText('CRM', { exact: true }).waitFor();
+    // The secret from create was shown once, and is gone.
+    assert.equal(await page.getByText('Signing secret, shown once.').count(), 0);
+
+    await page.getByRole('link', { name: 'Edit', exact: true }).click();
+    await page.getByRole('heading', { name: 'Edit subscription', level: 1 }).waitFor();
+    const reference = page
+      .getByRole('group', { name: 'Trigger fields' })
+      .getByRole('checkbox', { name: 'project.reference_number', exact: true });
+    assert.ok(await reference.isChecked());
+    await page.getByLabel('Description').fill('CRM, edited');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: 'Subscription', level: 1 }).waitFor();
+    await page.getByText('CRM, edited', { exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Send a test' }).click();
+    await page.getByText('Test message queued').waitFor();
+    await receiver.waitFor(
+      () => receiver.at(HOOK).some((request) => request.body.includes('"webhook.test"')),
+      30_000,
+      'the test message',
+    );
+
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByText('New signing secret, shown once.').waitFor();
+    const rotated = await page.locator('#secret-value').innerText();
+    assert.match(rotated, /^whsec_/);
+    assert.notEqual(rotated, subscriptionSecret);
+
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByText('disabled', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByText('active', { exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete for good' }).click();
+    await page.getByRole('heading', { name: 'Subscriptions', level: 1 }).waitFor();
+    await page.getByText('No subscriptions yet.').waitFor();
+    await assertNothingLeaked(page, seen, [tenant.api_key, subscriptionSecret, rotated]);
   });
 });

@@ -168,6 +168,9 @@ function DeliveryTable({ rows, showSubscription }: { rows: Delivery[]; showSubsc
               ) : null}
               <td>
                 <StatusBadge status={delivery.status} />
+                {delivery.status === 'pending' && delivery.next_attempt_at && delivery.attempt_count > 0 ? (
+                  <span class="muted small block">next try {formatTime(delivery.next_attempt_at)}</span>
+                ) : null}
               </td>
               <td>{delivery.attempt_count}</td>
               <td>{lastAnswer(delivery)}</td>
