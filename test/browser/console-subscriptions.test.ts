@@ -180,6 +180,7 @@ describe('console: subscriptions, deliveries and the bus', { timeout: 300_000 },
     await page.getByRole('link', { name: 'Deliveries', exact: true }).click();
     await page.getByRole('heading', { name: 'Deliveries', level: 1 }).waitFor();
     await page.getByLabel('Status').selectOption('pending');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/\/console\/deliveries\?status=pending$/);
     const row = page.getByRole('row').filter({ hasText: 'HTTP 500' });
     await eventually(
@@ -191,6 +192,8 @@ describe('console: subscriptions, deliveries and the bus', { timeout: 300_000 },
     await page.goto(`${system.console}/console/deliveries?status=pending`);
     await row.waitFor();
     await page.getByLabel('Status').selectOption('');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/\/console\/deliveries$/);
     await page.getByRole('row').filter({ hasText: 'succeeded' }).waitFor();
     await screenshot(page, 'deliveries');
 
@@ -239,6 +242,15 @@ describe('console: subscriptions, deliveries and the bus', { timeout: 300_000 },
     await page.setViewportSize({ width: 390, height: 844 });
     await assertAccessible(page, 'the subscription at 390 px');
     await page.setViewportSize({ width: 1280, height: 900 });
+
+    // The subscription's log in the tenant-wide one, filtered by the URL.
+    await page.getByRole('link', { name: 'Open in the delivery log' }).click();
+    await page.waitForURL(/\/console\/deliveries\?subscription_id=sub_/);
+    await page.getByRole('row').filter({ hasText: 'project.updated' }).first().waitFor();
+    assert.equal(
+      await page.getByLabel('Subscription').inputValue(),
+      new URL(page.url()).searchParams.get('subscription_id'),
+    );
   });
 
   test('the bus shows the consumer groups with their lag', async () => {

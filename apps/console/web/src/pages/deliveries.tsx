@@ -3,25 +3,23 @@ import { useLocation, useRoute } from 'preact-iso';
 import { post, withQuery, type Page } from '../api';
 import { formatTime, Loading, ProblemMessage, StatusBadge } from '../components/states';
 import { useApi } from '../components/use-api';
-import type { Delivery, DeliveryStatus, ReplayResult } from '../types';
+import type { Delivery, DeliveryStatus, ReplayResult, Subscription } from '../types';
 
 const STATUSES: DeliveryStatus[] = ['pending', 'sending', 'succeeded', 'failed'];
 const PAGE_SIZE = 25;
 
-/** The tenant's delivery log; the filters live in the URL's query, so a filtered view can be shared. */
+/**
+ * The tenant's delivery log; the filters live in the URL's query, so a filtered view can be shared.
+ * They apply with the button, not on each change of a select (WCAG 3.2.2).
+ */
 export function Deliveries() {
   const { query, route } = useLocation();
-  const status = STATUSES.includes(query['status'] as DeliveryStatus) ? query['status'] : '';
+  const status = STATUSES.includes(query['status'] as DeliveryStatus) ? (query['status'] ?? '') : '';
   const subscriptionId = query['subscription_id'] ?? '';
-  const [draftSubscription, setDraftSubscription] = useState(subscriptionId);
-  useEffect(() => setDraftSubscription(subscriptionId), [subscriptionId]);
-  const go = (next: { status?: string; subscription_id?: string }) =>
-    route(
-      withQuery('/console/deliveries', {
-        status: next.status ?? status,
-        subscription_id: next.subscription_id ?? subscriptionId,
-      }),
-    );
+  const [draft, setDraft] = useState({ status, subscriptionId });
+  useEffect(() => setDraft({ status, subscriptionId }), [status, subscriptionId]);
+  const subscriptions = useApi<Page<Subscription>>('/v1/subscriptions?limit=100');
+  const known = subscriptions.data?.data ?? [];
   return (
     <section aria-labelledby="deliveries">
       <h1 id="deliveries">Deliveries</h1>
@@ -31,15 +29,17 @@ export function Deliveries() {
         aria-label="Filter deliveries"
         onSubmit={(event) => {
           event.preventDefault();
-          go({ subscription_id: draftSubscription.trim() });
+          route(
+            withQuery('/console/deliveries', { status: draft.status, subscription_id: draft.subscriptionId }),
+          );
         }}
       >
         <div>
           <label for="delivery-status">Status</label>
           <select
             id="delivery-status"
-            value={status}
-            onChange={(event) => go({ status: (event.target as HTMLSelectElement).value })}
+            value={draft.status}
+            onChange={(event) => setDraft({ ...draft, status: (event.target as HTMLSelectElement).value })}
           >
             <option value="">Any status</option>
             {STATUSES.map((value) => (
@@ -50,17 +50,29 @@ export function Deliveries() {
           </select>
         </div>
         <div>
-          <label for="delivery-subscription">Subscription id</label>
-          <input
+          <label for="delivery-subscription">Subscription</label>
+          <select
             id="delivery-subscription"
-            value={draftSubscription}
-            placeholder="sub_…"
-            spellcheck={false}
-            onInput={(event) => setDraftSubscription((event.target as HTMLInputElement).value)}
-          />
+            value={draft.subscriptionId}
+            onChange={(event) =>
+              setDraft({ ...draft, subscriptionId: (event.target as HTMLSelectElement).value })
+            }
+          >
+            <option value="">Any subscription</option>
+            {subscriptionId && !known.some((s) => s.id === subscriptionId) ? (
+              <option value={subscriptionId}>{subscriptionId}</option>
+            ) : null}
+            {known.map((subscription) => (
+              <option key={subscription.id} value={subscription.id}>
+                {subscription.description
+                  ? `${subscription.description} (${subscription.endpoint})`
+                  : subscription.endpoint}
+              </option>
+            ))}
+          </select>
         </div>
         <div>
-          <button type="submit">Apply</button>
+          <button type="submit">Apply filters</button>
         </div>
       </form>
       <DeliveryLog status={status} subscriptionId={subscriptionId} showSubscription={!subscriptionId} />
@@ -249,6 +261,9 @@ export function DeliveryDetail() {
             </dl>
             <button type="button" onClick={retry} disabled={retrying || delivery.status === 'sending'}>
               {retrying ? 'Retrying…' : 'Retry now'}
+            </button>
+            <button type="button" class="secondary" onClick={reload}>
+              Refresh
             </button>
             <p class="hint">
               Sends this delivery again now, with the same id and body, and a fresh retry schedule.
