@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TenancyModule } from '@hub/tenancy';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
+import { ChangesModule } from './changes/changes.module.js';
+import { FieldsModule } from './fields/fields.module.js';
 import { ProjectionLanes } from './projection/projection-lanes.js';
 import { ProjectionModule } from './projection/projection.module.js';
 import { ReadModelsModule } from './read-models/read-models.module.js';
@@ -14,7 +16,7 @@ import { ProjectorRetention } from './retention/projector-retention.js';
  * keys (ApiKeysModule): one app owns them, as the query API's users are the ones handed keys.
  */
 @Module({
-  imports: [TenancyModule, ReadModelsModule, ApiKeysModule, ProjectionModule],
+  imports: [TenancyModule, ReadModelsModule, FieldsModule, ChangesModule, ApiKeysModule, ProjectionModule],
   providers: [ProjectionLanes, ProjectorRetention],
 })
 export class ProjectorModule {}
