@@ -144,7 +144,8 @@ export class SourceService {
     const updated = await this.sources.update(tenantId, id, {
       secretSealed: this.box.seal(secret, sealBinding(tenantId, id)),
     });
-    return { ...this.toView(updated ?? current, secret), secret };
+    if (!updated) throw notFound(id);
+    return { ...this.toView(updated, secret), secret };
   }
 
   /** For ingest: the source behind an ingest URL, secret opened; null when unknown. */
