@@ -55,24 +55,33 @@ function BusTables({ bus }: { bus: BusOverview }) {
                 <thead>
                   <tr>
                     <th scope="col">Topic</th>
-                    <th scope="col">Partition</th>
-                    <th scope="col">Committed offset</th>
                     <th scope="col">Lag</th>
+                    <th scope="col">Partitions behind</th>
+                    <th scope="col">Committed offsets (partition: offset)</th>
                   </tr>
                 </thead>
                 <tbody>
-                  {group.topics.flatMap((topic) =>
-                    topic.partitions.map((partition) => (
-                      <tr key={`${topic.topic}:${partition.partition}`}>
+                  {group.topics.map((topic) => {
+                    const lag = topic.partitions.reduce((sum, p) => sum + p.lag, 0);
+                    const behind = topic.partitions.filter((p) => p.lag > 0).length;
+                    const committed = topic.partitions.filter((p) => p.committed_offset !== null);
+                    return (
+                      <tr key={topic.topic}>
                         <th scope="row" class="wrap">
                           {topic.topic}
                         </th>
-                        <td>{partition.partition}</td>
-                        <td>{partition.committed_offset ?? 'none yet'}</td>
-                        <td>{partition.lag}</td>
+                        <td>{lag}</td>
+                        <td>
+                          {behind} of {topic.partitions.length}
+                        </td>
+                        <td class="wrap">
+                          {committed.length
+                            ? committed.map((p) => `${p.partition}: ${p.committed_offset}`).join(', ')
+                            : 'none yet'}
+                        </td>
                       </tr>
-                    )),
-                  )}
+                    );
+                  })}
                 </tbody>
               </table>
             </div>
@@ -89,7 +98,7 @@ function BusTables({ bus }: { bus: BusOverview }) {
               <tr>
                 <th scope="col">Topic</th>
                 <th scope="col">Partitions</th>
-                <th scope="col">End offsets</th>
+                <th scope="col">End offsets of partitions holding messages (partition: offset)</th>
               </tr>
             </thead>
             <tbody>
@@ -99,7 +108,7 @@ function BusTables({ bus }: { bus: BusOverview }) {
                     {topic.name}
                   </th>
                   <td>{topic.partitions.length}</td>
-                  <td>{topic.partitions.map((p) => `${p.partition}: ${p.end_offset}`).join(', ')}</td>
+                  <td class="wrap">{endOffsets(topic.partitions)}</td>
                 </tr>
               ))}
             </tbody>
@@ -108,4 +117,9 @@ function BusTables({ bus }: { bus: BusOverview }) {
       )}
     </>
   );
+}
+
+function endOffsets(partitions: { partition: number; end_offset: string }[]): string {
+  const used = partitions.filter((p) => p.end_offset !== '0');
+  return used.length ? used.map((p) => `${p.partition}: ${p.end_offset}`).join(', ') : 'empty';
 }
