@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
-import { get, patch, post, type Page } from '../api';
+import { ApiProblem, get, patch, post, type Page } from '../api';
 import { Loading, ProblemMessage } from '../components/states';
 import { useApi } from '../components/use-api';
 import type { PreviewItem, SeenField, StateChangeMessage, Subscription } from '../types';
@@ -134,13 +134,13 @@ function EditorForm({ subscription }: { subscription?: Subscription }) {
       const body: Record<string, unknown> = {
         ...matchingOf(draft),
         description: draft.description.trim(),
-        headers: headersOf(draft.headers),
-        signature_scheme: draft.signatureScheme,
         ordering: draft.ordering,
-        enabled: draft.enabled,
       };
       if (!subscription) {
         if (!body['description']) delete body['description'];
+        body['headers'] = headersOf(draft.headers);
+        body['signature_scheme'] = draft.signatureScheme;
+        body['enabled'] = draft.enabled;
         const created = await post<Subscription>('/v1/subscriptions', {
           endpoint: draft.endpoint.trim(),
           ...body,
@@ -148,7 +148,12 @@ function EditorForm({ subscription }: { subscription?: Subscription }) {
         if (created.secret) createdSecret = { id: created.id, secret: created.secret };
         route(`/console/subscriptions/${created.id}`);
       } else {
+        // Only what changed: an unchanged endpoint is not validated again, unchanged headers keep
+        // their stored secrets, and a disabled one keeps the reason it was disabled for.
+        const initial = draftOf(subscription);
         if (draft.endpoint.trim() !== subscription.endpoint) body['endpoint'] = draft.endpoint.trim();
+        if (draft.headers !== initial.headers) body['headers'] = headersOf(draft.headers);
+        if (draft.enabled !== initial.enabled) body['enabled'] = draft.enabled;
         await patch<Subscription>(`/v1/subscriptions/${encodeURIComponent(subscription.id)}`, body);
         route(`/console/subscriptions/${subscription.id}`);
       }
@@ -251,6 +256,8 @@ function EditorForm({ subscription }: { subscription?: Subscription }) {
           <select
             id="sub-scheme"
             value={draft.signatureScheme}
+            disabled={subscription !== undefined}
+            aria-describedby={subscription ? 'sub-scheme-hint' : undefined}
             onChange={(event) => update({ signatureScheme: (event.target as HTMLSelectElement).value })}
           >
             {SCHEMES.map((scheme) => (
@@ -259,6 +266,11 @@ function EditorForm({ subscription }: { subscription?: Subscription }) {
               </option>
             ))}
           </select>
+          {subscription ? (
+            <p class="hint" id="sub-scheme-hint">
+              The scheme cannot change: create a new subscription for another one.
+            </p>
+          ) : null}
 
           <fieldset>
             <legend>Ordering</legend>
@@ -535,7 +547,9 @@ function Preview({ draft }: { draft: Draft }) {
             {result.state === 'done'
               ? `${matched} of ${result.items.length} recent changes would be sent.`
               : result.state === 'failed'
-                ? 'No preview: the draft has a problem.'
+                ? result.error instanceof ApiProblem && result.error.status === 403
+                  ? 'No preview: it needs a key that may write (this one is read-only).'
+                  : 'No preview: the draft has a problem.'
                 : 'Checking the recent changes…'}
           </p>
           {result.state === 'failed' ? <ProblemMessage error={result.error} /> : null}
