@@ -48,6 +48,15 @@ describe('console: subscriptions, deliveries and the bus', { timeout: 300_000 },
   const projector = (path: string) =>
     fetch(`${system.urls.projector}${path}`, { headers: { authorization: `Bearer ${tenant.api_key}` } });
 
+  /** Until the dispatcher's log holds `count` deliveries of `status` (the console then shows them). */
+  const untilDeliveries = (status: string, count: number) =>
+    eventually(async () => {
+      const answer = await fetch(`${system.urls.dispatcher}/v1/deliveries?status=${status}`, {
+        headers: { authorization: `Bearer ${tenant.api_key}` },
+      });
+      return answer.ok && ((await answer.json()) as { data: unknown[] }).data.length === count;
+    });
+
   /** One version of the project, sent as Pylon sends it, and waited for in the projector. */
   const sendVersion = async (reference: string, version: number) => {
     const body = pylonBatch(TEAM, [pylonProject(projectUid, reference, new Date().toISOString(), 6.6)]);
@@ -150,6 +159,7 @@ describe('console: subscriptions, deliveries and the bus', { timeout: 300_000 },
     await receiver.waitFor(() => events().length === 1, 30_000, 'the first delivery');
     assert.equal(events()[0]!['type'], 'project.updated');
 
+    await untilDeliveries('succeeded', 1);
     const log = page.locator('.delivery-log');
     await log.getByRole('button', { name: 'Refresh' }).click();
     const row = log.getByRole('row').filter({ hasText: 'project.updated' });
@@ -171,6 +181,7 @@ describe('console: subscriptions, deliveries and the bus', { timeout: 300_000 },
       'a failed attempt',
     );
 
+    await untilDeliveries('pending', 1);
     await page.getByRole('link', { name: 'Deliveries', exact: true }).click();
     await page.getByRole('heading', { name: 'Deliveries', level: 1 }).waitFor();
     await page.getByLabel('Status').selectOption('pending');
