@@ -143,6 +143,9 @@ describe('console: subscriptions, deliveries and the bus', { timeout: 300_000 },
     await row.getByText('Body it would carry').click();
     await row.getByText('"reference_number": "Q-100"').waitFor();
     await assertAccessible(page, 'the subscription editor');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await assertAccessible(page, 'the subscription editor at 390 px');
+    await page.setViewportSize({ width: 1280, height: 900 });
     await screenshot(page, 'subscription-editor');
 
     await page.getByRole('button', { name: 'Create subscription' }).click();

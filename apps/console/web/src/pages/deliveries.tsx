@@ -165,9 +165,7 @@ function DeliveryTable({ rows, showSubscription }: { rows: Delivery[]; showSubsc
           {rows.map((delivery) => (
             <tr key={delivery.id}>
               <th scope="row">
-                <a href={`/console/deliveries/${delivery.id}`} aria-label={`Delivery ${delivery.id}`}>
-                  {formatTime(delivery.created_at)}
-                </a>
+                <a href={`/console/deliveries/${delivery.id}`}>{formatTime(delivery.created_at)}</a>
               </th>
               <td>{delivery.event_type}</td>
               <td class="wrap">{delivery.subject}</td>
