@@ -3,7 +3,7 @@ import { useLocation, useRoute } from 'preact-iso';
 import { post, withQuery, type Page } from '../api';
 import { formatTime, Loading, ProblemMessage, StatusBadge } from '../components/states';
 import { useApi } from '../components/use-api';
-import type { Delivery, DeliveryStatus, ReplayResult, Subscription } from '../types';
+import type { Attempt, Delivery, DeliveryStatus, ReplayResult, Subscription } from '../types';
 
 const STATUSES: DeliveryStatus[] = ['pending', 'sending', 'succeeded', 'failed'];
 const PAGE_SIZE = 25;
@@ -204,10 +204,12 @@ export function DeliveryDetail() {
   const id = params['id'] ?? '';
   const state = useApi<Delivery>(`/v1/deliveries/${encodeURIComponent(id)}`);
   const [retrying, setRetrying] = useState(false);
-  const [retried, setRetried] = useState(false);
+  /** How many attempts the delivery had when it was retried: the retry's outcome is the next one. */
+  const [retriedAfter, setRetriedAfter] = useState<number | null>(null);
   const [error, setError] = useState<Error | undefined>();
   const { data, reload } = state;
-  const inFlight = data?.status === 'sending' || (retried && data?.status === 'pending');
+  const retryAttempt = retriedAfter === null ? undefined : data?.attempts[retriedAfter];
+  const inFlight = data?.status === 'sending' || (retriedAfter !== null && retryAttempt === undefined);
   useEffect(() => {
     if (!inFlight) return;
     const timer = setTimeout(reload, 1_000);
@@ -217,8 +219,9 @@ export function DeliveryDetail() {
     setRetrying(true);
     setError(undefined);
     try {
+      const before = data?.attempts.length ?? 0;
       await post<Delivery>(`/v1/deliveries/${encodeURIComponent(id)}/retry`);
-      setRetried(true);
+      setRetriedAfter(before);
       reload();
     } catch (problem) {
       setError(problem as Error);
@@ -267,13 +270,13 @@ export function DeliveryDetail() {
               Sends this delivery again now, with the same id and body, and a fresh retry schedule.
             </p>
             <ProblemMessage error={error} />
-            {retried ? (
+            {retriedAfter !== null ? (
               <p role="status">
-                {delivery.status === 'succeeded'
-                  ? 'Retried: the endpoint accepted it.'
-                  : delivery.status === 'failed'
-                    ? 'Retried: the endpoint refused it again.'
-                    : 'Retry queued…'}
+                {retryAttempt === undefined || delivery.status === 'sending'
+                  ? 'Retry queued…'
+                  : isSuccess(retryAttempt)
+                    ? 'Retried: the endpoint accepted it.'
+                    : `Retried: the endpoint refused it again (${retryAttempt.status_code ?? retryAttempt.error ?? 'no answer'}).`}
               </p>
             ) : null}
             <h2 id="attempts">Attempts</h2>
@@ -302,8 +305,7 @@ function AttemptTable({ delivery }: { delivery: Delivery }) {
         </thead>
         <tbody>
           {delivery.attempts.map((attempt, i) => {
-            const ok =
-              attempt.status_code !== null && attempt.status_code >= 200 && attempt.status_code < 300;
+            const ok = isSuccess(attempt);
             return (
               <tr key={attempt.id}>
                 <th scope="row">{i + 1}</th>
@@ -325,6 +327,10 @@ function AttemptTable({ delivery }: { delivery: Delivery }) {
       </table>
     </div>
   );
+}
+
+function isSuccess(attempt: Attempt): boolean {
+  return attempt.status_code !== null && attempt.status_code >= 200 && attempt.status_code < 300;
 }
 
 /** `<input type="datetime-local">`'s value for a time, in the browser's time zone. */
