@@ -75,7 +75,12 @@ export function Deliveries() {
           <button type="submit">Apply filters</button>
         </div>
       </form>
-      <DeliveryLog status={status} subscriptionId={subscriptionId} showSubscription={!subscriptionId} />
+      <DeliveryLog
+        status={status}
+        subscriptionId={subscriptionId}
+        showSubscription={!subscriptionId}
+        subscriptionNames={Object.fromEntries(known.map((s) => [s.id, s.description || s.endpoint]))}
+      />
     </section>
   );
 }
@@ -88,6 +93,8 @@ export function DeliveryLog(props: {
   status?: string | undefined;
   subscriptionId?: string | undefined;
   showSubscription?: boolean;
+  /** A name (description or endpoint) for each subscription id, where known. */
+  subscriptionNames?: Record<string, string>;
   /** Changes whenever the caller knows the log changed (a replay, a test sent). */
   refresh?: number;
 }) {
@@ -122,7 +129,11 @@ export function DeliveryLog(props: {
       >
         {(page) => (
           <>
-            <DeliveryTable rows={page.data} showSubscription={props.showSubscription ?? false} />
+            <DeliveryTable
+              rows={page.data}
+              showSubscription={props.showSubscription ?? false}
+              names={props.subscriptionNames ?? {}}
+            />
             <nav class="pager" aria-label="Delivery log pages">
               {cursors.length > 0 ? (
                 <button type="button" class="secondary" onClick={() => setCursors(cursors.slice(0, -1))}>
@@ -146,7 +157,12 @@ export function DeliveryLog(props: {
   );
 }
 
-function DeliveryTable({ rows, showSubscription }: { rows: Delivery[]; showSubscription: boolean }) {
+function DeliveryTable(props: {
+  rows: Delivery[];
+  showSubscription: boolean;
+  names: Record<string, string>;
+}) {
+  const { rows, showSubscription, names } = props;
   return (
     <div class="table-wrap">
       <table>
@@ -170,9 +186,9 @@ function DeliveryTable({ rows, showSubscription }: { rows: Delivery[]; showSubsc
               <td>{delivery.event_type}</td>
               <td class="wrap">{delivery.subject}</td>
               {showSubscription ? (
-                <td>
+                <td class="wrap">
                   <a href={`/console/subscriptions/${delivery.subscription_id}`}>
-                    {delivery.subscription_id}
+                    {names[delivery.subscription_id] ?? delivery.subscription_id}
                   </a>
                 </td>
               ) : null}
