@@ -105,6 +105,14 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
     assert.equal(accepted.status, 200, await accepted.text());
     const refused = await sendProject('not-the-secret-at-all', 6.6, '2026-12-01T10:00:00Z');
     assert.equal(refused.status, 401);
+    // Verified, but a project without its uid cannot be mapped: kept, and listed on the page.
+    const unmappable = await send(
+      system.urls.ingest,
+      sourceId,
+      signPylon(secret, JSON.stringify({ team: TEAM, projects: [{ reference_number: 'Q-NO-UID' }] })),
+    );
+    assert.equal(unmappable.status, 200);
+    assert.equal(((await unmappable.json()) as { unmapped?: boolean }).unmapped, true);
 
     await page.getByRole('link', { name: "Open the source's page" }).click();
     await page.getByRole('heading', { name: 'Pylon: My Solar Co', level: 1 }).waitFor();
@@ -122,7 +130,12 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
     const row = page.getByRole('row', { name: new RegExp(reason) });
     await row.waitFor();
     assert.match(await row.innerText(), new RegExp(escape(rejection.last_detail.slice(0, 30))));
-    await page.getByText('No unmapped deliveries.').waitFor();
+    await refreshUntil(page, page.locator('[data-count="unmapped"]'), '1');
+    const unmappedRow = page.getByRole('region', { name: 'Unmapped deliveries' }).locator('tbody tr');
+    await unmappedRow.waitFor();
+    assert.match(await unmappedRow.innerText(), /uid/);
+    await unmappedRow.getByText(/bytes/).click();
+    assert.match(await unmappedRow.locator('pre').innerText(), /Q-NO-UID/);
     await assertAccessible(page, 'the source page');
     await screenshot(page, 'source-detail');
 
@@ -136,11 +149,41 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
     const listed = page.getByRole('row', { name: /Pylon: My Solar Co/ });
     await listed.waitFor();
     for (let i = 0; i < 40 && (await listed.innerText()).includes('…'); i++) await page.waitForTimeout(100);
-    assert.match(await listed.innerText(), /Pylon Observer\s+signature\s+1\s+0\s+1/);
+    assert.match(await listed.innerText(), /Pylon Observer\s+signature\s+1\s+1\s+1/);
     await assertAccessible(page, 'the sources list');
     await screenshot(page, 'sources');
 
     await assertNothingLeaked(page, seen, [tenant.api_key, secret]);
+    await page.close();
+  });
+
+  test('rotating the secret shows the new one once; the old one is refused from then on', async () => {
+    assert.ok(sourceId && secret, 'the first test created the source');
+    const { page, seen } = await signedIn(`/console/sources/${sourceId}`);
+    await page.getByRole('heading', { name: 'Pylon: My Solar Co', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByRole('heading', { name: 'Rotate the secret of Pylon: My Solar Co?' }).waitFor();
+    await assertAccessible(page, 'the rotate confirmation');
+    await page.getByRole('button', { name: 'Yes, rotate the secret' }).click();
+    await page.getByText('Shown only this once.').waitFor();
+    const rotated = (await page.locator('#source-secret').innerText()).trim();
+    assert.ok(rotated.length >= 16 && rotated !== secret, 'a new secret is shown');
+    await assertAccessible(page, 'the rotated secret');
+    const old = secret;
+    secret = rotated;
+    const body = pylonBatch(TEAM, [pylonProject('prjRotated', 'Q-ROTATED', '2026-12-01T10:30:00Z', 5)]);
+    for (let i = 0; i < 40; i++) {
+      // Ingest sees the new secret within a second.
+      if ((await send(system.urls.ingest, sourceId, signPylon(old, body))).status === 401) break;
+      await page.waitForTimeout(100);
+    }
+    assert.equal((await send(system.urls.ingest, sourceId, signPylon(old, body))).status, 401);
+    assert.equal((await send(system.urls.ingest, sourceId, signPylon(rotated, body))).status, 200);
+    // Shown once: the page loaded again has no secret.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Pylon: My Solar Co', level: 1 }).waitFor();
+    assert.equal(await page.locator('#source-secret').count(), 0);
+    await assertNothingLeaked(page, seen, [tenant.api_key, old, rotated]);
     await page.close();
   });
 

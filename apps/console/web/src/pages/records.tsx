@@ -308,7 +308,7 @@ function JsonTree({ value, label, open }: { value: unknown; label: string; open?
   const entries = Array.isArray(value)
     ? value.map((item, i) => [String(i), item] as const)
     : Object.entries(value as Record<string, unknown>);
-  const size = Array.isArray(value) ? `${entries.length} items` : `${entries.length} fields`;
+  const size = `${entries.length} ${Array.isArray(value) ? 'item' : 'field'}${entries.length === 1 ? '' : 's'}`;
   if (entries.length === 0)
     return (
       <span>
@@ -349,7 +349,7 @@ function History({ path }: { path: string }) {
       ) : (
         <>
           {state.more ? <p class="notice">Only the first {versions.length} versions are shown.</p> : null}
-          <ol class="history" reversed>
+          <ol class="history">
             {versions
               .map((entry, i) => ({
                 entry,
@@ -380,7 +380,9 @@ function Version({ entry, diffs, first }: { entry: HistoryEntry; diffs: FieldDif
       </h3>
       {first ? (
         <details>
-          <summary>Created with {diffs.length} fields</summary>
+          <summary>
+            Created with {diffs.length} field{diffs.length === 1 ? '' : 's'}
+          </summary>
           {table}
         </details>
       ) : diffs.length === 0 ? (

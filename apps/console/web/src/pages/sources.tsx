@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { post, remove, withQuery, type Page } from '../api';
 import { CopyButton } from '../components/copy-button';
@@ -322,12 +322,22 @@ function SecretPanel({ source }: { source: Source }) {
   );
 }
 
-/** Refreshes every `ms` while the page is shown. */
-function useEvery(ms: number, action: () => void): void {
+/** A count that goes up every `ms` while the page is shown, and on `bump`: the sections reload on it. */
+function useTicks(ms: number): [number, () => void] {
+  const [tick, setTick] = useState(0);
+  const bump = useCallback(() => setTick((n) => n + 1), []);
   useEffect(() => {
-    const timer = setInterval(action, ms);
+    const timer = setInterval(bump, ms);
     return () => clearInterval(timer);
-  }, [ms, action]);
+  }, [ms, bump]);
+  return [tick, bump];
+}
+
+/** Reloads whenever `tick` moves on (not on the first render: that loaded already). */
+function useReloadOn(tick: number, reload: () => void): void {
+  useEffect(() => {
+    if (tick > 0) reload();
+  }, [tick, reload]);
 }
 
 export function SourceDetail() {
@@ -335,6 +345,7 @@ export function SourceDetail() {
   const id = params['id'] ?? '';
   const state = useApi<Source>(sourcePath(id));
   const [rotated, setRotated] = useState<Source | undefined>();
+  const [tick, refresh] = useTicks(5_000);
   return (
     <>
       <p>
@@ -372,8 +383,8 @@ export function SourceDetail() {
                 <dt>Created</dt>
                 <dd>{formatTime(source.created_at)}</dd>
               </dl>
-              <SourceStatsSection id={source.id} />
-              <UnmappedSection id={source.id} />
+              <SourceStatsSection id={source.id} tick={tick} onRefresh={refresh} />
+              <UnmappedSection id={source.id} tick={tick} />
               <SourceActions source={source} onRotated={setRotated} />
             </section>
           );
@@ -383,13 +394,13 @@ export function SourceDetail() {
   );
 }
 
-function SourceStatsSection({ id }: { id: string }) {
+function SourceStatsSection({ id, tick, onRefresh }: { id: string; tick: number; onRefresh: () => void }) {
   const stats = useApi<SourceStats>(`${sourcePath(id)}/stats`);
-  useEvery(5_000, stats.reload);
+  useReloadOn(tick, stats.reload);
   return (
     <section aria-labelledby="stats-title">
       <h2 id="stats-title">Deliveries</h2>
-      <button type="button" class="secondary" onClick={stats.reload}>
+      <button type="button" class="secondary" onClick={onRefresh}>
         Refresh
       </button>
       <Loading state={stats}>
@@ -410,11 +421,11 @@ function SourceStatsSection({ id }: { id: string }) {
               </div>
               <div>
                 <dt>Last delivery</dt>
-                <dd>{formatTime(s.last_delivery_at)}</dd>
+                <dd class="time">{formatTime(s.last_delivery_at)}</dd>
               </div>
               <div>
                 <dt>Last accepted</dt>
-                <dd>{formatTime(s.last_accepted_at)}</dd>
+                <dd class="time">{formatTime(s.last_accepted_at)}</dd>
               </div>
             </dl>
             {s.last_hour && s.last_day ? (
@@ -480,7 +491,7 @@ function SourceStatsSection({ id }: { id: string }) {
                 </table>
               </ScrollTable>
             )}
-            <p class="hint">Counters are written about once a second; this refreshes every 5 s.</p>
+            <p class="hint">Counters are written about once a second; this page refreshes every 5 s.</p>
           </>
         )}
       </Loading>
@@ -488,12 +499,13 @@ function SourceStatsSection({ id }: { id: string }) {
   );
 }
 
-function UnmappedSection({ id }: { id: string }) {
+function UnmappedSection({ id, tick }: { id: string; tick: number }) {
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
   const state = useApi<Page<UnmappedDelivery>>(
     withQuery(`${sourcePath(id)}/unmapped`, { limit: 20, cursor }),
   );
+  useReloadOn(tick, state.reload);
   return (
     <section aria-labelledby="unmapped-title">
       <h2 id="unmapped-title">Unmapped deliveries</h2>
