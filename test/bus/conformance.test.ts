@@ -295,6 +295,22 @@ for (const transport of cases) {
         );
       });
 
+      test(`[${transport.name}] reports a group's committed offsets per topic: one it has read nothing of has none`, async () => {
+        const [read, quiet] = [testTopic('committed'), testTopic('quiet')];
+        const groupId = unique('g');
+        await bus.ensureTopics([read, quiet]);
+        await bus.publish(read, keyedMessages(12, 4));
+        const { collector, subscription } = await collect(bus, groupId, [read, quiet]);
+        await collector.waitForCount(12);
+        await eventually(async () => {
+          const committed = await bus.committedOffsets(groupId, read);
+          return committed.reduce((sum, { offset }) => sum + Number(offset), 0) === 12;
+        }, 10_000);
+        await subscription.close();
+        assert.deepEqual(await bus.committedOffsets(groupId, quiet), []);
+        assert.deepEqual(await bus.committedOffsets(unique('never'), read), []);
+      });
+
       test(`[${transport.name}] concurrent publishes share one append and keep each key's order across callers`, async () => {
         // A window long enough that every call below joins the same append, however slow the machine.
         const grouped = await fixture.createBus('group-commit', { BUS_PUBLISH_LINGER_MS: '200' });

@@ -97,6 +97,12 @@ export async function seedTenant(
     defineQuery('INSERT INTO source_stats (tenant_id, source_id, accepted) VALUES ($1, $2, 3)'),
     [tenantId, sourceId],
   );
+  await execute(
+    db.dataSource,
+    defineQuery(`INSERT INTO source_stats_minutes (tenant_id, source_id, minute, accepted)
+       VALUES ($1, $2, date_trunc('minute', now()), 3)`),
+    [tenantId, sourceId],
+  );
   await insertUnmapped(db.dataSource, tenantId, sourceId, `raw_${randomUUID()}`);
   const subscription = newSubscription(tenantId);
   await new SubscriptionRepository(db.dataSource).createWithinQuota(subscription, 100);
@@ -227,6 +233,7 @@ const TENANT_ROWS: Record<string, string> = {
   api_keys: 'SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = $1',
   sources: 'SELECT count(*)::int AS n FROM sources WHERE tenant_id = $1',
   source_stats: 'SELECT count(*)::int AS n FROM source_stats WHERE tenant_id = $1',
+  source_stats_minutes: 'SELECT count(*)::int AS n FROM source_stats_minutes WHERE tenant_id = $1',
   unmapped_deliveries: 'SELECT count(*)::int AS n FROM unmapped_deliveries WHERE tenant_id = $1',
   projects: 'SELECT count(*)::int AS n FROM projects WHERE tenant_id = $1',
   customers: 'SELECT count(*)::int AS n FROM customers WHERE tenant_id = $1',

@@ -374,11 +374,13 @@ for (const transport of cases) {
         '/v1/projects/{id}/history',
         '/v1/customers',
         '/v1/monitors',
+        '/v1/fields',
+        '/v1/changes',
       ]) {
         assert.ok(document.paths[path]?.get, `${path} is documented`);
       }
       const filters = document.paths['/v1/projects']!.get!.parameters!.map((p) => p.name).sort();
-      assert.deepEqual(filters, ['cursor', 'limit', 'provider', 'source', 'stage', 'updated_since']);
+      assert.deepEqual(filters, ['cursor', 'limit', 'provider', 'q', 'source', 'stage', 'updated_since']);
     });
 
     test(`[${transport.name}] a rebuild from the topics yields byte-identical documents and history`, async () => {

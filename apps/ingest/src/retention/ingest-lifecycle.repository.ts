@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 /** What erasing a tenant deleted of ingest's tables, per table. */
 export interface IngestErased {
   unmapped_deliveries: number;
+  source_stats_minutes: number;
   source_stats: number;
   sources: number;
 }
@@ -21,7 +22,12 @@ export class IngestLifecycleRepository {
 
   /** Every source of the tenant, with its counters and unmapped deliveries; children first. */
   eraseTenant(manager: EntityManager, tenantId: string): Promise<IngestErased> {
-    return deleteTenantRows(manager, tenantId, ['unmapped_deliveries', 'source_stats', 'sources']);
+    return deleteTenantRows(manager, tenantId, [
+      'unmapped_deliveries',
+      'source_stats_minutes',
+      'source_stats',
+      'sources',
+    ]);
   }
 }
 

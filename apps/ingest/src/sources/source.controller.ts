@@ -61,8 +61,19 @@ export class SourceController {
     return this.sources.remove(tenant.id, id);
   }
 
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @ApiOkResponse({ type: SourceView, description: 'with the new `secret`, shown only here' })
+  @ApiProblem(409, 'the source was created with verification none')
+  rotateSecret(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string): Promise<SourceView> {
+    return this.sources.rotateSecret(tenant.id, id);
+  }
+
   @Get(':id/stats')
-  @ApiOkResponse({ type: SourceStatsView })
+  @ApiOkResponse({
+    type: SourceStatsView,
+    description: 'totals since the source was created, and the last hour and day to the minute',
+  })
   stats(@CurrentTenant() tenant: AuthenticatedTenant, @Param('id') id: string): Promise<SourceStatsView> {
     return this.sources.stats(tenant.id, id);
   }

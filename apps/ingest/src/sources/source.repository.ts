@@ -92,36 +92,86 @@ export class SourceRepository {
     return this.dataSource.getRepository(SourceStatsEntity).findOneBy({ tenantId, sourceId });
   }
 
+  /** Counts of the last hour and the last day, from the source's minutes (see ADD_STATS). */
+  async findWindows(tenantId: string, sourceId: string): Promise<SourceStatsWindows> {
+    const [row] = await rowsOf(this.dataSource, FIND_WINDOWS, [tenantId, sourceId]);
+    const zero = { accepted: 0, rejected: 0, unmapped: 0 };
+    return row ?? { hour: zero, day: zero };
+  }
+
   /**
    * Adds what the stats buffer gathered, for every source at once, in one statement: counts add up,
-   * times and details are the latest. Sources deleted meanwhile simply match no row.
+   * times and details are the latest, and the counts also go to the current minute of each source.
+   * Sources deleted meanwhile simply match no row.
    */
   async addStats(deltas: SourceStatsDelta[]): Promise<void> {
     if (deltas.length === 0) return;
-    await execute(
-      this.dataSource,
-      defineQuery(`UPDATE source_stats s SET
-              accepted = s.accepted + d.accepted,
-              last_delivery_at = GREATEST(s.last_delivery_at, d.last_delivery_at),
-              last_accepted_at = GREATEST(s.last_accepted_at, d.last_accepted_at),
-              unmapped = s.unmapped + d.unmapped,
-              last_unmapped_at = COALESCE(d.last_unmapped_at, s.last_unmapped_at),
-              last_unmapped_reason = COALESCE(d.last_unmapped_reason, s.last_unmapped_reason),
-              rejected = s.rejected || COALESCE((
-                SELECT jsonb_object_agg(r.key, jsonb_build_object(
-                         'count', COALESCE((s.rejected -> r.key ->> 'count')::bigint, 0) + (r.value ->> 'count')::bigint,
-                         'last_at', r.value -> 'last_at',
-                         'last_detail', r.value -> 'last_detail'))
-                  FROM jsonb_each(d.rejected) r), '{}')
-         FROM jsonb_to_recordset($1::jsonb) AS d(
-                tenant_id uuid, source_id text, accepted bigint, last_delivery_at timestamptz,
-                last_accepted_at timestamptz, unmapped bigint, last_unmapped_at timestamptz,
-                last_unmapped_reason text, rejected jsonb)
-        WHERE s.tenant_id = d.tenant_id AND s.source_id = d.source_id`),
-      [JSON.stringify(deltas)],
-    );
+    await execute(this.dataSource, ADD_STATS, [JSON.stringify(deltas)]);
   }
 }
+
+/** Counts within a window; a window is exact to the minute. */
+export interface WindowCounts {
+  accepted: number;
+  rejected: number;
+  unmapped: number;
+}
+
+export interface SourceStatsWindows {
+  hour: WindowCounts;
+  day: WindowCounts;
+}
+
+const FIND_WINDOWS = defineQuery<SourceStatsWindows, [string, string]>(`
+  SELECT json_build_object(
+           'accepted', COALESCE(sum(accepted) FILTER (WHERE minute > now() - interval '1 hour'), 0),
+           'rejected', COALESCE(sum(rejected) FILTER (WHERE minute > now() - interval '1 hour'), 0),
+           'unmapped', COALESCE(sum(unmapped) FILTER (WHERE minute > now() - interval '1 hour'), 0)) AS hour,
+         json_build_object(
+           'accepted', COALESCE(sum(accepted), 0),
+           'rejected', COALESCE(sum(rejected), 0),
+           'unmapped', COALESCE(sum(unmapped), 0)) AS day
+    FROM source_stats_minutes
+   WHERE tenant_id = $1 AND source_id = $2 AND minute > now() - interval '1 day'`);
+
+// The minutes go only to sources whose totals were updated (a deleted source has none), and each
+// write drops those sources' minutes older than the longest window: a source keeps a day of them.
+const ADD_STATS = defineQuery<never, [string]>(`
+  WITH d AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(
+                tenant_id uuid, source_id text, accepted bigint, last_delivery_at timestamptz,
+                last_accepted_at timestamptz, unmapped bigint, last_unmapped_at timestamptz,
+                last_unmapped_reason text, rejected jsonb)),
+       totals AS (
+         UPDATE source_stats s SET
+                accepted = s.accepted + d.accepted,
+                last_delivery_at = GREATEST(s.last_delivery_at, d.last_delivery_at),
+                last_accepted_at = GREATEST(s.last_accepted_at, d.last_accepted_at),
+                unmapped = s.unmapped + d.unmapped,
+                last_unmapped_at = COALESCE(d.last_unmapped_at, s.last_unmapped_at),
+                last_unmapped_reason = COALESCE(d.last_unmapped_reason, s.last_unmapped_reason),
+                rejected = s.rejected || COALESCE((
+                  SELECT jsonb_object_agg(r.key, jsonb_build_object(
+                           'count', COALESCE((s.rejected -> r.key ->> 'count')::bigint, 0) + (r.value ->> 'count')::bigint,
+                           'last_at', r.value -> 'last_at',
+                           'last_detail', r.value -> 'last_detail'))
+                    FROM jsonb_each(d.rejected) r), '{}')
+           FROM d
+          WHERE s.tenant_id = d.tenant_id AND s.source_id = d.source_id
+         RETURNING s.tenant_id, s.source_id),
+       minutes AS (
+         INSERT INTO source_stats_minutes AS m (tenant_id, source_id, minute, accepted, rejected, unmapped)
+         SELECT d.tenant_id, d.source_id, date_trunc('minute', now()), d.accepted,
+                COALESCE((SELECT sum((r.value ->> 'count')::int) FROM jsonb_each(d.rejected) r), 0),
+                d.unmapped
+           FROM d JOIN totals USING (tenant_id, source_id)
+         ON CONFLICT (tenant_id, source_id, minute) DO UPDATE SET
+                accepted = m.accepted + EXCLUDED.accepted,
+                rejected = m.rejected + EXCLUDED.rejected,
+                unmapped = m.unmapped + EXCLUDED.unmapped)
+  DELETE FROM source_stats_minutes old USING totals
+   WHERE old.tenant_id = totals.tenant_id AND old.source_id = totals.source_id
+     AND old.minute < now() - interval '1 day'`);
 
 /** One source's counts since the last flush (see SourceStatsBuffer). */
 export interface SourceStatsDelta {

@@ -1,4 +1,10 @@
-import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { SOURCE_ID, type ProviderId } from '@hub/contracts';
 import { SecretBox } from '@hub/persistence';
@@ -105,7 +111,10 @@ export class SourceService {
 
   async stats(tenantId: string, id: string): Promise<SourceStatsView> {
     await this.require(tenantId, id);
-    const stats = await this.sources.findStats(tenantId, id);
+    const [stats, windows] = await Promise.all([
+      this.sources.findStats(tenantId, id),
+      this.sources.findWindows(tenantId, id),
+    ]);
     return {
       source_id: id,
       last_delivery_at: stats?.lastDeliveryAt?.toISOString() ?? null,
@@ -117,7 +126,26 @@ export class SourceService {
         last_reason: stats?.lastUnmappedReason ?? null,
       },
       rejected: stats?.rejected ?? {},
+      last_hour: windows.hour,
+      last_day: windows.day,
     };
+  }
+
+  /**
+   * A new generated secret, shown once in the answer; the old one stops verifying at once (within
+   * the ingest's one-second source cache): the provider must be given the new one.
+   */
+  async rotateSecret(tenantId: string, id: string): Promise<SourceView> {
+    const current = await this.require(tenantId, id);
+    if (current.verification === 'none') {
+      throw new ConflictException('the source was created with verification none: it has no secret');
+    }
+    const secret = providerOf(current.provider).secret.generate();
+    const updated = await this.sources.update(tenantId, id, {
+      secretSealed: this.box.seal(secret, sealBinding(tenantId, id)),
+    });
+    if (!updated) throw notFound(id);
+    return { ...this.toView(updated, secret), secret };
   }
 
   /** For ingest: the source behind an ingest URL, secret opened; null when unknown. */

@@ -9,6 +9,10 @@ export class ProjectorConfig extends PlatformConfig {
   @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1-100 of [A-Za-z0-9._-]' })
   PROJECTOR_GROUP_ID = 'projector';
 
+  /** The dispatcher's consumer group, as the dispatcher has it: GET /v1/bus reports its lag too. */
+  @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1-100 of [A-Za-z0-9._-]' })
+  DISPATCHER_GROUP_ID = 'dispatcher';
+
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })
   @Min(1)

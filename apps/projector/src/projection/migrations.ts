@@ -1,4 +1,5 @@
 import { DocumentsAsJson1732262400220 } from './documents-as-json.migration.js';
+import { HistoryByTime1732262400230 } from './history-by-time.migration.js';
 import { HistoryPatches1732262400210 } from './history-patches.migration.js';
 import { Projection1732262400200 } from './projection.migration.js';
 
@@ -7,4 +8,5 @@ export const PROJECTOR_MIGRATIONS = [
   Projection1732262400200,
   HistoryPatches1732262400210,
   DocumentsAsJson1732262400220,
+  HistoryByTime1732262400230,
 ];

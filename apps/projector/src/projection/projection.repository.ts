@@ -11,6 +11,8 @@ export const TABLES: Record<EntityType, { table: string; columns: [string, strin
   monitor: { table: 'monitors', columns: ['kind', 'status'] },
 };
 
+export const ENTITY_TYPES = Object.keys(TABLES) as EntityType[];
+
 export interface StoredEntity {
   document: Record<string, unknown>;
   version: number;

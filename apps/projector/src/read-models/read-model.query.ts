@@ -29,6 +29,19 @@ export class ListQuery extends PageQuery {
   @IsOptional()
   @Matches(SOURCE_ID, { message: 'source must be a source id (src_…)' })
   source?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'search: entities whose id, external id, reference number (projects), name or email ' +
+      "(customers) contains this text, case-insensitively. A scan of the tenant's rows (ILIKE), " +
+      'meant for a console, not for bulk reads',
+    minLength: 1,
+    maxLength: 200,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200, { message: 'q must be 1 to 200 characters' })
+  q?: string;
 }
 
 export class ProjectListQuery extends ListQuery {

@@ -36,9 +36,28 @@ export interface ListFilters {
   updatedSince?: Date;
   provider?: string;
   source?: string;
+  /** Text the entity's id, external id, reference, name or email contains, in any case. */
+  search?: string;
   /** Typed column → value, only columns of the entity's table (checked by the caller's DTO). */
   columns: Record<string, string>;
 }
+
+/**
+ * What `search` looks in, per entity type: columns and document fields (`json`, so `->>` reads
+ * the text without a jsonb parse). No index serves `ILIKE '%…%'`: the tenant's rows are scanned,
+ * fine for a console's searches; pg_trgm would be the index if that stops being true.
+ */
+const SEARCHED: Record<EntityType, string[]> = {
+  project: ['id', "document->>'external_id'", 'reference_number', "document->>'name'"],
+  customer: [
+    'id',
+    "document->>'external_id'",
+    'email',
+    "document->>'name'",
+    "concat_ws(' ', document->>'first_name', document->>'last_name')",
+  ],
+  monitor: ['id', "document->>'external_id'", "document->>'name'"],
+};
 
 /** Every read of the read models; tenant first. */
 @Injectable()
@@ -58,12 +77,13 @@ export class ReadModelRepository {
     const params: unknown[] = [tenantId];
     const add = (sql: string, value: unknown) => {
       params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
+      where.push(sql.replaceAll('?', `$${params.length}`));
     };
     if (afterId) add('id > ?', afterId);
     if (filters.updatedSince) add('updated_at >= ?', filters.updatedSince);
     if (filters.provider) add('provider = ?', filters.provider);
     if (filters.source) add('? = ANY(sources)', `/sources/${filters.source}`);
+    if (filters.search) add(searchCondition(type), containsPattern(filters.search));
     for (const [column, value] of Object.entries(filters.columns)) {
       if (columns.includes(column)) add(`${column} = ?`, value);
     }
@@ -138,4 +158,14 @@ export class ReadModelRepository {
       [tenantId, type, id, after?.position ?? null, after?.eventId ?? null, limit],
     );
   }
+}
+
+/** Any of the type's searched fields matching one pattern, `?` standing for it. */
+function searchCondition(type: EntityType): string {
+  return `(${SEARCHED[type].map((field) => `${field} ILIKE ?`).join(' OR ')})`;
+}
+
+/** An ILIKE pattern matching any text that contains `text`, its wildcards taken literally. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 }

@@ -35,6 +35,7 @@ export class ReadModelService {
         ...(query.updated_since ? { updatedSince: query.updated_since } : {}),
         ...(query.provider ? { provider: query.provider } : {}),
         ...(query.source ? { source: query.source } : {}),
+        ...(query.q ? { search: query.q } : {}),
         columns: Object.fromEntries(
           Object.entries(columns).filter((entry): entry is [string, string] => !!entry[1]),
         ),

@@ -39,7 +39,7 @@ export function Overview() {
         <section aria-labelledby="failing" class={failing.length ? 'alerts' : 'all-good'}>
           <h2 id="failing">Failing now</h2>
           {failing.length === 0 ? (
-            <p>Nothing is failing: no rejections in the last hour, every subscription delivering.</p>
+            <p>Nothing is failing: no rejections and no failed attempts in the last hour.</p>
           ) : (
             <ul>{failing}</ul>
           )}
@@ -92,8 +92,12 @@ async function loadSubscriptions(): Promise<SubscriptionRow[]> {
   );
 }
 
+const HOUR_MS = 3_600_000;
+
+/** Disabled, or an attempt failed within the last hour: what an operator should look at first. */
 function isFailing({ subscription, stats }: SubscriptionRow): boolean {
-  return subscription.status === 'disabled' || (stats?.deliveries.failed ?? 0) > 0;
+  const failedAt = stats?.last_failure ? Date.parse(stats.last_failure.at) : NaN;
+  return subscription.status === 'disabled' || Date.now() - failedAt < HOUR_MS;
 }
 
 function sourceAlert({ source, stats }: SourceRow) {

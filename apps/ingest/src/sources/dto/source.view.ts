@@ -59,6 +59,18 @@ class RejectionStatsView {
   last_detail: string;
 }
 
+/** Deliveries within a window, counted per minute: the window is exact to the minute. */
+class StatsWindowView {
+  @ApiProperty({ type: 'integer' })
+  accepted: number;
+
+  @ApiProperty({ type: 'integer', description: 'every rejection reason together' })
+  rejected: number;
+
+  @ApiProperty({ type: 'integer' })
+  unmapped: number;
+}
+
 export class SourceStatsView {
   @ApiProperty()
   source_id: string;
@@ -82,6 +94,12 @@ export class SourceStatsView {
     additionalProperties: { $ref: '#/components/schemas/RejectionStatsView' },
   })
   rejected: Record<string, RejectionStatsView>;
+
+  @ApiProperty({ type: StatsWindowView, description: 'the last 60 minutes' })
+  last_hour: StatsWindowView;
+
+  @ApiProperty({ type: StatsWindowView, description: 'the last 24 hours' })
+  last_day: StatsWindowView;
 }
 
 export const SOURCE_VIEW_MODELS = [RejectionStatsView];
