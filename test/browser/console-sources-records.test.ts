@@ -80,6 +80,11 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
     assert.match(await page.locator('.guide').innerText(), /Webhook secret/);
     await page.getByLabel('Name', { exact: true }).fill('Pylon: My Solar Co');
     await assertAccessible(page, 'the new source form');
+    await screenshot(page, 'source-new');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await assertAccessible(page, 'the new source form at 390 px');
+    await screenshot(page, 'source-new-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // The form refuses a bad choice with the API's problem, and keeps what was typed.
     await page.getByLabel('Provider').selectOption('opensolar');
@@ -131,6 +136,9 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
     await row.waitFor();
     assert.match(await row.innerText(), new RegExp(escape(rejection.last_detail.slice(0, 30))));
     await refreshUntil(page, page.locator('[data-count="unmapped"]'), '1');
+    // The last hour and day, per minute: one of each outcome.
+    await refreshUntil(page, page.getByRole('row', { name: /Last hour/ }), /^Last hour\s+1\s+1\s+1$/);
+    await refreshUntil(page, page.getByRole('row', { name: /Last 24 hours/ }), /^Last 24 hours\s+1\s+1\s+1$/);
     const unmappedRow = page.getByRole('region', { name: 'Unmapped deliveries' }).locator('tbody tr');
     await unmappedRow.waitFor();
     assert.match(await unmappedRow.innerText(), /uid/);
@@ -215,17 +223,27 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
 
   test('a record is found by its reference; its history shows each change field by field', async () => {
     assert.ok(sourceId && secret, 'the first test created the source');
-    const { page, seen } = await signedIn('/console/records');
+    // A shared link to a search: the reader signs in and lands on it, the form filled in.
+    const { page, seen } = await signedIn(`/console/records?type=project&q=${REFERENCE}`);
     await page.getByRole('heading', { name: 'Records', level: 1 }).waitFor();
+    const result = page.getByRole('link', { name: REFERENCE });
+    await result.waitFor();
+    assert.equal(await page.getByLabel('Id, reference, name or e-mail').inputValue(), REFERENCE);
+    assert.equal(await page.getByRole('row').count(), 2, 'the header and the one project found');
     await assertAccessible(page, 'the records search');
 
+    // Part of the reference, in another case, with the provider: the search goes into the URL.
     await page.getByLabel('Type').selectOption('project');
+    await page.getByLabel('Id, reference, name or e-mail').fill('console-7');
     await page.getByLabel('Provider').selectOption('pylon-observer');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.waitForURL(/provider=pylon-observer/);
-    const result = page.getByRole('link', { name: REFERENCE });
     await result.waitFor();
-    assert.equal(new URL(page.url()).searchParams.get('type'), 'project');
+    const url = new URL(page.url());
+    assert.deepEqual(
+      [url.searchParams.get('type'), url.searchParams.get('q'), url.searchParams.get('provider')],
+      ['project', 'console-7', 'pylon-observer'],
+    );
     await assertAccessible(page, 'the records results');
     await screenshot(page, 'records');
 
@@ -233,7 +251,8 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
     await page.getByLabel('Provider').selectOption('opensolar');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByText('No projects match this search.').waitFor();
-    // The search is in the URL: going back shows the earlier one again.
+    await assertAccessible(page, 'an empty search');
+    // Back in the browser is the earlier search again.
     await page.goBack();
     await result.waitFor();
     assert.equal(await page.getByLabel('Provider').inputValue(), 'pylon-observer');
@@ -283,13 +302,17 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
 });
 
 /** Clicks Refresh until `locator` reads `text` (counters are written about once a second). */
-async function refreshUntil(page: Page, locator: Locator, text: string): Promise<void> {
-  for (let i = 0; i < 40; i++) {
-    if ((await locator.count()) > 0 && (await locator.innerText()).trim() === text) return;
+async function refreshUntil(page: Page, locator: Locator, text: string | RegExp): Promise<void> {
+  const reads = async () => {
+    if ((await locator.count()) === 0) return false;
+    const shown = (await locator.innerText()).trim();
+    return typeof text === 'string' ? shown === text : text.test(shown);
+  };
+  for (let i = 0; i < 40 && !(await reads()); i++) {
     await page.waitForTimeout(250);
     await page.getByRole('button', { name: 'Refresh' }).click();
   }
-  assert.equal((await locator.innerText()).trim(), text);
+  assert.ok(await reads(), `${String(locator)} reads ${String(text)}`);
 }
 
 function escape(text: string): string {

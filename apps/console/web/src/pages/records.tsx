@@ -112,7 +112,7 @@ export function Records() {
           </select>
         </div>
         <div class="grow">
-          <label for="filter-q">Reference, name or e-mail</label>
+          <label for="filter-q">Id, reference, name or e-mail</label>
           <input type="search" {...field('q')} />
         </div>
         <div>
