@@ -256,6 +256,19 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
     await page.goBack();
     await result.waitFor();
     assert.equal(await page.getByLabel('Provider').inputValue(), 'pylon-observer');
+    // Customers take their own filters.
+    await page.getByLabel('Type').selectOption('customer');
+    await page.getByRole('textbox', { name: 'E-mail (exact, any case)' }).waitFor();
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No customers match this search.').waitFor();
+    // An unknown record: the API's problem, said on the page.
+    await page.goto(`${system.console}/console/records/project/pylon-observer%3Anot-there`);
+    await page.getByRole('alert').waitFor();
+    assert.match(await page.getByRole('alert').innerText(), /404/);
+    await assertAccessible(page, 'an unknown record');
+    await page.goBack();
+    await page.goBack();
+    await result.waitFor();
 
     await result.click();
     await page.getByRole('heading', { name: REFERENCE, level: 1 }).waitFor();
