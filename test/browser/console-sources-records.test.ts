@@ -60,11 +60,20 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
     return { page, seen };
   };
 
-  const sendProject = (withSecret: string, kwStc: number, updatedAt: string) =>
+  /** The project, with `extra` fields of its own (the mapping keeps them under attributes). */
+  const sendProject = (
+    withSecret: string,
+    kwStc: number,
+    updatedAt: string,
+    extra: Record<string, unknown>,
+  ) =>
     send(
       system.urls.ingest,
       sourceId,
-      signPylon(withSecret, pylonBatch(TEAM, [pylonProject(PROJECT_UID, REFERENCE, updatedAt, kwStc)])),
+      signPylon(
+        withSecret,
+        pylonBatch(TEAM, [{ ...pylonProject(PROJECT_UID, REFERENCE, updatedAt, kwStc), ...extra }]),
+      ),
     );
 
   test('a source created in the form shows its secret once; its counts and rejections follow', async () => {
@@ -106,9 +115,9 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
     await assertAccessible(page, 'the created source');
     await screenshot(page, 'source-created');
 
-    const accepted = await sendProject(secret, 6.6, '2026-12-01T10:00:00Z');
+    const accepted = await sendProject(secret, 6.6, '2026-12-01T10:00:00Z', { notes: 'call first' });
     assert.equal(accepted.status, 200, await accepted.text());
-    const refused = await sendProject('not-the-secret-at-all', 6.6, '2026-12-01T10:00:00Z');
+    const refused = await sendProject('not-the-secret-at-all', 6.6, '2026-12-01T10:00:00Z', {});
     assert.equal(refused.status, 401);
     // Verified, but a project without its uid cannot be mapped: kept, and listed on the page.
     const unmappable = await send(
@@ -280,7 +289,7 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
     await page.getByText('No activity recorded').waitFor();
     await assertAccessible(page, 'the record page');
 
-    const second = await sendProject(secret, 7.4, '2026-12-01T11:00:00Z');
+    const second = await sendProject(secret, 7.4, '2026-12-01T11:00:00Z', { stage: 'Sold' });
     assert.equal(second.status, 200, await second.text());
     const version2 = page.locator('section.version', {
       has: page.getByRole('heading', { name: /^Version 2/ }),
@@ -294,13 +303,15 @@ describe('console: sources and records', { timeout: 300_000 }, () => {
       await page.locator('.history, .empty, [role="alert"]').first().waitFor();
     }
     await page.getByRole('heading', { name: /^Version 2/ }).waitFor();
-    const cells = await kw.locator('th, td').allInnerTexts();
-    assert.deepEqual(cells, ['designs[0].summary.kw_stc', 'changed', '6.6', '7.4']);
-    const time = version2.locator('tr[data-field="provider_updated_at"]');
-    assert.deepEqual(await time.locator('td').allInnerTexts(), [
-      'changed',
-      '"2026-12-01T10:00:00Z"',
-      '"2026-12-01T11:00:00Z"',
+    // One row per field, in the document's order: changed (before and after), added (after only), removed (before only).
+    const rows: string[][] = [];
+    for (const row of await version2.locator('tbody tr').all())
+      rows.push(await row.locator('th, td').allInnerTexts());
+    assert.deepEqual(rows, [
+      ['designs[0].summary.kw_stc', 'changed', '6.6', '7.4'],
+      ['attributes.notes', 'removed', '"call first"', '(none)'],
+      ['attributes.stage', 'added', '(none)', '"Sold"'],
+      ['provider_updated_at', 'changed', '"2026-12-01T10:00:00Z"', '"2026-12-01T11:00:00Z"'],
     ]);
     await assertAccessible(page, 'the record history');
     await screenshot(page, 'record-history');
