@@ -28,7 +28,7 @@ const TEAM = { uid: 'team-console', name: 'My Solar Co' };
 const PROJECT_UID = 'prjConsole1';
 const REFERENCE = 'Q-CONSOLE-7';
 
-describe('console: sources and records', { timeout: 300_000 }, () => {
+describe('console: sources and records', { timeout: 480_000 }, () => {
   let database: TestDatabase;
   let system: ConsoleSystem;
   let browser: Browser;

@@ -2,7 +2,6 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { post, remove, withQuery, type Page } from '../api';
 import { CopyButton } from '../components/copy-button';
-import { ListPage } from '../components/list-page';
 import { ScrollTable } from '../components/scroll-table';
 import { formatTime, Loading, ProblemMessage } from '../components/states';
 import { useApi } from '../components/use-api';
@@ -21,16 +20,18 @@ const sourcePage = (id: string) => `/console/sources/${encodeURIComponent(id)}`;
 
 /** Every source of the tenant, with its counts. */
 export function Sources() {
+  const state = useApi<Page<Source>>('/v1/sources?limit=100');
   return (
-    <>
+    <section aria-labelledby="sources-title">
+      <h1 id="sources-title">Sources</h1>
       <p>
         <a class="button" href="/console/sources/new">
           New source
         </a>
       </p>
-      <ListPage<Source>
-        title="Sources"
-        path="/v1/sources?limit=100"
+      <Loading
+        state={state}
+        empty={(page) => page.data.length === 0}
         emptyText={
           <>
             No sources yet. <a href="/console/sources/new">Create one</a> for each provider account that sends
@@ -38,7 +39,7 @@ export function Sources() {
           </>
         }
       >
-        {(rows) => (
+        {({ data: rows }) => (
           <ScrollTable label="Sources">
             <table>
               <caption class="visually-hidden">Sources and their deliveries</caption>
@@ -61,8 +62,8 @@ export function Sources() {
             </table>
           </ScrollTable>
         )}
-      </ListPage>
-    </>
+      </Loading>
+    </section>
   );
 }
 
