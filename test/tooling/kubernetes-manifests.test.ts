@@ -7,6 +7,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '@hub/config';
+import { ConsoleConfig } from '../../apps/console/src/config/console.config.js';
 import { DispatcherConfig } from '../../apps/dispatcher/src/config/dispatcher.config.js';
 import { IngestConfig } from '../../apps/ingest/src/config/ingest.config.js';
 import { ProjectorConfig } from '../../apps/projector/src/config/projector.config.js';
@@ -63,7 +64,7 @@ interface Container {
   };
 }
 interface PodTemplate {
-  metadata: { labels: Record<string, string> };
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     containers: Container[];
     securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
@@ -80,13 +81,26 @@ const MODELS: Record<string, new (data: object) => { validate(): void }> = {
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
 };
 
-/** Each app, its settings class and the setting that holds its port. */
+/**
+ * Each app, its settings class and the setting that holds its port; whether it keeps data (a
+ * database, the bus and the secrets stored there: DATABASE_URL and SECRETS_KEY) and serves
+ * /metrics. The console does neither: it serves the page and forwards the APIs to the three apps,
+ * with the user's own key, which stays in the browser.
+ */
 const APPS = {
-  ingest: { settings: IngestConfig, port: 'INGEST_PORT' },
-  projector: { settings: ProjectorConfig, port: 'PROJECTOR_PORT' },
-  dispatcher: { settings: DispatcherConfig, port: 'DISPATCHER_PORT' },
+  ingest: { settings: IngestConfig, port: 'INGEST_PORT', keepsData: true, metrics: true },
+  projector: { settings: ProjectorConfig, port: 'PROJECTOR_PORT', keepsData: true, metrics: true },
+  dispatcher: { settings: DispatcherConfig, port: 'DISPATCHER_PORT', keepsData: true, metrics: true },
+  console: { settings: ConsoleConfig, port: 'CONSOLE_PORT', keepsData: false, metrics: false },
 } as const;
 type AppName = keyof typeof APPS;
+
+/** The console's setting naming where each app it forwards to answers. */
+const CONSOLE_UPSTREAMS = {
+  ingest: 'CONSOLE_INGEST_URL',
+  projector: 'CONSOLE_PROJECTOR_URL',
+  dispatcher: 'CONSOLE_DISPATCHER_URL',
+} as const satisfies Partial<Record<AppName, keyof ConsoleConfig>>;
 
 /** Stand-ins for the example Secret's placeholders, which are meant to be refused. */
 const VALID_SECRETS = {
@@ -128,6 +142,13 @@ function container(deployment: Manifest): Container {
   const { containers } = podTemplate(deployment).spec;
   assert.equal(containers.length, 1, `${where(deployment)} runs one container`);
   return containers[0]!;
+}
+
+/** The Deployment that runs an app (the test 'run each app once' checks there is one). */
+function deploymentOf(app: AppName): Manifest {
+  const deployment = ofKind('Deployment').find((candidate) => appOf(candidate) === app);
+  assert.ok(deployment, `a Deployment runs ${app}`);
+  return deployment;
 }
 
 /** Which app a container runs, from its command (`node dist/apps/<app>/src/main.js`). */
@@ -253,7 +274,10 @@ describe('Kubernetes manifests', () => {
   test('give each app settings its own validation accepts, and listen on the port its probes ask', () => {
     for (const deployment of ofKind('Deployment')) {
       const app = APPS[appOf(deployment)];
-      const env = { ...environment(deployment), ...VALID_SECRETS };
+      // The stand-ins replace the example Secret's placeholders for the apps that read them. The
+      // console reads neither setting (it keeps no data), and gets no Secret at all (checked below),
+      // so it is validated with exactly what its pod gets.
+      const env = app.keepsData ? { ...environment(deployment), ...VALID_SECRETS } : environment(deployment);
       const settings = loadConfig(app.settings as new () => object, env) as Record<string, unknown>;
       const listening = settings[app.port];
       const { ports = [], startupProbe, livenessProbe, readinessProbe } = container(deployment);
@@ -328,6 +352,66 @@ describe('Kubernetes manifests', () => {
             );
         }
       }
+    }
+  });
+
+  test("give the console no Secret, and forward each app's API to that app's Service and port", () => {
+    const deployment = deploymentOf('console');
+    const { envFrom = [], env = [] } = container(deployment);
+    assert.deepEqual(
+      [
+        ...envFrom.filter((source) => source.secretRef).map((source) => source.secretRef!.name),
+        ...env.filter((variable) => variable.valueFrom?.secretKeyRef).map((variable) => variable.name),
+      ],
+      [],
+      `${where(deployment)}: no Secret, as it keeps no data`,
+    );
+    const settings = loadConfig(ConsoleConfig, environment(deployment));
+    for (const [app, setting] of Object.entries(CONSOLE_UPSTREAMS)) {
+      const url = new URL(settings[setting]);
+      const at = `${where(deployment)}: ${setting} ${url.href}`;
+      // A Service of the same namespace by its short name: the manifests name no namespace.
+      const service = named('Service', url.hostname);
+      assert.ok(service, `${at} names a Service in ${ROOT}`);
+      const spec = service['spec'] as {
+        selector: Record<string, string>;
+        ports: Array<{ port: number; targetPort: number | string }>;
+      };
+      const target = deploymentOf(app as AppName);
+      assert.ok(
+        selects({ matchLabels: spec.selector }, podTemplate(target).metadata.labels),
+        `${at}: ${service.metadata.name} selects the pods of ${target.metadata.name}`,
+      );
+      const port = spec.ports.find((candidate) => candidate.port === Number(url.port));
+      assert.ok(port, `${at}: ${service.metadata.name} has the port ${url.port}`);
+      // The container's one port, the one the app listens on (checked above).
+      assert.ok(
+        resolvePort(container(target), port.targetPort),
+        `${at}: the port leads to ${app}'s container port`,
+      );
+    }
+  });
+
+  test('have Prometheus scrape exactly the apps that serve /metrics, on their port', () => {
+    for (const deployment of ofKind('Deployment')) {
+      const annotations = podTemplate(deployment).metadata.annotations ?? {};
+      const scrape = Object.fromEntries(
+        Object.entries(annotations).filter(([key]) => key.startsWith('prometheus.io/')),
+      );
+      if (!APPS[appOf(deployment)].metrics) {
+        // A scrape would get 404: the target would be down, and HubAppDown would fire for ever.
+        assert.deepEqual(scrape, {}, `${where(deployment)}: serves no /metrics, so no scrape annotations`);
+        continue;
+      }
+      assert.deepEqual(
+        scrape,
+        {
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': String(container(deployment).ports?.[0]?.containerPort),
+          'prometheus.io/path': '/metrics',
+        },
+        `${where(deployment)}: scraped on its HTTP port`,
+      );
     }
   });
 
