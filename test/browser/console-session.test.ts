@@ -11,8 +11,10 @@ import {
   watchForLeaks,
   type ConsoleSystem,
 } from '../support/browser.js';
+import { eventually } from '../support/collector.js';
 import { createTestDatabase, stopEmbeddedTestServer, type TestDatabase } from '../support/database.js';
-import { createTenant, type Tenant } from '../support/tenants.js';
+import { pylonBatch, pylonProject, send, signPylon } from '../support/provider-requests.js';
+import { createTenant, postJson, type Tenant } from '../support/tenants.js';
 
 /**
  * Signing in and out of the console in Chromium, over the console server in front of the three
@@ -95,7 +97,51 @@ describe('console: signing in', { timeout: 300_000 }, () => {
     assert.ok(await page.getByLabel('API key').isVisible());
     await context.close();
   });
+
+  test('the overview puts a source rejecting requests at the top, with the reason, and counts the hour', async () => {
+    const source = await postJson(system.urls.ingest, tenant.api_key, '/v1/sources', {
+      provider: 'pylon-observer',
+      name: 'Pylon (installs team)',
+    });
+    const body = pylonBatch({ uid: 'team-1', name: 'Installs' }, [
+      pylonProject('p-1', 'REF-1001', '2026-12-01T10:00:00Z', 6.4),
+    ]);
+    const accepted = await send(system.urls.ingest, source['id']!, signPylon(source['secret']!, body));
+    assert.equal(accepted.status, 200);
+    const forged = await send(system.urls.ingest, source['id']!, signPylon('not-the-secret-at-all', body));
+    assert.equal(forged.status, 401);
+    // Ingest writes its counters once a second: wait until the API has them, then look.
+    await eventually(async () => {
+      const stats = await getJson(system.urls.ingest, tenant.api_key, `/v1/sources/${source['id']}/stats`);
+      const hour = stats['last_hour'] as { accepted: number; rejected: number } | undefined;
+      return hour?.accepted === 1 && hour.rejected === 1;
+    });
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${system.console}/console/`);
+    await signIn(page, tenant.api_key);
+    const failing = page.getByRole('region', { name: 'Failing now' });
+    await failing.getByText('Pylon (installs team)').waitFor();
+    assert.match(
+      await failing.innerText(),
+      /rejected 1 request in the last hour, last: unauthorized_mismatch/,
+    );
+    const row = page.getByRole('row', { name: /Pylon \(installs team\)/ });
+    assert.match(await row.innerText(), /pylon-observer\s+1 \/ 1\s+1 \/ 1/);
+    await assertAccessible(page, 'the overview with a failing source');
+    await screenshot(page, 'overview');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await assertAccessible(page, 'the overview on a phone');
+    await page.close();
+  });
 });
+
+async function getJson(base: string, apiKey: string, path: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${apiKey}` } });
+  assert.equal(response.status, 200, `GET ${path}`);
+  return (await response.json()) as Record<string, unknown>;
+}
 
 async function createKey(projector: string, apiKey: string): Promise<{ id: string; api_key: string }> {
   const response = await fetch(`${projector}/v1/api-keys`, {

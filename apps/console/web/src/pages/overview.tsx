@@ -104,10 +104,15 @@ function sourceAlert({ source, stats }: SourceRow) {
   const last = stats ? lastRejection(stats) : null;
   return (
     <li key={source.id}>
-      Source <a href={`/console/sources/${source.id}`}>{source.name}</a> rejected {stats?.last_hour?.rejected}{' '}
-      deliveries in the last hour{last ? `, last: ${last.reason} (${last.detail})` : ''}.
+      Source <a href={`/console/sources/${source.id}`}>{source.name}</a> rejected{' '}
+      {count(stats?.last_hour?.rejected ?? 0, 'request')} in the last hour
+      {last ? `, last: ${last.reason} (${last.detail})` : ''}.
     </li>
   );
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function subscriptionAlert({ subscription, stats }: SubscriptionRow) {
