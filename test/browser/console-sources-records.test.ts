@@ -218,7 +218,12 @@ describe('console: sources and records', { timeout: 480_000 }, () => {
     await page.getByRole('heading', { name: 'Delete Observer to delete?' }).waitFor();
     await assertAccessible(page, 'the delete confirmation');
     await page.getByRole('button', { name: 'Cancel' }).click();
-    await page.getByRole('button', { name: 'Delete source' }).click();
+    // By keyboard: focus is back on the buttons; Tab to Delete, Enter asks again.
+    assert.equal(await page.locator(':focus').innerText(), 'Rotate secret');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.locator(':focus').innerText(), 'Delete source');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Delete Observer to delete?' }).waitFor();
     await page.getByRole('button', { name: 'Yes, delete the source' }).click();
     await page.getByRole('heading', { name: 'Sources', level: 1 }).waitFor();
     await page.getByRole('row', { name: /Pylon: My Solar Co/ }).waitFor();

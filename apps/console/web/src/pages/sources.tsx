@@ -585,8 +585,13 @@ function SourceActions({ source, onRotated }: { source: Source; onRotated: (sour
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | undefined>();
   const confirmRef = useRef<HTMLDivElement>(null);
+  const actionsRef = useRef<HTMLDivElement>(null);
+  const asked = useRef(false);
   useEffect(() => {
+    // Focus goes to the question, and back to the buttons once it is answered or cancelled.
     if (pending) confirmRef.current?.focus();
+    else if (asked.current) actionsRef.current?.querySelector('button')?.focus();
+    asked.current = pending !== null;
   }, [pending]);
 
   const run = async () => {
@@ -612,7 +617,7 @@ function SourceActions({ source, onRotated }: { source: Source; onRotated: (sour
     <section aria-labelledby="actions-title">
       <h2 id="actions-title">Secret and removal</h2>
       {pending === null ? (
-        <>
+        <div ref={actionsRef}>
           {source.verification !== 'none' ? (
             <button type="button" class="secondary" onClick={() => setPending('rotate')}>
               Rotate secret
@@ -621,7 +626,7 @@ function SourceActions({ source, onRotated }: { source: Source; onRotated: (sour
           <button type="button" class="danger" onClick={() => setPending('delete')}>
             Delete source
           </button>
-        </>
+        </div>
       ) : (
         <div
           class="confirm"
