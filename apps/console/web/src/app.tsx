@@ -8,7 +8,7 @@ import { NotFound } from './pages/not-found';
 import { Overview } from './pages/overview';
 import { RecordDetail, Records } from './pages/records';
 import { SignIn, type Tenant } from './pages/sign-in';
-import { SourceDetail, Sources } from './pages/sources';
+import { NewSource, SourceDetail, Sources } from './pages/sources';
 import { SubscriptionDetail, SubscriptionEditor, Subscriptions } from './pages/subscriptions';
 
 type Session =
@@ -51,6 +51,7 @@ export function App() {
             <Route path="/console" component={Overview} />
             <Route path="/console/" component={Overview} />
             <Route path="/console/sources" component={Sources} />
+            <Route path="/console/sources/new" component={NewSource} />
             <Route path="/console/sources/:id" component={SourceDetail} />
             <Route path="/console/records" component={Records} />
             <Route path="/console/records/:type/:id" component={RecordDetail} />

@@ -156,3 +156,42 @@ export function lastRejection(stats: SourceStats): { reason: string; at: string;
       latest = { reason, at: rejection.last_at, detail: rejection.last_detail };
   return latest;
 }
+
+/** A verified delivery the source's mapping could not read (GET /v1/sources/:id/unmapped). */
+export interface UnmappedDelivery {
+  id: string;
+  received_at: string;
+  reason: string;
+  remapped_at: string | null;
+  event_ids: string[];
+  body_bytes: number;
+  body: string;
+  body_truncated: boolean;
+}
+
+/** A project, customer or monitor as the projector keeps it. */
+export interface EntityRecord {
+  id: string;
+  version: number;
+  provider: string;
+  sources: string[];
+  created_at: string;
+  updated_at: string;
+  document: Record<string, unknown>;
+}
+
+export interface HistoryEntry {
+  version: number;
+  event_id: string;
+  event_type: string;
+  changed_fields: string[];
+  applied_at: string;
+  document: Record<string, unknown>;
+}
+
+export interface ActivityEntry {
+  event_id: string;
+  type: string;
+  occurred_at: string;
+  data: Record<string, unknown>;
+}

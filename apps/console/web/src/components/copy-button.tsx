@@ -4,7 +4,8 @@ import { useState } from 'preact/hooks';
 export function CopyButton({ value, label }: { value: string; label: string }) {
   const [copied, setCopied] = useState(false);
   const copy = () =>
-    navigator.clipboard.writeText(value).then(
+    // No clipboard API outside a secure context (plain HTTP to a host other than localhost).
+    (navigator.clipboard?.writeText(value) ?? Promise.reject(new Error('no clipboard'))).then(
       () => setCopied(true),
       () => setCopied(false),
     );
