@@ -87,6 +87,9 @@ describe('console: signing in', { timeout: 300_000 }, () => {
     const spare = await createKey(system.urls.projector, tenant.api_key);
     await signIn(page, spare.api_key);
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    // The overview has made all its calls: the next one is the click's, after the revocation.
+    await page.getByText('No sources yet.').waitFor();
+    await page.getByText('No subscriptions yet.').waitFor();
     const revoked = await fetch(`${system.urls.projector}/v1/api-keys/${spare.id}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${tenant.api_key}` },
