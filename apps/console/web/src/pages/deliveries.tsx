@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation, useRoute } from 'preact-iso';
 import { post, withQuery, type Page } from '../api';
 import { formatTime, Loading, ProblemMessage, StatusBadge } from '../components/states';
+import { Pager, useCursors } from '../components/pager';
 import { useApi } from '../components/use-api';
 import type { Attempt, Delivery, DeliveryStatus, ReplayResult, Subscription } from '../types';
 
@@ -98,9 +99,10 @@ export function DeliveryLog(props: {
   /** Changes whenever the caller knows the log changed (a replay, a test sent). */
   refresh?: number;
 }) {
-  const [cursors, setCursors] = useState<string[]>([]);
-  useEffect(() => setCursors([]), [props.status, props.subscriptionId]);
-  const cursor = cursors[cursors.length - 1];
+  const cursors = useCursors();
+  const { cursor, reset } = cursors;
+  // A new filter starts again at the first page.
+  useEffect(() => reset(), [props.status, props.subscriptionId]);
   const state = useApi<Page<Delivery>>(
     withQuery('/v1/deliveries', {
       status: props.status,
@@ -134,22 +136,7 @@ export function DeliveryLog(props: {
               showSubscription={props.showSubscription ?? false}
               names={props.subscriptionNames ?? {}}
             />
-            <nav class="pager" aria-label="Delivery log pages">
-              {cursors.length > 0 ? (
-                <button type="button" class="secondary" onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Previous page
-                </button>
-              ) : null}
-              {page.next_cursor ? (
-                <button
-                  type="button"
-                  class="secondary"
-                  onClick={() => setCursors([...cursors, page.next_cursor!])}
-                >
-                  Next page
-                </button>
-              ) : null}
-            </nav>
+            <Pager label="Delivery log pages" cursors={cursors} nextCursor={page.next_cursor} />
           </>
         )}
       </Loading>

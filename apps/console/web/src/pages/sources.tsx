@@ -4,6 +4,7 @@ import { post, remove, withQuery, type Page } from '../api';
 import { CopyButton } from '../components/copy-button';
 import { ScrollTable } from '../components/scroll-table';
 import { formatTime, Loading, ProblemMessage } from '../components/states';
+import { Pager, useCursors } from '../components/pager';
 import { useApi } from '../components/use-api';
 import {
   guideOf,
@@ -501,8 +502,8 @@ function SourceStatsSection({ id, tick, onRefresh }: { id: string; tick: number;
 }
 
 function UnmappedSection({ id, tick }: { id: string; tick: number }) {
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const cursors = useCursors();
+  const { cursor } = cursors;
   const state = useApi<Page<UnmappedDelivery>>(
     withQuery(`${sourcePath(id)}/unmapped`, { limit: 20, cursor }),
   );
@@ -555,20 +556,7 @@ function UnmappedSection({ id, tick }: { id: string; tick: number }) {
                 </tbody>
               </table>
             </ScrollTable>
-            {cursor ? (
-              <button type="button" class="secondary" onClick={() => setCursors(cursors.slice(0, -1))}>
-                Previous page
-              </button>
-            ) : null}
-            {page.next_cursor ? (
-              <button
-                type="button"
-                class="secondary"
-                onClick={() => setCursors([...cursors, page.next_cursor!])}
-              >
-                Next page
-              </button>
-            ) : null}
+            <Pager label="Unmapped delivery pages" cursors={cursors} nextCursor={page.next_cursor} />
           </>
         )}
       </Loading>
@@ -586,12 +574,13 @@ function SourceActions({ source, onRotated }: { source: Source; onRotated: (sour
   const [error, setError] = useState<Error | undefined>();
   const confirmRef = useRef<HTMLDivElement>(null);
   const actionsRef = useRef<HTMLDivElement>(null);
-  const asked = useRef(false);
+  const asked = useRef<Pending>(null);
   useEffect(() => {
-    // Focus goes to the question, and back to the buttons once it is answered or cancelled.
+    // Focus goes to the question, and back to the button that asked it once it is cancelled.
     if (pending) confirmRef.current?.focus();
-    else if (asked.current) actionsRef.current?.querySelector('button')?.focus();
-    asked.current = pending !== null;
+    else if (asked.current)
+      actionsRef.current?.querySelector<HTMLElement>(`[data-action="${asked.current}"]`)?.focus();
+    asked.current = pending;
   }, [pending]);
 
   const run = async () => {
@@ -619,11 +608,11 @@ function SourceActions({ source, onRotated }: { source: Source; onRotated: (sour
       {pending === null ? (
         <div ref={actionsRef}>
           {source.verification !== 'none' ? (
-            <button type="button" class="secondary" onClick={() => setPending('rotate')}>
+            <button type="button" class="secondary" data-action="rotate" onClick={() => setPending('rotate')}>
               Rotate secret
             </button>
           ) : null}
-          <button type="button" class="danger" onClick={() => setPending('delete')}>
+          <button type="button" class="danger" data-action="delete" onClick={() => setPending('delete')}>
             Delete source
           </button>
         </div>
