@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import {
   assertAccessible,
   assertNothingLeaked,
   launchChromium,
   screenshot,
   sessionStorageSize,
+  signIn,
   startConsoleSystem,
   watchForLeaks,
   type ConsoleSystem,
@@ -41,11 +42,6 @@ describe('console: signing in', { timeout: 300_000 }, () => {
     await system?.stop();
     await database?.drop();
   });
-
-  const signIn = async (page: Page, key: string) => {
-    await page.getByLabel('API key').fill(key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  };
 
   test('a wrong key is refused with the problem the API answered', async () => {
     const page = await browser.newPage();

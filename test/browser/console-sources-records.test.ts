@@ -6,6 +6,7 @@ import {
   assertNothingLeaked,
   launchChromium,
   screenshot,
+  signIn,
   startConsoleSystem,
   watchForLeaks,
   type ConsoleSystem,
@@ -55,8 +56,7 @@ describe('console: sources and records', { timeout: 480_000 }, () => {
     const page = await browser.newPage({ viewport: { width, height: 900 } });
     const seen = watchForLeaks(page);
     await page.goto(`${system.console}${path}`);
-    await page.getByLabel('API key').fill(tenant.api_key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, tenant.api_key);
     return { page, seen };
   };
 

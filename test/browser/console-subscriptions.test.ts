@@ -6,6 +6,7 @@ import {
   assertNothingLeaked,
   launchChromium,
   screenshot,
+  signIn,
   startConsoleSystem,
   watchForLeaks,
   type ConsoleSystem,
@@ -105,8 +106,7 @@ describe('console: subscriptions, deliveries and the bus', { timeout: 300_000 },
 
   test('a subscription made in the editor from a field seen, with the preview of a recent change', async () => {
     await page.goto(`${system.console}/console/subscriptions`);
-    await page.getByLabel('API key').fill(tenant.api_key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, tenant.api_key);
     await page.getByRole('heading', { name: 'Subscriptions', level: 1 }).waitFor();
     await page.getByText('No subscriptions yet.').waitFor();
     await assertAccessible(page, 'the empty subscription list');

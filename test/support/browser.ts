@@ -104,6 +104,12 @@ export async function assertAccessible(page: Page, where: string): Promise<void>
   );
 }
 
+/** Signs in on the page shown (the console asks first whatever the address), as a user does. */
+export async function signIn(page: Page, apiKey: string): Promise<void> {
+  await page.getByLabel('API key').fill(apiKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 /** How many items the page keeps in its session storage. */
 export function sessionStorageSize(page: Page): Promise<number> {
   return page.evaluate(() => (globalThis as unknown as PageGlobals).sessionStorage.length);
