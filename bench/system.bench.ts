@@ -376,6 +376,17 @@ function print(transports: Array<TransportFigures & { ratios: Ratio[]; aims: Aim
           .map(([name, mib]) => `${name} ${mib.toFixed(0)} MiB`)
           .join(', ')}`,
       );
+      console.log(`  CPU per accepted request: ${describeCpu(s.cpuMsPerRequest)}`);
+      console.log(
+        `  database work per accepted request: ${fixed(s.rowsPerRequest, 1)} rows written, ${fixed(s.commitsPerRequest, 2)} transactions committed`,
+      );
+      if (s.statements) {
+        console.log('  Postgres statements by execution time, per accepted request:');
+        printTable([
+          ['ms', 'calls', 'rows', 'statement'],
+          ...s.statements.map((st) => [fixed(st.ms, 3), fixed(st.calls, 2), fixed(st.rows, 2), st.query]),
+        ]);
+      }
       console.log(`  ingest group commit, sustained: ${describeAppends(s.ingestAppends)}`);
       console.log(`  ingest group commit, at capacity: ${describeAppends(t.ingestCapacity?.ingestAppends)}`);
       printTable([
@@ -424,3 +435,15 @@ function list(name: string, fallback: string): string[] {
 }
 
 runSystemBenchmark('system benchmark', WATCHDOG_MS, main);
+
+/**
+ * Each process's CPU per accepted request, their sum, and the rate that sum allows on this
+ * machine's cores: what the bounded rate cannot exceed, whatever the queues do.
+ */
+function describeCpu(cpu: Record<string, number> | undefined): string {
+  if (!cpu || Object.keys(cpu).length === 0) return 'n/a';
+  const total = Object.values(cpu).reduce((sum, ms) => sum + ms, 0);
+  const cores = os.availableParallelism();
+  const each = Object.entries(cpu).map(([name, ms]) => `${name} ${ms.toFixed(2)}`);
+  return `${each.join(', ')} ms; total ${total.toFixed(2)} ms, so ${cores} cores hold at most ${Math.round((cores * 1_000) / total)} req/s`;
+}

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -231,16 +230,4 @@ export class MetricsScraper {
       request.on('error', () => resolve(undefined));
     });
   }
-}
-
-/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in ticks of 1/100 s. */
-const TICKS_PER_SECOND = 100;
-
-/** CPU time (user + system) a process has used so far, in ms; 0 once it is gone. */
-export async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-  return (ticks / TICKS_PER_SECOND) * 1_000;
 }

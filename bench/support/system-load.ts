@@ -21,6 +21,11 @@ export class Endpoint {
   port = 0;
   private child!: ChildProcess;
 
+  /** The endpoint's process id, for its CPU time. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   static async start(mode: EndpointMode): Promise<Endpoint> {
     const endpoint = new Endpoint();
     const nest = mode === 'nest-express' || mode === 'nest-fastify';

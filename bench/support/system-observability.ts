@@ -1,12 +1,7 @@
 import type { TransportName } from '@hub/bus';
-import {
-  cpuMs,
-  MetricsScraper,
-  OtlpSink,
-  type ExportCounts,
-  type ScrapeFigures,
-} from './observability-probes.js';
+import { MetricsScraper, OtlpSink, type ExportCounts, type ScrapeFigures } from './observability-probes.js';
 import { Endpoint } from './system-load.js';
+import { cpuMs } from './system-probes.js';
 import {
   backlogCleared,
   ingestCapacity,

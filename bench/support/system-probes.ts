@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { withClient } from '../../test/support/database.js';
 
 /** Resident memory of a process in MiB (VmRSS), undefined once it is gone. */
@@ -6,6 +6,69 @@ export async function residentMiB(pid: number): Promise<number | undefined> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
   return match ? Number(match[1]) / 1024 : undefined;
+}
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in ticks of 1/100 s. */
+const TICKS_PER_SECOND = 100;
+
+/** The fields of /proc/<pid>/stat after the command name, which may hold spaces; [] once it is gone. */
+async function statFields(pid: number): Promise<string[]> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat ? stat.slice(stat.lastIndexOf(')') + 2).split(' ') : [];
+}
+
+function ticksToMs(...ticks: Array<string | undefined>): number {
+  return (ticks.reduce((sum, tick) => sum + Number(tick ?? 0), 0) / TICKS_PER_SECOND) * 1_000;
+}
+
+/** CPU time (user + system) a process has used so far, in ms; 0 once it is gone. */
+export async function cpuMs(pid: number): Promise<number> {
+  const fields = await statFields(pid);
+  return ticksToMs(fields[11], fields[12]);
+}
+
+/**
+ * CPU time of the Postgres server so far, in ms, by kind of process: the backends serving the apps,
+ * the WAL writer, autovacuum, the rest of the live children (checkpointer, background writer), and
+ * the children that have exited (reaped: short-lived autovacuum workers mostly) with the server's own.
+ */
+export async function postgresCpuMs(serverPid: number, databaseUrl: string): Promise<Record<string, number>> {
+  const applications = await applicationsByPid(databaseUrl);
+  const server = await statFields(serverPid);
+  const cpu: Record<string, number> = {
+    'exited or server': ticksToMs(server[11], server[12], server[13], server[14]),
+  };
+  for (const entry of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = await statFields(Number(entry));
+    if (Number(fields[1]) !== serverPid) continue;
+    const application = applications.get(Number(entry));
+    const kind = application
+      ? `backends of ${application}`
+      : postgresProcessKind(await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => ''));
+    cpu[kind] = (cpu[kind] ?? 0) + ticksToMs(fields[11], fields[12]);
+  }
+  return cpu;
+}
+
+/** Which application each backend serves (its connection's application_name), by process id. */
+async function applicationsByPid(databaseUrl: string): Promise<Map<number, string>> {
+  return withClient(databaseUrl, async (client) => {
+    const { rows } = await client.query<{ pid: number; name: string }>(
+      `SELECT pid, application_name AS name FROM pg_stat_activity
+        WHERE backend_type = 'client backend' AND application_name <> '' AND pid <> pg_backend_pid()`,
+    );
+    // The bus's listeners name their consumer group: one bucket per app is what is compared.
+    return new Map(rows.map((row) => [row.pid, row.name.replace(/^hub-bus:.*/, 'bus listeners')]));
+  });
+}
+
+/** A Postgres child's kind, from the title it sets (`postgres: walwriter`, `postgres: hub db …`). */
+function postgresProcessKind(title: string): string {
+  if (title.includes('walwriter')) return 'wal writer';
+  if (title.includes('autovacuum')) return 'autovacuum';
+  if (/postgres: \S+ \S+ 127\.0\.0\.1/.test(title)) return 'backends';
+  return 'other';
 }
 
 /** Samples each named process's RSS every second until stopped; keeps the maximum and the last. */
@@ -32,14 +95,53 @@ export class RssSampler {
   }
 }
 
-/** Rows inserted, updated and deleted in one database so far (pg_stat_database). */
-export async function rowsWritten(databaseUrl: string): Promise<number> {
+/** Rows inserted, updated and deleted in one database so far, and transactions committed (pg_stat_database). */
+export async function rowsWritten(databaseUrl: string): Promise<{ rows: number; commits: number }> {
   return withClient(databaseUrl, async (client) => {
-    const { rows } = await client.query<{ written: string }>(
-      `SELECT tup_inserted + tup_updated + tup_deleted AS written
+    const { rows } = await client.query<{ written: string; commits: string }>(
+      `SELECT tup_inserted + tup_updated + tup_deleted AS written, xact_commit AS commits
          FROM pg_stat_database WHERE datname = current_database()`,
     );
-    return Number(rows[0]?.written ?? 0);
+    return { rows: Number(rows[0]?.written ?? 0), commits: Number(rows[0]?.commits ?? 0) };
+  });
+}
+
+/** One statement's share of a run, per accepted request (pg_stat_statements). */
+export interface StatementFigures {
+  query: string;
+  calls: number;
+  ms: number;
+  rows: number;
+}
+
+/** Starts pg_stat_statements' counts afresh (the server must have it loaded). */
+export async function resetStatements(databaseUrl: string): Promise<void> {
+  await withClient(databaseUrl, async (client) => {
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await client.query('SELECT pg_stat_statements_reset()');
+  });
+}
+
+/** The statements that took the most execution time since the reset, per accepted request. */
+export async function topStatements(
+  databaseUrl: string,
+  requests: number,
+  limit = 15,
+): Promise<StatementFigures[]> {
+  return withClient(databaseUrl, async (client) => {
+    const { rows } = await client.query<{ query: string; calls: string; ms: number; rows: string }>(
+      `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query, calls,
+              total_exec_time AS ms, rows
+         FROM pg_stat_statements
+        ORDER BY total_exec_time DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => ({
+      query: row.query,
+      calls: Number(row.calls) / requests,
+      ms: row.ms / requests,
+      rows: Number(row.rows) / requests,
+    }));
   });
 }
 

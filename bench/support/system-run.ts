@@ -14,13 +14,22 @@ import {
   type Answer,
   type PhaseLoad,
 } from './system-load.js';
-import { RssSampler, rowsWritten, stageTimes } from './system-probes.js';
+import {
+  cpuMs,
+  postgresCpuMs,
+  resetStatements,
+  RssSampler,
+  rowsWritten,
+  stageTimes,
+  topStatements,
+  type StatementFigures,
+} from './system-probes.js';
 import type { AppName } from '../../test/support/app-process.js';
 import { unique } from '../../test/support/collector.js';
 import { signPylon } from '../../test/support/provider-requests.js';
 import { testSetting } from '../../test/support/test-env.js';
 import { createTenant, postJson } from '../../test/support/tenants.js';
-import { SystemUnderTest } from './system.js';
+import { STATEMENT_STATS, SystemUnderTest } from './system.js';
 import { message, now, type Workload } from './workload.js';
 
 /** How a run is shaped; every figure in the report says which of these produced it. */
@@ -100,9 +109,21 @@ export interface CapacityFigures {
 
 export type SustainedFigures = StepFigures & {
   rssMaxMiB: Record<string, number>;
+  /**
+   * CPU time (user + system) per accepted request over the run, in ms, per process on this
+   * machine: each app, Postgres (server and backends), the receiver and the bench's own client.
+   * Their sum is what one request costs the machine; the bus broker of the Kafka transport is
+   * not counted.
+   */
+  cpuMsPerRequest?: Record<string, number>;
+  /** With BENCH_PG_STATEMENTS=1: the statements that took Postgres's time, per accepted request. */
+  statements?: StatementFigures[];
   /** Ingest's group-committed appends over the run, from its /metrics; undefined when it has no such metrics. */
   ingestAppends?: AppendFigures;
   rowsWrittenPerSecond?: number;
+  /** Rows written and transactions committed in the database per accepted request. */
+  rowsPerRequest?: number;
+  commitsPerRequest?: number;
   stages: StageFigures[];
   slowestStage?: string;
 };
@@ -310,8 +331,14 @@ export async function sustainedRun(
   rss.start(Object.fromEntries(apps.map((name) => [name, system.pid(name)])));
   const rowsBefore = await rowsWritten(system.databaseUrl);
   const appendsBefore = await scrapeAppendTotals(system.urls.ingest);
+  if (STATEMENT_STATS) await resetStatements(system.databaseUrl);
+  const cpuBefore = await cpuPerProcess(wiring);
   const startedAt = now();
   const sustained = await step(wiring, settings, rate, settings.sustainedSeconds, 30_000);
+  const cpuAfter = await cpuPerProcess(wiring);
+  const statements = STATEMENT_STATS
+    ? await topStatements(system.databaseUrl, Math.max(1, sustained.figures.accepted))
+    : undefined;
   const appends = appendsBetween(appendsBefore, await scrapeAppendTotals(system.urls.ingest));
   const rowsAfter = await rowsWritten(system.databaseUrl);
   const sustainedMs = now() - startedAt;
@@ -322,11 +349,40 @@ export async function sustainedRun(
   return {
     ...sustained.figures,
     rssMaxMiB: rss.max,
+    cpuMsPerRequest: perRequest(cpuBefore, cpuAfter, sustained.figures.accepted),
+    ...(statements ? { statements } : {}),
     ...(appends ? { ingestAppends: appends } : {}),
-    rowsWrittenPerSecond: ((rowsAfter - rowsBefore) / sustainedMs) * 1_000,
+    rowsWrittenPerSecond: ((rowsAfter.rows - rowsBefore.rows) / sustainedMs) * 1_000,
+    rowsPerRequest: (rowsAfter.rows - rowsBefore.rows) / Math.max(1, sustained.figures.accepted),
+    commitsPerRequest: (rowsAfter.commits - rowsBefore.commits) / Math.max(1, sustained.figures.accepted),
     stages,
     ...(slowest ? { slowestStage: slowest.stage } : {}),
   };
+}
+
+/** CPU time so far, in ms, of every process the sustained run loads on this machine. */
+async function cpuPerProcess({ system, receiver }: Wiring): Promise<Record<string, number>> {
+  const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
+  const cpu: Record<string, number> = {};
+  for (const app of apps) cpu[app] = await cpuMs(system.pid(app));
+  const postgres = await system.postgresPid();
+  const postgresParts = postgres === undefined ? {} : await postgresCpuMs(postgres, system.databaseUrl);
+  for (const [kind, ms] of Object.entries(postgresParts)) cpu[`postgres ${kind}`] = ms;
+  cpu['receiver'] = await cpuMs(receiver.pid);
+  const own = process.cpuUsage();
+  cpu['bench client'] = (own.user + own.system) / 1_000;
+  return cpu;
+}
+
+function perRequest(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  requests: number,
+): Record<string, number> {
+  if (requests <= 0) return {};
+  return Object.fromEntries(
+    Object.entries(after).map(([name, ms]) => [name, (ms - (before[name] ?? 0)) / requests]),
+  );
 }
 
 /** Ingest's closed-loop capacity, its requests taking the given sources in turn. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TransportName } from '@hub/bus';
@@ -17,7 +17,23 @@ const APPS: AppName[] = ['ingest', 'projector', 'dispatcher'];
  * Kafka (with its broker-down controls), and the three apps. `settings` are added to the apps'
  * environment (a run's own wiring, printed by the run that sets them).
  */
+/**
+ * BENCH_PG_STATEMENTS=1 loads pg_stat_statements into the embedded Postgres, so the sustained run
+ * can say which statements its time goes to (the extension costs a little itself: off by default).
+ */
+export const STATEMENT_STATS = process.env['BENCH_PG_STATEMENTS'] === '1';
+
+/**
+ * BENCH_PG_SETTINGS: more server settings for the embedded Postgres, `name=value` separated by
+ * `;` (e.g. auto_explain's, to read the plans of slow statements in the server's log).
+ */
+const EXTRA_PG_SETTINGS = (process.env['BENCH_PG_SETTINGS'] ?? '').split(';').filter(Boolean);
+
 export class SystemUnderTest {
+  private readonly postgresSettings = [
+    ...(STATEMENT_STATS ? ['shared_preload_libraries=pg_stat_statements'] : []),
+    ...EXTRA_PG_SETTINGS,
+  ];
   readonly urls = {} as Record<AppName, string>;
   private readonly apps = {} as Record<AppName, AppProcess>;
   private env: Record<string, string> = {};
@@ -50,6 +66,7 @@ export class SystemUnderTest {
       path.join(this.postgresDir, 'data'),
       await freePort(),
       () => undefined,
+      this.postgresSettings,
     );
     const database = `system_${randomBytes(4).toString('hex')}`;
     await withClient(this.postgres.url, (client) => client.query(`CREATE DATABASE ${database}`));
@@ -98,6 +115,15 @@ export class SystemUnderTest {
     for (const name of APPS) await this.startApp(name);
   }
 
+  /** The embedded Postgres server's process id (its postmaster; its backends are its children). */
+  async postgresPid(): Promise<number | undefined> {
+    const pidFile = await readFile(path.join(this.postgresDir, 'data', 'postmaster.pid'), 'utf8').catch(
+      () => '',
+    );
+    const pid = Number(pidFile.split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  }
+
   pid(name: AppName): number {
     return this.apps[name].child.pid!;
   }
@@ -121,6 +147,7 @@ export class SystemUnderTest {
       path.join(this.postgresDir, 'data'),
       this.postgres.port,
       () => undefined,
+      this.postgresSettings,
     );
   }
 

@@ -16,7 +16,9 @@ export interface AppProcess {
  * exits (`--cpu-prof`, which Node refuses in NODE_OPTIONS): how a benchmark finds where the time goes.
  */
 const PROFILE_DIR = process.env['BENCH_CPU_PROFILE_DIR'];
-const NODE_FLAGS = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+/** BENCH_NODE_FLAGS: more V8 flags for every such process (e.g. `--max-semi-space-size=4`), to measure one. */
+const EXTRA_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+const NODE_FLAGS = [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), ...EXTRA_FLAGS];
 
 /** Runs a compiled entry point (an app, the launcher) as a real process and records its output. */
 export function runProcess(

@@ -32,6 +32,8 @@ export async function startEmbeddedPostgres(
   requestedDir: string,
   preferredPort: number,
   log: (line: string) => void,
+  /** More server settings, `name=value` each (a benchmark's `shared_preload_libraries`). */
+  settings: readonly string[] = [],
 ): Promise<EmbeddedPostgresHandle> {
   const isRoot = process.getuid?.() === 0;
   const owner: ProcessOwner = isRoot ? await postgresUser() : {};
@@ -48,7 +50,10 @@ export async function startEmbeddedPostgres(
   const port = (await isPortFree(preferredPort)) ? preferredPort : await freePort();
   const server = spawn(
     programs.postgres,
-    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
+    [
+      ...['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
+      ...settings.flatMap((setting) => ['-c', setting]),
+    ],
     { ...owner, detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let output = '';
