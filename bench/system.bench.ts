@@ -383,8 +383,14 @@ function print(transports: Array<TransportFigures & { ratios: Ratio[]; aims: Aim
       if (s.statements) {
         console.log('  Postgres statements by execution time, per accepted request:');
         printTable([
-          ['ms', 'calls', 'rows', 'statement'],
-          ...s.statements.map((st) => [fixed(st.ms, 3), fixed(st.calls, 2), fixed(st.rows, 2), st.query]),
+          ['exec ms', 'plan ms', 'calls', 'rows', 'statement'],
+          ...s.statements.map((st) => [
+            fixed(st.ms, 3),
+            fixed(st.planMs, 3),
+            fixed(st.calls, 2),
+            fixed(st.rows, 2),
+            st.query,
+          ]),
         ]);
       }
       console.log(`  ingest group commit, sustained: ${describeAppends(s.ingestAppends)}`);

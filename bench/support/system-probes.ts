@@ -110,7 +110,10 @@ export async function rowsWritten(databaseUrl: string): Promise<{ rows: number; 
 export interface StatementFigures {
   query: string;
   calls: number;
+  /** Execution time. */
   ms: number;
+  /** Planning time (0 unless `pg_stat_statements.track_planning=on`, which BENCH_PG_STATEMENTS sets). */
+  planMs: number;
   rows: number;
 }
 
@@ -129,17 +132,24 @@ export async function topStatements(
   limit = 15,
 ): Promise<StatementFigures[]> {
   return withClient(databaseUrl, async (client) => {
-    const { rows } = await client.query<{ query: string; calls: string; ms: number; rows: string }>(
+    const { rows } = await client.query<{
+      query: string;
+      calls: string;
+      ms: number;
+      plan_ms: number;
+      rows: string;
+    }>(
       `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query, calls,
-              total_exec_time AS ms, rows
+              total_exec_time AS ms, total_plan_time AS plan_ms, rows
          FROM pg_stat_statements
-        ORDER BY total_exec_time DESC LIMIT $1`,
+        ORDER BY total_exec_time + total_plan_time DESC LIMIT $1`,
       [limit],
     );
     return rows.map((row) => ({
       query: row.query,
       calls: Number(row.calls) / requests,
       ms: row.ms / requests,
+      planMs: row.plan_ms / requests,
       rows: Number(row.rows) / requests,
     }));
   });

@@ -31,7 +31,9 @@ const EXTRA_PG_SETTINGS = (process.env['BENCH_PG_SETTINGS'] ?? '').split(';').fi
 
 export class SystemUnderTest {
   private readonly postgresSettings = [
-    ...(STATEMENT_STATS ? ['shared_preload_libraries=pg_stat_statements'] : []),
+    ...(STATEMENT_STATS
+      ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track_planning=on']
+      : []),
     ...EXTRA_PG_SETTINGS,
   ];
   readonly urls = {} as Record<AppName, string>;
