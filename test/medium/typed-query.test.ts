@@ -88,4 +88,53 @@ describe('typed queries', () => {
     );
     assert.equal(row?.n, 0);
   });
+
+  test('in a transaction a statement with parameters is prepared once per connection, by its name', async () => {
+    const byId = defineQuery<{ name: string }, [number]>('SELECT name FROM pairs WHERE id = $1');
+    const runner = db.dataSource.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      assert.deepEqual(await rowsOf(runner, byId, [1]), [{ name: 'ONE' }]);
+      assert.deepEqual(await rowsOf(runner, byId, [2]), [{ name: 'TWO' }]);
+      assert.equal(
+        await affectedBy(runner, defineQuery('UPDATE pairs SET name = $1 WHERE id = $2'), ['Two', 2]),
+        1,
+      );
+      const prepared = await rowsOf(
+        runner,
+        defineQuery<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name'),
+      );
+      assert.ok(
+        prepared.some(({ name }) => name === byId.name),
+        JSON.stringify(prepared),
+      );
+      await runner.rollbackTransaction();
+    } finally {
+      await runner.release();
+    }
+  });
+
+  test('a prepared SELECT * whose table gained a column is prepared again, never left failing', async () => {
+    await execute(db.dataSource, defineQuery('CREATE TABLE growing (id int PRIMARY KEY)'));
+    await execute(db.dataSource, defineQuery('INSERT INTO growing VALUES (1)'));
+    const all = defineQuery<Record<string, unknown>, [number]>('SELECT * FROM growing WHERE id = $1');
+    const runner = db.dataSource.createQueryRunner();
+    try {
+      assert.deepEqual(await rowsOf(runner, all, [1]), [{ id: 1 }]);
+      // Another process migrates while this one runs.
+      await execute(db.dataSource, defineQuery("ALTER TABLE growing ADD COLUMN note text DEFAULT 'n'"));
+      // Outside a transaction the call is retried under a new name at once.
+      assert.deepEqual(await rowsOf(runner, all, [1]), [{ id: 1, note: 'n' }]);
+      await execute(db.dataSource, defineQuery('ALTER TABLE growing ADD COLUMN more int DEFAULT 2'));
+      // Inside one the transaction is lost (its owner retries it); the next one works.
+      await runner.startTransaction();
+      await assert.rejects(rowsOf(runner, all, [1]), /cached plan must not change result type/);
+      await runner.rollbackTransaction();
+      await runner.startTransaction();
+      assert.deepEqual(await rowsOf(runner, all, [1]), [{ id: 1, note: 'n', more: 2 }]);
+      await runner.commitTransaction();
+    } finally {
+      await runner.release();
+    }
+  });
 });
