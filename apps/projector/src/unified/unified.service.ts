@@ -9,7 +9,7 @@ import {
 } from '@hub/contracts';
 import { changedPaths, deepEqual, diffDocuments } from '../projection/change-detection.js';
 import type { StateChange } from '../projection/state-change.js';
-import { components, unifiedIdOf, type Group, type ManualDecision } from './components.js';
+import { components, unifiedIdOf, type Group, type ManualDecision, type RecordKeys } from './components.js';
 import { linkKeys } from './link-keys.js';
 import { UNIFIED_KINDS, type LinkingRules, type UnifiedKind } from './linking-rules.js';
 import { canonicalJson, mergeGroup, type MergeMember, type Merged } from './merge.js';
@@ -263,13 +263,13 @@ function partitionOutcomes(
   const tenantId = first.tenant_id;
   const kind = first.kind;
   const tenantRules = rulesFor(rules, tenantId);
-  const keysByRecord = new Map<string, string[]>();
+  const keysByRecord = new Map<string, RecordKeys>();
   const decisions = new Map<string, ManualDecision>();
   const byId = new Map<string, MemberRow>();
   for (const m of members) {
     const key = memberKey({ tenantId, kind, id: m.id });
     byId.set(m.id, m);
-    keysByRecord.set(m.id, keysOf.get(key) ?? []);
+    keysByRecord.set(m.id, { provider: m.provider, keys: keysOf.get(key) ?? [] });
     const decision = decisionOf.get(key);
     if (decision) decisions.set(m.id, { decision: decision.decision, target: decision.target_member_id });
   }
