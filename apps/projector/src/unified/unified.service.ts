@@ -174,11 +174,9 @@ export class UnifiedService {
   ): Promise<StateChange[]> {
     const members = await this.repository.members(manager, scope);
     const existing = members.map((m) => ({ tenantId: m.tenant_id, kind: m.kind, id: m.id }));
-    const [keys, decisions, oldLinks] = await Promise.all([
-      this.repository.keysOf(manager, existing),
-      this.repository.decisionsAround(manager, existing),
-      this.repository.linksOf(manager, scope),
-    ]);
+    const keys = await this.repository.keysOf(manager, existing);
+    const decisions = await this.repository.decisionsAround(manager, existing);
+    const oldLinks = await this.repository.linksOf(manager, scope);
     const outcomes = groupOutcomes(members, keys, decisions, rules, causes);
     const oldIds = uniqueRefs(
       oldLinks.map((l) => ({ tenantId: l.tenant_id, kind: l.kind, id: l.unified_id })),
