@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
+  cloudEventMessage,
   DATA_CONTENT_TYPE,
   deterministicEventId,
   SPEC_VERSION,
@@ -51,6 +52,16 @@ const ENTITY_TYPE: Record<UnifiedKind, 'unified_customer' | 'unified_project'> =
   customer: 'unified_customer',
   project: 'unified_project',
 };
+
+/**
+ * The bus messages of state changes reevaluateTenant returned, for the state-changes topic
+ * (`topicNames(prefix).stateChanges`), keyed and headed as the projector's own (changeMessages).
+ */
+export function stateChangeMessages(
+  changes: StateChange[],
+): Array<{ key: string; value: string; headers: Record<string, string> }> {
+  return changes.map((change) => cloudEventMessage(change, change.json));
+}
 
 /** Partition key of one tenant's records of one kind. */
 const partitionOf = (ref: { tenantId: string; kind: UnifiedKind }) => `${ref.tenantId}\0${ref.kind}`;
