@@ -372,6 +372,53 @@ describe('unified records', () => {
     assert.deepEqual(alone.members, ['pylon-observer:p2']);
   });
 
+  test('a manual link joins records the rules keep apart, and removing it parts them again', async () => {
+    await apply([
+      customer('opensolar', '1', '2026-11-20T10:00:00.000Z', {
+        first_name: 'Jane',
+        email: 'jane@home.example',
+      }),
+      customer('solarproof', '2', '2026-11-21T10:00:00.000Z', {
+        first_name: 'Jane',
+        email: 'jane@work.example',
+      }),
+    ]);
+    const member = { tenantId: db.tenantA, kind: 'customer' as const, id: 'solarproof:2' };
+    const cause = { id: 'decision-link', time: '2026-11-22T00:00:00.000Z', provider: 'hub' };
+    const linked = await db.dataSource.transaction(async (manager) => {
+      await unifiedRepository.saveDecision(manager, member, 'link', 'opensolar:1');
+      return unified.reevaluateRecords(manager, [member], cause);
+    });
+    const record = await recordOf('customer', 'solarproof:2');
+    assert.deepEqual(record.members, ['opensolar:1', 'solarproof:2']);
+    assert.deepEqual(
+      ofType(linked, 'customer.linked').map((c) => [c.subject, dataOf(c)['linked_by'], dataOf(c)['reason']]),
+      [
+        ['opensolar:1', 'manual', { linked_from: ['solarproof:2'] }],
+        ['solarproof:2', 'manual', { linked_to: ['opensolar:1'] }],
+      ],
+    );
+    const links = await unifiedRepository.linksOfGroup(db.dataSource, db.tenantA, 'customer', record.id);
+    assert.deepEqual(
+      links.map((l) => l.linked_by),
+      ['manual', 'manual'],
+    );
+    // The same as re-evaluating the whole tenant would give.
+    const state = await unifiedState(db.tenantA);
+    await db.dataSource.transaction((manager) =>
+      unified.reevaluateTenant(manager, db.tenantA, 'customer', cause),
+    );
+    assert.deepEqual(await unifiedState(db.tenantA), state);
+
+    const parted = await db.dataSource.transaction(async (manager) => {
+      assert.equal(await unifiedRepository.removeDecision(manager, member), true);
+      return unified.reevaluateRecords(manager, [member], { ...cause, id: 'decision-removed' });
+    });
+    assert.equal(ofType(parted, 'customer.unlinked').length, 2);
+    assert.deepEqual((await recordOf('customer', 'solarproof:2')).members, ['solarproof:2']);
+    assert.deepEqual((await recordOf('customer', 'opensolar:1')).members, ['opensolar:1']);
+  });
+
   function parsed(event: Record<string, unknown>): CanonicalEvent {
     const result = parseCanonicalEvent(Buffer.from(JSON.stringify(event)));
     assert.ok('value' in result, JSON.stringify(result));

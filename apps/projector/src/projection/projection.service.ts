@@ -62,6 +62,17 @@ class BatchWork {
         kind: type,
         id: write.id,
         cause: { id: cause.id, time: cause.time, provider: cause.provider },
+        // As the row will read once written: the engine need not read it back.
+        row: {
+          tenant_id: write.tenantId,
+          kind: type,
+          id: write.id,
+          provider: write.provider,
+          document: write.document,
+          version: write.version,
+          sources: write.sources,
+          time: storedTime(write.providerUpdatedAt ?? write.eventTime),
+        },
       });
     }
   }
@@ -263,6 +274,11 @@ function passThrough(event: CanonicalEvent): StateChange {
     json: JSON.stringify(passed),
     causedBy: event.id,
   };
+}
+
+/** A time as a timestamptz column gives it back: to the millisecond, as a Date. */
+function storedTime(time: string | null): Date | null {
+  return time === null ? null : new Date(time);
 }
 
 function providerTime(event: CanonicalEvent): string | null {

@@ -118,6 +118,8 @@ function conflictOf(
   policy: MergePolicy,
   rules: LinkingRules,
 ): FieldConflict | null {
+  // One holder cannot disagree with itself: most fields of most records (those alone in a group).
+  if (holders.length < 2) return null;
   const distinct = new Set(holders.map((m) => comparable(field, m.document[field], rules)));
   if (distinct.size < 2) return null;
   const values = [...holders]

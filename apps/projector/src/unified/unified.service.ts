@@ -41,6 +41,8 @@ export interface UnifiedCause {
 /** A provider record a projection batch changed, and the event that changed it last. */
 export interface ChangedRecord extends MemberRef {
   cause: UnifiedCause;
+  /** The record as the batch wrote it, when the caller has it: spares reading it back. */
+  row?: MemberRow;
 }
 
 export interface UnifiedSettings {
@@ -105,9 +107,11 @@ export class UnifiedService {
     await this.repository.lockTenants(manager, tenants);
     const rules = await this.repository.rulesOf(manager, tenants);
     const refs = [...new Map(changed.map((c) => [memberKey(c), toRef(c)])).values()];
-    await this.rekey(manager, await this.repository.members(manager, refs), refs, rules);
+    const known = new Map(changed.flatMap((c) => (c.row ? [[memberKey(c), c.row] as const] : [])));
+    const written = await this.membersOf(manager, refs, known);
+    await this.rekey(manager, written, refs, rules);
     const scope = await this.reachable(manager, refs);
-    return this.recompute(manager, scope, rules, causesOf(changed));
+    return this.recompute(manager, scope, rules, causesOf(changed), known);
   }
 
   /**
@@ -137,6 +141,26 @@ export class UnifiedService {
       changes.push(...(await this.recompute(manager, refs, rules, { byMember: new Map(), byPartition })));
     }
     return changes;
+  }
+
+  /**
+   * Recomputes only the groups around these records: after a manual decision about one of them
+   * (recorded or removed), in the command's transaction. Cheaper than reevaluateTenant, and the
+   * same outcome, since a decision changes no key: the groups it can alter are the record's, its
+   * target's and those its old group held. Publish what it returns as reevaluateTenant's.
+   */
+  async reevaluateRecords(
+    manager: EntityManager,
+    refs: MemberRef[],
+    cause: UnifiedCause,
+  ): Promise<StateChange[]> {
+    if (!this.settings.enabled || refs.length === 0) return [];
+    const tenants = [...new Set(refs.map((ref) => ref.tenantId))];
+    await this.repository.lockTenants(manager, tenants);
+    const rules = await this.repository.rulesOf(manager, tenants);
+    const scope = await this.reachable(manager, uniqueRefs(refs.map(toRef)));
+    const byPartition = new Map(refs.map((ref) => [partitionOf(ref), cause]));
+    return this.recompute(manager, scope, rules, { byMember: new Map(), byPartition });
   }
 
   /**
@@ -194,13 +218,28 @@ export class UnifiedService {
   }
 
   /** Recomputes the groups of `scope` (closed: no edge leaves it) and writes what changed. */
+  /** The records, those the caller already holds from memory and the others from their tables. */
+  private async membersOf(
+    manager: EntityManager,
+    refs: MemberRef[],
+    known: ReadonlyMap<string, MemberRow>,
+  ): Promise<MemberRow[]> {
+    const held = refs.flatMap((ref) => {
+      const row = known.get(memberKey(ref));
+      return row ? [row] : [];
+    });
+    const missing = refs.filter((ref) => !known.has(memberKey(ref)));
+    return [...held, ...(await this.repository.members(manager, missing))];
+  }
+
   private async recompute(
     manager: EntityManager,
     scope: MemberRef[],
     rules: Map<string, LinkingRules>,
     causes: Causes,
+    known: ReadonlyMap<string, MemberRow> = new Map(),
   ): Promise<StateChange[]> {
-    const members = await this.repository.members(manager, scope);
+    const members = await this.membersOf(manager, scope, known);
     const existing = members.map((m) => ({ tenantId: m.tenant_id, kind: m.kind, id: m.id }));
     const keys = await this.repository.keysOf(manager, existing);
     const decisions = await this.repository.decisionsAround(manager, existing);
