@@ -419,6 +419,20 @@ describe('unified records', () => {
     assert.deepEqual((await recordOf('customer', 'opensolar:1')).members, ['opensolar:1']);
   });
 
+  test('two batches of one tenant applied at once still link their records', async () => {
+    for (let round = 0; round < 5; round++) {
+      const email = `same-${round}@example.com`;
+      await Promise.all([
+        apply([customer('opensolar', `c${round}`, '2026-11-20T10:00:00.000Z', { email })]),
+        apply([customer('solarproof', `c${round}`, '2026-11-20T10:00:00.000Z', { email })]),
+      ]);
+      assert.deepEqual((await recordOf('customer', `opensolar:c${round}`)).members, [
+        `opensolar:c${round}`,
+        `solarproof:c${round}`,
+      ]);
+    }
+  });
+
   function parsed(event: Record<string, unknown>): CanonicalEvent {
     const result = parseCanonicalEvent(Buffer.from(JSON.stringify(event)));
     assert.ok('value' in result, JSON.stringify(result));

@@ -98,15 +98,18 @@ const ENTITY_TABLES: Record<UnifiedKind, string> = { customer: 'customers', proj
 export class UnifiedRepository {
   /**
    * Serialises the engine per tenant until the transaction ends: two batches (or a batch and a
-   * rules change) that touch one group would otherwise each compute it from a state without the
-   * other's records. Taken in tenant order, so two batches never wait on each other in a cycle.
+   * command) that touch one group would otherwise each compute it from a state without the
+   * other's records. One statement; the locks are taken in the order of their keys (a tenant's
+   * hash), so two batches never wait on each other in a cycle, even where two tenants' hashes meet.
    */
   async lockTenants(manager: EntityManager, tenantIds: string[]): Promise<void> {
-    for (const tenantId of [...new Set(tenantIds)].sort())
-      await execute(manager, defineQuery('SELECT pg_advisory_xact_lock($1, hashtext($2))'), [
-        UNIFIED_LOCK_SPACE,
-        tenantId,
-      ]);
+    if (tenantIds.length === 0) return;
+    await execute(
+      manager,
+      defineQuery(`SELECT pg_advisory_xact_lock($1, h)
+        FROM (SELECT DISTINCT hashtext(t) AS h FROM unnest($2::text[]) AS t ORDER BY h) AS ordered`),
+      [UNIFIED_LOCK_SPACE, tenantIds],
+    );
   }
 
   /**
