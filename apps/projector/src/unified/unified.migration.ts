@@ -78,7 +78,7 @@ export class UnifiedRecords1732262400240 implements MigrationInterface {
         reference_number text,
         search_text text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant_id, kind, id)
       )`);
     await runner.query(
