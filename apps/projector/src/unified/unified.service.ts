@@ -217,7 +217,6 @@ export class UnifiedService {
     return [...found.values()];
   }
 
-  /** Recomputes the groups of `scope` (closed: no edge leaves it) and writes what changed. */
   /** The records, those the caller already holds from memory and the others from their tables. */
   private async membersOf(
     manager: EntityManager,
@@ -232,6 +231,7 @@ export class UnifiedService {
     return [...held, ...(await this.repository.members(manager, missing))];
   }
 
+  /** Recomputes the groups of `scope` (closed: no edge leaves it) and writes what changed. */
   private async recompute(
     manager: EntityManager,
     scope: MemberRef[],
@@ -377,12 +377,14 @@ function recordChange(
   const previous = stored.get(memberKey({ tenantId, kind, id: unifiedId })) ?? null;
   const documentChanged = !previous || !deepEqual(previous.document, merged.document);
   const memberIds = members.map((m) => m.id);
+  // Plain JSON compares: the merge builds provenance and conflicts in one key order, and their
+  // json columns give the text back as written.
   const unchanged =
     previous &&
     !documentChanged &&
-    canonicalJson(previous.provenance) === canonicalJson(merged.provenance) &&
-    canonicalJson(previous.conflicts) === canonicalJson(merged.conflicts) &&
-    canonicalJson(previous.members) === canonicalJson(memberIds);
+    JSON.stringify(previous.provenance) === JSON.stringify(merged.provenance) &&
+    JSON.stringify(previous.conflicts) === JSON.stringify(merged.conflicts) &&
+    previous.members.join('\0') === memberIds.join('\0');
   if (unchanged) return { write: null, event: null };
   const version = documentChanged ? (previous?.version ?? 0) + 1 : (previous?.version ?? 1);
   const write = recordWrite(outcome, version);
