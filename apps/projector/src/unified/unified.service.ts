@@ -9,6 +9,7 @@ import {
   type UnifiedStateChangeData,
 } from '@hub/contracts';
 import { changedPaths, deepEqual, diffDocuments } from '../projection/change-detection.js';
+import { ProjectionRepository } from '../projection/projection.repository.js';
 import type { StateChange } from '../projection/state-change.js';
 import { components, unifiedIdOf, type Group, type ManualDecision, type RecordKeys } from './components.js';
 import { linkKeys } from './link-keys.js';
@@ -49,6 +50,9 @@ export interface UnifiedSettings {
   /** UNIFIED_RECORDS: off, no record is linked and the tables stay as they are. */
   enabled: boolean;
 }
+
+/** Stateless: only its rebuild lock is used here. */
+const rebuildLock = new ProjectionRepository();
 
 const ENTITY_TYPE: Record<UnifiedKind, 'unified_customer' | 'unified_project'> = {
   customer: 'unified_customer',
@@ -130,6 +134,8 @@ export class UnifiedService {
     },
   ): Promise<StateChange[]> {
     if (!this.settings.enabled) return [];
+    // As a live batch: never while a rebuild or an erase holds the tables (they hold it exclusively).
+    await rebuildLock.holdRebuildLockShared(manager);
     await this.repository.lockTenants(manager, [tenantId]);
     const rules = await this.repository.rulesOf(manager, [tenantId]);
     const changes: StateChange[] = [];
@@ -156,6 +162,7 @@ export class UnifiedService {
   ): Promise<StateChange[]> {
     if (!this.settings.enabled || refs.length === 0) return [];
     const tenants = [...new Set(refs.map((ref) => ref.tenantId))];
+    await rebuildLock.holdRebuildLockShared(manager);
     await this.repository.lockTenants(manager, tenants);
     const rules = await this.repository.rulesOf(manager, tenants);
     const scope = await this.reachable(manager, uniqueRefs(refs.map(toRef)));
