@@ -75,6 +75,16 @@ export interface UnifiedRecordRow {
   updated_at: Date;
 }
 
+/** What the engine compares a recomputed group with: its version, document and members. */
+export interface UnifiedRecordHead {
+  tenant_id: string;
+  kind: UnifiedKind;
+  id: string;
+  version: number;
+  document: Record<string, unknown>;
+  members: string[];
+}
+
 /** A unified record as the engine writes it; the typed columns are the lists' filters. */
 export interface UnifiedRecordWrite {
   tenantId: string;
@@ -360,6 +370,18 @@ export class UnifiedRepository {
    * saveEntities, ADR 0008): cheaper for Postgres than one JSON array taken apart by
    * json_to_recordset.
    */
+  /** The version, document and members of these unified records (`MemberRef.id`: unified id). */
+  async unifiedRecordHeads(manager: Queryable, ids: MemberRef[]): Promise<UnifiedRecordHead[]> {
+    if (ids.length === 0) return [];
+    return rowsOf(
+      manager,
+      defineQuery<UnifiedRecordHead>(`SELECT u.tenant_id, u.kind, u.id, u.version, u.document, u.members
+        FROM unified_records u JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
+          ON u.tenant_id = r.tenant_id AND u.kind = r.kind AND u.id = r.id`),
+      columnsOf(ids),
+    );
+  }
+
   async saveUnifiedRecords(manager: EntityManager, writes: UnifiedRecordWrite[]): Promise<void> {
     for (const chunk of chunksForParameters(writes, RECORD_COLUMNS)) {
       await execute(

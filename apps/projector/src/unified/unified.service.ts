@@ -23,6 +23,7 @@ import {
   type LinkRow,
   type MemberRef,
   type MemberRow,
+  type UnifiedRecordHead,
   type UnifiedRecordRow,
   type UnifiedRecordWrite,
 } from './unified.repository.js';
@@ -256,11 +257,19 @@ export class UnifiedService {
       oldLinks.map((l) => ({ tenantId: l.tenant_id, kind: l.kind, id: l.unified_id })),
     );
     const newIds = outcomes.map((o) => ({ tenantId: o.tenantId, kind: o.kind, id: o.unifiedId }));
-    const stored = await this.repository.unifiedRecords(manager, uniqueRefs([...oldIds, ...newIds]));
-    const storedById = new Map(stored.map((row) => [memberKey({ ...row, tenantId: row.tenant_id }), row]));
+    const heads = await this.repository.unifiedRecordHeads(manager, newIds);
+    const headById = new Map(heads.map((row) => [memberKey({ ...row, tenantId: row.tenant_id }), row]));
+    const previous = outcomes.map((o) => previousOf(o, headById));
+    // Provenance and conflicts are read only where the document and members stayed the same:
+    // there they decide whether the row is written at all. Elsewhere it is written anyway.
+    const same = outcomes.filter((o, i) => previous[i]?.documentSame && previous[i].membersSame);
+    const full = await this.repository.unifiedRecords(manager, same.map(unifiedRef));
+    const fullById = new Map(full.map((row) => [memberKey({ ...row, tenantId: row.tenant_id }), row]));
     const live = new Set(newIds.map(memberKey));
     const oldLinkOf = new Map(oldLinks.map((l) => [memberKey(linkRef(l)), l]));
-    const recordChanges = outcomes.map((o) => recordChange(o, storedById, oldLinkOf));
+    const recordChanges = outcomes.map((o, i) =>
+      recordChange(o, previous[i] ?? null, fullById.get(memberKey(unifiedRef(o))) ?? null, oldLinkOf),
+    );
     await this.repository.saveUnifiedRecords(
       manager,
       recordChanges.flatMap((c) => (c.write ? [c.write] : [])),
@@ -374,24 +383,44 @@ function mergeMemberOf(row: MemberRow): MergeMember {
   };
 }
 
+/** A group's stored unified record, as far as the merge's result differs from it. */
+interface Previous {
+  head: UnifiedRecordHead;
+  documentSame: boolean;
+  membersSame: boolean;
+}
+
+function previousOf(outcome: GroupOutcome, heads: Map<string, UnifiedRecordHead>): Previous | null {
+  const head = heads.get(memberKey(unifiedRef(outcome)));
+  if (!head) return null;
+  return {
+    head,
+    documentSame: deepEqual(head.document, outcome.merged.document),
+    membersSame: head.members.join('\0') === outcome.members.map((m) => m.id).join('\0'),
+  };
+}
+
+function unifiedRef(outcome: GroupOutcome): MemberRef {
+  return { tenantId: outcome.tenantId, kind: outcome.kind, id: outcome.unifiedId };
+}
+
 /** A group's unified record row and its state change, when either changed. */
 function recordChange(
   outcome: GroupOutcome,
-  stored: Map<string, UnifiedRecordRow>,
+  stored: Previous | null,
+  full: UnifiedRecordRow | null,
   oldLinkOf: Map<string, LinkRow>,
 ): { write: UnifiedRecordWrite | null; event: StateChange | null } {
   const { tenantId, kind, unifiedId, merged, members } = outcome;
-  const previous = stored.get(memberKey({ tenantId, kind, id: unifiedId })) ?? null;
-  const documentChanged = !previous || !deepEqual(previous.document, merged.document);
+  const previous = stored?.head ?? null;
+  const documentChanged = !stored?.documentSame;
   const memberIds = members.map((m) => m.id);
   // Plain JSON compares: the merge builds provenance and conflicts in one key order, and their
   // json columns give the text back as written.
   const unchanged =
-    previous &&
-    !documentChanged &&
-    JSON.stringify(previous.provenance) === JSON.stringify(merged.provenance) &&
-    JSON.stringify(previous.conflicts) === JSON.stringify(merged.conflicts) &&
-    previous.members.join('\0') === memberIds.join('\0');
+    full !== null &&
+    JSON.stringify(full.provenance) === JSON.stringify(merged.provenance) &&
+    JSON.stringify(full.conflicts) === JSON.stringify(merged.conflicts);
   if (unchanged) return { write: null, event: null };
   const version = documentChanged ? (previous?.version ?? 0) + 1 : (previous?.version ?? 1);
   const write = recordWrite(outcome, version);
