@@ -433,6 +433,71 @@ describe('unified records', () => {
     }
   });
 
+  test('a record joining two groups merges them: one unified record replaces both', async () => {
+    await apply([
+      customer('opensolar', '2', '2026-11-20T10:00:00.000Z', { email: 'jane@example.com', phone: null }),
+      customer('solarproof', '9', '2026-11-20T11:00:00.000Z', { email: null, phone: '415 555 0100' }),
+    ]);
+    const before = [
+      (await recordOf('customer', 'opensolar:2')).id,
+      (await recordOf('customer', 'solarproof:9')).id,
+    ].sort();
+    const changes = await apply([
+      customer('opensolar', '1', '2026-11-21T10:00:00.000Z', {
+        email: 'jane@example.com',
+        phone: '+14155550100',
+      }),
+    ]);
+    const merged = await recordOf('customer', 'solarproof:9');
+    assert.deepEqual(merged.members, ['opensolar:1', 'opensolar:2', 'solarproof:9']);
+    assert.ok(!before.includes(merged.id), 'the smallest member, opensolar:1, names the record');
+    const [created, ...others] = ofType(changes, 'unified_customer.created');
+    assert.equal(others.length, 0);
+    assert.deepEqual(dataOf(created!)['replaces'], before);
+    assert.deepEqual(
+      (
+        await unifiedRepository.unifiedRecords(
+          db.dataSource,
+          before.map((id) => ({ tenantId: db.tenantA, kind: 'customer' as const, id })),
+        )
+      ).length,
+      0,
+      'the absorbed records are gone',
+    );
+    assert.deepEqual(
+      ofType(changes, 'customer.linked')
+        .map((c) => c.subject)
+        .sort(),
+      ['opensolar:1', 'opensolar:2', 'solarproof:9'],
+    );
+  });
+
+  test('a rules change re-keys and regroups the tenant: plus addressing on links, email off parts', async () => {
+    await apply([
+      customer('opensolar', '1', '2026-11-20T10:00:00.000Z', { email: 'Jane+roof@Example.com' }),
+      customer('solarproof', '1', '2026-11-21T10:00:00.000Z', { email: 'jane@example.com' }),
+    ]);
+    assert.deepEqual((await recordOf('customer', 'opensolar:1')).members, ['opensolar:1']);
+    const cause = { id: 'rules-2', time: '2026-11-22T00:00:00.000Z', provider: 'hub' };
+    const plus = defaultLinkingRules();
+    plus.customer.plus_addressing = true;
+    const joined = await db.dataSource.transaction(async (manager) => {
+      await unifiedRepository.saveRules(manager, db.tenantA, plus);
+      return unified.reevaluateTenant(manager, db.tenantA, undefined, cause);
+    });
+    assert.deepEqual((await recordOf('customer', 'opensolar:1')).members, ['opensolar:1', 'solarproof:1']);
+    assert.equal(ofType(joined, 'customer.linked').length, 2);
+
+    const off = { ...plus, customer: { ...plus.customer, email: false } };
+    const parted = await db.dataSource.transaction(async (manager) => {
+      await unifiedRepository.saveRules(manager, db.tenantA, off);
+      return unified.reevaluateTenant(manager, db.tenantA, 'customer', { ...cause, id: 'rules-3' });
+    });
+    assert.deepEqual((await recordOf('customer', 'opensolar:1')).members, ['opensolar:1']);
+    assert.equal(ofType(parted, 'customer.unlinked').length, 2);
+    assert.deepEqual((await unifiedRepository.storedRules(db.dataSource, db.tenantA))?.rules, off);
+  });
+
   function parsed(event: Record<string, unknown>): CanonicalEvent {
     const result = parseCanonicalEvent(Buffer.from(JSON.stringify(event)));
     assert.ok('value' in result, JSON.stringify(result));
