@@ -546,6 +546,54 @@ describe('unified records', () => {
     assert.deepEqual((await unifiedRepository.storedRules(db.dataSource, db.tenantA))?.rules, off);
   });
 
+  test('via_customer: projects whose customers are one unified customer are linked, whatever came first', async () => {
+    const rules = defaultLinkingRules();
+    rules.project.via_customer = true;
+    const customers = [
+      customer('opensolar', '8812', '2026-11-20T10:00:00.000Z', { email: 'jane@example.com' }),
+      customer('opensolar', '8813', '2026-11-20T11:00:00.000Z', { email: 'Jane@Example.com' }),
+    ];
+    const projects = [
+      project('opensolar', '77', { stage: 'sold', customers: ['opensolar:8812'] }),
+      project('opensolar', '78', { stage: 'lead', customers: ['opensolar:8813'] }),
+    ];
+    const states = [];
+    for (const order of [
+      [customers, projects],
+      [projects, customers],
+      [
+        [customers[0]!, projects[1]!],
+        [projects[0]!, customers[1]!],
+      ],
+    ]) {
+      await wipeTenant(db.tenantA);
+      await db.dataSource.transaction((manager) => unifiedRepository.saveRules(manager, db.tenantA, rules));
+      for (const batch of order) await apply(batch);
+      assert.deepEqual((await recordOf('project', 'opensolar:77')).members, ['opensolar:77', 'opensolar:78']);
+      states.push(await unifiedState(db.tenantA));
+    }
+    assert.deepEqual(states[1], states[0]);
+    assert.deepEqual(states[2], states[0]);
+
+    // The customers parted by hand: their projects part too.
+    const member = { tenantId: db.tenantA, kind: 'customer' as const, id: 'opensolar:8813' };
+    const changes = await db.dataSource.transaction(async (manager) => {
+      await unifiedRepository.saveDecision(manager, member, 'unlink', null);
+      return unified.reevaluateRecords(manager, [member], {
+        id: 'decision-unlink',
+        time: '2026-11-22T00:00:00.000Z',
+        provider: 'hub',
+      });
+    });
+    assert.deepEqual((await recordOf('project', 'opensolar:77')).members, ['opensolar:77']);
+    assert.deepEqual(
+      ofType(changes, 'project.unlinked')
+        .map((c) => c.subject)
+        .sort(),
+      ['opensolar:77', 'opensolar:78'],
+    );
+  });
+
   function parsed(event: Record<string, unknown>): CanonicalEvent {
     const result = parseCanonicalEvent(Buffer.from(JSON.stringify(event)));
     assert.ok('value' in result, JSON.stringify(result));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { EMAIL_KEY, PHONE_KEY, REFERENCE_KEY, emailOfKeys } from './link-keys.js';
+import { CUSTOMER_GROUP_KEY, EMAIL_KEY, PHONE_KEY, REFERENCE_KEY, emailOfKeys } from './link-keys.js';
 import type { LinkingRules, UnifiedKind } from './linking-rules.js';
 
 /** A record's latest manual decision. */
@@ -96,6 +96,8 @@ function ruleEdges(
 ): Array<[string, string]> {
   if (key.startsWith(EMAIL_KEY)) return rules.customer.email ? star(holders) : [];
   if (key.startsWith(REFERENCE_KEY)) return referenceEdges(key, holders, keysByRecord, rules);
+  // Projects whose customers are one unified customer (keys made so only with via_customer on).
+  if (key.startsWith(CUSTOMER_GROUP_KEY)) return star(holders);
   if (!key.startsWith(PHONE_KEY) || rules.customer.phone === 'off') return [];
   if (rules.customer.phone === 'always') return star(holders);
   const byEmail = new Map<string | null, string[]>();

@@ -11,6 +11,13 @@ export interface LinkableRecord {
 export const EMAIL_KEY = 'email:';
 export const PHONE_KEY = 'phone:';
 export const REFERENCE_KEY = 'ref:';
+/** A project's customer (`cust:opensolar:8812`), stored; with via_customer on. */
+export const CUSTOMER_KEY = 'cust:';
+/**
+ * That customer's unified record (`cgrp:unified:cus_…`): what the components compare, made from
+ * the stored `cust:` keys when groups are computed, since customer groups change apart from projects.
+ */
+export const CUSTOMER_GROUP_KEY = 'cgrp:';
 
 /**
  * The normalised match keys of a record under the rules: `email:jane@example.com`,
@@ -46,7 +53,17 @@ function projectKeys(record: LinkableRecord, rules: LinkingRules): string[] {
       if (value) keys.push(`${REFERENCE_KEY}${index}:${value}`);
     }
   });
+  if (rules.project.via_customer) keys.push(...projectCustomerKeys(record));
   return keys;
+}
+
+/** A project's customers, as its document names them (OpenSolar's `customers`: record ids). */
+function projectCustomerKeys(record: LinkableRecord): string[] {
+  const customers = record.document['customers'];
+  if (!Array.isArray(customers)) return [];
+  return customers
+    .filter((id): id is string => typeof id === 'string' && id !== '' && !id.includes('\u0000'))
+    .map((id) => `${CUSTOMER_KEY}${id}`);
 }
 
 /** The record's normalised email, read back from its keys (the phone rule compares them). */

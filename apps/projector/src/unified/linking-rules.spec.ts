@@ -42,10 +42,12 @@ test('each error names the bad field', () => {
   assert.throws(() => parseLinkingRules(rules), InvalidLinkingRules);
 });
 
-test('linking projects through customers is refused until it is applied', () => {
+test('linking projects through customers is a true or false', () => {
   const rules = defaultLinkingRules();
   rules.project.via_customer = true;
-  assert.match(linkingRulesErrors(rules).join(), /project\.via_customer/);
+  assert.deepEqual(linkingRulesErrors(rules), []);
+  const bad = { ...rules, project: { ...rules.project, via_customer: 'yes' } };
+  assert.match(linkingRulesErrors(bad).join(), /project\.via_customer: must be true or false/);
 });
 
 test('stored rules missing a section take its defaults; unreadable ones are the defaults', () => {

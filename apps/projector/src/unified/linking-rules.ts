@@ -36,7 +36,7 @@ export interface LinkingRules {
   };
   project: {
     references: ReferenceRule[];
-    /** Projects of linked customers are linked. Not applied yet: only false is accepted. */
+    /** Projects whose customers (a project's `customers` ids) are one unified customer are linked. */
     via_customer: boolean;
   };
   conflicts: {
@@ -133,10 +133,7 @@ function projectErrors(value: unknown, errors: string[]): void {
     return;
   }
   onlyKeys(value, ['references', 'via_customer'], 'project', errors);
-  if (value['via_customer'] !== false)
-    errors.push(
-      'project.via_customer: must be false (linking projects through customers is not supported yet)',
-    );
+  if (typeof value['via_customer'] !== 'boolean') errors.push('project.via_customer: must be true or false');
   const references = value['references'];
   if (!Array.isArray(references) || references.length > MAX_REFERENCE_RULES) {
     errors.push(`project.references: must be an array of at most ${MAX_REFERENCE_RULES} rules`);

@@ -313,6 +313,17 @@ export class UnifiedRepository {
                 AND other.unified_id = own.unified_id
              WHERE own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
             UNION ALL
+            -- via_customer: projects naming a customer of the same unified customer as this one's.
+            SELECT other.member_id FROM unified_link_keys own
+              JOIN unified_links customer ON customer.tenant_id = own.tenant_id AND customer.kind = 'customer'
+                AND customer.member_id = substr(own.key, 6)
+              JOIN unified_links sibling ON sibling.tenant_id = customer.tenant_id AND sibling.kind = 'customer'
+                AND sibling.unified_id = customer.unified_id
+              JOIN unified_link_keys other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
+                AND other.key = 'cust:' || sibling.member_id
+             WHERE own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
+               AND r.kind = 'project' AND own.key LIKE 'cust:%'
+            UNION ALL
             SELECT d.target_member_id FROM unified_decisions d
              WHERE d.tenant_id = r.tenant_id AND d.kind = r.kind AND d.member_id = r.id AND d.decision = 'link'
             UNION ALL
@@ -324,6 +335,21 @@ export class UnifiedRepository {
       columnsOf(refs),
     );
     return rows.map((row) => ({ tenantId: row.tenant_id, kind: row.kind, id: row.id }));
+  }
+
+  /** The records holding any of these keys (`MemberRef.id` is the key here). */
+  async holdersOf(manager: Queryable, keys: MemberRef[]): Promise<MemberRef[]> {
+    if (keys.length === 0) return [];
+    const rows = await rowsOf(
+      manager,
+      defineQuery<{ tenant_id: string; kind: UnifiedKind; member_id: string }>(`
+        SELECT DISTINCT k.tenant_id, k.kind, k.member_id
+          FROM unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, key)
+          CROSS JOIN LATERAL (SELECT tenant_id, kind, member_id FROM unified_link_keys
+            WHERE tenant_id = r.tenant_id AND kind = r.kind AND key = r.key) AS k`),
+      columnsOf(keys),
+    );
+    return rows.map((row) => ({ tenantId: row.tenant_id, kind: row.kind, id: row.member_id }));
   }
 
   /** The current links of these records. */

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { ProjectionRepository } from '../projection/projection.repository.js';
 import type { StateChange } from '../projection/state-change.js';
 import { components, unifiedIdOf, type ManualDecision, type RecordKeys } from './components.js';
-import { linkKeys } from './link-keys.js';
+import { CUSTOMER_GROUP_KEY, CUSTOMER_KEY, linkKeys } from './link-keys.js';
 import { UNIFIED_KINDS, type LinkingRules, type UnifiedKind } from './linking-rules.js';
 import { mergeGroup, type MergeMember } from './merge.js';
 import {
@@ -72,8 +72,7 @@ export class UnifiedService {
     const known = new Map(changed.flatMap((c) => (c.row ? [[memberKey(c), c.row] as const] : [])));
     const written = await this.membersOf(manager, refs, known);
     await this.rekey(manager, written, refs, rules);
-    const scope = await this.reachable(manager, refs);
-    return this.recompute(manager, scope, rules, causesOf(changed), known);
+    return this.cascade(manager, refs, rules, causesOf(changed), known);
   }
 
   /**
@@ -97,12 +96,16 @@ export class UnifiedService {
     await this.repository.lockTenants(manager, [tenantId]);
     const rules = await this.repository.rulesOf(manager, [tenantId]);
     const changes: StateChange[] = [];
-    for (const each of kind ? [kind] : UNIFIED_KINDS) {
+    // Customers first: with via_customer on, the projects' groups follow the customers' ones.
+    const viaCustomer = rulesFor(rules, tenantId).project.via_customer;
+    const kinds = kind === 'customer' && viaCustomer ? UNIFIED_KINDS : kind ? [kind] : UNIFIED_KINDS;
+    for (const each of kinds) {
       const members = await this.repository.allMembers(manager, tenantId, each);
       const refs = members.map((m) => ({ tenantId, kind: each, id: m.id }));
       await this.rekey(manager, members, refs, rules);
       const byPartition = new Map([[partitionOf({ tenantId, kind: each }), cause]]);
-      changes.push(...(await this.recompute(manager, refs, rules, { byMember: new Map(), byPartition })));
+      const causes = { byMember: new Map(), byPartition };
+      changes.push(...(await this.recompute(manager, refs, rules, causes)).changes);
     }
     return changes;
   }
@@ -123,9 +126,57 @@ export class UnifiedService {
     await rebuildLock.holdRebuildLockShared(manager);
     await this.repository.lockTenants(manager, tenants);
     const rules = await this.repository.rulesOf(manager, tenants);
-    const scope = await this.reachable(manager, uniqueRefs(refs.map(toRef)));
-    const byPartition = new Map(refs.map((ref) => [partitionOf(ref), cause]));
-    return this.recompute(manager, scope, rules, { byMember: new Map(), byPartition });
+    const byPartition = new Map(
+      refs.flatMap((ref) => UNIFIED_KINDS.map((kind) => [partitionOf({ ...ref, kind }), cause] as const)),
+    );
+    return this.cascade(manager, uniqueRefs(refs.map(toRef)), rules, { byMember: new Map(), byPartition });
+  }
+
+  /**
+   * Recomputes the groups the seeds' changes can alter: customers first, then projects, with the
+   * projects that name a customer whose unified record changed (via_customer), whose groups follow.
+   */
+  private async cascade(
+    manager: EntityManager,
+    seeds: MemberRef[],
+    rules: Map<string, LinkingRules>,
+    causes: Causes,
+    known: ReadonlyMap<string, MemberRow> = new Map(),
+  ): Promise<StateChange[]> {
+    const customers = seeds.filter((ref) => ref.kind === 'customer');
+    const projects = seeds.filter((ref) => ref.kind === 'project');
+    const changes: StateChange[] = [];
+    if (customers.length > 0) {
+      const done = await this.recompute(
+        manager,
+        await this.reachable(manager, customers),
+        rules,
+        causes,
+        known,
+      );
+      changes.push(...done.changes);
+      const moved = done.moved.filter(
+        (ref) => ref.kind === 'customer' && rulesFor(rules, ref.tenantId).project.via_customer,
+      );
+      const keys = moved.map((ref) => ({
+        tenantId: ref.tenantId,
+        kind: 'project' as const,
+        id: `${CUSTOMER_KEY}${ref.id}`,
+      }));
+      projects.push(...(await this.repository.holdersOf(manager, keys)));
+      for (const ref of moved) {
+        // Projects regrouped by a customer's change are caused by it.
+        const cause = causes.byPartition.get(partitionOf(ref));
+        const projectPartition = partitionOf({ ...ref, kind: 'project' });
+        if (cause && !causes.byPartition.has(projectPartition))
+          causes.byPartition.set(projectPartition, cause);
+      }
+    }
+    if (projects.length > 0) {
+      const scope = await this.reachable(manager, uniqueRefs(projects));
+      changes.push(...(await this.recompute(manager, scope, rules, causes, known)).changes);
+    }
+    return changes;
   }
 
   /**
@@ -203,10 +254,10 @@ export class UnifiedService {
     rules: Map<string, LinkingRules>,
     causes: Causes,
     known: ReadonlyMap<string, MemberRow> = new Map(),
-  ): Promise<StateChange[]> {
+  ): Promise<{ changes: StateChange[]; moved: MemberRef[] }> {
     const members = await this.membersOf(manager, scope, known);
     const existing = members.map((m) => ({ tenantId: m.tenant_id, kind: m.kind, id: m.id }));
-    const keys = await this.repository.keysOf(manager, existing);
+    const keys = await this.customerGroupKeys(manager, await this.repository.keysOf(manager, existing));
     const decisions = await this.repository.decisionsAround(manager, existing);
     const oldLinks = await this.repository.linksOf(manager, scope);
     const outcomes = groupOutcomes(members, keys, decisions, rules, causes);
@@ -245,10 +296,43 @@ export class UnifiedService {
       manager,
       linkChanges.filter((c) => c.changed).map((c) => c.row),
     );
-    return [
-      ...recordChanges.flatMap((c) => (c.event ? [c.event] : [])),
-      ...linkChanges.flatMap((c) => c.events),
-    ];
+    const moved = linkChanges
+      .filter((c) => oldLinkOf.get(memberKey(linkRef(c.row)))?.unified_id !== c.row.unified_id)
+      .map((c) => linkRef(c.row));
+    return {
+      changes: [
+        ...recordChanges.flatMap((c) => (c.event ? [c.event] : [])),
+        ...linkChanges.flatMap((c) => c.events),
+      ],
+      moved,
+    };
+  }
+
+  /**
+   * Projects' `cust:<record>` keys as `cgrp:<that customer's unified id>`: two projects link when
+   * their customers are one unified customer, whichever of its records each names. Customers are
+   * recomputed before projects, so these are the groups as this transaction leaves them.
+   */
+  private async customerGroupKeys(manager: EntityManager, keys: KeyRow[]): Promise<KeyRow[]> {
+    const named = keys.filter((k) => k.kind === 'project' && k.key.startsWith(CUSTOMER_KEY));
+    if (named.length === 0) return keys;
+    const customers = named.map((k) => ({
+      tenantId: k.tenant_id,
+      kind: 'customer' as const,
+      id: k.key.slice(CUSTOMER_KEY.length),
+    }));
+    const links = await this.repository.linksOf(manager, uniqueRefs(customers));
+    const groupOf = new Map(links.map((l) => [memberKey(linkRef(l)), l.unified_id]));
+    return keys.map((k) => {
+      if (k.kind !== 'project' || !k.key.startsWith(CUSTOMER_KEY)) return k;
+      const customer = {
+        tenantId: k.tenant_id,
+        kind: 'customer' as const,
+        id: k.key.slice(CUSTOMER_KEY.length),
+      };
+      // A customer not (yet) in unified_links stands for itself.
+      return { ...k, key: `${CUSTOMER_GROUP_KEY}${groupOf.get(memberKey(customer)) ?? customer.id}` };
+    });
   }
 }
 
