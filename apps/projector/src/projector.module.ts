@@ -8,6 +8,7 @@ import { ProjectionLanes } from './projection/projection-lanes.js';
 import { ProjectionModule } from './projection/projection.module.js';
 import { ReadModelsModule } from './read-models/read-models.module.js';
 import { ProjectorRetention } from './retention/projector-retention.js';
+import { UnifiedStatistics } from './unified/unified-statistics.js';
 
 /**
  * The app's thread serves the query API. The consumers (ProjectionModule) run on worker threads
@@ -27,6 +28,6 @@ import { ProjectorRetention } from './retention/projector-retention.js';
     BusModule,
     ProjectionModule,
   ],
-  providers: [ProjectionLanes, ProjectorRetention],
+  providers: [ProjectionLanes, ProjectorRetention, UnifiedStatistics],
 })
 export class ProjectorModule {}

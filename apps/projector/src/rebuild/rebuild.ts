@@ -5,11 +5,15 @@ import { defineQuery, execute } from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ProjectionRepository } from '../projection/projection.repository.js';
 import { ProjectionService } from '../projection/projection.service.js';
+import { UnifiedRepository } from '../unified/unified.repository.js';
+import { UnifiedService } from '../unified/unified.service.js';
 
 export interface RebuildOptions {
   topicPrefix: string;
   /** Only this tenant's read models; all tenants when absent. */
   tenantId?: string;
+  /** Derive unified records too (UNIFIED_RECORDS); on when absent. */
+  unifiedRecords?: boolean;
 }
 
 export interface RebuildResult {
@@ -34,6 +38,10 @@ const READ_MODEL_TABLES = [
   'entity_history',
   'activities',
   'applied_events',
+  // Derived from the records, the rules and the decisions; the rules and decisions are commands, kept.
+  'unified_links',
+  'unified_link_keys',
+  'unified_records',
 ];
 
 /**
@@ -55,7 +63,12 @@ export async function rebuildReadModels(
   const events = await readAllEvents(bus, options.topicPrefix);
   logger.log(`read ${events.length} canonical events`);
   const repository = new ProjectionRepository();
-  const projection = new ProjectionService(repository);
+  const unifiedRepository = new UnifiedRepository();
+  const unifiedOn = options.unifiedRecords ?? true;
+  const projection = new ProjectionService(
+    repository,
+    new UnifiedService(unifiedRepository, { enabled: unifiedOn }),
+  );
   let applied = 0;
   let poisoned = 0;
   let skipped: Record<string, number> = {};
@@ -72,7 +85,14 @@ export async function rebuildReadModels(
     skipped = countByTenant(wanted.filter((event) => !known.has(event.tenant)));
     for (const [tenant, count] of Object.entries(skipped))
       logger.warn(`skipped ${count} events of tenant ${tenant}: this database has no such tenant`);
+    let analysedAt = 0;
     for (let i = 0; i < valid.length; i += REBUILD_BATCH) {
+      // The unified tables were just wiped and grow in this one transaction, which no analyse
+      // outside it sees: without statistics the planner scans a tenant per lookup (UnifiedStatistics).
+      if (unifiedOn && i >= Math.max(REBUILD_BATCH, analysedAt * 2)) {
+        await unifiedRepository.analyse(manager);
+        analysedAt = i;
+      }
       const outcome = await applyIsolatingPoison(manager, valid.slice(i, i + REBUILD_BATCH), (some) =>
         projection.applyBatch(manager, some),
       );

@@ -1,0 +1,260 @@
+import {
+  cloudEventMessage,
+  DATA_CONTENT_TYPE,
+  deterministicEventId,
+  SPEC_VERSION,
+  type RecordLinkData,
+  type UnifiedStateChangeData,
+} from '@hub/contracts';
+import { changedPaths, deepEqual, diffDocuments } from '../projection/change-detection.js';
+import type { StateChange } from '../projection/state-change.js';
+import type { Group } from './components.js';
+import type { UnifiedKind } from './linking-rules.js';
+import { canonicalJson, type Merged } from './merge.js';
+import { normaliseEmail } from './normalise.js';
+import type {
+  LinkRow,
+  MemberRef,
+  MemberRow,
+  UnifiedRecordHead,
+  UnifiedRecordRow,
+  UnifiedRecordWrite,
+} from './unified.repository.js';
+
+/*
+ * What a recomputed group changes (docs/adr/0017): its unified record's row and
+ * `unified_*.created|updated`, its members' link rows and `<kind>.linked|unlinked`. Pure: the
+ * engine (UnifiedService) reads what they compare with and writes what they return.
+ */
+
+/**
+ * What caused a recomputation: the canonical event that changed a record, or for a rules change
+ * or a manual decision, the command (an id the caller makes deterministic, the time it was made).
+ * The state changes it yields carry its time and provider, and derive their ids from its id.
+ */
+export interface UnifiedCause {
+  id: string;
+  time: string;
+  /** The provider of the record that changed; for a command, the envelope's `provider` ('hub'). */
+  provider: string;
+}
+
+const ENTITY_TYPE: Record<UnifiedKind, 'unified_customer' | 'unified_project'> = {
+  customer: 'unified_customer',
+  project: 'unified_project',
+};
+
+/**
+ * The bus messages of state changes reevaluateTenant returned, for the state-changes topic
+ * (`topicNames(prefix).stateChanges`), keyed and headed as the projector's own (changeMessages).
+ */
+export function stateChangeMessages(
+  changes: StateChange[],
+): Array<{ key: string; value: string; headers: Record<string, string> }> {
+  return changes.map((change) => cloudEventMessage(change, change.json));
+}
+
+/** Partition key of one tenant's records of one kind. */
+export const partitionOf = (ref: { tenantId: string; kind: UnifiedKind }) => `${ref.tenantId}\0${ref.kind}`;
+export const memberKey = (ref: MemberRef) => `${ref.tenantId}\0${ref.kind}\0${ref.id}`;
+
+/** What one recomputation found for one group. */
+export interface GroupOutcome {
+  tenantId: string;
+  kind: UnifiedKind;
+  unifiedId: string;
+  group: Group;
+  merged: Merged;
+  members: MemberRow[];
+  cause: UnifiedCause;
+}
+
+/** A group's stored unified record, as far as the merge's result differs from it. */
+export interface Previous {
+  head: UnifiedRecordHead;
+  documentSame: boolean;
+  membersSame: boolean;
+}
+
+export function previousOf(outcome: GroupOutcome, heads: Map<string, UnifiedRecordHead>): Previous | null {
+  const head = heads.get(memberKey(unifiedRef(outcome)));
+  if (!head) return null;
+  return {
+    head,
+    documentSame: deepEqual(head.document, outcome.merged.document),
+    membersSame: head.members.join('\0') === outcome.members.map((m) => m.id).join('\0'),
+  };
+}
+
+export function unifiedRef(outcome: GroupOutcome): MemberRef {
+  return { tenantId: outcome.tenantId, kind: outcome.kind, id: outcome.unifiedId };
+}
+
+/** A group's unified record row and its state change, when either changed. */
+export function recordChange(
+  outcome: GroupOutcome,
+  stored: Previous | null,
+  full: UnifiedRecordRow | null,
+  oldLinkOf: Map<string, LinkRow>,
+): { write: UnifiedRecordWrite | null; event: StateChange | null } {
+  const { tenantId, kind, unifiedId, merged, members } = outcome;
+  const previous = stored?.head ?? null;
+  const documentChanged = !stored?.documentSame;
+  const memberIds = members.map((m) => m.id);
+  // Plain JSON compares: the merge builds provenance and conflicts in one key order, and their
+  // json columns give the text back as written.
+  const unchanged =
+    full !== null &&
+    JSON.stringify(full.provenance) === JSON.stringify(merged.provenance) &&
+    JSON.stringify(full.conflicts) === JSON.stringify(merged.conflicts);
+  if (unchanged) return { write: null, event: null };
+  const version = documentChanged ? (previous?.version ?? 0) + 1 : (previous?.version ?? 1);
+  const write = recordWrite(outcome, version);
+  if (!documentChanged) return { write, event: null };
+  const root = ENTITY_TYPE[kind];
+  const paths = previous
+    ? diffDocuments(previous.document, merged.document, root).paths
+    : changedPaths(undefined, merged.document, root);
+  const replaces = [
+    ...new Set(
+      memberIds
+        .map((id) => oldLinkOf.get(memberKey({ tenantId, kind, id }))?.unified_id)
+        .filter((id): id is string => !!id && id !== unifiedId),
+    ),
+  ].sort();
+  const data: UnifiedStateChangeData = {
+    entity_type: root,
+    entity_id: unifiedId,
+    version,
+    changed_fields: paths,
+    document: merged.document,
+    members: memberIds,
+    ...(replaces.length > 0 ? { replaces } : {}),
+    caused_by: outcome.cause.id,
+  };
+  const type = `${root}.${previous ? 'updated' : 'created'}`;
+  const id = deterministicEventId([tenantId, root, unifiedId, String(version), outcome.cause.id]);
+  return { write, event: stateChange(tenantId, unifiedId, type, id, outcome.cause, data) };
+}
+
+function recordWrite(outcome: GroupOutcome, version: number): UnifiedRecordWrite {
+  const { tenantId, kind, unifiedId, merged, members } = outcome;
+  const document = merged.document;
+  return {
+    tenantId,
+    kind,
+    id: unifiedId,
+    version,
+    document,
+    provenance: merged.provenance as Record<string, unknown>,
+    conflicts: merged.conflicts,
+    members: members.map((m) => m.id),
+    providers: [...new Set(members.map((m) => m.provider))].sort(),
+    sources: [...new Set(members.flatMap((m) => m.sources))].sort(),
+    status: textOrNull(document['status']),
+    email: kind === 'customer' ? normaliseEmail(document['email'], false) : null,
+    stage: textOrNull(document['stage']),
+    reference_number: textOrNull(document['reference_number']),
+    searchText: searchTextOf(unifiedId, members, document),
+  };
+}
+
+/** What a list's `q` looks in, lower-cased: every member's id, external id, name, email, reference. */
+function searchTextOf(unifiedId: string, members: MemberRow[], document: Record<string, unknown>): string {
+  const parts = [unifiedId];
+  for (const m of members) {
+    parts.push(m.id);
+    for (const field of ['external_id', 'name', 'first_name', 'last_name', 'email', 'reference_number'])
+      parts.push(textOrNull(m.document[field]) ?? '');
+  }
+  parts.push(textOrNull(document['name']) ?? '');
+  return parts
+    .filter((p) => p !== '')
+    .join(' ')
+    .toLowerCase();
+}
+
+/**
+ * Each member's link row, whether it changed, and its events: `<kind>.linked` when it joins a
+ * group of more than itself (or its group's id changed), `<kind>.unlinked` when it is left alone.
+ */
+export function linkChangesOf(
+  outcome: GroupOutcome,
+  oldLinkOf: Map<string, LinkRow>,
+  oldSizes: Map<string, number>,
+): Array<{ row: LinkRow; changed: boolean; events: StateChange[] }> {
+  const { tenantId, kind, unifiedId, group } = outcome;
+  const size = group.members.length;
+  return group.members.map((member) => {
+    const how = group.links.get(member) ?? { linkedBy: 'self' as const, reason: null };
+    const row: LinkRow = {
+      tenant_id: tenantId,
+      kind,
+      member_id: member,
+      unified_id: unifiedId,
+      linked_by: how.linkedBy,
+      reason: how.reason,
+    };
+    const old = oldLinkOf.get(memberKey({ tenantId, kind, id: member })) ?? null;
+    const changed =
+      !old ||
+      old.unified_id !== unifiedId ||
+      old.linked_by !== row.linked_by ||
+      canonicalJson(old.reason) !== canonicalJson(row.reason);
+    const oldSize = old ? (oldSizes.get(memberKey({ tenantId, kind, id: old.unified_id })) ?? 1) : 0;
+    const events: StateChange[] = [];
+    if (size > 1 && (!old || old.unified_id !== unifiedId || oldSize <= 1))
+      events.push(linkEvent(outcome, member, 'linked', row));
+    else if (size === 1 && old && oldSize > 1)
+      events.push(linkEvent({ ...outcome, unifiedId: old.unified_id }, member, 'unlinked', row));
+    return { row, changed, events };
+  });
+}
+
+function linkEvent(
+  outcome: GroupOutcome,
+  member: string,
+  what: 'linked' | 'unlinked',
+  row: LinkRow,
+): StateChange {
+  const { tenantId, kind, unifiedId, cause } = outcome;
+  const data: RecordLinkData = {
+    unified_id: unifiedId,
+    record: member,
+    // Left alone by its own 'unlink' decision, or because what tied it to the group changed.
+    linked_by: row.linked_by === 'manual' || row.reason?.['unlinked'] ? 'manual' : 'rule',
+    reason: row.reason,
+    caused_by: cause.id,
+  };
+  const type = `${kind}.${what}`;
+  const id = deterministicEventId([tenantId, type, member, unifiedId, cause.id]);
+  return stateChange(tenantId, member, type, id, cause, data);
+}
+
+/** A state change about `subject`, in the envelope the projector's own have (stateChangeEnvelope). */
+function stateChange(
+  tenantId: string,
+  subject: string,
+  type: string,
+  id: string,
+  cause: UnifiedCause,
+  data: object,
+): StateChange {
+  const envelope = {
+    specversion: SPEC_VERSION,
+    source: `/tenants/${tenantId}`,
+    subject,
+    time: cause.time,
+    datacontenttype: DATA_CONTENT_TYPE,
+    tenant: tenantId,
+    provider: cause.provider,
+    id,
+    type,
+    data,
+  };
+  return { id, type, tenant: tenantId, subject, json: JSON.stringify(envelope), causedBy: cause.id };
+}
+
+function textOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
