@@ -17,6 +17,7 @@ export function entityWrite(
     version: 1,
     typed: {},
     providerUpdatedAt: '2026-01-01T00:00:00.000Z',
+    eventTime: '2026-01-01T00:00:00.000Z',
     ...changes,
   };
 }

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, Matches, Max, Min } from 'class-validator';
 import { PlatformConfig, portSetting, retentionDaysSetting, toInt } from '@hub/config';
 
 export class ProjectorConfig extends PlatformConfig {
@@ -85,4 +85,12 @@ export class ProjectorConfig extends PlatformConfig {
    */
   @retentionDaysSetting()
   RETENTION_HISTORY_DAYS = 0;
+
+  /**
+   * Unified records (docs/adr/0017): each batch links the customers and projects it changed to
+   * the other providers' records of the same person or project, in its transaction. 'off' links
+   * nothing (the unified tables keep what they had until a rebuild with it on).
+   */
+  @IsIn(['on', 'off'], { message: 'must be on or off' })
+  UNIFIED_RECORDS: 'on' | 'off' = 'on';
 }

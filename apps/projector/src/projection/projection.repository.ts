@@ -17,6 +17,8 @@ export interface StoredEntity {
   document: Record<string, unknown>;
   version: number;
   provider_updated_at: string | Date | null;
+  /** The time of the canonical event that last changed it (null: written before it was kept). */
+  event_time: string | Date | null;
   sources: string[];
 }
 
@@ -34,6 +36,8 @@ export interface EntityWrite extends EntityRef {
   version: number;
   typed: Record<string, string | null>;
   providerUpdatedAt: string | null;
+  /** The time of the canonical event that made this version: what unified records order by. */
+  eventTime: string | null;
 }
 
 export interface HistoryRow extends EntityRef {
@@ -57,7 +61,7 @@ export interface ActivityRow extends EntityRef {
 export const refKey = (ref: EntityRef) => `${ref.tenantId}/${ref.id}`;
 
 /** Values per row of saveEntities's INSERT. */
-const ENTITY_COLUMNS = 9;
+const ENTITY_COLUMNS = 10;
 
 /**
  * Every write of the projection, inside the handler's transaction; tenant first. Set-based: a
@@ -90,7 +94,7 @@ export class ProjectionRepository {
     const rows = await rowsOf(
       manager,
       defineQuery<StoredEntity & { tenant_id: string; id: string }>(
-        `SELECT tenant_id, id, document, version, provider_updated_at, sources FROM ${TABLES[type].table}
+        `SELECT tenant_id, id, document, version, provider_updated_at, event_time, sources FROM ${TABLES[type].table}
           WHERE (tenant_id, id) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
           ORDER BY tenant_id, id FOR UPDATE`,
       ),
@@ -109,10 +113,11 @@ export class ProjectionRepository {
     for (const chunk of chunksForParameters(writes, ENTITY_COLUMNS)) {
       await execute(
         manager,
-        defineQuery(`INSERT INTO ${table} (tenant_id, id, provider, sources, document, version, provider_updated_at, ${first}, ${second})
+        defineQuery(`INSERT INTO ${table} (tenant_id, id, provider, sources, document, version, provider_updated_at, event_time, ${first}, ${second})
          VALUES ${valuesList(chunk.length, ENTITY_COLUMNS)}
          ON CONFLICT (tenant_id, id) DO UPDATE SET sources = EXCLUDED.sources, document = EXCLUDED.document,
-           version = EXCLUDED.version, provider_updated_at = EXCLUDED.provider_updated_at, updated_at = now(),
+           version = EXCLUDED.version, provider_updated_at = EXCLUDED.provider_updated_at, event_time = EXCLUDED.event_time,
+           updated_at = now(),
            ${first} = EXCLUDED.${first}, ${second} = EXCLUDED.${second}`),
         chunk.flatMap((w) => [
           w.tenantId,
@@ -122,6 +127,7 @@ export class ProjectionRepository {
           w.documentJson,
           w.version,
           w.providerUpdatedAt,
+          w.eventTime,
           w.typed[first] ?? null,
           w.typed[second] ?? null,
         ]),

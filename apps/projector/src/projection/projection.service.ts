@@ -10,6 +10,7 @@ import {
   type StateChangeData,
 } from '@hub/contracts';
 import { changedPaths, diffDocuments, type DocumentPatch } from './change-detection.js';
+import { UnifiedService, type ChangedRecord } from '../unified/unified.service.js';
 import { withMember } from './json-text.js';
 import {
   ProjectionRepository,
@@ -21,22 +22,17 @@ import {
   type StoredEntity,
 } from './projection.repository.js';
 
-/** A state change ready to publish: what its message's key and headers name, and its JSON text. */
-export interface StateChange {
-  id: string;
-  type: string;
-  tenant: string;
-  subject: string;
-  json: string;
-  /** The id of the event that caused it: its message goes on in that event's trace. */
-  causedBy: string;
-}
+import type { StateChange } from './state-change.js';
+
+export type { StateChange } from './state-change.js';
 
 /** What a batch changes, gathered in memory and written with a few set-based statements. */
 class BatchWork {
   readonly writes = new Map<EntityType, Map<string, EntityWrite>>();
   readonly history: HistoryRow[] = [];
   readonly activities: ActivityRow[] = [];
+  /** The customers and projects the batch changed, each with the event that changed it last. */
+  readonly linkable = new Map<string, ChangedRecord>();
 
   constructor(private readonly loaded: Map<EntityType, Map<string, StoredEntity>>) {}
 
@@ -49,16 +45,25 @@ class BatchWork {
         document: written.document,
         version: written.version,
         provider_updated_at: written.providerUpdatedAt,
+        event_time: written.eventTime,
         sources: written.sources,
       };
     }
     return this.loaded.get(type)?.get(key) ?? null;
   }
 
-  write(type: EntityType, write: EntityWrite): void {
+  write(type: EntityType, write: EntityWrite, cause: CanonicalEvent): void {
     const writes = this.writes.get(type) ?? new Map<string, EntityWrite>();
     writes.set(refKey(write), write);
     this.writes.set(type, writes);
+    if (type === 'customer' || type === 'project') {
+      this.linkable.set(`${type}/${refKey(write)}`, {
+        tenantId: write.tenantId,
+        kind: type,
+        id: write.id,
+        cause: { id: cause.id, time: cause.time, provider: cause.provider },
+      });
+    }
   }
 }
 
@@ -70,7 +75,10 @@ class BatchWork {
  */
 @Injectable()
 export class ProjectionService {
-  constructor(private readonly repository: ProjectionRepository) {}
+  constructor(
+    private readonly repository: ProjectionRepository,
+    private readonly unified: UnifiedService,
+  ) {}
 
   /** The state changes the events caused: none for redeliveries or snapshots that change nothing. */
   async applyBatch(manager: EntityManager, events: CanonicalEvent[]): Promise<StateChange[]> {
@@ -83,7 +91,9 @@ export class ProjectionService {
       await this.repository.saveEntities(manager, type, [...writes.values()]);
     await this.repository.addHistory(manager, work.history);
     await this.repository.addActivities(manager, work.activities);
-    return changes;
+    // After the entity writes, in the same transaction: the unified records see this batch's records.
+    const unified = await this.unified.applyChanged(manager, [...work.linkable.values()]);
+    return unified.length > 0 ? [...changes, ...unified] : changes;
   }
 
   private async lockTouched(manager: EntityManager, events: CanonicalEvent[]) {
@@ -158,16 +168,21 @@ export class ProjectionService {
     const ref = { tenantId: event.tenant, id: event.subject };
     // Serialised once, for the entity row and the state change alike.
     const documentJson = JSON.stringify(document);
-    work.write(type, {
-      ...ref,
-      provider: event.provider,
-      sources: [...new Set([...(current?.sources ?? []), event.source])],
-      document,
-      documentJson,
-      version,
-      typed,
-      providerUpdatedAt,
-    });
+    work.write(
+      type,
+      {
+        ...ref,
+        provider: event.provider,
+        sources: [...new Set([...(current?.sources ?? []), event.source])],
+        document,
+        documentJson,
+        version,
+        typed,
+        providerUpdatedAt,
+        eventTime: event.time,
+      },
+      event,
+    );
     work.history.push({
       ...ref,
       type,

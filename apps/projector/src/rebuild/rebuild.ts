@@ -5,11 +5,15 @@ import { defineQuery, execute } from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ProjectionRepository } from '../projection/projection.repository.js';
 import { ProjectionService } from '../projection/projection.service.js';
+import { UnifiedRepository } from '../unified/unified.repository.js';
+import { UnifiedService } from '../unified/unified.service.js';
 
 export interface RebuildOptions {
   topicPrefix: string;
   /** Only this tenant's read models; all tenants when absent. */
   tenantId?: string;
+  /** Derive unified records too (UNIFIED_RECORDS); on when absent. */
+  unifiedRecords?: boolean;
 }
 
 export interface RebuildResult {
@@ -34,6 +38,10 @@ const READ_MODEL_TABLES = [
   'entity_history',
   'activities',
   'applied_events',
+  // Derived from the records, the rules and the decisions; the rules and decisions are commands, kept.
+  'unified_links',
+  'unified_link_keys',
+  'unified_records',
 ];
 
 /**
@@ -55,7 +63,10 @@ export async function rebuildReadModels(
   const events = await readAllEvents(bus, options.topicPrefix);
   logger.log(`read ${events.length} canonical events`);
   const repository = new ProjectionRepository();
-  const projection = new ProjectionService(repository);
+  const projection = new ProjectionService(
+    repository,
+    new UnifiedService(new UnifiedRepository(), { enabled: options.unifiedRecords ?? true }),
+  );
   let applied = 0;
   let poisoned = 0;
   let skipped: Record<string, number> = {};

@@ -7,6 +7,11 @@ export type ProjectorErased = Record<(typeof ERASED_TABLES)[number], number>;
 
 // Children of an entity first, so a reader never sees history of an entity already gone.
 const ERASED_TABLES = [
+  'unified_links',
+  'unified_link_keys',
+  'unified_records',
+  'unified_decisions',
+  'linking_rules',
   'entity_history',
   'activities',
   'applied_events',

@@ -20,13 +20,38 @@ import {
 
 /** What the projector publishes when an entity really changed (topic state changes). */
 export interface StateChangeData {
-  entity_type: 'project' | 'customer' | 'monitor';
+  entity_type: 'project' | 'customer' | 'monitor' | 'unified_customer' | 'unified_project';
   entity_id: string;
   version: number;
   changed_fields: string[];
   /** The whole new document. */
   document: Record<string, unknown>;
   /** Id of the canonical event that caused the change. */
+  caused_by: string;
+}
+
+/**
+ * `unified_customer.created|updated`, `unified_project.created|updated`: a unified record's merged
+ * document changed (docs/adr/0017). Its members are the provider records it merges.
+ */
+export interface UnifiedStateChangeData extends StateChangeData {
+  entity_type: 'unified_customer' | 'unified_project';
+  members: string[];
+  /** Unified ids this record took the members of (groups merged): those records are gone. */
+  replaces?: string[];
+}
+
+/**
+ * `customer.linked|unlinked`, `project.linked|unlinked` (subject: the provider record): a record
+ * joined a unified record of more than itself, or was left alone. No `changed_fields`: they match
+ * subscriptions by type alone.
+ */
+export interface RecordLinkData {
+  unified_id: string;
+  record: string;
+  linked_by: 'rule' | 'manual';
+  /** The keys it shares with the group, the manual links it makes or receives. */
+  reason: Record<string, unknown> | null;
   caused_by: string;
 }
 

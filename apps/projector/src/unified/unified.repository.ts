@@ -1,0 +1,402 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { defineQuery, execute, rowsOf, type Queryable } from '@hub/persistence';
+import { storedLinkingRules, type LinkingRules, type UnifiedKind } from './linking-rules.js';
+
+/** One provider record of a tenant, as the engine names it. */
+export interface MemberRef {
+  tenantId: string;
+  kind: UnifiedKind;
+  id: string;
+}
+
+/** A provider record with what the merge reads of it. */
+export interface MemberRow {
+  tenant_id: string;
+  kind: UnifiedKind;
+  id: string;
+  provider: string;
+  document: Record<string, unknown>;
+  version: number;
+  sources: string[];
+  /** The provider's time of the record, else the time of the canonical event that last changed it. */
+  time: Date | null;
+}
+
+export interface KeyRow {
+  tenant_id: string;
+  kind: UnifiedKind;
+  member_id: string;
+  key: string;
+}
+
+export type LinkedBy = 'rule' | 'manual' | 'self';
+
+export interface LinkRow {
+  tenant_id: string;
+  kind: UnifiedKind;
+  member_id: string;
+  unified_id: string;
+  linked_by: LinkedBy;
+  reason: Record<string, unknown> | null;
+}
+
+export type Decision = 'link' | 'unlink';
+
+export interface DecisionRow {
+  tenant_id: string;
+  kind: UnifiedKind;
+  member_id: string;
+  decision: Decision;
+  /** For 'link': a record of the unified record this one is joined to. */
+  target_member_id: string | null;
+  decided_at: Date;
+}
+
+export interface UnifiedRecordRow {
+  tenant_id: string;
+  kind: UnifiedKind;
+  id: string;
+  version: number;
+  document: Record<string, unknown>;
+  provenance: Record<string, unknown>;
+  conflicts: unknown[];
+  members: string[];
+  providers: string[];
+  sources: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A unified record as the engine writes it; the typed columns are the lists' filters. */
+export interface UnifiedRecordWrite {
+  tenantId: string;
+  kind: UnifiedKind;
+  id: string;
+  version: number;
+  document: Record<string, unknown>;
+  provenance: Record<string, unknown>;
+  conflicts: unknown[];
+  members: string[];
+  providers: string[];
+  sources: string[];
+  status: string | null;
+  email: string | null;
+  stage: string | null;
+  reference_number: string | null;
+  /** What a list's `q` searches: member ids, external ids, names, email, reference, lower-cased. */
+  searchText: string;
+}
+
+/** The two-key advisory lock space of the engine (the rebuild lock uses the one-key space). */
+const UNIFIED_LOCK_SPACE = 72_205_120;
+
+const ENTITY_TABLES: Record<UnifiedKind, string> = { customer: 'customers', project: 'projects' };
+
+/** Every query of unified records; tenant first, set-based over (tenant, kind, member) triples. */
+@Injectable()
+export class UnifiedRepository {
+  /**
+   * Serialises the engine per tenant until the transaction ends: two batches (or a batch and a
+   * rules change) that touch one group would otherwise each compute it from a state without the
+   * other's records. Taken in tenant order, so two batches never wait on each other in a cycle.
+   */
+  async lockTenants(manager: EntityManager, tenantIds: string[]): Promise<void> {
+    for (const tenantId of [...new Set(tenantIds)].sort())
+      await execute(manager, defineQuery('SELECT pg_advisory_xact_lock($1, hashtext($2))'), [
+        UNIFIED_LOCK_SPACE,
+        tenantId,
+      ]);
+  }
+
+  /** Each tenant's rules; the defaults for a tenant without a row. */
+  async rulesOf(db: Queryable, tenantIds: string[]): Promise<Map<string, LinkingRules>> {
+    const rows = await rowsOf(
+      db,
+      defineQuery<{ tenant_id: string; rules: unknown }>(
+        'SELECT tenant_id, rules FROM linking_rules WHERE tenant_id = ANY($1::uuid[])',
+      ),
+      [tenantIds],
+    );
+    const stored = new Map(rows.map((row) => [row.tenant_id, row.rules]));
+    return new Map(tenantIds.map((id) => [id, storedLinkingRules(stored.get(id))]));
+  }
+
+  /** The tenant's rules as stored (null: it has none, the defaults apply) and when they were set. */
+  async storedRules(
+    db: Queryable,
+    tenantId: string,
+  ): Promise<{ rules: LinkingRules; updated_at: Date } | null> {
+    const rows = await rowsOf(
+      db,
+      defineQuery<{ rules: LinkingRules; updated_at: Date }>(
+        'SELECT rules, updated_at FROM linking_rules WHERE tenant_id = $1',
+      ),
+      [tenantId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Replaces the tenant's rules (validated by the caller with parseLinkingRules). */
+  async saveRules(manager: EntityManager, tenantId: string, rules: LinkingRules): Promise<void> {
+    await execute(
+      manager,
+      defineQuery(`INSERT INTO linking_rules (tenant_id, rules) VALUES ($1, $2::jsonb)
+        ON CONFLICT (tenant_id) DO UPDATE SET rules = EXCLUDED.rules, updated_at = now()`),
+      [tenantId, JSON.stringify(rules)],
+    );
+  }
+
+  /** Records the record's manual decision; the latest one replaces any earlier. */
+  async saveDecision(
+    manager: EntityManager,
+    ref: MemberRef,
+    decision: Decision,
+    targetMemberId: string | null,
+  ): Promise<void> {
+    await execute(
+      manager,
+      defineQuery(`INSERT INTO unified_decisions (tenant_id, kind, member_id, decision, target_member_id)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (tenant_id, kind, member_id) DO UPDATE SET decision = EXCLUDED.decision,
+          target_member_id = EXCLUDED.target_member_id, decided_at = now()`),
+      [ref.tenantId, ref.kind, ref.id, decision, targetMemberId],
+    );
+  }
+
+  /** Forgets the record's manual decision: the rules alone decide again. True when there was one. */
+  async removeDecision(manager: EntityManager, ref: MemberRef): Promise<boolean> {
+    const rows = await rowsOf(
+      manager,
+      defineQuery<{ member_id: string }>(`DELETE FROM unified_decisions
+        WHERE tenant_id = $1 AND kind = $2 AND member_id = $3 RETURNING member_id`),
+      [ref.tenantId, ref.kind, ref.id],
+    );
+    return rows.length > 0;
+  }
+
+  /** The decisions made about these records, and those whose link names one of them. */
+  async decisionsAround(manager: Queryable, refs: MemberRef[]): Promise<DecisionRow[]> {
+    if (refs.length === 0) return [];
+    return rowsOf(
+      manager,
+      defineQuery<DecisionRow>(`SELECT d.tenant_id, d.kind, d.member_id, d.decision, d.target_member_id, d.decided_at
+        FROM unified_decisions d
+        JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
+          ON d.tenant_id = r.tenant_id AND d.kind = r.kind AND (d.member_id = r.id OR d.target_member_id = r.id)`),
+      columnsOf(refs),
+    );
+  }
+
+  /** The provider records that exist of these, with what the merge reads. */
+  async members(manager: Queryable, refs: MemberRef[]): Promise<MemberRow[]> {
+    const rows: MemberRow[] = [];
+    for (const kind of ['customer', 'project'] as const) {
+      const ofKind = refs.filter((ref) => ref.kind === kind);
+      if (ofKind.length === 0) continue;
+      rows.push(
+        ...(await rowsOf(
+          manager,
+          defineQuery<MemberRow>(`SELECT e.tenant_id, '${kind}' AS kind, e.id, e.provider, e.document, e.version,
+              e.sources, coalesce(e.provider_updated_at, e.event_time) AS time
+            FROM ${ENTITY_TABLES[kind]} e
+            JOIN unnest($1::uuid[], $2::text[]) AS r(tenant_id, id) ON e.tenant_id = r.tenant_id AND e.id = r.id`),
+          [ofKind.map((ref) => ref.tenantId), ofKind.map((ref) => ref.id)],
+        )),
+      );
+    }
+    return rows;
+  }
+
+  /** Every record of the tenant's kind: what a re-evaluation recomputes. */
+  async allMembers(manager: Queryable, tenantId: string, kind: UnifiedKind): Promise<MemberRow[]> {
+    return rowsOf(
+      manager,
+      defineQuery<MemberRow>(`SELECT tenant_id, '${kind}' AS kind, id, provider, document, version, sources,
+          coalesce(provider_updated_at, event_time) AS time
+        FROM ${ENTITY_TABLES[kind]} WHERE tenant_id = $1`),
+      [tenantId],
+    );
+  }
+
+  /** Replaces these records' match keys with `keys` (all of their keys, none for a record without). */
+  async replaceKeys(manager: EntityManager, refs: MemberRef[], keys: KeyRow[]): Promise<void> {
+    if (refs.length > 0)
+      await execute(
+        manager,
+        defineQuery(`DELETE FROM unified_link_keys k USING unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
+          WHERE k.tenant_id = r.tenant_id AND k.kind = r.kind AND k.member_id = r.id`),
+        columnsOf(refs),
+      );
+    if (keys.length > 0)
+      await execute(
+        manager,
+        defineQuery(`INSERT INTO unified_link_keys (tenant_id, kind, member_id, key)
+          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`),
+        [
+          keys.map((k) => k.tenant_id),
+          keys.map((k) => k.kind),
+          keys.map((k) => k.member_id),
+          keys.map((k) => k.key),
+        ],
+      );
+  }
+
+  /** The stored keys of these records. */
+  async keysOf(manager: Queryable, refs: MemberRef[]): Promise<KeyRow[]> {
+    if (refs.length === 0) return [];
+    return rowsOf(
+      manager,
+      defineQuery<KeyRow>(`SELECT k.tenant_id, k.kind, k.member_id, k.key FROM unified_link_keys k
+        JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
+          ON k.tenant_id = r.tenant_id AND k.kind = r.kind AND k.member_id = r.id`),
+      columnsOf(refs),
+    );
+  }
+
+  /**
+   * The records one step from these: sharing a match key, in the same unified record now, or tied
+   * by a manual decision either way. Repeated until nothing new comes back, it reaches every record
+   * whose group these records' changes can alter.
+   */
+  async neighbours(manager: Queryable, refs: MemberRef[]): Promise<MemberRef[]> {
+    if (refs.length === 0) return [];
+    const rows = await rowsOf(
+      manager,
+      defineQuery<{ tenant_id: string; kind: UnifiedKind; id: string }>(`
+        WITH r AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id))
+        SELECT other.tenant_id, other.kind, other.member_id AS id FROM r
+          JOIN unified_link_keys own ON own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
+          JOIN unified_link_keys other ON other.tenant_id = own.tenant_id AND other.kind = own.kind AND other.key = own.key
+        UNION
+        SELECT other.tenant_id, other.kind, other.member_id FROM r
+          JOIN unified_links own ON own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
+          JOIN unified_links other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
+            AND other.unified_id = own.unified_id
+        UNION
+        SELECT d.tenant_id, d.kind, CASE WHEN d.member_id = r.id THEN d.target_member_id ELSE d.member_id END
+          FROM r JOIN unified_decisions d ON d.tenant_id = r.tenant_id AND d.kind = r.kind
+            AND d.decision = 'link' AND (d.member_id = r.id OR d.target_member_id = r.id)`),
+      columnsOf(refs),
+    );
+    return rows.map((row) => ({ tenantId: row.tenant_id, kind: row.kind, id: row.id }));
+  }
+
+  /** The current links of these records. */
+  async linksOf(manager: Queryable, refs: MemberRef[]): Promise<LinkRow[]> {
+    if (refs.length === 0) return [];
+    return rowsOf(
+      manager,
+      defineQuery<LinkRow>(`SELECT l.tenant_id, l.kind, l.member_id, l.unified_id, l.linked_by, l.reason
+        FROM unified_links l JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
+          ON l.tenant_id = r.tenant_id AND l.kind = r.kind AND l.member_id = r.id`),
+      columnsOf(refs),
+    );
+  }
+
+  async saveLinks(manager: EntityManager, links: LinkRow[]): Promise<void> {
+    if (links.length === 0) return;
+    await execute(
+      manager,
+      defineQuery(`INSERT INTO unified_links (tenant_id, kind, member_id, unified_id, linked_by, reason)
+        SELECT l.tenant_id, l.kind, l.member_id, l.unified_id, l.linked_by, l.reason
+          FROM jsonb_to_recordset($1::jsonb) AS l(tenant_id uuid, kind text, member_id text, unified_id text,
+            linked_by text, reason jsonb)
+        ON CONFLICT (tenant_id, kind, member_id) DO UPDATE SET unified_id = EXCLUDED.unified_id,
+          linked_by = EXCLUDED.linked_by, reason = EXCLUDED.reason`),
+      [JSON.stringify(links)],
+    );
+  }
+
+  /** The unified records of these ids (`MemberRef.id` is the unified id here). */
+  async unifiedRecords(manager: Queryable, ids: MemberRef[]): Promise<UnifiedRecordRow[]> {
+    if (ids.length === 0) return [];
+    return rowsOf(
+      manager,
+      defineQuery<UnifiedRecordRow>(`SELECT u.tenant_id, u.kind, u.id, u.version, u.document, u.provenance,
+          u.conflicts, u.members, u.providers, u.sources, u.created_at, u.updated_at
+        FROM unified_records u JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
+          ON u.tenant_id = r.tenant_id AND u.kind = r.kind AND u.id = r.id`),
+      columnsOf(ids),
+    );
+  }
+
+  async saveUnifiedRecords(manager: EntityManager, writes: UnifiedRecordWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const rows = writes.map((w) => ({
+      tenant_id: w.tenantId,
+      kind: w.kind,
+      id: w.id,
+      version: w.version,
+      document: w.document,
+      provenance: w.provenance,
+      conflicts: w.conflicts,
+      members: w.members,
+      providers: w.providers,
+      sources: w.sources,
+      status: w.status,
+      email: w.email,
+      stage: w.stage,
+      reference_number: w.reference_number,
+      search_text: w.searchText,
+    }));
+    await execute(
+      manager,
+      defineQuery(`INSERT INTO unified_records (tenant_id, kind, id, version, document, provenance, conflicts, members,
+          providers, sources, status, email, stage, reference_number, search_text, updated_at)
+        SELECT u.tenant_id, u.kind, u.id, u.version, u.document, u.provenance, u.conflicts, u.members, u.providers,
+               u.sources, u.status, u.email, u.stage, u.reference_number, u.search_text, now()
+          FROM jsonb_to_recordset($1::jsonb) AS u(tenant_id uuid, kind text, id text, version int, document jsonb,
+            provenance jsonb, conflicts jsonb, members text[], providers text[], sources text[], status text,
+            email text, stage text, reference_number text, search_text text)
+        ON CONFLICT (tenant_id, kind, id) DO UPDATE SET version = EXCLUDED.version, document = EXCLUDED.document,
+          provenance = EXCLUDED.provenance, conflicts = EXCLUDED.conflicts, members = EXCLUDED.members,
+          providers = EXCLUDED.providers, sources = EXCLUDED.sources, status = EXCLUDED.status,
+          email = EXCLUDED.email, stage = EXCLUDED.stage, reference_number = EXCLUDED.reference_number,
+          search_text = EXCLUDED.search_text, updated_at = now()`),
+      [JSON.stringify(rows)],
+    );
+  }
+
+  /** Removes unified records no group has any more (absorbed by a merge, or split apart). */
+  async deleteUnifiedRecords(manager: EntityManager, ids: MemberRef[]): Promise<void> {
+    if (ids.length === 0) return;
+    await execute(
+      manager,
+      defineQuery(`DELETE FROM unified_records u USING unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
+        WHERE u.tenant_id = r.tenant_id AND u.kind = r.kind AND u.id = r.id`),
+      columnsOf(ids),
+    );
+  }
+
+  /** The unified id of the record's group: how `/unified/customers/opensolar:8812` finds its record. */
+  async unifiedIdOfMember(db: Queryable, ref: MemberRef): Promise<string | null> {
+    const rows = await rowsOf(
+      db,
+      defineQuery<{ unified_id: string }>(
+        'SELECT unified_id FROM unified_links WHERE tenant_id = $1 AND kind = $2 AND member_id = $3',
+      ),
+      [ref.tenantId, ref.kind, ref.id],
+    );
+    return rows[0]?.unified_id ?? null;
+  }
+
+  /** The links of one unified record's members: who is in it, and why. */
+  async linksOfGroup(
+    db: Queryable,
+    tenantId: string,
+    kind: UnifiedKind,
+    unifiedId: string,
+  ): Promise<LinkRow[]> {
+    return rowsOf(
+      db,
+      defineQuery<LinkRow>(`SELECT tenant_id, kind, member_id, unified_id, linked_by, reason FROM unified_links
+        WHERE tenant_id = $1 AND kind = $2 AND unified_id = $3 ORDER BY member_id`),
+      [tenantId, kind, unifiedId],
+    );
+  }
+}
+
+function columnsOf(refs: MemberRef[]): [string[], string[], string[]] {
+  return [refs.map((r) => r.tenantId), refs.map((r) => r.kind), refs.map((r) => r.id)];
+}
