@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { PROVIDERS } from '@hub/contracts';
 
 const TIME = { type: String, format: 'date-time' } as const;
@@ -14,8 +14,8 @@ export class UnifiedMemberView {
   @ApiProperty({
     enum: ['rule', 'manual', 'self'],
     description:
-      'rule: a linking rule joined it; manual: joined by hand (POST …/links); self: the record the ' +
-      'unified record started from, or one standing apart',
+      'rule: a linking rule joined it; manual: a manual link (POST …/links) ties it; self: it stands ' +
+      'alone',
   })
   linked_by: string;
 
@@ -23,7 +23,10 @@ export class UnifiedMemberView {
     type: 'object',
     additionalProperties: true,
     nullable: true,
-    description: 'what joined it: the rule and the value both records share (e.g. `{ "rule": "email" }`)',
+    description:
+      'why it is there: `keys`, the normalised email, phone or reference it shares with the others ' +
+      '(`["email:ada@example.com"]`); `linked_to` / `linked_from`, the manual links it makes or ' +
+      'receives; `{"unlinked": true}` when a manual unlink keeps it alone; null when alone otherwise',
   })
   reason: Record<string, unknown> | null;
 }
@@ -36,14 +39,57 @@ export class ProvenanceView {
   @ApiProperty({ enum: PROVIDERS })
   provider: string;
 
-  @ApiPropertyOptional({ example: 'src_1f2e3d', description: 'the source that delivered it', nullable: true })
-  source?: string | null;
+  @ApiProperty({
+    type: String,
+    example: 'src_1f2e3d',
+    nullable: true,
+    description: 'the source that last fed that record',
+  })
+  source: string | null;
 
   @ApiProperty({ type: 'integer', description: "the record's version the value is from" })
   version: number;
 
   @ApiProperty({ ...TIME, description: 'when the provider last changed that record', nullable: true })
   time: string | null;
+}
+
+/** One member's value of a field its members disagree on. */
+export class ConflictValueView {
+  @ApiProperty({ example: 'opensolar:8812' })
+  record: string;
+
+  @ApiProperty({ enum: PROVIDERS })
+  provider: string;
+
+  @ApiProperty({
+    description: 'the value as that record has it (any JSON value)',
+    oneOf: [
+      { type: 'string' },
+      { type: 'number' },
+      { type: 'boolean' },
+      { type: 'object', additionalProperties: true },
+      { type: 'array', items: {} },
+    ],
+  })
+  value: unknown;
+}
+
+export class ConflictView {
+  @ApiProperty({ example: 'phone', description: 'the top-level field' })
+  field: string;
+
+  @ApiProperty({ example: 'solarproof:5150', description: 'the record whose value the document took' })
+  chosen: string;
+
+  @ApiProperty({
+    enum: ['latest', 'rank'],
+    description: "latest: the member its provider changed last; rank: the tenant's ranking of providers",
+  })
+  policy: string;
+
+  @ApiProperty({ type: [ConflictValueView], description: 'every member value, by record id' })
+  values: ConflictValueView[];
 }
 
 export class UnifiedRecordView {
@@ -56,7 +102,7 @@ export class UnifiedRecordView {
   })
   version: number;
 
-  @ApiProperty({ type: [UnifiedMemberView], description: 'the records it joins, oldest link first' })
+  @ApiProperty({ type: [UnifiedMemberView], description: 'the records it joins, by record id' })
   members: UnifiedMemberView[];
 
   @ApiProperty({
@@ -74,12 +120,10 @@ export class UnifiedRecordView {
   provenance: Record<string, ProvenanceView>;
 
   @ApiProperty({
-    type: 'array',
-    items: { type: 'object', additionalProperties: true },
-    description:
-      'fields whose members disagree: the field, the value chosen and the values it won over, each with its record',
+    type: [ConflictView],
+    description: 'the merged fields whose members disagree (emails and phones compared normalised)',
   })
-  conflicts: Array<Record<string, unknown>>;
+  conflicts: ConflictView[];
 
   @ApiProperty(TIME)
   created_at: string;
