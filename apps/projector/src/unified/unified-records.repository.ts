@@ -97,7 +97,7 @@ export class UnifiedRecordsRepository {
     if (filters.search) add('r.search_text ILIKE ?', containsPattern(filters.search));
     for (const [column, value] of Object.entries(filters.columns)) {
       if (FILTERED[kind].includes(column))
-        add(`r.${column} = ?`, column === 'email' ? value.toLowerCase() : value);
+        add(`r.${column} = ?`, column === 'email' ? value.trim().toLowerCase() : value);
     }
     params.push(limit);
     return rowsOf(

@@ -5,6 +5,7 @@ import { ProjectionRepository } from '../projection/projection.repository.js';
 import { UNIFIED_KINDS, type UnifiedKind } from './linking-rules.js';
 import { UnifiedChangesPublisher } from './unified-changes.publisher.js';
 import { UnifiedRecordsRepository } from './unified-records.repository.js';
+import { UnifiedRepository } from './unified.repository.js';
 import { UnifiedService } from './unified.service.js';
 
 /** The envelope `provider` of the state changes a tenant's command causes (no provider's record did). */
@@ -14,7 +15,8 @@ const COMMAND_PROVIDER = 'hub';
  * A tenant's choice (its rules, a manual decision) and what follows from it, in one transaction:
  * the choice is written, the tenant's records are re-evaluated (UnifiedService.reevaluateTenant),
  * and the state changes that causes are published with it. Like a projection batch it holds the
- * rebuild lock shared, so a rebuild never runs halfway through it.
+ * rebuild lock shared, so a rebuild never runs halfway through it, and then the engine's lock of
+ * the tenant, in the batch's order.
  */
 @Injectable()
 export class UnifiedReevaluation {
@@ -22,6 +24,7 @@ export class UnifiedReevaluation {
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly projection: ProjectionRepository,
     private readonly records: UnifiedRecordsRepository,
+    private readonly engineRecords: UnifiedRepository,
     private readonly engine: UnifiedService,
     private readonly publisher: UnifiedChangesPublisher,
   ) {}
@@ -42,6 +45,9 @@ export class UnifiedReevaluation {
     const kinds = kind ? [kind] : UNIFIED_KINDS;
     return this.dataSource.transaction(async (manager) => {
       await this.projection.holdRebuildLockShared(manager);
+      // The engine's lock of the tenant (reevaluateTenant takes it again): from here no batch
+      // changes the tenant's groups, so what `choose` checks and `regrouped` counts are this command's.
+      await this.engineRecords.lockTenants(manager, [tenantId]);
       await choose(manager);
       const before = await this.groupings(manager, tenantId, kinds);
       const time = new Date().toISOString();
