@@ -321,6 +321,21 @@ describe('unified records API', { timeout: 300_000 }, () => {
     assert.deepEqual(membersOf(left.data.find((u) => u !== ownGroup)!), [os]);
     assert.ok(left.regrouped >= 2);
     await problem(tenantA.api_key, 'DELETE', `/v1/unified/customers/${os}/links/${sp}`, 409);
+    // Published with it: the record left alone, by hand.
+    await changes.waitFor((messages) =>
+      messages.some((m) => {
+        const change = JSON.parse(m.value.toString()) as {
+          type: string;
+          subject: string;
+          data: Record<string, unknown>;
+        };
+        return (
+          change.type === 'customer.unlinked' &&
+          change.subject === sp &&
+          change.data['linked_by'] === 'manual'
+        );
+      }),
+    );
 
     await publishCustomer({
       provider: 'solarproof',
@@ -445,6 +460,32 @@ describe('unified records API', { timeout: 300_000 }, () => {
       listed.data.map((u) => u.id),
       [project.id],
     );
+
+    // The same link routes as customers; a customer's id is no project. The unified id is keyed on
+    // the smallest member, so after the split it names the OpenSolar project's own record.
+    const split = await ok<{ data: Unified[] }>(
+      tenantA.api_key,
+      'DELETE',
+      `/v1/unified/projects/${project.id}/links/opensolar:o-${run}`,
+    );
+    assert.deepEqual(split.data.map(membersOf), [[`pylon-observer:p-${run}`], [`opensolar:o-${run}`]]);
+    assert.match(
+      (
+        await problem(tenantA.api_key, 'POST', `/v1/unified/projects/${project.id}/links`, 409, {
+          record: os,
+        })
+      ).detail,
+      /customer/,
+    );
+    const rejoined = await ok<{ data: Unified[] }>(
+      tenantA.api_key,
+      'POST',
+      `/v1/unified/projects/pylon-observer:p-${run}/links`,
+      {
+        record: `opensolar:o-${run}`,
+      },
+    );
+    assert.deepEqual(membersOf(rejoined.data[0]!), [`opensolar:o-${run}`, `pylon-observer:p-${run}`]);
   });
 
   test('a read key may only read; another tenant sees none of it', async () => {
