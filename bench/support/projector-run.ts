@@ -21,7 +21,8 @@ export type RunningProjector = RunningApp;
 
 /**
  * The projector as a real process on `databaseUrl`: Postgres-log transport, default batch size.
- * PROJECTOR_* variables of this process are passed on, to measure other settings than the defaults.
+ * PROJECTOR_* variables and UNIFIED_RECORDS of this process are passed on, to measure other settings
+ * than the defaults.
  */
 export function startProjector(databaseUrl: string): Promise<RunningProjector> {
   return startApp('projector', PROJECTOR_MAIN, 'PROJECTOR_PORT', {
@@ -34,7 +35,8 @@ export function startProjector(databaseUrl: string): Promise<RunningProjector> {
 function projectorSettings(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(process.env).filter(
-      (entry): entry is [string, string] => entry[0].startsWith('PROJECTOR_') && entry[1] !== undefined,
+      (entry): entry is [string, string] =>
+        (entry[0].startsWith('PROJECTOR_') || entry[0] === 'UNIFIED_RECORDS') && entry[1] !== undefined,
     ),
   );
 }

@@ -8,6 +8,7 @@ import { DispatcherConfig } from '../../apps/dispatcher/src/config/dispatcher.co
 import { SubscriptionRepository } from '../../apps/dispatcher/src/subscriptions/subscription.repository.js';
 import { IngestConfig } from '../../apps/ingest/src/config/ingest.config.js';
 import { ProjectorConfig } from '../../apps/projector/src/config/projector.config.js';
+import { defaultLinkingRules } from '../../apps/projector/src/unified/linking-rules.js';
 import { rebuildReadModels } from '../../apps/projector/src/rebuild/rebuild.js';
 import { ERASE_SCHEMA } from '../../tools/tenant-erase.js';
 import { asMessage, canonicalEvent } from '../support/canonical-events.js';
@@ -108,6 +109,18 @@ export async function seedTenant(
   await new SubscriptionRepository(db.dataSource).createWithinQuota(subscription, 100);
   const delivery = await insertDelivery(db.dataSource, tenantId, subscription.id, 'succeeded');
   await insertAttempt(db.dataSource, tenantId, delivery);
+  // The tenant's unified-record commands: rules of its own, and a manual decision.
+  await execute(
+    db.dataSource,
+    defineQuery('INSERT INTO linking_rules (tenant_id, rules) VALUES ($1, $2::jsonb)'),
+    [tenantId, JSON.stringify(defaultLinkingRules())],
+  );
+  await execute(
+    db.dataSource,
+    defineQuery(`INSERT INTO unified_decisions (tenant_id, kind, member_id, decision)
+       VALUES ($1, 'project', 'pylon-observer:p2', 'unlink')`),
+    [tenantId],
+  );
   await db.bus.publishAll([
     { topic: TOPICS.projects, messages: projectEvents(tenantId) },
     { topic: TOPICS.customers, messages: [customerEvent(tenantId)] },
@@ -241,6 +254,11 @@ const TENANT_ROWS: Record<string, string> = {
   entity_history: 'SELECT count(*)::int AS n FROM entity_history WHERE tenant_id = $1',
   activities: 'SELECT count(*)::int AS n FROM activities WHERE tenant_id = $1',
   applied_events: 'SELECT count(*)::int AS n FROM applied_events WHERE tenant_id = $1',
+  linking_rules: 'SELECT count(*)::int AS n FROM linking_rules WHERE tenant_id = $1',
+  unified_decisions: 'SELECT count(*)::int AS n FROM unified_decisions WHERE tenant_id = $1',
+  unified_links: 'SELECT count(*)::int AS n FROM unified_links WHERE tenant_id = $1',
+  unified_link_keys: 'SELECT count(*)::int AS n FROM unified_link_keys WHERE tenant_id = $1',
+  unified_records: 'SELECT count(*)::int AS n FROM unified_records WHERE tenant_id = $1',
   subscriptions: 'SELECT count(*)::int AS n FROM subscriptions WHERE tenant_id = $1',
   deliveries: 'SELECT count(*)::int AS n FROM deliveries WHERE tenant_id = $1',
   delivery_attempts: 'SELECT count(*)::int AS n FROM delivery_attempts WHERE tenant_id = $1',
@@ -278,6 +296,11 @@ export async function readModels(dataSource: DataSource): Promise<Record<string,
                                   provider_updated_at FROM ${table} ORDER BY tenant_id, id`),
     );
   }
+  snapshot['unified_records'] = await rowsOf(
+    dataSource,
+    defineQuery<object>(`SELECT tenant_id, kind, id, version, document, provenance, conflicts, members
+                           FROM unified_records ORDER BY tenant_id, kind, id`),
+  );
   snapshot['activities'] = await rowsOf(
     dataSource,
     defineQuery<object>(`SELECT tenant_id, entity_type, entity_id, event_id, type, occurred_at, data

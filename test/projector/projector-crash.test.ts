@@ -133,6 +133,9 @@ async function startRun(
     // Small batches: many commits to kill between, however fast the bus hands the backlog over.
     PROJECTOR_BATCH_SIZE: '50',
     PROJECTOR_CONSUMERS: '2',
+    // Unified records change once per batch, and a restart cuts batches elsewhere: their state
+    // changes are not batch-for-batch the same (docs/adr/0017). This test holds the entities to it.
+    UNIFIED_RECORDS: 'off',
   };
   const topics = topicNames(name);
   const db = await openDatabase(databaseUrl);

@@ -13,7 +13,7 @@ const eventsApplied = new Counter({
 
 const stateChangesPublished = new Counter({
   name: 'hub_projector_state_changes_published_total',
-  help: 'State changes published by the projector, by entity type (the first part of the change type: project, customer, monitor, monitoring, activity).',
+  help: 'State changes published by the projector, by entity type (the first part of the change type: project, customer, monitor, monitoring, activity, unified_customer, unified_project).',
   labelNames: ['entity_type'] as const,
 });
 

@@ -1,16 +1,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { components, unifiedIdOf, type ManualDecision } from './components.js';
+import { components, unifiedIdOf, type ManualDecision, type RecordKeys } from './components.js';
 import { defaultLinkingRules, type LinkingRules } from './linking-rules.js';
 
 const TENANT = '00000000-0000-4000-8000-000000000001';
+
+/** Records by id, each of the provider its id names. */
+function records(keys: Record<string, string[]> | Array<[string, string[]]>): Map<string, RecordKeys> {
+  const entries = Array.isArray(keys) ? keys : Object.entries(keys);
+  return new Map(entries.map(([id, k]) => [id, { provider: id.split(':')[0]!, keys: k }]));
+}
 
 function groupsOf(
   keys: Record<string, string[]>,
   rules: LinkingRules = defaultLinkingRules(),
   decisions: Record<string, ManualDecision> = {},
 ): string[][] {
-  return components(new Map(Object.entries(keys)), rules, new Map(Object.entries(decisions)))
+  return components(records(keys), rules, new Map(Object.entries(decisions)))
     .map((g) => g.members)
     .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
 }
@@ -68,7 +74,7 @@ test('an unlinked record gets no rule edge; a manual link still joins it', () =>
 
 test('a manual link joins records that share nothing, and says so in the reasons', () => {
   const [group] = components(
-    new Map([
+    records([
       ['a', ['email:a@x.com']],
       ['b', []],
     ]),
@@ -82,7 +88,7 @@ test('a manual link joins records that share nothing, and says so in the reasons
 
 test('a rule link names the keys shared; a record alone is self', () => {
   const groups = components(
-    new Map([
+    records([
       ['a', ['email:j@x.com']],
       ['b', ['email:j@x.com']],
       ['c', ['email:c@x.com']],
@@ -102,11 +108,23 @@ test('groups do not depend on the order records are given in', () => {
     ['c', ['email:j@x.com', 'phone:+1']],
     ['d', ['ref:0:R']],
   ];
-  const forward = components(new Map(entries), defaultLinkingRules(), new Map());
-  const backward = components(new Map([...entries].reverse()), defaultLinkingRules(), new Map());
+  const forward = components(records(entries), defaultLinkingRules(), new Map());
+  const backward = components(records([...entries].reverse()), defaultLinkingRules(), new Map());
   assert.deepEqual(
     forward.map((g) => g.members),
     backward.map((g) => g.members),
+  );
+});
+
+test('a reference rule links one side to the other, never two records of one side', () => {
+  const shared = ['ref:0:OS-1'];
+  assert.deepEqual(groupsOf({ 'pylon-observer:p1': shared, 'pylon-observer:p2': shared }), [
+    ['pylon-observer:p1'],
+    ['pylon-observer:p2'],
+  ]);
+  assert.deepEqual(
+    groupsOf({ 'pylon-observer:p1': shared, 'pylon-observer:p2': shared, 'opensolar:7': shared }),
+    [['opensolar:7', 'pylon-observer:p1', 'pylon-observer:p2']],
   );
 });
 

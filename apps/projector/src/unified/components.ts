@@ -15,6 +15,12 @@ export interface MemberLink {
   reason: { keys?: string[]; linked_to?: string[]; linked_from?: string[]; unlinked?: true } | null;
 }
 
+/** What the components read of a record: its provider (for reference rules' sides) and its keys. */
+export interface RecordKeys {
+  provider: string;
+  keys: readonly string[];
+}
+
 export interface Group {
   /** Sorted; the first (smallest) names the unified id. */
   members: string[];
@@ -27,7 +33,7 @@ export interface Group {
  * 'link' edges. Pure, and independent of the order records are given in.
  */
 export function components(
-  keysByRecord: ReadonlyMap<string, readonly string[]>,
+  keysByRecord: ReadonlyMap<string, RecordKeys>,
   rules: LinkingRules,
   decisions: ReadonlyMap<string, ManualDecision>,
 ): Group[] {
@@ -57,11 +63,11 @@ export function components(
 
 /** The records holding each key shared by two or more (records that stand apart hold none). */
 function holdersByKey(
-  keysByRecord: ReadonlyMap<string, readonly string[]>,
+  keysByRecord: ReadonlyMap<string, RecordKeys>,
   unlinked: (id: string) => boolean,
 ): Map<string, string[]> {
   const holders = new Map<string, string[]>();
-  for (const [id, keys] of keysByRecord) {
+  for (const [id, { keys }] of keysByRecord) {
     if (unlinked(id)) continue;
     for (const key of keys) {
       const list = holders.get(key);
@@ -85,16 +91,16 @@ function holdersByKey(
 function ruleEdges(
   key: string,
   holders: string[],
-  keysByRecord: ReadonlyMap<string, readonly string[]>,
+  keysByRecord: ReadonlyMap<string, RecordKeys>,
   rules: LinkingRules,
 ): Array<[string, string]> {
   if (key.startsWith(EMAIL_KEY)) return rules.customer.email ? star(holders) : [];
-  if (key.startsWith(REFERENCE_KEY)) return star(holders);
+  if (key.startsWith(REFERENCE_KEY)) return referenceEdges(key, holders, keysByRecord, rules);
   if (!key.startsWith(PHONE_KEY) || rules.customer.phone === 'off') return [];
   if (rules.customer.phone === 'always') return star(holders);
   const byEmail = new Map<string | null, string[]>();
   for (const id of holders) {
-    const email = emailOfKeys(keysByRecord.get(id) ?? []);
+    const email = emailOfKeys(keysByRecord.get(id)?.keys ?? []);
     byEmail.set(email, [...(byEmail.get(email) ?? []), id]);
   }
   const edges: Array<[string, string]> = [];
@@ -106,6 +112,31 @@ function ruleEdges(
     for (const other of holders) if (other !== id) edges.push([id, other]);
   }
   return edges;
+}
+
+/**
+ * A reference rule says `provider.field = other_provider.other_field`: it links a record of one
+ * side to the records of the other, never two records of the same side to each other (two Pylon
+ * designs with one reference are tied only through the OpenSolar project they both name).
+ */
+function referenceEdges(
+  key: string,
+  holders: string[],
+  keysByRecord: ReadonlyMap<string, RecordKeys>,
+  rules: LinkingRules,
+): Array<[string, string]> {
+  const rule = rules.project.references[Number(key.slice(REFERENCE_KEY.length).split(':', 1)[0])];
+  if (!rule) return [];
+  const providerOf = (id: string) => keysByRecord.get(id)?.provider;
+  const sideA = holders.filter((id) => providerOf(id) === rule.provider);
+  const sideB = holders.filter((id) => providerOf(id) === rule.other_provider);
+  const [firstA] = sideA;
+  const [firstB] = sideB;
+  if (firstA === undefined || firstB === undefined) return [];
+  return [
+    ...sideB.map((id): [string, string] => [firstA, id]),
+    ...sideA.map((id): [string, string] => [id, firstB]),
+  ];
 }
 
 function star(ids: string[]): Array<[string, string]> {

@@ -33,7 +33,7 @@ test("'latest' takes the newest provider time's value; per-record fields are lef
     id: 'unified:cus_x',
     email: 'jane@example.com',
     first_name: 'Janet',
-    phone: '415 555 0100',
+    phone: '+14155550100',
     status: 'lead',
   });
   assert.deepEqual(merged.provenance['first_name'], {

@@ -71,7 +71,7 @@ export function mergeGroup(unifiedId: string, members: MergeMember[], rules: Lin
       document[field] = null;
       continue;
     }
-    document[field] = chosen.document[field];
+    document[field] = mergedValue(field, chosen.document[field], rules);
     provenance[field] = provenanceOf(chosen);
     const conflict = conflictOf(field, holders, chosen, ranking ? 'rank' : 'latest', rules);
     if (conflict) conflicts.push(conflict);
@@ -124,6 +124,16 @@ function conflictOf(
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((m) => ({ record: m.id, provider: m.provider, value: m.document[field] }));
   return { field, chosen: chosen.id, policy, values };
+}
+
+/**
+ * The value a unified record shows: emails trimmed and lower-cased, valid phone numbers in E.164,
+ * so a provider spelling the same address or number differently changes no merged field.
+ */
+function mergedValue(field: string, value: unknown, rules: LinkingRules): unknown {
+  if (field === 'email') return normaliseEmail(value, false) ?? value;
+  if (field === 'phone') return normalisePhone(value, phoneCountry(rules)) ?? value;
+  return value;
 }
 
 /** A value as two members' are compared: emails and phones normalised, the rest as sorted JSON. */

@@ -13,7 +13,7 @@ test('an email is trimmed and lower-cased; plus addressing keeps the tag unless 
 });
 
 test('what is no email gives none', () => {
-  for (const raw of [null, undefined, 42, '', '   ', 'jane', '@example.com', 'jane@'])
+  for (const raw of [null, undefined, 42, '', '   ', 'jane', '@example.com', 'jane@', 'ja\u0000ne@x.com'])
     assert.equal(normaliseEmail(raw, false), null, String(raw));
 });
 

@@ -5,7 +5,7 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
  * part dropped (`Jane+roof@example.com` is `jane@example.com`). Null when it is no email at all.
  */
 export function normaliseEmail(raw: unknown, plusAddressing: boolean): string | null {
-  if (typeof raw !== 'string') return null;
+  if (!isKeyText(raw)) return null;
   const email = raw.trim().toLowerCase();
   const at = email.lastIndexOf('@');
   if (at <= 0 || at === email.length - 1) return null;
@@ -21,7 +21,7 @@ export function normaliseEmail(raw: unknown, plusAddressing: boolean): string | 
  * country code. Null when it is not a valid number: an invalid number must never link two people.
  */
 export function normalisePhone(raw: unknown, country: CountryCode): string | null {
-  if (typeof raw !== 'string' || raw.trim() === '') return null;
+  if (!isKeyText(raw) || raw.trim() === '') return null;
   const parsed = parsePhoneNumberFromString(raw, country);
   return parsed?.isValid() ? parsed.number : null;
 }
@@ -29,7 +29,12 @@ export function normalisePhone(raw: unknown, country: CountryCode): string | nul
 /** A reference as compared: trimmed text (numbers too, as providers send them either way). */
 export function normaliseReference(raw: unknown): string | null {
   if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
-  if (typeof raw !== 'string') return null;
+  if (!isKeyText(raw)) return null;
   const reference = raw.trim();
   return reference === '' ? null : reference;
+}
+
+/** Text a key can be made of: a key is stored as Postgres text, which cannot hold \u0000. */
+function isKeyText(raw: unknown): raw is string {
+  return typeof raw === 'string' && !raw.includes('\u0000');
 }

@@ -58,15 +58,17 @@ export class UnifiedRecords1732262400240 implements MigrationInterface {
     await runner.query(
       'CREATE INDEX unified_link_keys_member ON unified_link_keys (tenant_id, kind, member_id)',
     );
+    // `json`, as the entity documents (ADR 0008): written and served whole, never queried inside,
+    // so Postgres only checks the text instead of building a jsonb tree on every write.
     await runner.query(`
       CREATE TABLE unified_records (
         tenant_id uuid NOT NULL,
         kind text NOT NULL,
         id text NOT NULL,
         version integer NOT NULL,
-        document jsonb NOT NULL,
-        provenance jsonb NOT NULL,
-        conflicts jsonb NOT NULL,
+        document json NOT NULL,
+        provenance json NOT NULL,
+        conflicts json NOT NULL,
         members text[] NOT NULL,
         providers text[] NOT NULL,
         sources text[] NOT NULL,

@@ -334,11 +334,12 @@ export class UnifiedRepository {
       members: w.members,
       providers: w.providers,
       sources: w.sources,
-      status: w.status,
-      email: w.email,
-      stage: w.stage,
-      reference_number: w.reference_number,
-      search_text: w.searchText,
+      // Text columns cannot hold \u0000 (json documents can).
+      status: withoutNul(w.status),
+      email: withoutNul(w.email),
+      stage: withoutNul(w.stage),
+      reference_number: withoutNul(w.reference_number),
+      search_text: withoutNul(w.searchText),
     }));
     await execute(
       manager,
@@ -346,8 +347,8 @@ export class UnifiedRepository {
           providers, sources, status, email, stage, reference_number, search_text, updated_at)
         SELECT u.tenant_id, u.kind, u.id, u.version, u.document, u.provenance, u.conflicts, u.members, u.providers,
                u.sources, u.status, u.email, u.stage, u.reference_number, u.search_text, now()
-          FROM jsonb_to_recordset($1::jsonb) AS u(tenant_id uuid, kind text, id text, version int, document jsonb,
-            provenance jsonb, conflicts jsonb, members text[], providers text[], sources text[], status text,
+          FROM json_to_recordset($1::json) AS u(tenant_id uuid, kind text, id text, version int, document json,
+            provenance json, conflicts json, members text[], providers text[], sources text[], status text,
             email text, stage text, reference_number text, search_text text)
         ON CONFLICT (tenant_id, kind, id) DO UPDATE SET version = EXCLUDED.version, document = EXCLUDED.document,
           provenance = EXCLUDED.provenance, conflicts = EXCLUDED.conflicts, members = EXCLUDED.members,
@@ -395,6 +396,10 @@ export class UnifiedRepository {
       [tenantId, kind, unifiedId],
     );
   }
+}
+
+function withoutNul<T extends string | null>(text: T): T {
+  return (text === null ? null : text.replaceAll('\u0000', '')) as T;
 }
 
 function columnsOf(refs: MemberRef[]): [string[], string[], string[]] {

@@ -9,7 +9,7 @@ import {
 } from '@hub/contracts';
 import { changedPaths, deepEqual, diffDocuments } from '../projection/change-detection.js';
 import type { StateChange } from '../projection/state-change.js';
-import { components, unifiedIdOf, type Group, type ManualDecision } from './components.js';
+import { components, unifiedIdOf, type Group, type ManualDecision, type RecordKeys } from './components.js';
 import { linkKeys } from './link-keys.js';
 import { UNIFIED_KINDS, type LinkingRules, type UnifiedKind } from './linking-rules.js';
 import { canonicalJson, mergeGroup, type MergeMember, type Merged } from './merge.js';
@@ -174,11 +174,9 @@ export class UnifiedService {
   ): Promise<StateChange[]> {
     const members = await this.repository.members(manager, scope);
     const existing = members.map((m) => ({ tenantId: m.tenant_id, kind: m.kind, id: m.id }));
-    const [keys, decisions, oldLinks] = await Promise.all([
-      this.repository.keysOf(manager, existing),
-      this.repository.decisionsAround(manager, existing),
-      this.repository.linksOf(manager, scope),
-    ]);
+    const keys = await this.repository.keysOf(manager, existing);
+    const decisions = await this.repository.decisionsAround(manager, existing);
+    const oldLinks = await this.repository.linksOf(manager, scope);
     const outcomes = groupOutcomes(members, keys, decisions, rules, causes);
     const oldIds = uniqueRefs(
       oldLinks.map((l) => ({ tenantId: l.tenant_id, kind: l.kind, id: l.unified_id })),
@@ -263,13 +261,13 @@ function partitionOutcomes(
   const tenantId = first.tenant_id;
   const kind = first.kind;
   const tenantRules = rulesFor(rules, tenantId);
-  const keysByRecord = new Map<string, string[]>();
+  const keysByRecord = new Map<string, RecordKeys>();
   const decisions = new Map<string, ManualDecision>();
   const byId = new Map<string, MemberRow>();
   for (const m of members) {
     const key = memberKey({ tenantId, kind, id: m.id });
     byId.set(m.id, m);
-    keysByRecord.set(m.id, keysOf.get(key) ?? []);
+    keysByRecord.set(m.id, { provider: m.provider, keys: keysOf.get(key) ?? [] });
     const decision = decisionOf.get(key);
     if (decision) decisions.set(m.id, { decision: decision.decision, target: decision.target_member_id });
   }
