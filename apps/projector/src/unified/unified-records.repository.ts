@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { DATA_SOURCE, defineQuery, rowsOf } from '@hub/persistence';
 import { TABLES } from '../projection/projection.repository.js';
 import type { UnifiedKind } from './linking-rules.js';
-import type { FieldConflict } from './merge.js';
+import type { FieldConflict, FieldProvenance } from './merge.js';
 
 /** A provider's record id: `<provider>:<id at the provider>` (what the read models are keyed by). */
 export const RECORD_ID = /^[a-z-]{1,50}:[\s\S]{1,1000}$/;
@@ -20,7 +20,7 @@ export interface UnifiedRecordRow {
   id: string;
   version: number;
   document: Record<string, unknown>;
-  provenance: Record<string, Record<string, unknown>> | null;
+  provenance: Record<string, FieldProvenance> | null;
   conflicts: FieldConflict[] | null;
   member_links: UnifiedMemberRow[];
   created_at: Date;

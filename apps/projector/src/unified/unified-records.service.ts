@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, pageLimitOf, pageOf, type Page } from '@hub/runtime';
 import type { UnifiedListQuery } from './dto/unified-list.query.js';
 import type { UnifiedKind } from './linking-rules.js';
+import type { FieldProvenance } from './merge.js';
 import { UNIFIED_ID, UnifiedRecordsRepository, type UnifiedRecordRow } from './unified-records.repository.js';
 import type { ProvenanceView, UnifiedRecordView } from './unified-records.view.js';
 
@@ -41,15 +42,11 @@ export class UnifiedRecordsService {
   }
 
   /** By a unified id or a member record's id; a 404 when the tenant has neither. */
-  async get(
-    tenantId: string,
-    kind: UnifiedKind,
-    id: string,
-    db: DataSource | EntityManager | null = null,
-  ): Promise<UnifiedRecordView> {
-    return toUnifiedView(await this.row(tenantId, kind, id, db));
+  async get(tenantId: string, kind: UnifiedKind, id: string): Promise<UnifiedRecordView> {
+    return toUnifiedView(await this.row(tenantId, kind, id));
   }
 
+  /** The row `get` answers; in `db` (a command's transaction) when given. */
   async row(
     tenantId: string,
     kind: UnifiedKind,
@@ -87,13 +84,7 @@ function providerOf(record: string): string {
   return record.slice(0, record.indexOf(':'));
 }
 
-function toProvenance(from: Record<string, unknown>): ProvenanceView {
-  const record = typeof from['record'] === 'string' ? from['record'] : '';
-  return {
-    record,
-    provider: typeof from['provider'] === 'string' ? from['provider'] : providerOf(record),
-    source: typeof from['source'] === 'string' ? from['source'].replace(/^\/sources\//, '') : null,
-    version: typeof from['version'] === 'number' ? from['version'] : 0,
-    time: typeof from['time'] === 'string' ? from['time'] : null,
-  };
+/** As the merge wrote it, the source by its id (src_…) as every API names sources. */
+function toProvenance(from: FieldProvenance): ProvenanceView {
+  return { ...from, source: from.source?.replace(/^\/sources\//, '') ?? null };
 }
