@@ -9,6 +9,7 @@ import { ProjectionModule } from './projection/projection.module.js';
 import { ReadModelsModule } from './read-models/read-models.module.js';
 import { ProjectorRetention } from './retention/projector-retention.js';
 import { UnifiedApiModule } from './unified/unified-api.module.js';
+import { UnifiedStatistics } from './unified/unified-statistics.js';
 
 /**
  * The app's thread serves the query API. The consumers (ProjectionModule) run on worker threads
@@ -29,6 +30,6 @@ import { UnifiedApiModule } from './unified/unified-api.module.js';
     UnifiedApiModule,
     ProjectionModule,
   ],
-  providers: [ProjectionLanes, ProjectorRetention],
+  providers: [ProjectionLanes, ProjectorRetention, UnifiedStatistics],
 })
 export class ProjectorModule {}

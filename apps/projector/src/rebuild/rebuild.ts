@@ -63,9 +63,11 @@ export async function rebuildReadModels(
   const events = await readAllEvents(bus, options.topicPrefix);
   logger.log(`read ${events.length} canonical events`);
   const repository = new ProjectionRepository();
+  const unifiedRepository = new UnifiedRepository();
+  const unifiedOn = options.unifiedRecords ?? true;
   const projection = new ProjectionService(
     repository,
-    new UnifiedService(new UnifiedRepository(), { enabled: options.unifiedRecords ?? true }),
+    new UnifiedService(unifiedRepository, { enabled: unifiedOn }),
   );
   let applied = 0;
   let poisoned = 0;
@@ -83,7 +85,14 @@ export async function rebuildReadModels(
     skipped = countByTenant(wanted.filter((event) => !known.has(event.tenant)));
     for (const [tenant, count] of Object.entries(skipped))
       logger.warn(`skipped ${count} events of tenant ${tenant}: this database has no such tenant`);
+    let analysedAt = 0;
     for (let i = 0; i < valid.length; i += REBUILD_BATCH) {
+      // The unified tables were just wiped and grow in this one transaction, which no analyse
+      // outside it sees: without statistics the planner scans a tenant per lookup (UnifiedStatistics).
+      if (unifiedOn && i >= Math.max(REBUILD_BATCH, analysedAt * 2)) {
+        await unifiedRepository.analyse(manager);
+        analysedAt = i;
+      }
       const outcome = await applyIsolatingPoison(manager, valid.slice(i, i + REBUILD_BATCH), (some) =>
         projection.applyBatch(manager, some),
       );

@@ -101,17 +101,13 @@ function ruleEdges(
   const byEmail = new Map<string | null, string[]>();
   for (const id of holders) {
     const email = emailOfKeys(keysByRecord.get(id)?.keys ?? []);
-    byEmail.set(email, [...(byEmail.get(email) ?? []), id]);
+    pushTo(byEmail, email, id);
   }
-  const edges: Array<[string, string]> = [];
-  const withoutEmail = byEmail.get(null) ?? [];
-  for (const [email, ids] of byEmail) {
-    if (email !== null) edges.push(...star(ids));
-  }
-  for (const id of withoutEmail) {
-    for (const other of holders) if (other !== id) edges.push([id, other]);
-  }
-  return edges;
+  const [withoutEmail] = byEmail.get(null) ?? [];
+  // A holder without an email links to every holder: one star from it connects them all.
+  if (withoutEmail !== undefined)
+    return holders.filter((id) => id !== withoutEmail).map((id): [string, string] => [withoutEmail, id]);
+  return [...byEmail.values()].flatMap((ids) => star(ids));
 }
 
 /**
@@ -160,7 +156,7 @@ function groupsOf(
   const byRoot = new Map<string, string[]>();
   for (const id of records) {
     const root = sets.find(id);
-    byRoot.set(root, [...(byRoot.get(root) ?? []), id]);
+    pushTo(byRoot, root, id);
   }
   return [...byRoot.values()].map((members) => ({
     members,
@@ -224,4 +220,11 @@ export function unifiedIdOf(kind: UnifiedKind, tenantId: string, members: readon
   const smallest = [...members].sort()[0] ?? '';
   const hash = createHash('sha256').update(`${tenantId}\0${smallest}`).digest('hex').slice(0, 20);
   return `${ID_PREFIX[kind]}${hash}`;
+}
+
+/** Appends to the list under `key`, creating it: no copy per element, as spreading would make. */
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

@@ -109,6 +109,17 @@ export class UnifiedRepository {
       ]);
   }
 
+  /**
+   * Brings the planner's statistics of the engine's tables up to date (see UnifiedStatistics). In
+   * a rebuild's transaction it counts that transaction's own rows, which no other session sees.
+   */
+  async analyse(manager: EntityManager): Promise<void> {
+    await execute(
+      manager,
+      defineQuery('ANALYZE unified_link_keys, unified_links, unified_decisions, unified_records'),
+    );
+  }
+
   /** Each tenant's rules; the defaults for a tenant without a row. */
   async rulesOf(db: Queryable, tenantIds: string[]): Promise<Map<string, LinkingRules>> {
     const rows = await rowsOf(
@@ -263,20 +274,30 @@ export class UnifiedRepository {
     if (refs.length === 0) return [];
     const rows = await rowsOf(
       manager,
+      // LATERAL: one index lookup per record and relation. As plain joins over the unnest, the
+      // planner hashed whole tables once they grew, and this query was most of the engine's cost.
       defineQuery<{ tenant_id: string; kind: UnifiedKind; id: string }>(`
-        WITH r AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id))
-        SELECT other.tenant_id, other.kind, other.member_id AS id FROM r
-          JOIN unified_link_keys own ON own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
-          JOIN unified_link_keys other ON other.tenant_id = own.tenant_id AND other.kind = own.kind AND other.key = own.key
-        UNION
-        SELECT other.tenant_id, other.kind, other.member_id FROM r
-          JOIN unified_links own ON own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
-          JOIN unified_links other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
-            AND other.unified_id = own.unified_id
-        UNION
-        SELECT d.tenant_id, d.kind, CASE WHEN d.member_id = r.id THEN d.target_member_id ELSE d.member_id END
-          FROM r JOIN unified_decisions d ON d.tenant_id = r.tenant_id AND d.kind = r.kind
-            AND d.decision = 'link' AND (d.member_id = r.id OR d.target_member_id = r.id)`),
+        SELECT DISTINCT r.tenant_id, r.kind, n.id
+          FROM unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
+          CROSS JOIN LATERAL (
+            SELECT other.member_id AS id FROM unified_link_keys own
+              JOIN unified_link_keys other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
+                AND other.key = own.key
+             WHERE own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
+            UNION ALL
+            SELECT other.member_id FROM unified_links own
+              JOIN unified_links other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
+                AND other.unified_id = own.unified_id
+             WHERE own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
+            UNION ALL
+            SELECT d.target_member_id FROM unified_decisions d
+             WHERE d.tenant_id = r.tenant_id AND d.kind = r.kind AND d.member_id = r.id AND d.decision = 'link'
+            UNION ALL
+            SELECT d.member_id FROM unified_decisions d
+             WHERE d.tenant_id = r.tenant_id AND d.kind = r.kind AND d.target_member_id = r.id
+               AND d.decision = 'link'
+          ) AS n
+         WHERE n.id <> r.id`),
       columnsOf(refs),
     );
     return rows.map((row) => ({ tenantId: row.tenant_id, kind: row.kind, id: row.id }));

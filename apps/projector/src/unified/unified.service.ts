@@ -128,22 +128,39 @@ export class UnifiedService {
     return changes;
   }
 
-  /** Replaces the records' match keys by what the rules make of their documents now. */
+  /**
+   * Replaces the records' match keys by what the rules make of their documents now; only those
+   * whose keys differ are rewritten (most changes touch no email, phone or reference).
+   */
   private async rekey(
     manager: EntityManager,
     members: MemberRow[],
     refs: MemberRef[],
     rules: Map<string, LinkingRules>,
   ): Promise<void> {
-    const keys: KeyRow[] = members.flatMap((m) =>
-      linkKeys(m.kind, m, rulesFor(rules, m.tenant_id)).map((key) => ({
-        tenant_id: m.tenant_id,
-        kind: m.kind,
-        member_id: m.id,
+    const stored = new Map<string, string[]>();
+    for (const row of await this.repository.keysOf(manager, refs)) {
+      const key = memberKey({ tenantId: row.tenant_id, kind: row.kind, id: row.member_id });
+      pushTo(stored, key, row.key);
+    }
+    const wanted = new Map<string, string[]>(refs.map((ref) => [memberKey(ref), []]));
+    for (const m of members)
+      wanted.set(
+        memberKey({ tenantId: m.tenant_id, kind: m.kind, id: m.id }),
+        linkKeys(m.kind, m, rulesFor(rules, m.tenant_id)),
+      );
+    const changed = refs.filter(
+      (ref) => !sameKeys(stored.get(memberKey(ref)) ?? [], wanted.get(memberKey(ref)) ?? []),
+    );
+    const keys: KeyRow[] = changed.flatMap((ref) =>
+      (wanted.get(memberKey(ref)) ?? []).map((key) => ({
+        tenant_id: ref.tenantId,
+        kind: ref.kind,
+        member_id: ref.id,
         key,
       })),
     );
-    await this.repository.replaceKeys(manager, refs, keys);
+    await this.repository.replaceKeys(manager, changed, keys);
   }
 
   /**
@@ -195,7 +212,12 @@ export class UnifiedService {
       manager,
       oldIds.filter((ref) => !live.has(memberKey(ref))),
     );
-    const linkChanges = outcomes.flatMap((o) => linkChangesOf(o, oldLinkOf));
+    const oldSizes = new Map<string, number>();
+    for (const link of oldLinks) {
+      const group = memberKey({ tenantId: link.tenant_id, kind: link.kind, id: link.unified_id });
+      oldSizes.set(group, (oldSizes.get(group) ?? 0) + 1);
+    }
+    const linkChanges = outcomes.flatMap((o) => linkChangesOf(o, oldLinkOf, oldSizes));
     await this.repository.saveLinks(
       manager,
       linkChanges.filter((c) => c.changed).map((c) => c.row),
@@ -234,12 +256,12 @@ function groupOutcomes(
   const partitions = new Map<string, MemberRow[]>();
   for (const m of members) {
     const key = partitionOf({ tenantId: m.tenant_id, kind: m.kind });
-    partitions.set(key, [...(partitions.get(key) ?? []), m]);
+    pushTo(partitions, key, m);
   }
   const keysOf = new Map<string, string[]>();
   for (const k of keys) {
     const key = memberKey({ tenantId: k.tenant_id, kind: k.kind, id: k.member_id });
-    keysOf.set(key, [...(keysOf.get(key) ?? []), k.key]);
+    pushTo(keysOf, key, k.key);
   }
   const decisionOf = new Map(
     decisions.map((d) => [memberKey({ tenantId: d.tenant_id, kind: d.kind, id: d.member_id }), d]),
@@ -385,14 +407,10 @@ function searchTextOf(unifiedId: string, members: MemberRow[], document: Record<
 function linkChangesOf(
   outcome: GroupOutcome,
   oldLinkOf: Map<string, LinkRow>,
+  oldSizes: Map<string, number>,
 ): Array<{ row: LinkRow; changed: boolean; events: StateChange[] }> {
   const { tenantId, kind, unifiedId, group } = outcome;
   const size = group.members.length;
-  const oldSizes = new Map<string, number>();
-  for (const link of oldLinkOf.values()) {
-    if (link.tenant_id === tenantId && link.kind === kind)
-      oldSizes.set(link.unified_id, (oldSizes.get(link.unified_id) ?? 0) + 1);
-  }
   return group.members.map((member) => {
     const how = group.links.get(member) ?? { linkedBy: 'self' as const, reason: null };
     const row: LinkRow = {
@@ -409,7 +427,7 @@ function linkChangesOf(
       old.unified_id !== unifiedId ||
       old.linked_by !== row.linked_by ||
       canonicalJson(old.reason) !== canonicalJson(row.reason);
-    const oldSize = old ? (oldSizes.get(old.unified_id) ?? 1) : 0;
+    const oldSize = old ? (oldSizes.get(memberKey({ tenantId, kind, id: old.unified_id })) ?? 1) : 0;
     const events: StateChange[] = [];
     if (size > 1 && (!old || old.unified_id !== unifiedId || oldSize <= 1))
       events.push(linkEvent(outcome, member, 'linked', row));
@@ -463,6 +481,13 @@ function stateChange(
   return { id, type, tenant: tenantId, subject, json: JSON.stringify(envelope), causedBy: cause.id };
 }
 
+/** Key lists compared as sets (linkKeys sorts its own; stored ones come in any order). */
+function sameKeys(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((key) => set.has(key));
+}
+
 function rulesFor(rules: Map<string, LinkingRules>, tenantId: string): LinkingRules {
   const found = rules.get(tenantId);
   if (!found) throw new Error(`no linking rules loaded for tenant ${tenantId}`);
@@ -487,4 +512,11 @@ function textOrNull(value: unknown): string | null {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Appends to the list under `key`, creating it: no copy per element, as spreading would make. */
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
