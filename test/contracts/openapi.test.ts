@@ -126,6 +126,33 @@ export function activityTypes(activity: Activity): string[] {
   return activity.data.map((entry) => entry.type);
 }
 
+type UnifiedQuery = NonNullable<Projector['/v1/unified/customers']['get']['parameters']['query']>;
+type UnifiedPage = Json<Projector['/v1/unified/customers']['get']['responses'][200]>;
+type UnifiedProject = Json<Projector['/v1/unified/projects/{id}']['get']['responses'][200]>;
+type Rules = Projector['/v1/unified/rules']['put']['requestBody']['content']['application/json'];
+type RulesChange = Json<Projector['/v1/unified/rules']['put']['responses'][200]>;
+type LinkBody = Projector['/v1/unified/customers/{id}/links']['post']['requestBody']['content']['application/json'];
+type Unlinked = Json<Projector['/v1/unified/projects/{id}/links/{record}']['delete']['responses'][200]>;
+
+const unifiedQuery: UnifiedQuery = { email: 'ada@example.com', provider: 'solarproof', limit: 10 };
+const linkBody: LinkBody = { record: 'solarproof:5150' };
+const rules: Rules = {
+  customer: { email: true, plus_addressing: false, phone: 'always', default_country: 'US' },
+  project: { references: [], via_customer: false },
+  conflicts: { default: 'latest', rank: { phone: ['solarproof'] } },
+};
+// @ts-expect-error phone is one of the documented rules
+const badRules: Rules = { ...rules, customer: { ...rules.customer, phone: 'sometimes' } };
+export function whereFrom(page: UnifiedPage, project: UnifiedProject): string[] {
+  return [
+    ...page.data.flatMap((unified) => unified.members.map((member) => member.record)),
+    ...Object.values(project.provenance).map((field) => field.provider),
+  ];
+}
+export function regrouped(change: RulesChange, unlinked: Unlinked): number {
+  return change.regrouped + unlinked.regrouped + unlinked.data.length + change.rules.project.references.length;
+}
+
 type NewSubscription = Dispatcher['/v1/subscriptions']['post']['requestBody']['content']['application/json'];
 type Subscription = Json<Dispatcher['/v1/subscriptions']['post']['responses'][201]>;
 type SubscriptionPage = Json<Dispatcher['/v1/subscriptions']['get']['responses'][200]>;
@@ -151,7 +178,7 @@ export function lastCodes(log: DeliveryPage, one: Delivery): Array<number | null
   return [...log.data.map((d) => d.last_status_code), ...one.attempts.map((a) => a.status_code)];
 }
 
-export const used = [firstPage, newSource, unknownProvider, query, projects, historyPage, subscription, noEndpoint, replay, failed];
+export const used = [firstPage, newSource, unknownProvider, query, projects, historyPage, unifiedQuery, linkBody, badRules, subscription, noEndpoint, replay, failed];
 `;
 
 const TSCONFIG = {

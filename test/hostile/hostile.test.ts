@@ -346,6 +346,12 @@ for (const transport of cases) {
       assert.equal(problem, null, `${file.provider}: ${entry.name} (${entry.auth}): ${problem}`);
     }
 
+    /** The routes whose body `{}` would not pass validation, with one that does. */
+    const VALID_BODIES: Array<[string, string]> = [
+      ['/replay', '{"since":"2020-01-01T00:00:00Z"}'],
+      ['/links', '{"record":"opensolar:8812"}'],
+    ];
+
     test(`[${transport.name}] every management route of every app refuses a missing key, a wrong key and another tenant's key`, async () => {
       const ids = {
         ingest: sources.get('observer')!.id,
@@ -382,7 +388,7 @@ for (const transport of cases) {
                 headers,
                 // A body that passes validation, so the lookup (and its 404) is what answers.
                 ...(['POST', 'PATCH', 'PUT'].includes(method)
-                  ? { body: template.endsWith('/replay') ? '{"since":"2020-01-01T00:00:00Z"}' : '{}' }
+                  ? { body: VALID_BODIES.find(([end]) => template.endsWith(end))?.[1] ?? '{}' }
                   : {}),
               });
               const body = await response.text();

@@ -8,6 +8,7 @@ import { ProjectionLanes } from './projection/projection-lanes.js';
 import { ProjectionModule } from './projection/projection.module.js';
 import { ReadModelsModule } from './read-models/read-models.module.js';
 import { ProjectorRetention } from './retention/projector-retention.js';
+import { UnifiedApiModule } from './unified/unified-api.module.js';
 import { UnifiedStatistics } from './unified/unified-statistics.js';
 
 /**
@@ -15,8 +16,8 @@ import { UnifiedStatistics } from './unified/unified-statistics.js';
  * of their own (ProjectionLanes, PROJECTOR_CONSUMERS of them), so applying never delays a read;
  * with PROJECTOR_CONSUMERS=0 they run on this thread instead (its handlers are served only when
  * the app's lane table names them, see main.ts), one isolate less. It also serves the tenant's API
- * keys (ApiKeysModule): one app owns them, as the query API's users are the ones handed keys; and
- * the bus overview (BusModule).
+ * keys (ApiKeysModule): one app owns them, as the query API's users are the ones handed keys; the
+ * bus overview (BusModule); and the unified records with their rules and manual links (UnifiedApiModule).
  */
 @Module({
   imports: [
@@ -26,6 +27,7 @@ import { UnifiedStatistics } from './unified/unified-statistics.js';
     ChangesModule,
     ApiKeysModule,
     BusModule,
+    UnifiedApiModule,
     ProjectionModule,
   ],
   providers: [ProjectionLanes, ProjectorRetention, UnifiedStatistics],

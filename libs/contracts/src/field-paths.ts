@@ -8,9 +8,21 @@
 const SEGMENT = /^(\*|[A-Za-z0-9_-]{1,100})$/;
 const MAX_SEGMENTS = 12;
 
-/** Null means "the documented defaults", as in OpenSolar's API. */
+/**
+ * Null means "the documented defaults", as in OpenSolar's API. The default triggers are every
+ * field of a provider's entities: a unified record's changes (`unified_customer.email`) reach only
+ * subscriptions that name them, so subscriptions made before unified records send what they did.
+ */
 export const DEFAULT_TRIGGER_FIELDS: readonly string[] = ['project.*', 'customer.*', 'monitor.*'];
-export const DEFAULT_PAYLOAD_FIELDS: readonly string[] = ['project.*', 'customer.*', 'monitor.*'];
+
+/**
+ * The default payload follows the change's root: the whole document of whatever changed
+ * (`project.*` for a project, `unified_customer.*` for a unified customer), so a subscription that
+ * triggers on `unified_customer.*` gets the merged document without naming payload fields.
+ */
+export function defaultPayloadFields(root: string): readonly string[] {
+  return [`${root}.*`];
+}
 
 /** Why a pattern is not of the grammar, or null when it is. */
 export function fieldPatternProblem(pattern: unknown): string | null {

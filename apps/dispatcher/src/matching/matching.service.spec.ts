@@ -57,4 +57,32 @@ describe('matching', () => {
     assert.equal(miss!.delivery, null);
     assert.equal(miss!.reason, NOT_MATCHED.triggerFields);
   });
+
+  test('the default payload is the whole document of whatever changed, a unified record too', () => {
+    const matching = new MatchingService();
+    const unified: DispatchableEvent = {
+      ...change('unified_customer.updated', null),
+      subject: 'unified:cus_0123456789abcdef0123',
+      data: {
+        entity_type: 'unified_customer',
+        entity_id: 'unified:cus_0123456789abcdef0123',
+        version: 3,
+        changed_fields: ['unified_customer.email'],
+        document: { email: 'ada@example.com', name: 'Ada' },
+      },
+    };
+    const onUnified = subscription({ trigger_fields: ['unified_customer.*'] });
+    const [delivery] = matching.match([unified], [onUnified]);
+    assert.deepEqual(JSON.parse(delivery!.body).data.unified_customer, {
+      email: 'ada@example.com',
+      name: 'Ada',
+    });
+    const [project] = matching.match([change('project.updated', ['project.stage'])], [subscription()]);
+    assert.deepEqual(JSON.parse(project!.body).data.project, { stage: 'Sold', notes: 'private' });
+    assert.deepEqual(
+      matching.match([unified], [subscription()]),
+      [],
+      'the default triggers are the providers’ entities: unified changes are asked for by name',
+    );
+  });
 });

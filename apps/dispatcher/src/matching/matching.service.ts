@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import {
   anyPathMatches,
   buildWebhookEvent,
-  DEFAULT_PAYLOAD_FIELDS,
   DEFAULT_TRIGGER_FIELDS,
+  defaultPayloadFields,
   entityKey,
   pickFields,
   type DispatchableEvent,
@@ -120,7 +120,10 @@ function deliveryFor(subscription: Matchable, event: DispatchableEvent): NewDeli
   };
 }
 
-/** Entity changes carry only the payload fields of the new document; other events their own data. */
+/**
+ * Entity changes carry only the payload fields of the new document (by default all of it, see
+ * defaultPayloadFields); other events their own data.
+ */
 function payloadOf(subscription: Matchable, event: DispatchableEvent): Record<string, unknown> {
   const changed = changedFieldsOf(event);
   const entityType = event.data['entity_type'];
@@ -129,7 +132,11 @@ function payloadOf(subscription: Matchable, event: DispatchableEvent): Record<st
   return {
     changed_fields: changed,
     version: event.data['version'],
-    [entityType]: pickFields(document, entityType, subscription.payload_fields ?? DEFAULT_PAYLOAD_FIELDS),
+    [entityType]: pickFields(
+      document,
+      entityType,
+      subscription.payload_fields ?? defaultPayloadFields(entityType),
+    ),
   };
 }
 

@@ -1,0 +1,162 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DATA_SOURCE, defineQuery, rowsOf } from '@hub/persistence';
+import { TABLES } from '../projection/projection.repository.js';
+import type { UnifiedKind } from './linking-rules.js';
+import type { FieldConflict, FieldProvenance } from './merge.js';
+
+/** A provider's record id: `<provider>:<id at the provider>` (what the read models are keyed by). */
+export const RECORD_ID = /^[a-z-]{1,50}:[\s\S]{1,1000}$/;
+/** A unified record's id: `unified:cus_<20 hex>` or `unified:prj_<20 hex>`. */
+export const UNIFIED_ID = /^unified:(cus|prj)_[0-9a-f]{20}$/;
+
+export interface UnifiedMemberRow {
+  record: string;
+  linked_by: string | null;
+  reason: Record<string, unknown> | null;
+}
+
+export interface UnifiedRecordRow {
+  id: string;
+  version: number;
+  document: Record<string, unknown>;
+  provenance: Record<string, FieldProvenance> | null;
+  conflicts: FieldConflict[] | null;
+  member_links: UnifiedMemberRow[];
+  created_at: Date;
+  updated_at: Date;
+  /** created_at to the microsecond, as the cursor carries it. */
+  position: string;
+}
+
+export interface UnifiedListFilters {
+  updatedSince?: Date;
+  /** Only records with a member of this provider. */
+  provider?: string;
+  /** Only records with a member fed by this source (src_…). */
+  source?: string;
+  /** Text the unified id, a member id, a reference, name or email contains, in any case. */
+  search?: string;
+  /** Typed column → value, only the kind's columns (checked by the caller's DTO). */
+  columns: Record<string, string>;
+}
+
+/** Where a page starts: just after this record in the newest-first order. */
+export interface UnifiedListKey {
+  position: string;
+  id: string;
+}
+
+/** What the listed and fetched rows carry: the record and its members with how each was linked. */
+const RECORD_COLUMNS = `r.id, r.version, r.document, r.provenance, r.conflicts, r.created_at, r.updated_at,
+  to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position,
+  (SELECT coalesce(jsonb_agg(jsonb_build_object('record', m.member, 'linked_by', l.linked_by, 'reason', l.reason)
+                             ORDER BY m.ord), '[]'::jsonb)
+     FROM unnest(r.members) WITH ORDINALITY AS m(member, ord)
+     LEFT JOIN unified_links l ON l.tenant_id = r.tenant_id AND l.kind = r.kind AND l.member_id = m.member
+  ) AS member_links`;
+
+/** The typed columns a list filters on exactly (email kept in lower case, as /v1/customers). */
+const FILTERED: Record<UnifiedKind, readonly string[]> = {
+  customer: ['status', 'email'],
+  project: ['stage'],
+};
+
+/**
+ * The unified API's reads: the unified records with their members' links, the records a manual
+ * decision names, the groups a re-evaluation is compared against; tenant first. Every write (rules,
+ * decisions, links, unified records) is UnifiedRepository's, the engine's.
+ */
+@Injectable()
+export class UnifiedRecordsRepository {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  /** Newest first (created_at, then id): a record keeps its place while it is updated. */
+  list(
+    tenantId: string,
+    kind: UnifiedKind,
+    filters: UnifiedListFilters,
+    limit: number,
+    after?: UnifiedListKey,
+  ): Promise<UnifiedRecordRow[]> {
+    const where = ['r.tenant_id = $1', 'r.kind = $2'];
+    const params: unknown[] = [tenantId, kind];
+    const add = (sql: string, ...values: unknown[]) => {
+      let text = sql;
+      for (const value of values) {
+        params.push(value);
+        text = text.replace('?', `$${params.length}`);
+      }
+      where.push(text);
+    };
+    if (after) add('(r.created_at, r.id) < (?::timestamptz, ?::text)', after.position, after.id);
+    if (filters.updatedSince) add('r.updated_at >= ?', filters.updatedSince);
+    if (filters.provider) add('? = ANY(r.providers)', filters.provider);
+    if (filters.source) add('? = ANY(r.sources)', `/sources/${filters.source}`);
+    // search_text: the unified id, the member ids and the merged name, email and reference.
+    if (filters.search) add('r.search_text ILIKE ?', containsPattern(filters.search));
+    for (const [column, value] of Object.entries(filters.columns)) {
+      if (FILTERED[kind].includes(column))
+        add(`r.${column} = ?`, column === 'email' ? value.trim().toLowerCase() : value);
+    }
+    params.push(limit);
+    return rowsOf(
+      this.dataSource,
+      defineQuery<UnifiedRecordRow>(`SELECT ${RECORD_COLUMNS} FROM unified_records r
+        WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.id DESC LIMIT $${params.length}`),
+      params,
+    );
+  }
+
+  /** A unified record by its id, or by the id of one of its members. */
+  async find(
+    db: DataSource | EntityManager | null,
+    tenantId: string,
+    kind: UnifiedKind,
+    id: string,
+  ): Promise<UnifiedRecordRow | null> {
+    const byUnifiedId = UNIFIED_ID.test(id);
+    const rows = await rowsOf(
+      db ?? this.dataSource,
+      defineQuery<UnifiedRecordRow>(
+        byUnifiedId
+          ? `SELECT ${RECORD_COLUMNS} FROM unified_records r WHERE r.tenant_id = $1 AND r.kind = $2 AND r.id = $3`
+          : `SELECT ${RECORD_COLUMNS} FROM unified_links l0
+               JOIN unified_records r ON r.tenant_id = l0.tenant_id AND r.kind = l0.kind AND r.id = l0.unified_id
+              WHERE l0.tenant_id = $1 AND l0.kind = $2 AND l0.member_id = $3`,
+      ),
+      [tenantId, kind, id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Which kinds have a provider record with this id (a customer and a project may share one). */
+  async kindsOfRecord(manager: EntityManager, tenantId: string, record: string): Promise<Set<UnifiedKind>> {
+    const rows = await rowsOf(
+      manager,
+      defineQuery<{ kind: UnifiedKind }>(`
+        SELECT 'customer' AS kind FROM ${TABLES.customer.table} WHERE tenant_id = $1 AND id = $2
+        UNION ALL
+        SELECT 'project' AS kind FROM ${TABLES.project.table} WHERE tenant_id = $1 AND id = $2`),
+      [tenantId, record],
+    );
+    return new Set(rows.map((row) => row.kind));
+  }
+
+  /** The members of every group of a kind, by member: what a re-evaluation is compared against. */
+  async groupsOf(manager: EntityManager, tenantId: string, kind: UnifiedKind): Promise<Map<string, string>> {
+    const rows = await rowsOf(
+      manager,
+      defineQuery<{ member_id: string; unified_id: string }>(
+        'SELECT member_id, unified_id FROM unified_links WHERE tenant_id = $1 AND kind = $2',
+      ),
+      [tenantId, kind],
+    );
+    return new Map(rows.map((row) => [row.member_id, row.unified_id]));
+  }
+}
+
+/** An ILIKE pattern matching any text that contains `text`, its wildcards taken literally. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+}

@@ -1,0 +1,90 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { decodeCursor, pageLimitOf, pageOf, type Page } from '@hub/runtime';
+import type { UnifiedListQuery } from './dto/unified-list.query.js';
+import type { UnifiedKind } from './linking-rules.js';
+import type { FieldProvenance } from './merge.js';
+import { UNIFIED_ID, UnifiedRecordsRepository, type UnifiedRecordRow } from './unified-records.repository.js';
+import type { ProvenanceView, UnifiedRecordView } from './unified-records.view.js';
+
+/** The cursor's parts: created_at to the microsecond, then the unified id. */
+const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** Reads of the unified records: the lists, and one by its id or a member's. */
+@Injectable()
+export class UnifiedRecordsService {
+  constructor(private readonly records: UnifiedRecordsRepository) {}
+
+  async list(
+    tenantId: string,
+    kind: UnifiedKind,
+    query: UnifiedListQuery,
+    columns: Record<string, string | undefined>,
+  ): Promise<Page<UnifiedRecordView>> {
+    const limit = pageLimitOf(query);
+    const after = query.cursor ? decodeCursor(query.cursor, [POSITION, UNIFIED_ID]) : undefined;
+    const rows = await this.records.list(
+      tenantId,
+      kind,
+      {
+        ...(query.updated_since ? { updatedSince: query.updated_since } : {}),
+        ...(query.provider ? { provider: query.provider } : {}),
+        ...(query.source ? { source: query.source } : {}),
+        ...(query.q ? { search: query.q } : {}),
+        columns: Object.fromEntries(
+          Object.entries(columns).filter((entry): entry is [string, string] => !!entry[1]),
+        ),
+      },
+      limit + 1,
+      after ? { position: after[0]!, id: after[1]! } : undefined,
+    );
+    return pageOf(rows, limit, (row) => [row.position, row.id], toUnifiedView);
+  }
+
+  /** By a unified id or a member record's id; a 404 when the tenant has neither. */
+  async get(tenantId: string, kind: UnifiedKind, id: string): Promise<UnifiedRecordView> {
+    return toUnifiedView(await this.row(tenantId, kind, id));
+  }
+
+  /** The row `get` answers; in `db` (a command's transaction) when given. */
+  async row(
+    tenantId: string,
+    kind: UnifiedKind,
+    id: string,
+    db: DataSource | EntityManager | null = null,
+  ): Promise<UnifiedRecordRow> {
+    const row = await this.records.find(db, tenantId, kind, id);
+    if (!row) throw new NotFoundException(`no unified ${kind} ${id}`);
+    return row;
+  }
+}
+
+export function toUnifiedView(row: UnifiedRecordRow): UnifiedRecordView {
+  return {
+    id: row.id,
+    version: row.version,
+    members: row.member_links.map((member) => ({
+      record: member.record,
+      provider: providerOf(member.record),
+      linked_by: member.linked_by ?? 'self',
+      reason: member.reason ?? null,
+    })),
+    document: row.document,
+    provenance: Object.fromEntries(
+      Object.entries(row.provenance ?? {}).map(([field, from]) => [field, toProvenance(from)]),
+    ),
+    conflicts: row.conflicts ?? [],
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** A record id is `<provider>:<id at the provider>` (canonicalEntityId). */
+function providerOf(record: string): string {
+  return record.slice(0, record.indexOf(':'));
+}
+
+/** As the merge wrote it, the source by its id (src_…) as every API names sources. */
+function toProvenance(from: FieldProvenance): ProvenanceView {
+  return { ...from, source: from.source?.replace(/^\/sources\//, '') ?? null };
+}
