@@ -32,11 +32,17 @@ const FETCH_MESSAGES =
 /**
  * Which of the given partitions hold a message at or past the position: one round trip, so that a
  * wake-up for one message reads one partition, not every partition this consumer owns in turn.
+ *
+ * A lateral probe with LIMIT 1 per partition, not `WHERE EXISTS`: once the log's tables have
+ * planner statistics, Postgres plans the EXISTS as a hash semi-join over a sequential scan of every
+ * topic's messages (53 ms at 36,000 messages, growing with the log) where one index probe per
+ * partition does (0.3 ms).
  */
 const PARTITIONS_WITH_MESSAGES = defineQuery<{ topic: string; partition: number }>(
   `SELECT o.topic, o.partition FROM unnest($1::text[], $2::int[], $3::bigint[]) AS o(topic, partition, position)
-    WHERE EXISTS (SELECT 1 FROM bus_messages m
-                   WHERE m.topic = o.topic AND m.partition = o.partition AND m."offset" >= o.position)`,
+    CROSS JOIN LATERAL (SELECT 1 FROM bus_messages m
+                         WHERE m.topic = o.topic AND m.partition = o.partition AND m."offset" >= o.position
+                         LIMIT 1) AS waiting`,
 );
 
 const COMMIT_OFFSET =
