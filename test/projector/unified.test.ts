@@ -307,6 +307,18 @@ describe('unified records', () => {
     );
     assert.equal(ofType(changes, 'customer.linked').length, 0);
     assert.equal(ofType(changes, 'unified_customer.created').length, 2);
+
+    // A third holder of the phone, without an email, joins neither: it would tie both people.
+    const third = await apply([
+      customer('opensolar', '3', '2026-11-21T10:00:00.000Z', { email: null, phone: '(415) 555-0100' }),
+    ]);
+    const after = await unifiedState(db.tenantA);
+    assert.equal(after.records.length, 3);
+    assert.deepEqual(
+      after.links.map((l) => (l as { linked_by: string }).linked_by),
+      ['self', 'self', 'self'],
+    );
+    assert.equal(ofType(third, 'customer.linked').length, 0);
   });
 
   test('a manual unlink stands apart from the rules, and survives a rebuild', async () => {
