@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parseCanonicalEvent, type CanonicalEvent } from '@hub/contracts';
+import { parseCanonicalEvent, type CanonicalEvent, type DispatchableEvent } from '@hub/contracts';
+import { matches, MatchingService } from '../../apps/dispatcher/src/matching/matching.service.js';
 import { defineQuery, execute, rowsOf } from '@hub/persistence';
 import { ProjectionRepository } from '../../apps/projector/src/projection/projection.repository.js';
 import {
@@ -349,7 +350,7 @@ describe('unified records', () => {
       'solarproof:2',
     ]);
     assert.equal(dataOf(unlinked.find((c) => c.subject === 'solarproof:2')!)['linked_by'], 'manual');
-    assert.equal(dataOf(unlinked[0]!)['changed_fields'], undefined);
+    assert.deepEqual(dataOf(unlinked[0]!)['changed_fields'], ['unified_customer.members']);
     const separated = await unifiedState(db.tenantA);
     assert.equal(separated.records.length, 2);
 
@@ -385,12 +386,27 @@ describe('unified records', () => {
     );
     const linked = dataOf(ofType(same, 'customer.linked')[0]!);
     assert.deepEqual(linked, {
+      changed_fields: ['unified_customer.members'],
       unified_id: before.id,
       record: 'opensolar:1',
       linked_by: 'rule',
       reason: { keys: ['email:jane@example.com'] },
       caused_by: linked['caused_by'],
     });
+    // Only a subscription triggered by the unified type receives it; one of all event types with
+    // the default or provider-record triggers does not, and the webhook carries the event's data.
+    const event = JSON.parse(ofType(same, 'customer.linked')[0]!.json) as DispatchableEvent;
+    const subscription = (trigger_fields: string[] | null) => ({
+      id: 'sub_test',
+      tenant_id: db.tenantA,
+      event_types: [],
+      trigger_fields,
+      payload_fields: null,
+    });
+    assert.equal(matches(subscription(['customer.email']), event), false);
+    assert.equal(matches(subscription(null), event), false);
+    const [delivery] = new MatchingService().match([event], [subscription(['unified_customer.*'])]);
+    assert.deepEqual((JSON.parse(delivery!.body) as { data: unknown }).data, linked);
     const after = await recordOf('customer', 'opensolar:1');
     assert.equal(after.version, before.version);
     assert.deepEqual(after.members, ['opensolar:1', 'solarproof:1']);

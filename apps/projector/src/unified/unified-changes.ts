@@ -219,6 +219,7 @@ function linkEvent(
 ): StateChange {
   const { tenantId, kind, unifiedId, cause } = outcome;
   const data: RecordLinkData = {
+    changed_fields: [`${ENTITY_TYPE[kind]}.members`],
     unified_id: unifiedId,
     record: member,
     // Left alone by its own 'unlink' decision, or because what tied it to the group changed.
