@@ -527,9 +527,14 @@ describe('unified records', () => {
     const merged = await recordOf('customer', 'solarproof:9');
     assert.deepEqual(merged.members, ['opensolar:1', 'opensolar:2', 'solarproof:9']);
     assert.ok(!before.includes(merged.id), 'the smallest member, opensolar:1, names the record');
-    const [created, ...others] = ofType(changes, 'unified_customer.created');
+    // It continues one of the records it replaces: an update of version 2, never a creation.
+    assert.equal(ofType(changes, 'unified_customer.created').length, 0);
+    const [updated, ...others] = ofType(changes, 'unified_customer.updated');
     assert.equal(others.length, 0);
-    assert.deepEqual(dataOf(created!)['replaces'], before);
+    assert.deepEqual(dataOf(updated!)['replaces'], before);
+    assert.equal(dataOf(updated!)['entity_id'], merged.id);
+    assert.equal(dataOf(updated!)['version'], 2);
+    assert.equal(merged.version, 2);
     assert.deepEqual(
       (
         await unifiedRepository.unifiedRecords(
@@ -546,6 +551,54 @@ describe('unified records', () => {
         .sort(),
       ['opensolar:1', 'opensolar:2', 'solarproof:9'],
     );
+  });
+
+  test('a record with a smaller id joining changes the id: the record carries on, no created, no update without a change', async () => {
+    const first = await apply([
+      customer('solarproof', '5150', '2026-11-21T10:00:00.000Z', {
+        first_name: 'Jane',
+        email: 'jane@example.com',
+      }),
+    ]);
+    assert.equal(ofType(first, 'unified_customer.created').length, 1);
+    const before = await recordOf('customer', 'solarproof:5150');
+    const changes = await apply([
+      customer('opensolar', '8812', '2026-11-20T10:00:00.000Z', {
+        first_name: 'Jane',
+        email: 'Jane@Example.com',
+      }),
+    ]);
+    const after = await recordOf('customer', 'solarproof:5150');
+    assert.notEqual(after.id, before.id, 'opensolar:8812, the smaller id, names the group now');
+    assert.deepEqual(after.members, ['opensolar:8812', 'solarproof:5150']);
+    assert.equal(ofType(changes, 'unified_customer.created').length, 0);
+    assert.equal(ofType(changes, 'unified_customer.updated').length, 0);
+    assert.equal(after.version, before.version, 'the version carries on');
+    assert.deepEqual({ ...after.document, id: before.id }, before.document);
+    const linked = ofType(changes, 'customer.linked');
+    assert.deepEqual(linked.map((c) => c.subject).sort(), ['opensolar:8812', 'solarproof:5150']);
+    const moved = dataOf(linked.find((c) => c.subject === 'solarproof:5150')!);
+    assert.equal(moved['unified_id'], after.id);
+    assert.deepEqual(moved['replaces'], [before.id]);
+    assert.equal(
+      (
+        await unifiedRepository.unifiedRecords(db.dataSource, [
+          { tenantId: db.tenantA, kind: 'customer', id: before.id },
+        ])
+      ).length,
+      0,
+    );
+
+    // A change of the document after that is the next version, an update.
+    const next = await apply([
+      customer('opensolar', '8812', '2026-11-22T10:00:00.000Z', {
+        first_name: 'Janet',
+        email: 'jane@example.com',
+      }),
+    ]);
+    const [updated, ...more] = ofType(next, 'unified_customer.updated');
+    assert.equal(more.length, 0);
+    assert.equal(dataOf(updated!)['version'], before.version + 1);
   });
 
   test('a rules change re-keys and regroups the tenant: plus addressing on links, email off parts', async () => {

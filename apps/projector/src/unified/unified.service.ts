@@ -12,6 +12,7 @@ import {
   partitionOf,
   previousOf,
   recordChange,
+  replacesOf,
   unifiedRef,
   type GroupOutcome,
   type UnifiedCause,
@@ -265,18 +266,20 @@ export class UnifiedService {
       oldLinks.map((l) => ({ tenantId: l.tenant_id, kind: l.kind, id: l.unified_id })),
     );
     const newIds = outcomes.map((o) => ({ tenantId: o.tenantId, kind: o.kind, id: o.unifiedId }));
-    const heads = await this.repository.unifiedRecordHeads(manager, newIds);
+    const live = new Set(newIds.map(memberKey));
+    const oldLinkOf = new Map(oldLinks.map((l) => [memberKey(linkRef(l)), l]));
+    const replaces = outcomes.map((o) => replacesOf(o, oldLinkOf, live));
+    // The records replaced are read too: a group whose id changed continues one of them.
+    const heads = await this.repository.unifiedRecordHeads(manager, uniqueRefs([...newIds, ...oldIds]));
     const headById = new Map(heads.map((row) => [memberKey({ ...row, tenantId: row.tenant_id }), row]));
-    const previous = outcomes.map((o) => previousOf(o, headById));
+    const previous = outcomes.map((o, i) => previousOf(o, headById, replaces[i] ?? []));
     // Provenance and conflicts are read only where the document and members stayed the same:
     // there they decide whether the row is written at all. Elsewhere it is written anyway.
     const same = outcomes.filter((o, i) => previous[i]?.documentSame && previous[i].membersSame);
     const full = await this.repository.unifiedRecords(manager, same.map(unifiedRef));
     const fullById = new Map(full.map((row) => [memberKey({ ...row, tenantId: row.tenant_id }), row]));
-    const live = new Set(newIds.map(memberKey));
-    const oldLinkOf = new Map(oldLinks.map((l) => [memberKey(linkRef(l)), l]));
     const recordChanges = outcomes.map((o, i) =>
-      recordChange(o, previous[i] ?? null, fullById.get(memberKey(unifiedRef(o))) ?? null, oldLinkOf),
+      recordChange(o, previous[i] ?? null, fullById.get(memberKey(unifiedRef(o))) ?? null, replaces[i] ?? []),
     );
     await this.repository.saveUnifiedRecords(
       manager,
@@ -291,7 +294,7 @@ export class UnifiedService {
       const group = memberKey({ tenantId: link.tenant_id, kind: link.kind, id: link.unified_id });
       oldSizes.set(group, (oldSizes.get(group) ?? 0) + 1);
     }
-    const linkChanges = outcomes.flatMap((o) => linkChangesOf(o, oldLinkOf, oldSizes));
+    const linkChanges = outcomes.flatMap((o, i) => linkChangesOf(o, oldLinkOf, oldSizes, replaces[i]));
     await this.repository.saveLinks(
       manager,
       linkChanges.filter((c) => c.changed).map((c) => c.row),
