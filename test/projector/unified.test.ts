@@ -77,11 +77,15 @@ describe('unified records', () => {
       await execute(db.dataSource, defineQuery(`DELETE FROM ${table} WHERE tenant_id = $1`), [tenantId]);
   }
 
-  /** The tenant's unified records and links, without write times and versions. */
+  /**
+   * The tenant's unified records and links, without versions (they count published changes, which
+   * batches group differently). Their times come from the members', so a rebuild gives the same.
+   */
   async function unifiedState(tenantId: string) {
     const records = await rowsOf(
       db.dataSource,
-      defineQuery<object>(`SELECT kind, id, document, provenance, conflicts, members, providers, email
+      defineQuery<object>(`SELECT kind, id, document, provenance, conflicts, members, providers, email,
+          created_at, updated_at
         FROM unified_records WHERE tenant_id = $1 ORDER BY kind, id`),
       [tenantId],
     );
@@ -153,8 +157,17 @@ describe('unified records', () => {
     await apply(events);
     const expected = await unifiedState(db.tenantA);
     const jane = expected.records.find((r) => (r as { members: string[] }).members.length === 3) as
-      | { members: string[]; conflicts: Array<{ field: string }>; document: Record<string, unknown> }
+      | {
+          members: string[];
+          conflicts: Array<{ field: string }>;
+          document: Record<string, unknown>;
+          created_at: Date;
+          updated_at: Date;
+        }
       | undefined;
+    // The earliest member's time; the newest time of a member whose value the document shows.
+    assert.equal(jane?.created_at.toISOString(), '2026-11-20T10:00:00.000Z');
+    assert.equal(jane?.updated_at.toISOString(), '2026-11-22T10:00:00.000Z');
     assert.deepEqual(jane?.members, ['opensolar:8812', 'opensolar:9001', 'solarproof:5150']);
     assert.equal(jane?.document['first_name'], 'J.', 'the newest record holding a value');
     assert.equal(jane?.document['status'], 'lead');

@@ -162,13 +162,16 @@ export function recordChange(
   const memberIds = members.map((m) => m.id);
   // Plain JSON compares: the merge builds provenance and conflicts in one key order, and their
   // json columns give the text back as written.
+  const times = recordTimes(outcome);
   const unchanged =
     full !== null &&
     JSON.stringify(full.provenance) === JSON.stringify(merged.provenance) &&
-    JSON.stringify(full.conflicts) === JSON.stringify(merged.conflicts);
+    JSON.stringify(full.conflicts) === JSON.stringify(merged.conflicts) &&
+    sameTime(full.created_at, times.createdAt) &&
+    sameTime(full.updated_at, times.updatedAt);
   if (unchanged) return { write: null, event: null };
   const version = documentChanged ? (previous?.version ?? 0) + 1 : (previous?.version ?? 1);
-  const write = recordWrite(outcome, version);
+  const write = recordWrite(outcome, version, times);
   if (!documentChanged) return { write, event: null };
   const root = ENTITY_TYPE[kind];
   const paths = previous
@@ -189,7 +192,33 @@ export function recordChange(
   return { write, event: stateChange(tenantId, unifiedId, type, id, outcome.cause, data) };
 }
 
-function recordWrite(outcome: GroupOutcome, version: number): UnifiedRecordWrite {
+/**
+ * A unified record's times, from its members' (each one's provider time, else the time of the
+ * canonical event that last changed it), never the time it was written: a rebuild gives the same.
+ * `createdAt` is the earliest of its members' times, `updatedAt` the newest time of a member whose
+ * value the document shows (its provenance), or `createdAt` when it shows none. Members without a
+ * time (rows older than the unified migration, until a rebuild) leave only the cause's time.
+ */
+export function recordTimes(outcome: GroupOutcome): { createdAt: string; updatedAt: string } {
+  let earliest = Infinity;
+  for (const m of outcome.members) if (m.time) earliest = Math.min(earliest, new Date(m.time).getTime());
+  const createdAt = Number.isFinite(earliest) ? new Date(earliest).toISOString() : outcome.cause.time;
+  let newest = -Infinity;
+  for (const field of Object.values(outcome.merged.provenance))
+    if (field.time) newest = Math.max(newest, Date.parse(field.time));
+  const updatedAt = Number.isFinite(newest) ? new Date(newest).toISOString() : createdAt;
+  return { createdAt, updatedAt };
+}
+
+function sameTime(stored: Date | string, time: string): boolean {
+  return new Date(stored).getTime() === Date.parse(time);
+}
+
+function recordWrite(
+  outcome: GroupOutcome,
+  version: number,
+  times: { createdAt: string; updatedAt: string },
+): UnifiedRecordWrite {
   const { tenantId, kind, unifiedId, merged, members } = outcome;
   const document = merged.document;
   return {
@@ -197,6 +226,8 @@ function recordWrite(outcome: GroupOutcome, version: number): UnifiedRecordWrite
     kind,
     id: unifiedId,
     version,
+    createdAt: times.createdAt,
+    updatedAt: times.updatedAt,
     document,
     provenance: merged.provenance as Record<string, unknown>,
     conflicts: merged.conflicts,

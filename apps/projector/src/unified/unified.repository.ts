@@ -91,6 +91,9 @@ export interface UnifiedRecordWrite {
   kind: UnifiedKind;
   id: string;
   version: number;
+  /** From the members' times (recordTimes), ISO 8601: a rebuild writes the same. Absent: now. */
+  createdAt?: string;
+  updatedAt?: string;
   document: Record<string, unknown>;
   provenance: Record<string, unknown>;
   conflicts: unknown[];
@@ -106,7 +109,7 @@ export interface UnifiedRecordWrite {
 }
 
 /** Values per row of saveUnifiedRecords's INSERT. */
-const RECORD_COLUMNS = 15;
+const RECORD_COLUMNS = 17;
 
 /** The two-key advisory lock space of the engine (the rebuild lock uses the one-key space). */
 const UNIFIED_LOCK_SPACE = 72_205_120;
@@ -409,17 +412,18 @@ export class UnifiedRepository {
   }
 
   async saveUnifiedRecords(manager: EntityManager, writes: UnifiedRecordWrite[]): Promise<void> {
+    const now = new Date().toISOString();
     for (const chunk of chunksForParameters(writes, RECORD_COLUMNS)) {
       await execute(
         manager,
         defineQuery(`INSERT INTO unified_records (tenant_id, kind, id, version, document, provenance, conflicts, members,
-            providers, sources, status, email, stage, reference_number, search_text)
+            providers, sources, status, email, stage, reference_number, search_text, created_at, updated_at)
           VALUES ${valuesList(chunk.length, RECORD_COLUMNS)}
           ON CONFLICT (tenant_id, kind, id) DO UPDATE SET version = EXCLUDED.version, document = EXCLUDED.document,
             provenance = EXCLUDED.provenance, conflicts = EXCLUDED.conflicts, members = EXCLUDED.members,
             providers = EXCLUDED.providers, sources = EXCLUDED.sources, status = EXCLUDED.status,
             email = EXCLUDED.email, stage = EXCLUDED.stage, reference_number = EXCLUDED.reference_number,
-            search_text = EXCLUDED.search_text, updated_at = now()`),
+            search_text = EXCLUDED.search_text, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`),
         chunk.flatMap((w) => [
           w.tenantId,
           w.kind,
@@ -437,6 +441,8 @@ export class UnifiedRepository {
           withoutNul(w.stage),
           withoutNul(w.reference_number),
           withoutNul(w.searchText),
+          w.createdAt ?? now,
+          w.updatedAt ?? now,
         ]),
       );
     }
