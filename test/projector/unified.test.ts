@@ -98,12 +98,19 @@ describe('unified records', () => {
     return { records, links };
   }
 
+  /** The tenant's link rows of one record, or of one unified record's members. */
+  function linksOf(kind: 'customer' | 'project', column: 'member_id' | 'unified_id', value: string) {
+    return rowsOf(
+      db.dataSource,
+      defineQuery<{ member_id: string; unified_id: string; linked_by: string }>(`SELECT member_id, unified_id,
+          linked_by FROM unified_links WHERE tenant_id = $1 AND kind = $2 AND ${column} = $3 ORDER BY member_id`),
+      [db.tenantA, kind, value],
+    );
+  }
+
   async function recordOf(kind: 'customer' | 'project', memberId: string) {
-    const id = await unifiedRepository.unifiedIdOfMember(db.dataSource, {
-      tenantId: db.tenantA,
-      kind,
-      id: memberId,
-    });
+    const [link] = await linksOf(kind, 'member_id', memberId);
+    const id = link?.unified_id;
     assert.ok(id, `${memberId} has a unified record`);
     const [row] = await unifiedRepository.unifiedRecords(db.dataSource, [{ tenantId: db.tenantA, kind, id }]);
     assert.ok(row);
@@ -487,7 +494,7 @@ describe('unified records', () => {
         ['solarproof:2', 'manual', { linked_to: ['opensolar:1'] }],
       ],
     );
-    const links = await unifiedRepository.linksOfGroup(db.dataSource, db.tenantA, 'customer', record.id);
+    const links = await linksOf('customer', 'unified_id', record.id);
     assert.deepEqual(
       links.map((l) => l.linked_by),
       ['manual', 'manual'],
@@ -500,7 +507,11 @@ describe('unified records', () => {
     assert.deepEqual(await unifiedState(db.tenantA), state);
 
     const parted = await db.dataSource.transaction(async (manager) => {
-      assert.equal(await unifiedRepository.removeDecision(manager, member), true);
+      await execute(
+        manager,
+        defineQuery('DELETE FROM unified_decisions WHERE tenant_id = $1 AND kind = $2 AND member_id = $3'),
+        [member.tenantId, member.kind, member.id],
+      );
       return unified.reevaluateRecords(manager, [member], { ...cause, id: 'decision-removed' });
     });
     assert.equal(ofType(parted, 'customer.unlinked').length, 2);

@@ -222,7 +222,7 @@ export function unifiedIdOf(kind: UnifiedKind, tenantId: string, members: readon
 }
 
 /** Appends to the list under `key`, creating it: no copy per element, as spreading would make. */
-function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);

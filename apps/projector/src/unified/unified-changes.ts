@@ -1,5 +1,4 @@
 import {
-  cloudEventMessage,
   DATA_CONTENT_TYPE,
   deterministicEventId,
   SPEC_VERSION,
@@ -43,16 +42,6 @@ const ENTITY_TYPE: Record<UnifiedKind, 'unified_customer' | 'unified_project'> =
   customer: 'unified_customer',
   project: 'unified_project',
 };
-
-/**
- * The bus messages of state changes reevaluateTenant returned, for the state-changes topic
- * (`topicNames(prefix).stateChanges`), keyed and headed as the projector's own (changeMessages).
- */
-export function stateChangeMessages(
-  changes: StateChange[],
-): Array<{ key: string; value: string; headers: Record<string, string> }> {
-  return changes.map((change) => cloudEventMessage(change, change.json));
-}
 
 /** Partition key of one tenant's records of one kind. */
 export const partitionOf = (ref: { tenantId: string; kind: UnifiedKind }) => `${ref.tenantId}\0${ref.kind}`;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ProjectionRepository } from '../projection/projection.repository.js';
 import type { StateChange } from '../projection/state-change.js';
-import { components, unifiedIdOf, type ManualDecision, type RecordKeys } from './components.js';
+import { components, pushTo, unifiedIdOf, type ManualDecision, type RecordKeys } from './components.js';
 import { CUSTOMER_GROUP_KEY, CUSTOMER_KEY, linkKeys } from './link-keys.js';
 import { UNIFIED_KINDS, type LinkingRules, type UnifiedKind } from './linking-rules.js';
 import { mergeGroup, type MergeMember } from './merge.js';
@@ -26,7 +26,7 @@ import {
   type MemberRow,
 } from './unified.repository.js';
 
-export { stateChangeMessages, type UnifiedCause } from './unified-changes.js';
+export { type UnifiedCause } from './unified-changes.js';
 
 /** A provider record a projection batch changed, and the event that changed it last. */
 export interface ChangedRecord extends MemberRef {
@@ -40,9 +40,6 @@ export interface UnifiedSettings {
   enabled: boolean;
 }
 
-/** Stateless: only its rebuild lock is used here. */
-const rebuildLock = new ProjectionRepository();
-
 /**
  * Links provider records of the same customer or project into unified records (docs/adr/0017).
  * Everything it writes is derived from the provider records, the tenant's rules and its manual
@@ -54,6 +51,8 @@ export class UnifiedService {
   constructor(
     private readonly repository: UnifiedRepository,
     private readonly settings: UnifiedSettings = { enabled: true },
+    /** Only its rebuild lock is used here: commands hold it shared, as live batches do. */
+    private readonly projection: ProjectionRepository = new ProjectionRepository(),
   ) {}
 
   get enabled(): boolean {
@@ -84,16 +83,12 @@ export class UnifiedService {
   async reevaluateTenant(
     manager: EntityManager,
     tenantId: string,
-    kind?: UnifiedKind,
-    cause: UnifiedCause = {
-      id: `reevaluation:${Date.now()}`,
-      time: new Date().toISOString(),
-      provider: 'hub',
-    },
+    kind: UnifiedKind | undefined,
+    cause: UnifiedCause,
   ): Promise<StateChange[]> {
     if (!this.settings.enabled) return [];
     // As a live batch: never while a rebuild or an erase holds the tables (they hold it exclusively).
-    await rebuildLock.holdRebuildLockShared(manager);
+    await this.projection.holdRebuildLockShared(manager);
     await this.repository.lockTenants(manager, [tenantId]);
     const rules = await this.repository.rulesOf(manager, [tenantId]);
     const changes: StateChange[] = [];
@@ -124,7 +119,7 @@ export class UnifiedService {
   ): Promise<StateChange[]> {
     if (!this.settings.enabled || refs.length === 0) return [];
     const tenants = [...new Set(refs.map((ref) => ref.tenantId))];
-    await rebuildLock.holdRebuildLockShared(manager);
+    await this.projection.holdRebuildLockShared(manager);
     await this.repository.lockTenants(manager, tenants);
     const rules = await this.repository.rulesOf(manager, tenants);
     const byPartition = new Map(
@@ -454,11 +449,4 @@ function uniqueRefs(refs: MemberRef[]): MemberRef[] {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Appends to the list under `key`, creating it: no copy per element, as spreading would make. */
-function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }
