@@ -340,6 +340,39 @@ describe('unified records', () => {
       ['self', 'self', 'self'],
     );
     assert.equal(ofType(third, 'customer.linked').length, 0);
+
+    // The same whatever order and batches the three arrive in.
+    const events = [
+      customer('opensolar', '1', '2026-11-20T10:00:00.000Z', {
+        email: 'jane@example.com',
+        phone: '415 555 0100',
+      }),
+      customer('solarproof', '2', '2026-11-20T10:00:00.000Z', {
+        email: 'john@example.com',
+        phone: '+14155550100',
+      }),
+      customer('opensolar', '3', '2026-11-21T10:00:00.000Z', { email: null, phone: '(415) 555-0100' }),
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }),
+        fc.array(fc.boolean(), { minLength: events.length, maxLength: events.length }),
+        async (order, cuts) => {
+          await wipeTenant(db.tenantA);
+          let batch: CanonicalEvent[] = [];
+          for (const [i, event] of order.entries()) {
+            batch.push(event);
+            if (cuts[i]) {
+              await apply(batch);
+              batch = [];
+            }
+          }
+          if (batch.length > 0) await apply(batch);
+          assert.deepEqual(await unifiedState(db.tenantA), after);
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
 
   test('a manual unlink stands apart from the rules, and survives a rebuild', async () => {
