@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { parseCanonicalEvent, type CanonicalEvent } from '@hub/contracts';
+import { parseCanonicalEvent, type CanonicalEvent, type DispatchableEvent } from '@hub/contracts';
+import { matches, MatchingService } from '../../apps/dispatcher/src/matching/matching.service.js';
 import { defineQuery, execute, rowsOf } from '@hub/persistence';
 import { ProjectionRepository } from '../../apps/projector/src/projection/projection.repository.js';
 import {
@@ -76,11 +77,15 @@ describe('unified records', () => {
       await execute(db.dataSource, defineQuery(`DELETE FROM ${table} WHERE tenant_id = $1`), [tenantId]);
   }
 
-  /** The tenant's unified records and links, without write times and versions. */
+  /**
+   * The tenant's unified records and links, without versions (they count published changes, which
+   * batches group differently). Their times come from the members', so a rebuild gives the same.
+   */
   async function unifiedState(tenantId: string) {
     const records = await rowsOf(
       db.dataSource,
-      defineQuery<object>(`SELECT kind, id, document, provenance, conflicts, members, providers, email
+      defineQuery<object>(`SELECT kind, id, document, provenance, conflicts, members, providers, email,
+          created_at, updated_at
         FROM unified_records WHERE tenant_id = $1 ORDER BY kind, id`),
       [tenantId],
     );
@@ -93,12 +98,19 @@ describe('unified records', () => {
     return { records, links };
   }
 
+  /** The tenant's link rows of one record, or of one unified record's members. */
+  function linksOf(kind: 'customer' | 'project', column: 'member_id' | 'unified_id', value: string) {
+    return rowsOf(
+      db.dataSource,
+      defineQuery<{ member_id: string; unified_id: string; linked_by: string }>(`SELECT member_id, unified_id,
+          linked_by FROM unified_links WHERE tenant_id = $1 AND kind = $2 AND ${column} = $3 ORDER BY member_id`),
+      [db.tenantA, kind, value],
+    );
+  }
+
   async function recordOf(kind: 'customer' | 'project', memberId: string) {
-    const id = await unifiedRepository.unifiedIdOfMember(db.dataSource, {
-      tenantId: db.tenantA,
-      kind,
-      id: memberId,
-    });
+    const [link] = await linksOf(kind, 'member_id', memberId);
+    const id = link?.unified_id;
     assert.ok(id, `${memberId} has a unified record`);
     const [row] = await unifiedRepository.unifiedRecords(db.dataSource, [{ tenantId: db.tenantA, kind, id }]);
     assert.ok(row);
@@ -152,8 +164,17 @@ describe('unified records', () => {
     await apply(events);
     const expected = await unifiedState(db.tenantA);
     const jane = expected.records.find((r) => (r as { members: string[] }).members.length === 3) as
-      | { members: string[]; conflicts: Array<{ field: string }>; document: Record<string, unknown> }
+      | {
+          members: string[];
+          conflicts: Array<{ field: string }>;
+          document: Record<string, unknown>;
+          created_at: Date;
+          updated_at: Date;
+        }
       | undefined;
+    // The earliest member's time; the newest time of a member whose value the document shows.
+    assert.equal(jane?.created_at.toISOString(), '2026-11-20T10:00:00.000Z');
+    assert.equal(jane?.updated_at.toISOString(), '2026-11-22T10:00:00.000Z');
     assert.deepEqual(jane?.members, ['opensolar:8812', 'opensolar:9001', 'solarproof:5150']);
     assert.equal(jane?.document['first_name'], 'J.', 'the newest record holding a value');
     assert.equal(jane?.document['status'], 'lead');
@@ -307,6 +328,51 @@ describe('unified records', () => {
     );
     assert.equal(ofType(changes, 'customer.linked').length, 0);
     assert.equal(ofType(changes, 'unified_customer.created').length, 2);
+
+    // A third holder of the phone, without an email, joins neither: it would tie both people.
+    const third = await apply([
+      customer('opensolar', '3', '2026-11-21T10:00:00.000Z', { email: null, phone: '(415) 555-0100' }),
+    ]);
+    const after = await unifiedState(db.tenantA);
+    assert.equal(after.records.length, 3);
+    assert.deepEqual(
+      after.links.map((l) => (l as { linked_by: string }).linked_by),
+      ['self', 'self', 'self'],
+    );
+    assert.equal(ofType(third, 'customer.linked').length, 0);
+
+    // The same whatever order and batches the three arrive in.
+    const events = [
+      customer('opensolar', '1', '2026-11-20T10:00:00.000Z', {
+        email: 'jane@example.com',
+        phone: '415 555 0100',
+      }),
+      customer('solarproof', '2', '2026-11-20T10:00:00.000Z', {
+        email: 'john@example.com',
+        phone: '+14155550100',
+      }),
+      customer('opensolar', '3', '2026-11-21T10:00:00.000Z', { email: null, phone: '(415) 555-0100' }),
+    ];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }),
+        fc.array(fc.boolean(), { minLength: events.length, maxLength: events.length }),
+        async (order, cuts) => {
+          await wipeTenant(db.tenantA);
+          let batch: CanonicalEvent[] = [];
+          for (const [i, event] of order.entries()) {
+            batch.push(event);
+            if (cuts[i]) {
+              await apply(batch);
+              batch = [];
+            }
+          }
+          if (batch.length > 0) await apply(batch);
+          assert.deepEqual(await unifiedState(db.tenantA), after);
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
 
   test('a manual unlink stands apart from the rules, and survives a rebuild', async () => {
@@ -337,7 +403,7 @@ describe('unified records', () => {
       'solarproof:2',
     ]);
     assert.equal(dataOf(unlinked.find((c) => c.subject === 'solarproof:2')!)['linked_by'], 'manual');
-    assert.equal(dataOf(unlinked[0]!)['changed_fields'], undefined);
+    assert.deepEqual(dataOf(unlinked[0]!)['changed_fields'], ['unified_customer.members']);
     const separated = await unifiedState(db.tenantA);
     assert.equal(separated.records.length, 2);
 
@@ -373,12 +439,27 @@ describe('unified records', () => {
     );
     const linked = dataOf(ofType(same, 'customer.linked')[0]!);
     assert.deepEqual(linked, {
+      changed_fields: ['unified_customer.members'],
       unified_id: before.id,
       record: 'opensolar:1',
       linked_by: 'rule',
       reason: { keys: ['email:jane@example.com'] },
       caused_by: linked['caused_by'],
     });
+    // Only a subscription triggered by the unified type receives it; one of all event types with
+    // the default or provider-record triggers does not, and the webhook carries the event's data.
+    const event = JSON.parse(ofType(same, 'customer.linked')[0]!.json) as DispatchableEvent;
+    const subscription = (trigger_fields: string[] | null) => ({
+      id: 'sub_test',
+      tenant_id: db.tenantA,
+      event_types: [],
+      trigger_fields,
+      payload_fields: null,
+    });
+    assert.equal(matches(subscription(['customer.email']), event), false);
+    assert.equal(matches(subscription(null), event), false);
+    const [delivery] = new MatchingService().match([event], [subscription(['unified_customer.*'])]);
+    assert.deepEqual((JSON.parse(delivery!.body) as { data: unknown }).data, linked);
     const after = await recordOf('customer', 'opensolar:1');
     assert.equal(after.version, before.version);
     assert.deepEqual(after.members, ['opensolar:1', 'solarproof:1']);
@@ -446,7 +527,7 @@ describe('unified records', () => {
         ['solarproof:2', 'manual', { linked_to: ['opensolar:1'] }],
       ],
     );
-    const links = await unifiedRepository.linksOfGroup(db.dataSource, db.tenantA, 'customer', record.id);
+    const links = await linksOf('customer', 'unified_id', record.id);
     assert.deepEqual(
       links.map((l) => l.linked_by),
       ['manual', 'manual'],
@@ -459,7 +540,11 @@ describe('unified records', () => {
     assert.deepEqual(await unifiedState(db.tenantA), state);
 
     const parted = await db.dataSource.transaction(async (manager) => {
-      assert.equal(await unifiedRepository.removeDecision(manager, member), true);
+      await execute(
+        manager,
+        defineQuery('DELETE FROM unified_decisions WHERE tenant_id = $1 AND kind = $2 AND member_id = $3'),
+        [member.tenantId, member.kind, member.id],
+      );
       return unified.reevaluateRecords(manager, [member], { ...cause, id: 'decision-removed' });
     });
     assert.equal(ofType(parted, 'customer.unlinked').length, 2);
@@ -499,9 +584,14 @@ describe('unified records', () => {
     const merged = await recordOf('customer', 'solarproof:9');
     assert.deepEqual(merged.members, ['opensolar:1', 'opensolar:2', 'solarproof:9']);
     assert.ok(!before.includes(merged.id), 'the smallest member, opensolar:1, names the record');
-    const [created, ...others] = ofType(changes, 'unified_customer.created');
+    // It continues one of the records it replaces: an update of version 2, never a creation.
+    assert.equal(ofType(changes, 'unified_customer.created').length, 0);
+    const [updated, ...others] = ofType(changes, 'unified_customer.updated');
     assert.equal(others.length, 0);
-    assert.deepEqual(dataOf(created!)['replaces'], before);
+    assert.deepEqual(dataOf(updated!)['replaces'], before);
+    assert.equal(dataOf(updated!)['entity_id'], merged.id);
+    assert.equal(dataOf(updated!)['version'], 2);
+    assert.equal(merged.version, 2);
     assert.deepEqual(
       (
         await unifiedRepository.unifiedRecords(
@@ -518,6 +608,54 @@ describe('unified records', () => {
         .sort(),
       ['opensolar:1', 'opensolar:2', 'solarproof:9'],
     );
+  });
+
+  test('a record with a smaller id joining changes the id: the record carries on, no created, no update without a change', async () => {
+    const first = await apply([
+      customer('solarproof', '5150', '2026-11-21T10:00:00.000Z', {
+        first_name: 'Jane',
+        email: 'jane@example.com',
+      }),
+    ]);
+    assert.equal(ofType(first, 'unified_customer.created').length, 1);
+    const before = await recordOf('customer', 'solarproof:5150');
+    const changes = await apply([
+      customer('opensolar', '8812', '2026-11-20T10:00:00.000Z', {
+        first_name: 'Jane',
+        email: 'Jane@Example.com',
+      }),
+    ]);
+    const after = await recordOf('customer', 'solarproof:5150');
+    assert.notEqual(after.id, before.id, 'opensolar:8812, the smaller id, names the group now');
+    assert.deepEqual(after.members, ['opensolar:8812', 'solarproof:5150']);
+    assert.equal(ofType(changes, 'unified_customer.created').length, 0);
+    assert.equal(ofType(changes, 'unified_customer.updated').length, 0);
+    assert.equal(after.version, before.version, 'the version carries on');
+    assert.deepEqual({ ...after.document, id: before.id }, before.document);
+    const linked = ofType(changes, 'customer.linked');
+    assert.deepEqual(linked.map((c) => c.subject).sort(), ['opensolar:8812', 'solarproof:5150']);
+    const moved = dataOf(linked.find((c) => c.subject === 'solarproof:5150')!);
+    assert.equal(moved['unified_id'], after.id);
+    assert.deepEqual(moved['replaces'], [before.id]);
+    assert.equal(
+      (
+        await unifiedRepository.unifiedRecords(db.dataSource, [
+          { tenantId: db.tenantA, kind: 'customer', id: before.id },
+        ])
+      ).length,
+      0,
+    );
+
+    // A change of the document after that is the next version, an update.
+    const next = await apply([
+      customer('opensolar', '8812', '2026-11-22T10:00:00.000Z', {
+        first_name: 'Janet',
+        email: 'jane@example.com',
+      }),
+    ]);
+    const [updated, ...more] = ofType(next, 'unified_customer.updated');
+    assert.equal(more.length, 0);
+    assert.equal(dataOf(updated!)['version'], before.version + 1);
   });
 
   test('a rules change re-keys and regroups the tenant: plus addressing on links, email off parts', async () => {

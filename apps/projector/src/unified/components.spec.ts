@@ -44,6 +44,40 @@ test('a shared phone does not link two people whose emails differ, under the def
   assert.deepEqual(groupsOf(keys, always), [['opensolar:1', 'solarproof:5']]);
 });
 
+test('a holder without an email does not join two people whose emails differ through their phone', () => {
+  const entries: Array<[string, string[]]> = [
+    ['opensolar:1', ['email:jane@example.com', 'phone:+1415']],
+    ['solarproof:5', ['email:bob@example.com', 'phone:+1415']],
+    ['opensolar:9', ['phone:+1415']],
+  ];
+  // Every order of the records: the key's holders decide, never the pair looked at first.
+  for (const order of [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+  ]) {
+    const given = order.map((i) => entries[i]!);
+    assert.deepEqual(
+      components(records(given), defaultLinkingRules(), new Map())
+        .map((g) => g.members)
+        .sort(),
+      [['opensolar:1'], ['opensolar:9'], ['solarproof:5']],
+    );
+  }
+  // Holders with one email between them, and one without: all linked.
+  assert.deepEqual(
+    groupsOf({
+      'opensolar:1': ['email:jane@example.com', 'phone:+1415'],
+      'solarproof:5': ['email:jane@example.com', 'phone:+1415'],
+      'opensolar:9': ['phone:+1415'],
+    }),
+    [['opensolar:1', 'opensolar:9', 'solarproof:5']],
+  );
+});
+
 test('a shared phone links when one record has no email', () => {
   assert.deepEqual(
     groupsOf({ 'opensolar:1': ['email:jane@example.com', 'phone:+1415'], 'solarproof:5': ['phone:+1415'] }),

@@ -84,9 +84,10 @@ function holdersByKey(
 
 /**
  * The pairs a shared key links. Edges to the first holder suffice where all holders link (a star
- * connects them as a clique would). A shared phone under 'unless_emails_differ' links holders
- * unless both have an email and the emails differ: holders with the same email link, and a holder
- * without one links to all.
+ * connects them as a clique would). A shared phone under 'unless_emails_differ' links all of its
+ * holders, those without an email included, unless they carry two or more different emails: then
+ * it links none. Deciding per key and not per pair keeps a holder without an email from joining
+ * two people whose emails differ, whatever order the records come in.
  */
 function ruleEdges(
   key: string,
@@ -100,16 +101,12 @@ function ruleEdges(
   if (key.startsWith(CUSTOMER_GROUP_KEY)) return star(holders);
   if (!key.startsWith(PHONE_KEY) || rules.customer.phone === 'off') return [];
   if (rules.customer.phone === 'always') return star(holders);
-  const byEmail = new Map<string | null, string[]>();
+  const emails = new Set<string>();
   for (const id of holders) {
     const email = emailOfKeys(keysByRecord.get(id)?.keys ?? []);
-    pushTo(byEmail, email, id);
+    if (email !== null) emails.add(email);
   }
-  const [withoutEmail] = byEmail.get(null) ?? [];
-  // A holder without an email links to every holder: one star from it connects them all.
-  if (withoutEmail !== undefined)
-    return holders.filter((id) => id !== withoutEmail).map((id): [string, string] => [withoutEmail, id]);
-  return [...byEmail.values()].flatMap((ids) => star(ids));
+  return emails.size > 1 ? [] : star(holders);
 }
 
 /**
@@ -225,7 +222,7 @@ export function unifiedIdOf(kind: UnifiedKind, tenantId: string, members: readon
 }
 
 /** Appends to the list under `key`, creating it: no copy per element, as spreading would make. */
-function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);

@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { ProjectorConfig } from '../config/projector.config.js';
+import { ProjectionRepository } from '../projection/projection.repository.js';
 import { UnifiedRepository } from './unified.repository.js';
 import { UnifiedService } from './unified.service.js';
 
@@ -8,8 +9,8 @@ export const unifiedProviders: Provider[] = [
   UnifiedRepository,
   {
     provide: UnifiedService,
-    inject: [UnifiedRepository, ProjectorConfig],
-    useFactory: (repository: UnifiedRepository, config: ProjectorConfig) =>
-      new UnifiedService(repository, { enabled: config.UNIFIED_RECORDS === 'on' }),
+    inject: [UnifiedRepository, ProjectorConfig, ProjectionRepository],
+    useFactory: (repository: UnifiedRepository, config: ProjectorConfig, projection: ProjectionRepository) =>
+      new UnifiedService(repository, { enabled: config.UNIFIED_RECORDS === 'on' }, projection),
   },
 ];

@@ -8,6 +8,7 @@ import {
   valuesList,
   type Queryable,
 } from '@hub/persistence';
+import { CUSTOMER_KEY } from './link-keys.js';
 import { storedLinkingRules, type LinkingRules, type UnifiedKind } from './linking-rules.js';
 
 /** One provider record of a tenant, as the engine names it. */
@@ -91,6 +92,9 @@ export interface UnifiedRecordWrite {
   kind: UnifiedKind;
   id: string;
   version: number;
+  /** From the members' times (recordTimes), ISO 8601: a rebuild writes the same. Absent: now. */
+  createdAt?: string;
+  updatedAt?: string;
   document: Record<string, unknown>;
   provenance: Record<string, unknown>;
   conflicts: unknown[];
@@ -106,7 +110,7 @@ export interface UnifiedRecordWrite {
 }
 
 /** Values per row of saveUnifiedRecords's INSERT. */
-const RECORD_COLUMNS = 15;
+const RECORD_COLUMNS = 17;
 
 /** The two-key advisory lock space of the engine (the rebuild lock uses the one-key space). */
 const UNIFIED_LOCK_SPACE = 72_205_120;
@@ -196,17 +200,6 @@ export class UnifiedRepository {
           target_member_id = EXCLUDED.target_member_id, decided_at = now()`),
       [ref.tenantId, ref.kind, ref.id, decision, targetMemberId],
     );
-  }
-
-  /** Forgets the record's manual decision: the rules alone decide again. True when there was one. */
-  async removeDecision(manager: EntityManager, ref: MemberRef): Promise<boolean> {
-    const rows = await rowsOf(
-      manager,
-      defineQuery<{ member_id: string }>(`DELETE FROM unified_decisions
-        WHERE tenant_id = $1 AND kind = $2 AND member_id = $3 RETURNING member_id`),
-      [ref.tenantId, ref.kind, ref.id],
-    );
-    return rows.length > 0;
   }
 
   /** The decisions made about these records, and those whose link names one of them. */
@@ -316,13 +309,13 @@ export class UnifiedRepository {
             -- via_customer: projects naming a customer of the same unified customer as this one's.
             SELECT other.member_id FROM unified_link_keys own
               JOIN unified_links customer ON customer.tenant_id = own.tenant_id AND customer.kind = 'customer'
-                AND customer.member_id = substr(own.key, 6)
+                AND customer.member_id = substr(own.key, ${CUSTOMER_KEY.length + 1})
               JOIN unified_links sibling ON sibling.tenant_id = customer.tenant_id AND sibling.kind = 'customer'
                 AND sibling.unified_id = customer.unified_id
               JOIN unified_link_keys other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
-                AND other.key = 'cust:' || sibling.member_id
+                AND other.key = '${CUSTOMER_KEY}' || sibling.member_id
              WHERE own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
-               AND r.kind = 'project' AND own.key LIKE 'cust:%'
+               AND r.kind = 'project' AND own.key LIKE '${CUSTOMER_KEY}%'
             UNION ALL
             SELECT d.target_member_id FROM unified_decisions d
              WHERE d.tenant_id = r.tenant_id AND d.kind = r.kind AND d.member_id = r.id AND d.decision = 'link'
@@ -391,11 +384,6 @@ export class UnifiedRepository {
     );
   }
 
-  /**
-   * A multi-row INSERT with one parameter per value, each JSON document its own text (as
-   * saveEntities, ADR 0008): cheaper for Postgres than one JSON array taken apart by
-   * json_to_recordset.
-   */
   /** The version, document and members of these unified records (`MemberRef.id`: unified id). */
   async unifiedRecordHeads(manager: Queryable, ids: MemberRef[]): Promise<UnifiedRecordHead[]> {
     if (ids.length === 0) return [];
@@ -408,18 +396,24 @@ export class UnifiedRepository {
     );
   }
 
+  /**
+   * A multi-row INSERT with one parameter per value, each JSON document its own text (as
+   * saveEntities, ADR 0008): cheaper for Postgres than one JSON array taken apart by
+   * json_to_recordset.
+   */
   async saveUnifiedRecords(manager: EntityManager, writes: UnifiedRecordWrite[]): Promise<void> {
+    const now = new Date().toISOString();
     for (const chunk of chunksForParameters(writes, RECORD_COLUMNS)) {
       await execute(
         manager,
         defineQuery(`INSERT INTO unified_records (tenant_id, kind, id, version, document, provenance, conflicts, members,
-            providers, sources, status, email, stage, reference_number, search_text)
+            providers, sources, status, email, stage, reference_number, search_text, created_at, updated_at)
           VALUES ${valuesList(chunk.length, RECORD_COLUMNS)}
           ON CONFLICT (tenant_id, kind, id) DO UPDATE SET version = EXCLUDED.version, document = EXCLUDED.document,
             provenance = EXCLUDED.provenance, conflicts = EXCLUDED.conflicts, members = EXCLUDED.members,
             providers = EXCLUDED.providers, sources = EXCLUDED.sources, status = EXCLUDED.status,
             email = EXCLUDED.email, stage = EXCLUDED.stage, reference_number = EXCLUDED.reference_number,
-            search_text = EXCLUDED.search_text, updated_at = now()`),
+            search_text = EXCLUDED.search_text, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`),
         chunk.flatMap((w) => [
           w.tenantId,
           w.kind,
@@ -437,6 +431,8 @@ export class UnifiedRepository {
           withoutNul(w.stage),
           withoutNul(w.reference_number),
           withoutNul(w.searchText),
+          w.createdAt ?? now,
+          w.updatedAt ?? now,
         ]),
       );
     }
@@ -450,33 +446,6 @@ export class UnifiedRepository {
       defineQuery(`DELETE FROM unified_records u USING unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
         WHERE u.tenant_id = r.tenant_id AND u.kind = r.kind AND u.id = r.id`),
       columnsOf(ids),
-    );
-  }
-
-  /** The unified id of the record's group: how `/unified/customers/opensolar:8812` finds its record. */
-  async unifiedIdOfMember(db: Queryable, ref: MemberRef): Promise<string | null> {
-    const rows = await rowsOf(
-      db,
-      defineQuery<{ unified_id: string }>(
-        'SELECT unified_id FROM unified_links WHERE tenant_id = $1 AND kind = $2 AND member_id = $3',
-      ),
-      [ref.tenantId, ref.kind, ref.id],
-    );
-    return rows[0]?.unified_id ?? null;
-  }
-
-  /** The links of one unified record's members: who is in it, and why. */
-  async linksOfGroup(
-    db: Queryable,
-    tenantId: string,
-    kind: UnifiedKind,
-    unifiedId: string,
-  ): Promise<LinkRow[]> {
-    return rowsOf(
-      db,
-      defineQuery<LinkRow>(`SELECT tenant_id, kind, member_id, unified_id, linked_by, reason FROM unified_links
-        WHERE tenant_id = $1 AND kind = $2 AND unified_id = $3 ORDER BY member_id`),
-      [tenantId, kind, unifiedId],
     );
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ProjectionRepository } from '../projection/projection.repository.js';
 import type { StateChange } from '../projection/state-change.js';
-import { components, unifiedIdOf, type ManualDecision, type RecordKeys } from './components.js';
+import { components, pushTo, unifiedIdOf, type ManualDecision, type RecordKeys } from './components.js';
 import { CUSTOMER_GROUP_KEY, CUSTOMER_KEY, linkKeys } from './link-keys.js';
 import { UNIFIED_KINDS, type LinkingRules, type UnifiedKind } from './linking-rules.js';
 import { mergeGroup, type MergeMember } from './merge.js';
@@ -12,6 +12,7 @@ import {
   partitionOf,
   previousOf,
   recordChange,
+  replacesOf,
   unifiedRef,
   type GroupOutcome,
   type UnifiedCause,
@@ -25,7 +26,7 @@ import {
   type MemberRow,
 } from './unified.repository.js';
 
-export { stateChangeMessages, type UnifiedCause } from './unified-changes.js';
+export { type UnifiedCause } from './unified-changes.js';
 
 /** A provider record a projection batch changed, and the event that changed it last. */
 export interface ChangedRecord extends MemberRef {
@@ -39,9 +40,6 @@ export interface UnifiedSettings {
   enabled: boolean;
 }
 
-/** Stateless: only its rebuild lock is used here. */
-const rebuildLock = new ProjectionRepository();
-
 /**
  * Links provider records of the same customer or project into unified records (docs/adr/0017).
  * Everything it writes is derived from the provider records, the tenant's rules and its manual
@@ -53,6 +51,8 @@ export class UnifiedService {
   constructor(
     private readonly repository: UnifiedRepository,
     private readonly settings: UnifiedSettings = { enabled: true },
+    /** Only its rebuild lock is used here: commands hold it shared, as live batches do. */
+    private readonly projection: ProjectionRepository = new ProjectionRepository(),
   ) {}
 
   get enabled(): boolean {
@@ -83,16 +83,12 @@ export class UnifiedService {
   async reevaluateTenant(
     manager: EntityManager,
     tenantId: string,
-    kind?: UnifiedKind,
-    cause: UnifiedCause = {
-      id: `reevaluation:${Date.now()}`,
-      time: new Date().toISOString(),
-      provider: 'hub',
-    },
+    kind: UnifiedKind | undefined,
+    cause: UnifiedCause,
   ): Promise<StateChange[]> {
     if (!this.settings.enabled) return [];
     // As a live batch: never while a rebuild or an erase holds the tables (they hold it exclusively).
-    await rebuildLock.holdRebuildLockShared(manager);
+    await this.projection.holdRebuildLockShared(manager);
     await this.repository.lockTenants(manager, [tenantId]);
     const rules = await this.repository.rulesOf(manager, [tenantId]);
     const changes: StateChange[] = [];
@@ -123,7 +119,7 @@ export class UnifiedService {
   ): Promise<StateChange[]> {
     if (!this.settings.enabled || refs.length === 0) return [];
     const tenants = [...new Set(refs.map((ref) => ref.tenantId))];
-    await rebuildLock.holdRebuildLockShared(manager);
+    await this.projection.holdRebuildLockShared(manager);
     await this.repository.lockTenants(manager, tenants);
     const rules = await this.repository.rulesOf(manager, tenants);
     const byPartition = new Map(
@@ -265,18 +261,20 @@ export class UnifiedService {
       oldLinks.map((l) => ({ tenantId: l.tenant_id, kind: l.kind, id: l.unified_id })),
     );
     const newIds = outcomes.map((o) => ({ tenantId: o.tenantId, kind: o.kind, id: o.unifiedId }));
-    const heads = await this.repository.unifiedRecordHeads(manager, newIds);
+    const live = new Set(newIds.map(memberKey));
+    const oldLinkOf = new Map(oldLinks.map((l) => [memberKey(linkRef(l)), l]));
+    const replaces = outcomes.map((o) => replacesOf(o, oldLinkOf, live));
+    // The records replaced are read too: a group whose id changed continues one of them.
+    const heads = await this.repository.unifiedRecordHeads(manager, uniqueRefs([...newIds, ...oldIds]));
     const headById = new Map(heads.map((row) => [memberKey({ ...row, tenantId: row.tenant_id }), row]));
-    const previous = outcomes.map((o) => previousOf(o, headById));
+    const previous = outcomes.map((o, i) => previousOf(o, headById, replaces[i] ?? []));
     // Provenance and conflicts are read only where the document and members stayed the same:
     // there they decide whether the row is written at all. Elsewhere it is written anyway.
     const same = outcomes.filter((o, i) => previous[i]?.documentSame && previous[i].membersSame);
     const full = await this.repository.unifiedRecords(manager, same.map(unifiedRef));
     const fullById = new Map(full.map((row) => [memberKey({ ...row, tenantId: row.tenant_id }), row]));
-    const live = new Set(newIds.map(memberKey));
-    const oldLinkOf = new Map(oldLinks.map((l) => [memberKey(linkRef(l)), l]));
     const recordChanges = outcomes.map((o, i) =>
-      recordChange(o, previous[i] ?? null, fullById.get(memberKey(unifiedRef(o))) ?? null, oldLinkOf),
+      recordChange(o, previous[i] ?? null, fullById.get(memberKey(unifiedRef(o))) ?? null, replaces[i] ?? []),
     );
     await this.repository.saveUnifiedRecords(
       manager,
@@ -291,7 +289,7 @@ export class UnifiedService {
       const group = memberKey({ tenantId: link.tenant_id, kind: link.kind, id: link.unified_id });
       oldSizes.set(group, (oldSizes.get(group) ?? 0) + 1);
     }
-    const linkChanges = outcomes.flatMap((o) => linkChangesOf(o, oldLinkOf, oldSizes));
+    const linkChanges = outcomes.flatMap((o, i) => linkChangesOf(o, oldLinkOf, oldSizes, replaces[i]));
     await this.repository.saveLinks(
       manager,
       linkChanges.filter((c) => c.changed).map((c) => c.row),
@@ -451,11 +449,4 @@ function uniqueRefs(refs: MemberRef[]): MemberRef[] {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Appends to the list under `key`, creating it: no copy per element, as spreading would make. */
-function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }

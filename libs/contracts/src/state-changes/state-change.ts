@@ -43,11 +43,16 @@ export interface UnifiedStateChangeData extends StateChangeData {
 
 /**
  * `customer.linked|unlinked`, `project.linked|unlinked` (subject: the provider record): a record
- * joined a unified record of more than itself, or was left alone. No `changed_fields`: they match
- * subscriptions by type alone.
+ * joined a unified record of more than itself, or was left alone. Their `changed_fields` is the
+ * unified record's `members` (`unified_customer.members`, `unified_project.members`), so only
+ * subscriptions whose trigger fields name the unified type receive them: an existing one, with
+ * `customer.*` triggers, never does. No `entity_type` or `document`: a webhook carries this data.
  */
 export interface RecordLinkData {
+  changed_fields: ['unified_customer.members'] | ['unified_project.members'];
   unified_id: string;
+  /** Unified ids the record's group had before, when its id changed (docs/adr/0017). */
+  replaces?: string[];
   record: string;
   linked_by: 'rule' | 'manual';
   /** The keys it shares with the group, the manual links it makes or receives. */
