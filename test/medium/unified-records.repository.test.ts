@@ -178,7 +178,7 @@ describe('UnifiedRecordsRepository', () => {
     });
   });
 
-  test('an unlink’s records linked by hand: repointed to the replacement, or forgotten', async () => {
+  test('an unlink’s records linked by hand: repointed to the smallest other remaining member, or forgotten', async () => {
     const decisions = async (tenantId: string) =>
       (
         await db.dataSource.query<
@@ -198,10 +198,11 @@ describe('UnifiedRecordsRepository', () => {
       await engine.saveDecision(m, ref('r:4'), 'unlink', null);
       await engine.saveDecision(m, { ...ref('r:1'), tenantId: db.tenantB }, 'link', 'x:1');
 
-      const moved = await records.retargetLinks(m, db.tenantA, 'customer', 'x:1', 'a:1');
+      const moved = await records.retargetLinks(m, db.tenantA, 'customer', 'x:1', ['r:1', 'a:1', 'b:1']);
       assert.deepEqual(moved.sort(), ['a:1', 'r:1', 'r:2']);
     });
     assert.deepEqual(await decisions(db.tenantA), [
+      'a:1 link b:1',
       'r:1 link a:1',
       'r:2 link a:1',
       'r:3 link y:1',
@@ -210,8 +211,10 @@ describe('UnifiedRecordsRepository', () => {
     assert.deepEqual(await decisions(db.tenantB), ['r:1 link x:1'], 'another tenant’s untouched');
 
     await db.dataSource.transaction(async (m) => {
-      const moved = await records.retargetLinks(m, db.tenantA, 'customer', 'a:1', null);
+      const moved = await records.retargetLinks(m, db.tenantA, 'customer', 'a:1', []);
       assert.deepEqual(moved.sort(), ['r:1', 'r:2']);
+      // a:1's own link (to b:1) with only itself left: forgotten.
+      assert.deepEqual(await records.retargetLinks(m, db.tenantA, 'customer', 'b:1', ['a:1']), ['a:1']);
     });
     assert.deepEqual(
       await decisions(db.tenantA),

@@ -56,8 +56,8 @@ export class UnifiedLinksService {
 
   /**
    * `record` leaves the unified record `id` names and stands apart from then on. The records
-   * linked to it by hand are linked to the smallest remaining member instead (or to nothing when
-   * none remains), so none of them pulls it back.
+   * linked to it by hand are linked to the smallest other remaining member instead (or to nothing
+   * when none remains), so none of them pulls it back.
    */
   async unlink(
     tenantId: string,
@@ -80,7 +80,7 @@ export class UnifiedLinksService {
         const remaining = members.filter((member) => member !== record).sort();
         replacement = remaining[0] ?? null;
         await this.engineRecords.saveDecision(manager, { tenantId, kind, id: record }, 'unlink', null);
-        const moved = await this.records.retargetLinks(manager, tenantId, kind, record, replacement);
+        const moved = await this.records.retargetLinks(manager, tenantId, kind, record, remaining);
         const involved = new Set([...members, ...moved]);
         return { records: [...involved].map((member) => ({ tenantId, kind, id: member })) };
       },

@@ -153,34 +153,37 @@ export class UnifiedRecordsRepository {
   }
 
   /**
-   * The `link` decisions that name `target` (records linked by hand to it) name `replacement`
-   * instead, or are forgotten when there is none: what an unlink of `target` does, so no record
-   * linked to it by hand pulls it back. The records whose decisions changed.
+   * The `link` decisions that name `target` (records linked by hand to it) name instead the
+   * smallest of `remaining` other than the deciding record itself, or are forgotten when there is
+   * none: what an unlink of `target` does, so no record linked to it by hand pulls it back. The
+   * records whose decisions changed.
    */
   async retargetLinks(
     manager: EntityManager,
     tenantId: string,
     kind: UnifiedKind,
     target: string,
-    replacement: string | null,
+    remaining: readonly string[],
   ): Promise<string[]> {
-    // Any decision of `replacement` itself to link to `target` would name itself: forgotten.
-    const forgotten = await rowsOf(
-      manager,
-      defineQuery<{ member_id: string }>(`DELETE FROM unified_decisions
-        WHERE tenant_id = $1 AND kind = $2 AND decision = 'link' AND target_member_id = $3
-          AND ($4::text IS NULL OR member_id = $4::text)
-        RETURNING member_id`),
-      [tenantId, kind, target, replacement],
-    );
-    if (replacement === null) return forgotten.map((row) => row.member_id);
     const rows = await rowsOf(
       manager,
-      defineQuery<{ member_id: string }>(`UPDATE unified_decisions SET target_member_id = $4
-        WHERE tenant_id = $1 AND kind = $2 AND decision = 'link' AND target_member_id = $3
-        RETURNING member_id`),
-      [tenantId, kind, target, replacement],
+      defineQuery<{ member_id: string }>(`WITH next AS (
+          SELECT d.member_id,
+                 (SELECT m FROM unnest($4::text[]) AS m WHERE m <> d.member_id
+                   ORDER BY m COLLATE "C" LIMIT 1) AS target
+            FROM unified_decisions d
+           WHERE d.tenant_id = $1 AND d.kind = $2 AND d.decision = 'link' AND d.target_member_id = $3),
+        forgotten AS (
+          DELETE FROM unified_decisions d USING next
+           WHERE d.tenant_id = $1 AND d.kind = $2 AND d.member_id = next.member_id AND next.target IS NULL
+          RETURNING d.member_id),
+        moved AS (
+          UPDATE unified_decisions d SET target_member_id = next.target FROM next
+           WHERE d.tenant_id = $1 AND d.kind = $2 AND d.member_id = next.member_id AND next.target IS NOT NULL
+          RETURNING d.member_id)
+        SELECT member_id FROM forgotten UNION ALL SELECT member_id FROM moved`),
+      [tenantId, kind, target, remaining],
     );
-    return [...forgotten, ...rows].map((row) => row.member_id);
+    return rows.map((row) => row.member_id);
   }
 }
