@@ -159,7 +159,7 @@ describe('UnifiedRecordsRepository', () => {
     assert.equal(await records.find(null, db.tenantA, 'customer', 'nobody:1'), null);
   });
 
-  test('the kinds a record id is, and the groups of a kind', async () => {
+  test('the kinds a record id is, and the groups of a kind, or around records', async () => {
     await db.dataSource.transaction(async (m) => {
       assert.deepEqual([...(await records.kindsOfRecord(m, db.tenantA, 'opensolar:1'))], ['customer']);
       assert.deepEqual([...(await records.kindsOfRecord(m, db.tenantA, 'shared:9'))].sort(), [
@@ -175,6 +175,15 @@ describe('UnifiedRecordsRepository', () => {
           ['opensolar:3', BOB],
         ]),
       );
+      assert.deepEqual(
+        await records.groupsAround(m, db.tenantA, 'customer', ['solarproof:2', 'nobody:1']),
+        new Map([
+          ['opensolar:1', ADA],
+          ['solarproof:2', ADA],
+        ]),
+        'only the groups that hold one of them',
+      );
+      assert.deepEqual(await records.groupsAround(m, db.tenantA, 'customer', []), new Map());
     });
   });
 

@@ -153,6 +153,31 @@ export class UnifiedRecordsRepository {
   }
 
   /**
+   * The members of the groups that hold any of `members`, by member: what a re-evaluation of the
+   * groups around a decision is compared against (groupsOf, only those groups).
+   */
+  async groupsAround(
+    manager: EntityManager,
+    tenantId: string,
+    kind: UnifiedKind,
+    members: readonly string[],
+  ): Promise<Map<string, string>> {
+    if (members.length === 0) return new Map();
+    const rows = await rowsOf(
+      manager,
+      defineQuery<{
+        member_id: string;
+        unified_id: string;
+      }>(`SELECT l.member_id, l.unified_id FROM unified_links l
+        WHERE l.tenant_id = $1 AND l.kind = $2
+          AND l.unified_id IN (SELECT g.unified_id FROM unified_links g
+                                WHERE g.tenant_id = $1 AND g.kind = $2 AND g.member_id = ANY($3::text[]))`),
+      [tenantId, kind, members],
+    );
+    return new Map(rows.map((row) => [row.member_id, row.unified_id]));
+  }
+
+  /**
    * The `link` decisions that name `target` (records linked by hand to it) name instead the
    * smallest of `remaining` other than the deciding record itself, or are forgotten when there is
    * none: what an unlink of `target` does, so no record linked to it by hand pulls it back. The

@@ -60,9 +60,11 @@ export class UnifiedReevaluation {
       // The engine's lock of the tenant (the re-evaluation takes it again): from here no batch
       // changes the tenant's groups, so what `choose` checks and `regrouped` counts are this command's.
       await this.engineRecords.lockTenants(manager, [tenantId]);
-      // A decision or rules written change no group yet: `before` is as it was.
+      // A decision or rules written change no group yet: `before` is as it was. For a decision only
+      // the groups around its records (all a re-evaluation of them can change) are compared.
       const scope = await choose(manager);
-      const before = await this.groupings(manager, tenantId, kinds);
+      const around = 'records' in scope ? scope.records.map((ref) => ref.id) : undefined;
+      const before = await this.groupings(manager, tenantId, kinds, around);
       const time = new Date().toISOString();
       // The cause the state changes name (caused_by) and derive their ids from: this command.
       const cause = { id: `${command}@${time}`, time, provider: COMMAND_PROVIDER };
@@ -70,7 +72,14 @@ export class UnifiedReevaluation {
         'tenant' in scope
           ? await this.engine.reevaluateTenant(manager, tenantId, kind, cause)
           : await this.engine.reevaluateRecords(manager, scope.records, cause);
-      const after = await this.groupings(manager, tenantId, kinds);
+      // Around the same records and everyone who shared a group with them: a record that joins
+      // those groups is then in `after` only, and counts.
+      const after = await this.groupings(
+        manager,
+        tenantId,
+        kinds,
+        around && [...new Set([...around, ...memberIdsOf(before)])],
+      );
       let regrouped = 0;
       for (const [member, partners] of after) if (before.get(member) !== partners) regrouped++;
       const result = { answer: await answer(manager), regrouped };
@@ -80,15 +89,21 @@ export class UnifiedReevaluation {
     });
   }
 
-  /** Per `<kind>/<member>`, the members of its group as one sorted text. */
+  /**
+   * Per `<kind>/<member>`, the members of its group as one sorted text: of every group of the
+   * kinds, or only of the groups that hold one of `around`.
+   */
   private async groupings(
     manager: EntityManager,
     tenantId: string,
     kinds: readonly UnifiedKind[],
+    around?: readonly string[],
   ): Promise<Map<string, string>> {
     const partners = new Map<string, string>();
     for (const kind of kinds) {
-      const groupOf = await this.records.groupsOf(manager, tenantId, kind);
+      const groupOf = around
+        ? await this.records.groupsAround(manager, tenantId, kind, around)
+        : await this.records.groupsOf(manager, tenantId, kind);
       const members = new Map<string, string[]>();
       for (const [member, group] of groupOf) {
         const list = members.get(group);
@@ -101,4 +116,11 @@ export class UnifiedReevaluation {
     }
     return partners;
   }
+}
+
+/** The member ids of `groupings`' keys (`<kind>/<member>`). */
+function memberIdsOf(partners: Map<string, string>): string[] {
+  const ids: string[] = [];
+  for (const key of partners.keys()) ids.push(key.slice(key.indexOf('/') + 1));
+  return ids;
 }
