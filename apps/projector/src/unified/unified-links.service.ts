@@ -22,8 +22,8 @@ export class UnifiedLinksService {
   ) {}
 
   /**
-   * `record` joins the unified record `id` names: decided as a link to one of its members, the
-   * member `id` is when it is a member record's id, else the first other member.
+   * `record` joins the unified record `id` names: decided as a link to one of its members, `id`
+   * itself when it names a member record, else the first other member.
    */
   async link(
     tenantId: string,
