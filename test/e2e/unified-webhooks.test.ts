@@ -81,8 +81,8 @@ describe('unified records → webhooks', { timeout: 240_000 }, () => {
     const path = `/${unique('unified')}`;
     const subscription = await postJson(urls.dispatcher, tenant.api_key, '/v1/subscriptions', {
       endpoint: receiver.url(path),
-      // customer.linked and .unlinked change `unified_customer.members`, which these triggers
-      // admit: the event types keep this subscription to the merged record's changes.
+      // customer.linked and .unlinked change `unified_customer.members`, which these trigger
+      // fields match: the event types keep this subscription to the merged record's changes.
       event_types: ['unified_customer.*'],
       trigger_fields: ['unified_customer.*'],
     });

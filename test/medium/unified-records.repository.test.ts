@@ -101,7 +101,7 @@ describe('UnifiedRecordsRepository', () => {
         link(db.tenantA, 'opensolar:9', SITE, 'self'),
         link(db.tenantB, 'opensolar:1', ADA, 'self'),
       ]);
-      // BOB is the newest record.
+      // BOB is the newest record: the list is by id all the same.
       await execute(
         m,
         defineQuery(`UPDATE unified_records SET created_at = now() + interval '1 second' WHERE id = $1`),
@@ -115,10 +115,10 @@ describe('UnifiedRecordsRepository', () => {
   const list = (filters: Parameters<UnifiedRecordsRepository['list']>[2], limit = 10) =>
     records.list(db.tenantA, 'customer', filters, limit);
 
-  test('lists newest first, only the tenant’s records of the kind, with their members’ links', async () => {
+  test('lists by id, only the tenant’s records of the kind, with their members’ links', async () => {
     const rows = await list({ columns: {} });
-    assert.deepEqual(ids(rows), [BOB, ADA]);
-    const ada = rows[1]!;
+    assert.deepEqual(ids(rows), [ADA, BOB], 'by id, not by when created');
+    const ada = rows[0]!;
     assert.deepEqual(ada.member_links, [
       { record: 'opensolar:1', linked_by: 'rule', reason: { keys: ['email:ada@x.io'] } },
       { record: 'solarproof:2', linked_by: 'manual', reason: { keys: ['email:ada@x.io'] } },
@@ -126,23 +126,19 @@ describe('UnifiedRecordsRepository', () => {
     assert.deepEqual(ada.document, { id: ADA, email: 'ada@x.io', status: 'active' });
     assert.equal(ada.provenance?.['email']?.['provider'], 'solarproof');
     assert.equal(ada.conflicts?.[0]?.field, 'status');
-    assert.match(ada.position, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
 
     const [first] = await list({ columns: {} }, 1);
-    const rest = await records.list(db.tenantA, 'customer', { columns: {} }, 10, {
-      position: first!.position,
-      id: first!.id,
-    });
-    assert.deepEqual(ids(rest), [ADA], 'after the cursor');
+    const rest = await records.list(db.tenantA, 'customer', { columns: {} }, 10, first!.id);
+    assert.deepEqual(ids(rest), [BOB], 'after the cursor');
   });
 
   test('filters: provider, source, email, status, search, updated_since', async () => {
     assert.deepEqual(ids(await list({ provider: 'solarproof', columns: {} })), [ADA]);
-    assert.deepEqual(ids(await list({ source: 'src_os', columns: {} })), [BOB, ADA]);
+    assert.deepEqual(ids(await list({ source: 'src_os', columns: {} })), [ADA, BOB]);
     assert.deepEqual(ids(await list({ source: 'src_sp', columns: {} })), [ADA]);
     assert.deepEqual(ids(await list({ columns: { email: ' ADA@x.io' } })), [ADA]);
     assert.deepEqual(ids(await list({ columns: { status: 'lead' } })), [BOB]);
-    assert.deepEqual(ids(await list({ columns: { stage: 'Sold' } })), [BOB, ADA], 'no stage on customers');
+    assert.deepEqual(ids(await list({ columns: { stage: 'Sold' } })), [ADA, BOB], 'no stage on customers');
     assert.deepEqual(ids(await list({ search: 'LOVELACE', columns: {} })), [ADA]);
     assert.deepEqual(ids(await list({ search: '%', columns: {} })), [], 'wildcards taken literally');
     assert.deepEqual(ids(await list({ updatedSince: new Date(Date.now() + 60_000), columns: {} })), []);
@@ -163,7 +159,7 @@ describe('UnifiedRecordsRepository', () => {
     assert.equal(await records.find(null, db.tenantA, 'customer', 'nobody:1'), null);
   });
 
-  test('the kinds a record id is, and the groups of a kind', async () => {
+  test('the kinds a record id is, and the groups of a kind, or around records', async () => {
     await db.dataSource.transaction(async (m) => {
       assert.deepEqual([...(await records.kindsOfRecord(m, db.tenantA, 'opensolar:1'))], ['customer']);
       assert.deepEqual([...(await records.kindsOfRecord(m, db.tenantA, 'shared:9'))].sort(), [
@@ -179,6 +175,60 @@ describe('UnifiedRecordsRepository', () => {
           ['opensolar:3', BOB],
         ]),
       );
+      assert.deepEqual(
+        await records.groupsAround(m, db.tenantA, 'customer', ['solarproof:2', 'nobody:1']),
+        new Map([
+          ['opensolar:1', ADA],
+          ['solarproof:2', ADA],
+        ]),
+        'only the groups that hold one of them',
+      );
+      assert.deepEqual(await records.groupsAround(m, db.tenantA, 'customer', []), new Map());
     });
+  });
+
+  test('an unlink’s records linked by hand: repointed to the smallest other remaining member, or forgotten', async () => {
+    const decisions = async (tenantId: string) =>
+      (
+        await db.dataSource.query<
+          Array<{ member_id: string; decision: string; target_member_id: string | null }>
+        >(
+          `SELECT member_id, decision, target_member_id FROM unified_decisions
+            WHERE tenant_id = $1 AND kind = 'customer' ORDER BY member_id`,
+          [tenantId],
+        )
+      ).map((row) => `${row.member_id} ${row.decision} ${row.target_member_id ?? '-'}`);
+    await db.dataSource.transaction(async (m) => {
+      const ref = (id: string) => ({ tenantId: db.tenantA, kind: 'customer' as const, id });
+      await engine.saveDecision(m, ref('r:1'), 'link', 'x:1');
+      await engine.saveDecision(m, ref('r:2'), 'link', 'x:1');
+      await engine.saveDecision(m, ref('a:1'), 'link', 'x:1');
+      await engine.saveDecision(m, ref('r:3'), 'link', 'y:1');
+      await engine.saveDecision(m, ref('r:4'), 'unlink', null);
+      await engine.saveDecision(m, { ...ref('r:1'), tenantId: db.tenantB }, 'link', 'x:1');
+
+      const moved = await records.retargetLinks(m, db.tenantA, 'customer', 'x:1', ['r:1', 'a:1', 'b:1']);
+      assert.deepEqual(moved.sort(), ['a:1', 'r:1', 'r:2']);
+    });
+    assert.deepEqual(await decisions(db.tenantA), [
+      'a:1 link b:1',
+      'r:1 link a:1',
+      'r:2 link a:1',
+      'r:3 link y:1',
+      'r:4 unlink -',
+    ]);
+    assert.deepEqual(await decisions(db.tenantB), ['r:1 link x:1'], 'another tenant’s untouched');
+
+    await db.dataSource.transaction(async (m) => {
+      const moved = await records.retargetLinks(m, db.tenantA, 'customer', 'a:1', []);
+      assert.deepEqual(moved.sort(), ['r:1', 'r:2']);
+      // a:1's own link (to b:1) with only itself left: forgotten.
+      assert.deepEqual(await records.retargetLinks(m, db.tenantA, 'customer', 'b:1', ['a:1']), ['a:1']);
+    });
+    assert.deepEqual(
+      await decisions(db.tenantA),
+      ['r:3 link y:1', 'r:4 unlink -'],
+      'none remains: forgotten',
+    );
   });
 });

@@ -219,7 +219,7 @@ for (const transport of cases) {
         await problem(tenantA.api_key, 'GET', '/v1/unified/customers?cursor=WyJ4Il0', 400);
       });
 
-      test('the list is newest first and pages by cursor', async () => {
+      test('the list is by id, as every list, and pages by cursor', async () => {
         for (const n of [1, 2, 3])
           await publishCustomer({
             provider: 'opensolar',
@@ -234,8 +234,8 @@ for (const transport of cases) {
           `/v1/unified/customers?q=page&limit=100`,
         );
         assert.equal(all.data.length, 3);
-        const times = all.data.map((u) => u.created_at);
-        assert.deepEqual(times, [...times].sort().reverse(), 'newest first');
+        const ids = all.data.map((u) => u.id);
+        assert.deepEqual(ids, [...ids].sort(), 'by id');
         const first = await ok<{ data: Unified[]; next_cursor: string }>(
           tenantA.api_key,
           'GET',
@@ -252,6 +252,22 @@ for (const transport of cases) {
           [...first.data, ...rest.data].map((u) => u.id),
           all.data.map((u) => u.id),
         );
+        assert.deepEqual(JSON.parse(Buffer.from(first.next_cursor, 'base64url').toString()), [
+          first.data[1]!.id,
+        ]);
+      });
+
+      test('a crafted cursor is a 400 problem on every list, never a 500', async () => {
+        const crafted = '2026-13-40T25:61:61.000000Z';
+        const cursor = (...key: string[]) => Buffer.from(JSON.stringify(key)).toString('base64url');
+        for (const path of [
+          `/v1/unified/customers?cursor=${cursor(crafted, 'unified:cus_00000000000000000000')}`,
+          `/v1/unified/customers?cursor=${cursor(crafted)}`,
+          `/v1/unified/projects?cursor=${cursor('unified:cus_0000000000000000000x')}`,
+          `/v1/customers/${os}/activity?cursor=${cursor(crafted, 'evt_1')}`,
+          `/v1/changes?cursor=${cursor(crafted, 'customer', os, '1')}`,
+        ])
+          assert.match((await problem(tenantA.api_key, 'GET', path, 400)).detail, /cursor/);
       });
 
       test('rules: the defaults, a bad field named, and changing them regroups and publishes', async () => {
@@ -442,6 +458,52 @@ for (const transport of cases) {
         await problem(tenantA.api_key, 'DELETE', `/v1/unified/customers/${bob}/links/opensolar:nobody`, 404);
       });
 
+      test('an unlink leaves behind a record linked to it by hand; a link names the member the path names', async () => {
+        const ann = `opensolar:ann-${run}`;
+        const anna = `solarproof:ann-${run}`;
+        const rex = `solarproof:rex-${run}`;
+        for (const [provider, externalId, mail] of [
+          ['opensolar', `ann-${run}`, `ann.${run}@example.com`],
+          ['solarproof', `ann-${run}`, `ann.${run}@example.com`],
+          ['solarproof', `rex-${run}`, `rex.${run}@example.org`],
+        ] as const)
+          await publishCustomer({ provider, externalId, data: { first_name: 'Ann', email: mail } });
+        await grouped(ann, [ann, anna]);
+        await grouped(rex, [rex]);
+
+        // By a member's id: linked to that member, not to the group's first.
+        const linked = await ok<{ data: Unified[] }>(
+          tenantA.api_key,
+          'POST',
+          `/v1/unified/customers/${anna}/links`,
+          { record: rex },
+        );
+        assert.deepEqual(membersOf(linked.data[0]!), [ann, anna, rex].sort());
+        const rexLink = linked.data[0]!.members.find((m) => m.record === rex)!;
+        assert.equal(rexLink.linked_by, 'manual');
+        assert.deepEqual(rexLink.reason?.['linked_to'], [anna]);
+
+        // The record rex was linked to leaves: alone, and rex stays with the one remaining.
+        const left = await ok<{ data: Unified[] }>(
+          tenantA.api_key,
+          'DELETE',
+          `/v1/unified/customers/${linked.data[0]!.id}/links/${anna}`,
+        );
+        assert.deepEqual(left.data.map(membersOf).sort(), [[anna], [ann, rex].sort()].sort());
+        assert.deepEqual(membersOf(await customer(anna)), [anna]);
+        assert.deepEqual(membersOf(await customer(rex)), [ann, rex].sort());
+        assert.deepEqual((await customer(rex)).members.find((m) => m.record === rex)?.reason?.['linked_to'], [
+          ann,
+        ]);
+
+        // A :record that is no record id: a 400 problem before anything is looked up.
+        assert.match(
+          (await problem(tenantA.api_key, 'DELETE', `/v1/unified/customers/${ann}/links/no-colon`, 400))
+            .detail,
+          /record must be a record id/,
+        );
+      });
+
       test('projects link by the reference rule', async () => {
         const reference = `REF-${run}`;
         await bus.publish(TEST_TOPICS.projects, [
@@ -537,6 +599,47 @@ for (const transport of cases) {
         );
         assert.equal(theirRules.updated_at, null, "another tenant's rules are its own");
         assert.equal((await fetch(`${base}/v1/unified/customers`)).status, 401);
+      });
+
+      test('with UNIFIED_RECORDS=off, rules and links are a 409 and nothing is saved; reads stay', async () => {
+        await app.stop('SIGTERM');
+        app = runProcess('dist/apps/projector/src/main.js', {
+          ...fixture.env,
+          PROJECTOR_PORT: new URL(base).port,
+          LOG_LEVEL: 'warn',
+          UNIFIED_RECORDS: 'off',
+        });
+        await waitForHealthy(base, 60_000);
+        const before = await ok<{ rules: Rules; updated_at: string | null }>(
+          tenantA.api_key,
+          'GET',
+          '/v1/unified/rules',
+        );
+        const group = await customer(os);
+        const off = /unified records are off in this projector \(UNIFIED_RECORDS=off\)/;
+        assert.match(
+          (await problem(tenantA.api_key, 'PUT', '/v1/unified/rules', 409, before.rules)).detail,
+          off,
+        );
+        assert.match(
+          (
+            await problem(tenantA.api_key, 'POST', `/v1/unified/customers/${group.id}/links`, 409, {
+              record: sp,
+            })
+          ).detail,
+          off,
+        );
+        assert.match(
+          (await problem(tenantA.api_key, 'DELETE', `/v1/unified/customers/${group.id}/links/${sp}`, 409))
+            .detail,
+          off,
+        );
+        assert.deepEqual(
+          await ok(tenantA.api_key, 'GET', '/v1/unified/rules'),
+          before,
+          'the rules as they were',
+        );
+        assert.deepEqual(await customer(os), group, 'the groups as they were');
       });
     },
   );

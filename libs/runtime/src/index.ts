@@ -15,3 +15,4 @@ export * from './duty-cycle.js';
 export * from './bus-transport/index.js';
 export { watchConsumerLag } from './observability/consumer-lag.js';
 export * from './retention/index.js';
+export * from './list-keys.js';

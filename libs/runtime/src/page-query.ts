@@ -63,6 +63,11 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
+/** What a cursor part must pass: a RegExp, or a check a shape alone cannot make (CURSOR_POSITION). */
+export interface CursorShape {
+  test(part: string): boolean;
+}
+
 export function encodeCursor(key: readonly string[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
@@ -71,7 +76,7 @@ export function encodeCursor(key: readonly string[]): string {
  * The sort key in `cursor`, one part per shape, each matching its shape; else a 400. Parts go to
  * Postgres as text, which cannot hold U+0000: a shape must not admit it.
  */
-export function decodeCursor(cursor: string, shapes: readonly RegExp[]): string[] {
+export function decodeCursor(cursor: string, shapes: readonly CursorShape[]): string[] {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -2,9 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional, MinDate } from 'class-validator';
 import { PageQuery } from '@hub/runtime';
+import { EARLIEST_TIME } from '../read-models/read-model.query.js';
 import { ENTITY_TYPES, type EntityType } from '../projection/projection.repository.js';
-
-const EARLIEST_TIME = new Date('0001-01-01T00:00:00Z');
 
 export class ChangesQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ENTITY_TYPES, description: 'only changes of this entity type' })

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { deterministicEventId, SPEC_VERSION } from '@hub/contracts';
-import { decodeCursor, pageLimitOf, pageOf, type Page } from '@hub/runtime';
+import { CURSOR_POSITION, decodeCursor, pageLimitOf, pageOf, type Page } from '@hub/runtime';
 import { ChangesRepository, type ChangeKey, type ChangeRow } from './changes.repository.js';
 import type { ChangesQuery } from './changes.query.js';
 import type { StateChangeView } from './changes.view.js';
 
-/** The cursor's parts: applied_at to the microsecond, entity type, entity id, version. */
-const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+/** The cursor's parts: applied_at to the microsecond (CURSOR_POSITION), entity type, entity id, version. */
 const ENTITY_TYPE = /^(project|customer|monitor)$/;
 const ENTITY_ID = /^[a-z-]+:[\s\S]{1,1000}$/;
 const VERSION = /^\d{1,9}$/;
@@ -38,7 +37,7 @@ export class ChangesService {
 
 function keyOf(cursor: string): ChangeKey {
   const [position, entityType, entityId, version] = decodeCursor(cursor, [
-    POSITION,
+    CURSOR_POSITION,
     ENTITY_TYPE,
     ENTITY_ID,
     VERSION,

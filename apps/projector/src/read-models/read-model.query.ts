@@ -4,12 +4,16 @@ import { IsDate, IsIn, IsOptional, IsString, Length, Matches, MinDate } from 'cl
 import { PROVIDERS, SOURCE_ID } from '@hub/contracts';
 import { PageQuery } from '@hub/runtime';
 
-const EARLIEST_TIME = new Date('0001-01-01T00:00:00Z');
+/** The earliest time a filter takes: Postgres timestamps reach 4713 BC, JavaScript dates further. */
+export const EARLIEST_TIME = new Date('0001-01-01T00:00:00Z');
 
-/** Paging and the filters every list takes; per-entity filters extend it. */
+/**
+ * Paging and the filters every list takes; per-entity filters extend it. The unified records'
+ * lists take the same (a unified record matches by any of its members: provider, source, ids).
+ */
 export class ListQuery extends PageQuery {
   @ApiPropertyOptional({
-    description: 'only entities updated at or after this ISO 8601 time',
+    description: 'only entities (unified records) updated at or after this ISO 8601 time',
     type: String,
     format: 'date-time',
   })
@@ -20,19 +24,25 @@ export class ListQuery extends PageQuery {
   @MinDate(EARLIEST_TIME, { message: 'updated_since must be an ISO 8601 date-time from year 1 on' })
   updated_since?: Date;
 
-  @ApiPropertyOptional({ enum: PROVIDERS })
+  @ApiPropertyOptional({
+    enum: PROVIDERS,
+    description: 'only entities of this provider (unified records: with a member of it)',
+  })
   @IsOptional()
   @IsIn(PROVIDERS)
   provider?: string;
 
-  @ApiPropertyOptional({ description: 'only entities fed by this source (src_…)' })
+  @ApiPropertyOptional({
+    description: 'only entities fed by this source, src_… (unified records: a member fed by it)',
+  })
   @IsOptional()
   @Matches(SOURCE_ID, { message: 'source must be a source id (src_…)' })
   source?: string;
 
   @ApiPropertyOptional({
     description:
-      'search: entities whose id, external id, reference number (projects), name or email ' +
+      'search: entities (unified records: by any member) whose id, external id, reference number ' +
+      '(projects), name or email ' +
       "(customers) contains this text, case-insensitively. A scan of the tenant's rows (ILIKE), " +
       'meant for a console, not for bulk reads',
     minLength: 1,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATA_SOURCE, defineQuery, rowsOf } from '@hub/persistence';
+import { containsPattern } from '@hub/runtime';
 import type { DataSource } from 'typeorm';
 import { TABLES, type EntityType } from '../projection/projection.repository.js';
 
@@ -163,9 +164,4 @@ export class ReadModelRepository {
 /** Any of the type's searched fields matching one pattern, `?` standing for it. */
 function searchCondition(type: EntityType): string {
   return `(${SEARCHED[type].map((field) => `${field} ILIKE ?`).join(' OR ')})`;
-}
-
-/** An ILIKE pattern matching any text that contains `text`, its wildcards taken literally. */
-function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 }

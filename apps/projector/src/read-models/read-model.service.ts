@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { decodeCursor, pageLimitOf, pageOf, type Page, type PageQuery } from '@hub/runtime';
+import { CURSOR_POSITION, decodeCursor, pageLimitOf, pageOf, type Page, type PageQuery } from '@hub/runtime';
 import type { EntityType } from '../projection/projection.repository.js';
 import type { ListQuery } from './read-model.query.js';
 import {
@@ -13,8 +13,6 @@ import type { ActivityEntryView, EntityView, HistoryEntryView } from './read-mod
 /** An entity id: `<provider>:<id at the provider>`. */
 const ENTITY_ID = /^[a-z-]+:[\s\S]{1,1000}$/;
 const VERSION = /^\d{1,9}$/;
-/** occurred_at to the microsecond, as the repository's `position`. */
-const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const EVENT_ID = /^[\s\S]{1,1000}$/;
 
 @Injectable()
@@ -74,7 +72,7 @@ export class ReadModelService {
     query: PageQuery,
   ): Promise<Page<ActivityEntryView>> {
     const limit = pageLimitOf(query);
-    const after = query.cursor ? decodeCursor(query.cursor, [POSITION, EVENT_ID]) : undefined;
+    const after = query.cursor ? decodeCursor(query.cursor, [CURSOR_POSITION, EVENT_ID]) : undefined;
     const rows = await this.readModels.activity(
       tenantId,
       type,

@@ -1,8 +1,10 @@
 import { Body, Controller, Get, Put, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblem } from '@hub/runtime';
 import { ApiKeyGuard, CurrentTenant, type AuthenticatedTenant } from '@hub/tenancy';
 import { LinkingRulesChangeView, LinkingRulesDocument, LinkingRulesView } from './dto/linking-rules.view.js';
 import { LinkingRulesService } from './linking-rules.service.js';
+import { UNIFIED_OFF } from './unified-reevaluation.js';
 
 @Controller('v1/unified/rules')
 @UseGuards(ApiKeyGuard)
@@ -27,6 +29,8 @@ export class LinkingRulesController {
   })
   @ApiBody({ type: LinkingRulesDocument })
   @ApiOkResponse({ type: LinkingRulesChangeView })
+  @ApiProblem(400, 'a bad field, named')
+  @ApiProblem(409, UNIFIED_OFF)
   // Checked by the engine's validator, not the DTO pipe: its errors name the nested field.
   replace(
     @CurrentTenant() tenant: AuthenticatedTenant,

@@ -20,7 +20,7 @@ export class LinkingRulesService {
 
   /**
    * Replaces the rules (a 400 naming every bad field), re-evaluates every record of the tenant in
-   * the same transaction and publishes what changed.
+   * the same transaction and publishes what changed; a 409 when unified records are off.
    */
   async replace(tenantId: string, input: unknown): Promise<LinkingRulesChangeView> {
     const errors = linkingRulesErrors(input);
@@ -29,7 +29,10 @@ export class LinkingRulesService {
       tenantId,
       undefined,
       'rules',
-      (manager) => this.repository.saveRules(manager, tenantId, input as LinkingRules),
+      async (manager) => {
+        await this.repository.saveRules(manager, tenantId, input as LinkingRules);
+        return { tenant: true };
+      },
       (manager) => this.repository.storedRules(manager, tenantId),
     );
     return { ...viewOf(answer), regrouped };

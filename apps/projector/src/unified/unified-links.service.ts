@@ -1,16 +1,16 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { UnifiedKind } from './linking-rules.js';
 import { UnifiedReevaluation } from './unified-reevaluation.js';
-import { RECORD_ID, UnifiedRecordsRepository, type UnifiedRecordRow } from './unified-records.repository.js';
+import { UnifiedRecordsRepository, type UnifiedRecordListRow } from './unified-records.repository.js';
 import { UnifiedRepository } from './unified.repository.js';
 import { toUnifiedView, UnifiedRecordsService } from './unified-records.service.js';
 import type { UnifiedLinkResultView } from './unified-records.view.js';
 
 /**
  * Manual links and unlinks: each is a decision about one record (the latest replaces any earlier
- * one, and the rules never undo it), then the tenant's records of that kind are re-evaluated in
- * the same transaction.
+ * one, and the rules never undo it), then the groups around it are re-evaluated in the same
+ * transaction (UnifiedService.reevaluateRecords): the record's, its old group's and its target's.
  */
 @Injectable()
 export class UnifiedLinksService {
@@ -21,7 +21,10 @@ export class UnifiedLinksService {
     private readonly reevaluation: UnifiedReevaluation,
   ) {}
 
-  /** `record` joins the unified record `id` names: decided as a link to one of its members. */
+  /**
+   * `record` joins the unified record `id` names: decided as a link to one of its members, `id`
+   * itself when it names a member record, else the first other member.
+   */
   async link(
     tenantId: string,
     kind: UnifiedKind,
@@ -35,27 +38,34 @@ export class UnifiedLinksService {
       async (manager) => {
         const group = await this.reads.row(tenantId, kind, id, manager);
         await this.assertRecordOf(manager, tenantId, kind, record);
-        // Any member other than the record itself: the decision names a record, not a unified id,
-        // which a regrouping may retire.
-        const target = memberIds(group).find((member) => member !== record);
+        const members = memberIds(group);
+        // A record, not a unified id, which a regrouping may retire: the one the path names when
+        // it names a member, else any member other than the record itself.
+        const target =
+          id !== record && members.includes(id) ? id : members.find((member) => member !== record);
         if (!target) throw new ConflictException(`${record} is already the only record of ${group.id}`);
+        const own = await this.records.find(manager, tenantId, kind, record);
         await this.engineRecords.saveDecision(manager, { tenantId, kind, id: record }, 'link', target);
+        const involved = new Set([record, target, ...(own ? memberIds(own) : [])]);
+        return { records: [...involved].map((member) => ({ tenantId, kind, id: member })) };
       },
       async (manager) => [await this.reads.row(tenantId, kind, record, manager)],
     );
     return { data: answer.map(toUnifiedView), regrouped };
   }
 
-  /** `record` leaves the unified record `id` names and stands apart from then on. */
+  /**
+   * `record` leaves the unified record `id` names and stands apart from then on. The records
+   * linked to it by hand are linked to the smallest other remaining member instead (or to nothing
+   * when none remains), so none of them pulls it back.
+   */
   async unlink(
     tenantId: string,
     kind: UnifiedKind,
     id: string,
     record: string,
   ): Promise<UnifiedLinkResultView> {
-    if (!RECORD_ID.test(record))
-      throw new BadRequestException('record must be a record id: <provider>:<id at the provider>');
-    let remaining: string | undefined;
+    let replacement: string | null = null;
     const { answer, regrouped } = await this.reevaluation.run(
       tenantId,
       kind,
@@ -67,11 +77,15 @@ export class UnifiedLinksService {
           await this.assertRecordOf(manager, tenantId, kind, record);
           throw new ConflictException(`${record} is not in ${group.id}`);
         }
-        remaining = members.find((member) => member !== record);
+        const remaining = members.filter((member) => member !== record).sort();
+        replacement = remaining[0] ?? null;
         await this.engineRecords.saveDecision(manager, { tenantId, kind, id: record }, 'unlink', null);
+        const moved = await this.records.retargetLinks(manager, tenantId, kind, record, remaining);
+        const involved = new Set([...members, ...moved]);
+        return { records: [...involved].map((member) => ({ tenantId, kind, id: member })) };
       },
       async (manager) => {
-        const left = remaining ? await this.records.find(manager, tenantId, kind, remaining) : null;
+        const left = replacement ? await this.records.find(manager, tenantId, kind, replacement) : null;
         const own = await this.reads.row(tenantId, kind, record, manager);
         return left && left.id !== own.id ? [left, own] : [own];
       },
@@ -93,6 +107,6 @@ export class UnifiedLinksService {
   }
 }
 
-function memberIds(group: UnifiedRecordRow): string[] {
+function memberIds(group: UnifiedRecordListRow): string[] {
   return group.member_links.map((member) => member.record);
 }

@@ -14,7 +14,8 @@ import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '
 import { ApiPage, ApiProblem } from '@hub/runtime';
 import { ApiKeyGuard, CurrentTenant, type AuthenticatedTenant } from '@hub/tenancy';
 import { LinkRecordDto } from './dto/link-record.dto.js';
-import { UnifiedCustomerListQuery, UnifiedProjectListQuery } from './dto/unified-list.query.js';
+import { RecordIdPipe } from './dto/record-id.pipe.js';
+import { CustomerListQuery, ProjectListQuery } from '../read-models/read-model.query.js';
 import { UnifiedLinksService } from './unified-links.service.js';
 import { UnifiedRecordsService } from './unified-records.service.js';
 import { ProvenanceView, UnifiedLinkResultView, UnifiedRecordView } from './unified-records.view.js';
@@ -32,7 +33,7 @@ function UnifiedRoutes(path: string) {
   );
 }
 
-const ListResponse = () => ApiPage(UnifiedRecordView, 'newest first (by when created, then id)');
+const ListResponse = () => ApiPage(UnifiedRecordView, 'by id, as every list');
 const IdParam = () =>
   ApiParam({
     name: 'id',
@@ -45,7 +46,12 @@ const LinkResponses = (kind: string) =>
     HttpCode(200),
     ApiOkResponse({ type: UnifiedLinkResultView }),
     ApiProblem(404, `no such unified ${kind}, or no ${kind} record with that id`),
-    ApiProblem(409, `the record is not a ${kind}, or (unlink) not in that unified ${kind}`),
+    ApiProblem(400, 'the record is no record id (<provider>:<id>)'),
+    ApiProblem(
+      409,
+      `the record is not a ${kind}, or (unlink) not in that unified ${kind}; or unified records are off ` +
+        '(UNIFIED_RECORDS=off)',
+    ),
   );
 const RECORD_PARAM = { name: 'record', description: 'the member record to take out: <provider>:<id>' };
 
@@ -59,7 +65,7 @@ export class UnifiedCustomerController {
   @Get()
   @ApiOperation({ summary: "The tenant's unified customers: each provider's records of one person, merged" })
   @ListResponse()
-  list(@CurrentTenant() tenant: AuthenticatedTenant, @Query() query: UnifiedCustomerListQuery) {
+  list(@CurrentTenant() tenant: AuthenticatedTenant, @Query() query: CustomerListQuery) {
     return this.records.list(tenant.id, 'customer', query, { status: query.status, email: query.email });
   }
 
@@ -93,7 +99,7 @@ export class UnifiedCustomerController {
   unlink(
     @CurrentTenant() tenant: AuthenticatedTenant,
     @Param('id') id: string,
-    @Param('record') record: string,
+    @Param('record', RecordIdPipe) record: string,
   ) {
     return this.links.unlink(tenant.id, 'customer', id, record);
   }
@@ -109,7 +115,7 @@ export class UnifiedProjectController {
   @Get()
   @ApiOperation({ summary: "The tenant's unified projects: each provider's records of one project, merged" })
   @ListResponse()
-  list(@CurrentTenant() tenant: AuthenticatedTenant, @Query() query: UnifiedProjectListQuery) {
+  list(@CurrentTenant() tenant: AuthenticatedTenant, @Query() query: ProjectListQuery) {
     return this.records.list(tenant.id, 'project', query, { stage: query.stage });
   }
 
@@ -143,7 +149,7 @@ export class UnifiedProjectController {
   unlink(
     @CurrentTenant() tenant: AuthenticatedTenant,
     @Param('id') id: string,
-    @Param('record') record: string,
+    @Param('record', RecordIdPipe) record: string,
   ) {
     return this.links.unlink(tenant.id, 'project', id, record);
   }

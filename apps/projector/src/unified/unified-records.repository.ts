@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DATA_SOURCE, defineQuery, rowsOf } from '@hub/persistence';
+import { containsPattern } from '@hub/runtime';
 import { TABLES } from '../projection/projection.repository.js';
 import type { UnifiedKind } from './linking-rules.js';
 import type { FieldConflict, FieldProvenance } from './merge.js';
@@ -16,7 +17,8 @@ export interface UnifiedMemberRow {
   reason: Record<string, unknown> | null;
 }
 
-export interface UnifiedRecordRow {
+/** A unified record as the API lists and answers it (not the engine's UnifiedRecordListRow). */
+export interface UnifiedRecordListRow {
   id: string;
   version: number;
   document: Record<string, unknown>;
@@ -25,8 +27,6 @@ export interface UnifiedRecordRow {
   member_links: UnifiedMemberRow[];
   created_at: Date;
   updated_at: Date;
-  /** created_at to the microsecond, as the cursor carries it. */
-  position: string;
 }
 
 export interface UnifiedListFilters {
@@ -41,15 +41,8 @@ export interface UnifiedListFilters {
   columns: Record<string, string>;
 }
 
-/** Where a page starts: just after this record in the newest-first order. */
-export interface UnifiedListKey {
-  position: string;
-  id: string;
-}
-
 /** What the listed and fetched rows carry: the record and its members with how each was linked. */
-const RECORD_COLUMNS = `r.id, r.version, r.document, r.provenance, r.conflicts, r.created_at, r.updated_at,
-  to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position,
+const LISTED_COLUMNS = `r.id, r.version, r.document, r.provenance, r.conflicts, r.created_at, r.updated_at,
   (SELECT coalesce(jsonb_agg(jsonb_build_object('record', m.member, 'linked_by', l.linked_by, 'reason', l.reason)
                              ORDER BY m.ord), '[]'::jsonb)
      FROM unnest(r.members) WITH ORDINALITY AS m(member, ord)
@@ -71,14 +64,18 @@ const FILTERED: Record<UnifiedKind, readonly string[]> = {
 export class UnifiedRecordsRepository {
   constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
 
-  /** Newest first (created_at, then id): a record keeps its place while it is updated. */
+  /**
+   * Ordered by id, as every list of the read models (the primary key serves it): pages stay
+   * stable while records are updated. A record whose group gains a member with a smaller id is
+   * then listed under that id (it replaces the old one).
+   */
   list(
     tenantId: string,
     kind: UnifiedKind,
     filters: UnifiedListFilters,
     limit: number,
-    after?: UnifiedListKey,
-  ): Promise<UnifiedRecordRow[]> {
+    afterId?: string,
+  ): Promise<UnifiedRecordListRow[]> {
     const where = ['r.tenant_id = $1', 'r.kind = $2'];
     const params: unknown[] = [tenantId, kind];
     const add = (sql: string, ...values: unknown[]) => {
@@ -89,7 +86,7 @@ export class UnifiedRecordsRepository {
       }
       where.push(text);
     };
-    if (after) add('(r.created_at, r.id) < (?::timestamptz, ?::text)', after.position, after.id);
+    if (afterId) add('r.id > ?', afterId);
     if (filters.updatedSince) add('r.updated_at >= ?', filters.updatedSince);
     if (filters.provider) add('? = ANY(r.providers)', filters.provider);
     if (filters.source) add('? = ANY(r.sources)', `/sources/${filters.source}`);
@@ -102,8 +99,8 @@ export class UnifiedRecordsRepository {
     params.push(limit);
     return rowsOf(
       this.dataSource,
-      defineQuery<UnifiedRecordRow>(`SELECT ${RECORD_COLUMNS} FROM unified_records r
-        WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.id DESC LIMIT $${params.length}`),
+      defineQuery<UnifiedRecordListRow>(`SELECT ${LISTED_COLUMNS} FROM unified_records r
+        WHERE ${where.join(' AND ')} ORDER BY r.id LIMIT $${params.length}`),
       params,
     );
   }
@@ -114,14 +111,14 @@ export class UnifiedRecordsRepository {
     tenantId: string,
     kind: UnifiedKind,
     id: string,
-  ): Promise<UnifiedRecordRow | null> {
+  ): Promise<UnifiedRecordListRow | null> {
     const byUnifiedId = UNIFIED_ID.test(id);
     const rows = await rowsOf(
       db ?? this.dataSource,
-      defineQuery<UnifiedRecordRow>(
+      defineQuery<UnifiedRecordListRow>(
         byUnifiedId
-          ? `SELECT ${RECORD_COLUMNS} FROM unified_records r WHERE r.tenant_id = $1 AND r.kind = $2 AND r.id = $3`
-          : `SELECT ${RECORD_COLUMNS} FROM unified_links l0
+          ? `SELECT ${LISTED_COLUMNS} FROM unified_records r WHERE r.tenant_id = $1 AND r.kind = $2 AND r.id = $3`
+          : `SELECT ${LISTED_COLUMNS} FROM unified_links l0
                JOIN unified_records r ON r.tenant_id = l0.tenant_id AND r.kind = l0.kind AND r.id = l0.unified_id
               WHERE l0.tenant_id = $1 AND l0.kind = $2 AND l0.member_id = $3`,
       ),
@@ -154,9 +151,64 @@ export class UnifiedRecordsRepository {
     );
     return new Map(rows.map((row) => [row.member_id, row.unified_id]));
   }
-}
 
-/** An ILIKE pattern matching any text that contains `text`, its wildcards taken literally. */
-function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+  /**
+   * The members of the groups that hold any of `members`, by member: what a re-evaluation of the
+   * groups around a decision is compared against (groupsOf, only those groups).
+   */
+  async groupsAround(
+    manager: EntityManager,
+    tenantId: string,
+    kind: UnifiedKind,
+    members: readonly string[],
+  ): Promise<Map<string, string>> {
+    if (members.length === 0) return new Map();
+    const rows = await rowsOf(
+      manager,
+      defineQuery<{
+        member_id: string;
+        unified_id: string;
+      }>(`SELECT l.member_id, l.unified_id FROM unified_links l
+        WHERE l.tenant_id = $1 AND l.kind = $2
+          AND l.unified_id IN (SELECT g.unified_id FROM unified_links g
+                                WHERE g.tenant_id = $1 AND g.kind = $2 AND g.member_id = ANY($3::text[]))`),
+      [tenantId, kind, members],
+    );
+    return new Map(rows.map((row) => [row.member_id, row.unified_id]));
+  }
+
+  /**
+   * The `link` decisions that name `target` (records linked by hand to it) name instead the
+   * smallest of `remaining` other than the deciding record itself, or are forgotten when there is
+   * none: what an unlink of `target` does, so no record linked to it by hand pulls it back. The
+   * records whose decisions changed.
+   */
+  async retargetLinks(
+    manager: EntityManager,
+    tenantId: string,
+    kind: UnifiedKind,
+    target: string,
+    remaining: readonly string[],
+  ): Promise<string[]> {
+    const rows = await rowsOf(
+      manager,
+      defineQuery<{ member_id: string }>(`WITH next AS (
+          SELECT d.member_id,
+                 (SELECT m FROM unnest($4::text[]) AS m WHERE m <> d.member_id
+                   ORDER BY m COLLATE "C" LIMIT 1) AS target
+            FROM unified_decisions d
+           WHERE d.tenant_id = $1 AND d.kind = $2 AND d.decision = 'link' AND d.target_member_id = $3),
+        forgotten AS (
+          DELETE FROM unified_decisions d USING next
+           WHERE d.tenant_id = $1 AND d.kind = $2 AND d.member_id = next.member_id AND next.target IS NULL
+          RETURNING d.member_id),
+        moved AS (
+          UPDATE unified_decisions d SET target_member_id = next.target FROM next
+           WHERE d.tenant_id = $1 AND d.kind = $2 AND d.member_id = next.member_id AND next.target IS NOT NULL
+          RETURNING d.member_id)
+        SELECT member_id FROM forgotten UNION ALL SELECT member_id FROM moved`),
+      [tenantId, kind, target, remaining],
+    );
+    return rows.map((row) => row.member_id);
+  }
 }

@@ -1,14 +1,15 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, pageLimitOf, pageOf, type Page } from '@hub/runtime';
-import type { UnifiedListQuery } from './dto/unified-list.query.js';
+import type { ListQuery } from '../read-models/read-model.query.js';
 import type { UnifiedKind } from './linking-rules.js';
 import type { FieldProvenance } from './merge.js';
-import { UNIFIED_ID, UnifiedRecordsRepository, type UnifiedRecordRow } from './unified-records.repository.js';
+import {
+  UNIFIED_ID,
+  UnifiedRecordsRepository,
+  type UnifiedRecordListRow,
+} from './unified-records.repository.js';
 import type { ProvenanceView, UnifiedRecordView } from './unified-records.view.js';
-
-/** The cursor's parts: created_at to the microsecond, then the unified id. */
-const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 /** Reads of the unified records: the lists, and one by its id or a member's. */
 @Injectable()
@@ -18,11 +19,10 @@ export class UnifiedRecordsService {
   async list(
     tenantId: string,
     kind: UnifiedKind,
-    query: UnifiedListQuery,
+    query: ListQuery,
     columns: Record<string, string | undefined>,
   ): Promise<Page<UnifiedRecordView>> {
     const limit = pageLimitOf(query);
-    const after = query.cursor ? decodeCursor(query.cursor, [POSITION, UNIFIED_ID]) : undefined;
     const rows = await this.records.list(
       tenantId,
       kind,
@@ -36,9 +36,9 @@ export class UnifiedRecordsService {
         ),
       },
       limit + 1,
-      after ? { position: after[0]!, id: after[1]! } : undefined,
+      query.cursor ? decodeCursor(query.cursor, [UNIFIED_ID])[0] : undefined,
     );
-    return pageOf(rows, limit, (row) => [row.position, row.id], toUnifiedView);
+    return pageOf(rows, limit, (row) => [row.id], toUnifiedView);
   }
 
   /** By a unified id or a member record's id; a 404 when the tenant has neither. */
@@ -52,14 +52,14 @@ export class UnifiedRecordsService {
     kind: UnifiedKind,
     id: string,
     db: DataSource | EntityManager | null = null,
-  ): Promise<UnifiedRecordRow> {
+  ): Promise<UnifiedRecordListRow> {
     const row = await this.records.find(db, tenantId, kind, id);
     if (!row) throw new NotFoundException(`no unified ${kind} ${id}`);
     return row;
   }
 }
 
-export function toUnifiedView(row: UnifiedRecordRow): UnifiedRecordView {
+export function toUnifiedView(row: UnifiedRecordListRow): UnifiedRecordView {
   return {
     id: row.id,
     version: row.version,

@@ -93,12 +93,19 @@ export class ConflictView {
 }
 
 export class UnifiedRecordView {
-  @ApiProperty({ example: 'unified:cus_3f9a1c0b7d2e4a5b6c7d', description: 'unified:cus_… or unified:prj_…' })
+  @ApiProperty({
+    example: 'unified:cus_3f9a1c0b7d2e4a5b6c7d',
+    description:
+      'unified:cus_… or unified:prj_…, from the smallest member id: it changes when a smaller record ' +
+      "joins (the event's `replaces` names the old ids); follow a member record's id instead",
+  })
   id: string;
 
   @ApiProperty({
     type: 'integer',
-    description: 'one more with each change of the merged document or members',
+    description:
+      'one more with each change of the merged document or members that was published (carried ' +
+      'on when the id changes); a rebuild may count differently',
   })
   version: number;
 
@@ -125,10 +132,10 @@ export class UnifiedRecordView {
   })
   conflicts: ConflictView[];
 
-  @ApiProperty(TIME)
+  @ApiProperty({ ...TIME, description: "derived from the members' times" })
   created_at: string;
 
-  @ApiProperty(TIME)
+  @ApiProperty({ ...TIME, description: "derived from the members' times" })
   updated_at: string;
 }
 
@@ -144,7 +151,7 @@ export class UnifiedLinkResultView {
 
   @ApiProperty({
     type: 'integer',
-    description: "how many records changed group when the tenant's records were re-evaluated",
+    description: 'how many records changed group when the records around the decision were re-evaluated',
   })
   regrouped: number;
 }

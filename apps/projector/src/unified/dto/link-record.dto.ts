@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
 import { RECORD_ID } from '../unified-records.repository.js';
+import { RECORD_ID_MESSAGE } from './record-id.pipe.js';
 
 export class LinkRecordDto {
   @ApiProperty({
@@ -8,6 +9,6 @@ export class LinkRecordDto {
     description: 'the record to join by hand: <provider>:<id at the provider>, of the same kind',
   })
   @IsString()
-  @Matches(RECORD_ID, { message: 'record must be a record id: <provider>:<id at the provider>' })
+  @Matches(RECORD_ID, { message: RECORD_ID_MESSAGE })
   record: string;
 }

@@ -56,7 +56,9 @@ export class ProjectLinkingRules {
   references: ReferenceRule[];
 
   @ApiProperty({
-    description: 'link the projects of linked customers (not supported yet: false)',
+    description:
+      'true: two projects also link when the customers they name are one unified customer, ' +
+      'whichever of its records each names (off by default)',
     example: false,
   })
   via_customer: boolean;
