@@ -108,6 +108,24 @@ describe('typed queries', () => {
         prepared.some(({ name }) => name === byId.name),
         JSON.stringify(prepared),
       );
+      // A statement of many parameters (a large multi-row INSERT's shape) is not kept.
+      const wide = defineQuery<{ n: number }>(
+        `SELECT ${Array.from({ length: 65 }, (_, i) => `$${i + 1}::int`).join(' + ')} AS n`,
+      );
+      assert.deepEqual(
+        await rowsOf(
+          runner,
+          wide,
+          Array.from({ length: 65 }, () => 1),
+        ),
+        [{ n: 65 }],
+      );
+      const kept = await rowsOf(
+        runner,
+        defineQuery<{ name: string }>('SELECT name FROM pg_prepared_statements WHERE name = $1'),
+        [wide.name],
+      );
+      assert.deepEqual(kept, []);
       await runner.rollbackTransaction();
     } finally {
       await runner.release();

@@ -33,7 +33,19 @@ export function defineQuery<
   Row extends object = never,
   Params extends readonly unknown[] = readonly unknown[],
 >(text: string): Query<Row, Params> {
-  return { text, name: `hub_${createHash('sha256').update(text).digest('hex').slice(0, 24)}` };
+  return { text, name: statementName(text) };
+}
+
+/** Names by text: many statements are declared where they run, so each text is hashed once. */
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `hub_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 /** The rows of a SELECT, an INSERT … RETURNING, or an UPDATE / DELETE … RETURNING. */
@@ -92,12 +104,24 @@ async function run<Row>(
 ): Promise<Outcome<Row>> {
   // The driver only reads the array; typed as mutable in TypeORM's signature alone.
   const values = params[0] as unknown[] | undefined;
-  // Without parameters a text may hold several statements, which a prepared statement cannot.
-  const connection = values === undefined ? undefined : transactionConnectionOf(db);
-  if (connection) return runPrepared<Row>(connection, query, values!);
+  const connection = transactionConnectionOf(db);
+  if (connection && isPreparable(values)) return runPrepared<Row>(connection, query, values);
   return resultOf<Row>(
     values === undefined ? await db.query(query.text) : await db.query(query.text, values),
   );
+}
+
+/**
+ * Most parameters of a statement that is prepared. A multi-row INSERT's text differs with its
+ * row count (valuesList), and each text prepared stays in every connection's backend for the
+ * connection's life: above this the shapes are many and large, and their parse is a small part
+ * of their cost, so they run unnamed as before. Without parameters a text may hold several
+ * statements, which a prepared statement cannot.
+ */
+const MAX_PREPARED_PARAMETERS = 64;
+
+function isPreparable(values: unknown[] | undefined): values is unknown[] {
+  return values !== undefined && values.length <= MAX_PREPARED_PARAMETERS;
 }
 
 /** The part of a TypeORM query runner this needs: its pg connection, and whether it is in a transaction. */

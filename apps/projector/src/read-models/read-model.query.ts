@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsOptional, IsString, Length, Matches, MinDate } from 'class-validator';
 import { PROVIDERS, SOURCE_ID } from '@hub/contracts';
 import { PageQuery } from '@hub/runtime';
+import type { ListFilters } from './read-model.repository.js';
 
 /** The earliest time a filter takes: Postgres timestamps reach 4713 BC, JavaScript dates further. */
 export const EARLIEST_TIME = new Date('0001-01-01T00:00:00Z');
@@ -87,4 +88,17 @@ export class MonitorListQuery extends ListQuery {
   @IsString()
   @Length(1, 100)
   status?: string;
+}
+
+/** What a list's query asks of the repository: the filters given, and the typed columns set. */
+export function listFiltersOf(query: ListQuery, columns: Record<string, string | undefined>): ListFilters {
+  return {
+    ...(query.updated_since ? { updatedSince: query.updated_since } : {}),
+    ...(query.provider ? { provider: query.provider } : {}),
+    ...(query.source ? { source: query.source } : {}),
+    ...(query.q ? { search: query.q } : {}),
+    columns: Object.fromEntries(
+      Object.entries(columns).filter((entry): entry is [string, string] => !!entry[1]),
+    ),
+  };
 }

@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { CURSOR_POSITION, decodeCursor, pageLimitOf, pageOf, type Page, type PageQuery } from '@hub/runtime';
 import type { EntityType } from '../projection/projection.repository.js';
-import type { ListQuery } from './read-model.query.js';
+import { listFiltersOf, type ListQuery } from './read-model.query.js';
 import {
   ReadModelRepository,
   type ActivityEntryRow,
@@ -29,15 +29,7 @@ export class ReadModelService {
     const rows = await this.readModels.list(
       tenantId,
       type,
-      {
-        ...(query.updated_since ? { updatedSince: query.updated_since } : {}),
-        ...(query.provider ? { provider: query.provider } : {}),
-        ...(query.source ? { source: query.source } : {}),
-        ...(query.q ? { search: query.q } : {}),
-        columns: Object.fromEntries(
-          Object.entries(columns).filter((entry): entry is [string, string] => !!entry[1]),
-        ),
-      },
+      listFiltersOf(query, columns),
       limit + 1,
       query.cursor ? decodeCursor(query.cursor, [ENTITY_ID])[0] : undefined,
     );

@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { decodeCursor, pageLimitOf, pageOf, type Page } from '@hub/runtime';
-import type { ListQuery } from '../read-models/read-model.query.js';
+import { listFiltersOf, type ListQuery } from '../read-models/read-model.query.js';
 import type { UnifiedKind } from './linking-rules.js';
 import type { FieldProvenance } from './merge.js';
 import {
@@ -26,15 +26,7 @@ export class UnifiedRecordsService {
     const rows = await this.records.list(
       tenantId,
       kind,
-      {
-        ...(query.updated_since ? { updatedSince: query.updated_since } : {}),
-        ...(query.provider ? { provider: query.provider } : {}),
-        ...(query.source ? { source: query.source } : {}),
-        ...(query.q ? { search: query.q } : {}),
-        columns: Object.fromEntries(
-          Object.entries(columns).filter((entry): entry is [string, string] => !!entry[1]),
-        ),
-      },
+      listFiltersOf(query, columns),
       limit + 1,
       query.cursor ? decodeCursor(query.cursor, [UNIFIED_ID])[0] : undefined,
     );
