@@ -1,7 +1,7 @@
 /**
  * A typed boundary over raw SQL. TypeORM's `query()` returns `any`; here each statement declares
  * the type of its rows (and, where it helps, of its parameters) once, beside its text, and
- * `resultOf` below is the only place that reads what the driver returned.
+ * `resultOf` and `runPrepared` below are the only places that read what a driver returned.
  *
  * Nothing is checked per row at run time: the row type is a promise the SQL makes (columns named
  * as the SQL returns them, snake_case or aliased), and the medium tests hold the SQL to it against
