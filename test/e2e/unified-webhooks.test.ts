@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from '@hub/persistence';
-import { runProcess, waitForHealthy, type AppProcess } from '../support/app-process.js';
+import { startApps, type RunningApps } from '../support/app-process.js';
 import { eventually, pause, unique } from '../support/collector.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { PROVIDER_CASES, send } from '../support/provider-requests.js';
@@ -33,39 +31,25 @@ interface Webhook {
 
 describe('unified records → webhooks', { timeout: 240_000 }, () => {
   let fixture: TransportFixture;
-  const apps: AppProcess[] = [];
-  const urls: Record<'ingest' | 'projector' | 'dispatcher', string> = {
-    ingest: '',
-    projector: '',
-    dispatcher: '',
-  };
+  let apps: RunningApps | undefined;
+  let urls: RunningApps['urls'];
   let receiver: Receiver;
   let tenant: Tenant;
 
   before(async () => {
     fixture = await postgresLogFixture();
     receiver = await new Receiver().start();
-    const secretsKey = randomBytes(32).toString('base64');
-    for (const name of ['ingest', 'projector', 'dispatcher'] as const) {
-      const port = await freePort();
-      urls[name] = `http://127.0.0.1:${port}`;
-      apps.push(
-        runProcess(`dist/apps/${name}/src/main.js`, {
-          ...fixture.env,
-          SECRETS_KEY: secretsKey,
-          [`${name.toUpperCase()}_PORT`]: String(port),
-          OUTBOUND_ALLOW_HTTP: 'true',
-          OUTBOUND_ALLOW_PRIVATE: 'true',
-          DISPATCH_POLL_INTERVAL: '50ms',
-          LOG_LEVEL: 'warn',
-        }),
-      );
-    }
-    await Promise.all(Object.values(urls).map((url) => waitForHealthy(url, 60_000)));
+    apps = await startApps(['ingest', 'projector', 'dispatcher'], {
+      ...fixture.env,
+      OUTBOUND_ALLOW_HTTP: 'true',
+      OUTBOUND_ALLOW_PRIVATE: 'true',
+      DISPATCH_POLL_INTERVAL: '50ms',
+    });
+    urls = apps.urls;
     tenant = await createTenant(fixture.env, 'Unified tenant');
   });
   after(async () => {
-    for (const app of apps) await app.stop('SIGTERM');
+    await apps?.stop();
     await receiver?.stop();
     await fixture?.close();
   });
