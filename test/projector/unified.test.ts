@@ -58,6 +58,19 @@ describe('unified records', () => {
     );
   }
 
+  /** The events in this order, in batches that end wherever `cuts` says. */
+  async function applyCut(order: CanonicalEvent[], cuts: boolean[]): Promise<void> {
+    let batch: CanonicalEvent[] = [];
+    for (const [i, event] of order.entries()) {
+      batch.push(event);
+      if (cuts[i]) {
+        await apply(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await apply(batch);
+  }
+
   function apply(events: CanonicalEvent[]): Promise<StateChange[]> {
     return db.dataSource.transaction((manager) => projection.applyBatch(manager, events));
   }
@@ -241,15 +254,7 @@ describe('unified records', () => {
         fc.array(fc.boolean(), { minLength: events.length, maxLength: events.length }),
         async (order, cuts) => {
           await setUp();
-          let batch: CanonicalEvent[] = [];
-          for (const [i, event] of order.entries()) {
-            batch.push(event);
-            if (cuts[i]) {
-              await apply(batch);
-              batch = [];
-            }
-          }
-          if (batch.length > 0) await apply(batch);
+          await applyCut(order, cuts);
           assert.deepEqual(await unifiedState(db.tenantA), expected);
         },
       ),
@@ -359,15 +364,7 @@ describe('unified records', () => {
         fc.array(fc.boolean(), { minLength: events.length, maxLength: events.length }),
         async (order, cuts) => {
           await wipeTenant(db.tenantA);
-          let batch: CanonicalEvent[] = [];
-          for (const [i, event] of order.entries()) {
-            batch.push(event);
-            if (cuts[i]) {
-              await apply(batch);
-              batch = [];
-            }
-          }
-          if (batch.length > 0) await apply(batch);
+          await applyCut(order, cuts);
           assert.deepEqual(await unifiedState(db.tenantA), after);
         },
       ),
