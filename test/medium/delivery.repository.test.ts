@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { defineQuery, execute } from '@hub/persistence';
+import { ApiKeyRepository, TenancyService, TenantRepository } from '@hub/tenancy';
 import { DISPATCHER_MIGRATIONS } from '../../apps/dispatcher/src/migrations.js';
 import {
+  CLAIM_DUE,
   DeliveryRepository,
   type AttemptRecord,
   type NewDelivery,
@@ -19,6 +21,20 @@ import { openMediumDatabase, type MediumDatabase } from './medium-database.js';
 after(stopEmbeddedTestServer);
 
 const NO_HELD = new Map<string, number>();
+
+/** A node of EXPLAIN (FORMAT JSON)'s plan, as far as these tests read it. */
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** Every node of a plan that scans a table, in the plan's order. */
+function scansOf(node: PlanNode): PlanNode[] {
+  const below = (node.Plans ?? []).flatMap(scansOf);
+  return node['Node Type'].includes('Scan') && node['Relation Name'] !== undefined ? [node, ...below] : below;
+}
 
 describe('DeliveryRepository', () => {
   let db: MediumDatabase;
@@ -119,6 +135,60 @@ describe('DeliveryRepository', () => {
     assert.ok(row!.lease_until.getTime() > Date.now());
     assert.equal((await deliveries.findById(db.tenantA, due.id))?.status, 'sending');
     assert.deepEqual(await deliveries.claim(10, 10, 60_000, NO_HELD), []);
+  });
+
+  /** The plan of the claim's statement under a plan_cache_mode, as its UPDATE would run now. */
+  const claimPlan = async (mode: string): Promise<PlanNode> => {
+    const runner = db.dataSource.createQueryRunner();
+    try {
+      await runner.query(`PREPARE claim_plan (int, int, int, text[], int[]) AS ${CLAIM_DUE.text}`);
+      await runner.query(`SET plan_cache_mode = ${mode}`);
+      const [explained] = (await runner.query(
+        `EXPLAIN (FORMAT JSON) EXECUTE claim_plan (256, 64, 25000, '{}', '{}')`,
+      )) as Array<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>;
+      await runner.query('DEALLOCATE claim_plan');
+      await runner.query('RESET plan_cache_mode');
+      return explained!['QUERY PLAN'][0].Plan;
+    } finally {
+      await runner.release();
+    }
+  };
+
+  test('claim finds each delivery it leases by primary key, however long the history since ANALYZE', async () => {
+    // As a running installation has it: a dozen tenants' subscriptions, statistics taken while
+    // their history was short (a few deliveries each), then hundreds of finished deliveries since.
+    const tenants = new TenancyService(
+      new TenantRepository(db.dataSource),
+      new ApiKeyRepository(db.dataSource),
+    );
+    const tenantIds = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => (await tenants.createTenant(`Plan ${i}`)).tenant_id),
+    );
+    const subs = await Promise.all(tenantIds.map((tenantId) => subscription(tenantId)));
+    const some = (count: number) =>
+      subs.flatMap((s) => Array.from({ length: count }, () => delivery(s.tenant_id, s.id)));
+    const finishAll = () =>
+      execute(db.dataSource, defineQuery(`UPDATE deliveries SET status = 'succeeded', completed_at = now()`));
+    await deliveries.insertMatched(some(2));
+    await finishAll();
+    await execute(db.dataSource, defineQuery('ANALYZE deliveries, subscriptions'));
+    await deliveries.insertMatched(some(300));
+    await finishAll();
+    await deliveries.insertMatched(some(1));
+
+    // The repository runs it as a named prepared statement, which Postgres plans either with the
+    // parameters' values (custom) or without them (generic, once it looks no dearer): both plans.
+    for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+      const scans = scansOf(await claimPlan(mode)).filter((node) => node['Relation Name'] === 'deliveries');
+      // What is due (the partial index of pending rows), an earlier open delivery of the same
+      // entity (ordering), and the rows to update: none walks a subscription's whole history.
+      assert.deepEqual(
+        scans.map((node) => node['Index Name']).sort(),
+        ['deliveries_due_by_subscription', 'deliveries_open_by_entity', 'deliveries_pkey'],
+        mode,
+      );
+    }
+    assert.equal((await deliveries.claim(256, 64, 60_000, NO_HELD)).length, subs.length);
   });
 
   test('claim respects the limit, the per-subscription share, what is held, and entity order', async () => {

@@ -127,8 +127,14 @@ interface InsertedRow {
 /** The values of one matched delivery in insertMatched. */
 const NEW_DELIVERY_COLUMNS = 9;
 
-const CLAIM_DUE = defineQuery<ClaimedDelivery>(`WITH due AS (
-         SELECT c.tenant_id, c.id FROM subscriptions s
+// The subscription's columns ride in `due`, so the UPDATE joins deliveries by primary key only:
+// joined to subscriptions as well, Postgres planned it through (tenant_id, subscription_id), one
+// walk over each subscription's whole delivery history per claim (10-20 ms at 30,000 rows).
+// Exported for the test that reads its plan.
+export const CLAIM_DUE = defineQuery<ClaimedDelivery>(`WITH due AS (
+         SELECT c.tenant_id, c.id, s.endpoint, s.headers, s.signature_scheme, s.secret_sealed,
+                s.previous_secret_sealed, s.previous_secret_expires_at, s.failing_since
+           FROM subscriptions s
          CROSS JOIN LATERAL (
            SELECT d.tenant_id, d.id, d.next_attempt_at, d.seq FROM deliveries d
             WHERE d.subscription_id = s.id AND d.status = 'pending' AND d.next_attempt_at <= now()
@@ -148,11 +154,11 @@ const CLAIM_DUE = defineQuery<ClaimedDelivery>(`WITH due AS (
        -- Whole milliseconds: the lease comes back as a JS Date and identifies this claim in release().
        UPDATE deliveries d SET status = 'sending',
               lease_until = date_trunc('milliseconds', now() + $3 * interval '1 millisecond')
-         FROM due, subscriptions s
-        WHERE d.tenant_id = due.tenant_id AND d.id = due.id AND s.tenant_id = d.tenant_id AND s.id = d.subscription_id
+         FROM due
+        WHERE d.tenant_id = due.tenant_id AND d.id = due.id
        RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts, d.change_time, d.lease_until, d.trace_context,
-                 s.endpoint, s.headers, s.signature_scheme, s.secret_sealed, s.previous_secret_sealed,
-                 s.previous_secret_expires_at, s.failing_since`);
+                 due.endpoint, due.headers, due.signature_scheme, due.secret_sealed, due.previous_secret_sealed,
+                 due.previous_secret_expires_at, due.failing_since`);
 
 const RELEASE_CLAIMED = defineQuery(`UPDATE deliveries d SET status = 'pending', lease_until = NULL
          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS x(tenant_id, id, lease_until)
