@@ -30,7 +30,7 @@ import {
   roundOrder,
   type ObservabilityFigures,
 } from './support/system-observability.js';
-import type { SystemUnderTest } from './support/system.js';
+import { APP_SETTINGS, type SystemUnderTest } from './support/system.js';
 
 /**
  * `npm run bench`: the whole system under a steady load of signed provider requests, as
@@ -160,7 +160,8 @@ async function main(track: (system: SystemUnderTest | undefined) => void): Promi
     throw new Error(`BENCH_OBSERVABILITY: 'compare' or nothing, got '${OBSERVABILITY}'`);
   console.log(
     `system benchmark: ${TRANSPORTS.join(', ')}; steps ${RATES.join(', ')} req/s x ${SETTINGS.stepSeconds} s, ` +
-      `sustained ${SETTINGS.sustainedSeconds} s at ${SETTINGS.sustainedRate ?? 'the highest bounded step'}`,
+      `sustained ${SETTINGS.sustainedSeconds} s at ${SETTINGS.sustainedRate ?? 'the highest bounded step'}` +
+      (Object.keys(APP_SETTINGS).length > 0 ? `; app settings ${JSON.stringify(APP_SETTINGS)}` : ''),
   );
   const transports: TransportFigures[] = [];
   for (const transport of TRANSPORTS) {
@@ -171,6 +172,7 @@ async function main(track: (system: SystemUnderTest | undefined) => void): Promi
     machine: machineInfo(),
     settings: {
       ...SETTINGS,
+      appSettings: APP_SETTINGS,
       busMessagesPerRequest: BUS_MESSAGES_PER_REQUEST,
       ingestMessagesPerRequest: INGEST_MESSAGES_PER_REQUEST,
       aims: AIMS,

@@ -29,6 +29,22 @@ export const STATEMENT_STATS = process.env['BENCH_PG_STATEMENTS'] === '1';
  */
 const EXTRA_PG_SETTINGS = (process.env['BENCH_PG_SETTINGS'] ?? '').split(';').filter(Boolean);
 
+/**
+ * BENCH_APP_SETTINGS: settings for every app, `NAME=value` separated by `;` (e.g.
+ * `UNIFIED_RECORDS=off;PROJECTOR_CONCURRENCY=1`), for an A/B of a setting on the same bench. The
+ * apps see only what the bench gives them, not this process's environment.
+ */
+export const APP_SETTINGS: Record<string, string> = Object.fromEntries(
+  (process.env['BENCH_APP_SETTINGS'] ?? '')
+    .split(';')
+    .filter(Boolean)
+    .map((setting) => {
+      const at = setting.indexOf('=');
+      if (at <= 0) throw new Error(`BENCH_APP_SETTINGS: "${setting}" is not NAME=value`);
+      return [setting.slice(0, at), setting.slice(at + 1)];
+    }),
+);
+
 export class SystemUnderTest {
   private readonly postgresSettings = [
     ...(STATEMENT_STATS
@@ -80,6 +96,7 @@ export class SystemUnderTest {
       OUTBOUND_ALLOW_HTTP: 'true',
       OUTBOUND_ALLOW_PRIVATE: 'true',
       LOG_LEVEL: 'warn',
+      ...APP_SETTINGS,
       ...this.settings,
     };
     if (this.transport === 'kafka') {
