@@ -166,6 +166,47 @@ export interface StageTimes {
 }
 
 /**
+ * Where each of these webhooks (`<entity id>@<version>`, a step's undelivered ones) stopped, from
+ * the apps' own tables, counted by place: not applied by the projector; applied with no delivery
+ * row; or its delivery's status, attempts and last outcome (a failed attempt waits for its retry).
+ */
+export async function whereUndelivered(
+  databaseUrl: string,
+  tenantIds: string[],
+  keys: string[],
+): Promise<Record<string, number>> {
+  return withClient(databaseUrl, async (client) => {
+    const { rows } = await client.query<{
+      applied: boolean;
+      status: string | null;
+      attempts: number | null;
+      outcome: string | null;
+    }>(
+      `SELECT h.version IS NOT NULL AS applied, d.status, d.attempts,
+              COALESCE('HTTP ' || d.last_status_code, d.last_error) AS outcome
+         FROM unnest($2::text[]) AS k(key)
+         LEFT JOIN entity_history h
+           ON h.tenant_id = ANY($1::uuid[]) AND h.entity_id = split_part(k.key, '@', 1)
+          AND h.version = split_part(k.key, '@', 2)::int
+         LEFT JOIN deliveries d
+           ON d.tenant_id = h.tenant_id AND d.entity_key = h.tenant_id::text || '/' || h.entity_id
+          AND (d.body::jsonb -> 'data' ->> 'version')::int = h.version`,
+      [tenantIds, keys],
+    );
+    const places: Record<string, number> = {};
+    for (const row of rows) {
+      const place = !row.applied
+        ? 'not applied by the projector'
+        : row.status === null
+          ? 'applied, no delivery row'
+          : `delivery ${row.status} after ${row.attempts} attempts${row.outcome ? ` (last: ${row.outcome})` : ''}`;
+      places[place] = (places[place] ?? 0) + 1;
+    }
+    return places;
+  });
+}
+
+/**
  * For every project change of the tenant: when the projector applied it, when the dispatcher
  * matched it and first sent it, by `<subject>@<version>` (the receiver's key).
  */

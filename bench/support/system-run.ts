@@ -21,6 +21,7 @@ import {
   RssSampler,
   rowsWritten,
   stageTimes,
+  whereUndelivered,
   topStatements,
   type StatementFigures,
 } from './system-probes.js';
@@ -85,6 +86,8 @@ export interface StepFigures {
   undelivered: number;
   /** Last answer to last receipt of the step's webhooks; undefined when some never came. */
   drainMs?: number;
+  /** Where the webhooks that never came stopped, counted by place (whereUndelivered). */
+  undeliveredAt?: Record<string, number>;
   bounded: boolean;
   why?: string;
   /** The step was unbounded at the first try and run again; these are the second try's figures. */
@@ -473,14 +476,24 @@ async function step(
     e2e: latencies(e2e),
     delivered: e2e.length,
     undelivered,
-    ...(undelivered === 0 ? { drainMs: Math.max(0, lastReceipt - answeredAt) } : {}),
+    ...(undelivered === 0
+      ? { drainMs: Math.max(0, lastReceipt - answeredAt) }
+      : {
+          undeliveredAt: await whereUndelivered(
+            wiring.system.databaseUrl,
+            wiring.tenantIds,
+            keys.filter((key) => !received.has(key)),
+          ),
+        }),
     bounded: true,
   };
   const why = [
     figures.accepted < 0.95 * load.offered
       ? `accepted ${figures.accepted} of ${load.offered} offered (${load.skipped} skipped at the in-flight cap)`
       : '',
-    undelivered > 0 ? `${undelivered} webhooks not delivered ${drainMs / 1000} s after the step` : '',
+    undelivered > 0
+      ? `${undelivered} webhooks not delivered ${drainMs / 1000} s after the step (${placesOf(figures.undeliveredAt)})`
+      : '',
     (figures.e2e.p99Ms ?? Infinity) > settings.e2eP99BoundMs
       ? `e2e p99 over ${settings.e2eP99BoundMs} ms`
       : '',
@@ -490,6 +503,12 @@ async function step(
     figures.why = why.join('; ');
   }
   return { figures, keys };
+}
+
+function placesOf(places: Record<string, number> | undefined): string {
+  return Object.entries(places ?? {})
+    .map(([place, count]) => `${count} ${place}`)
+    .join(', ');
 }
 
 /** Waits until every accepted request's webhook arrived. */
