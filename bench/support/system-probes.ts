@@ -165,6 +165,10 @@ export interface StageTimes {
   attempted?: number;
 }
 
+/** The delivery `d` of the webhook an `entity_history` row `h` caused (the webhook carries its version). */
+const DELIVERY_OF_HISTORY_ROW = `d.tenant_id = h.tenant_id AND d.entity_key = h.tenant_id::text || '/' || h.entity_id
+          AND (d.body::jsonb -> 'data' ->> 'version')::int = h.version`;
+
 /**
  * Where each of these webhooks (`<entity id>@<version>`, a step's undelivered ones) stopped, from
  * the apps' own tables, counted by place: not applied by the projector; applied with no delivery
@@ -189,8 +193,7 @@ export async function whereUndelivered(
            ON h.tenant_id = ANY($1::uuid[]) AND h.entity_id = split_part(k.key, '@', 1)
           AND h.version = split_part(k.key, '@', 2)::int
          LEFT JOIN deliveries d
-           ON d.tenant_id = h.tenant_id AND d.entity_key = h.tenant_id::text || '/' || h.entity_id
-          AND (d.body::jsonb -> 'data' ->> 'version')::int = h.version`,
+           ON ${DELIVERY_OF_HISTORY_ROW}`,
       [tenantIds, keys],
     );
     const places: Record<string, number> = {};
@@ -225,8 +228,7 @@ export async function stageTimes(databaseUrl: string, tenantIds: string[]): Prom
                 WHERE a.delivery_id = d.id) AS attempted
          FROM entity_history h
          JOIN deliveries d
-           ON d.tenant_id = h.tenant_id AND d.entity_key = h.tenant_id::text || '/' || h.entity_id
-          AND (d.body::jsonb -> 'data' ->> 'version')::int = h.version
+           ON ${DELIVERY_OF_HISTORY_ROW}
         WHERE h.tenant_id = ANY($1::uuid[])`,
       [tenantIds],
     );

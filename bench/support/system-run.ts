@@ -21,9 +21,9 @@ import {
   RssSampler,
   rowsWritten,
   stageTimes,
-  whereUndelivered,
   topStatements,
   type StatementFigures,
+  whereUndelivered,
 } from './system-probes.js';
 import type { AppName } from '../../test/support/app-process.js';
 import { unique } from '../../test/support/collector.js';

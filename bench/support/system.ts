@@ -23,11 +23,16 @@ const APPS: AppName[] = ['ingest', 'projector', 'dispatcher'];
  */
 export const STATEMENT_STATS = process.env['BENCH_PG_STATEMENTS'] === '1';
 
+/** A variable's `name=value` settings, separated by `;`. */
+function settingsOf(variable: string): string[] {
+  return (process.env[variable] ?? '').split(';').filter(Boolean);
+}
+
 /**
  * BENCH_PG_SETTINGS: more server settings for the embedded Postgres, `name=value` separated by
  * `;` (e.g. auto_explain's, to read the plans of slow statements in the server's log).
  */
-const EXTRA_PG_SETTINGS = (process.env['BENCH_PG_SETTINGS'] ?? '').split(';').filter(Boolean);
+const EXTRA_PG_SETTINGS = settingsOf('BENCH_PG_SETTINGS');
 
 /**
  * BENCH_APP_SETTINGS: settings for every app, `NAME=value` separated by `;` (e.g.
@@ -35,14 +40,11 @@ const EXTRA_PG_SETTINGS = (process.env['BENCH_PG_SETTINGS'] ?? '').split(';').fi
  * apps see only what the bench gives them, not this process's environment.
  */
 export const APP_SETTINGS: Record<string, string> = Object.fromEntries(
-  (process.env['BENCH_APP_SETTINGS'] ?? '')
-    .split(';')
-    .filter(Boolean)
-    .map((setting) => {
-      const at = setting.indexOf('=');
-      if (at <= 0) throw new Error(`BENCH_APP_SETTINGS: "${setting}" is not NAME=value`);
-      return [setting.slice(0, at), setting.slice(at + 1)];
-    }),
+  settingsOf('BENCH_APP_SETTINGS').map((setting) => {
+    const at = setting.indexOf('=');
+    if (at <= 0) throw new Error(`BENCH_APP_SETTINGS: "${setting}" is not NAME=value`);
+    return [setting.slice(0, at), setting.slice(at + 1)];
+  }),
 );
 
 export class SystemUnderTest {
