@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { defineQuery, execute, rowsOf } from '@hub/persistence';
+import { defineQuery, execute, rowsOf, type Queryable } from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   assertTopicName,
@@ -44,7 +44,7 @@ export class PostgresLogBus implements EventBus {
     this.topics = new PostgresLogTopics(dataSource, options.partitions);
     this.groupCommit = new GroupCommit(
       this.transport,
-      (batches) => dataSource.transaction((manager) => this.appendAll(manager, batches)),
+      (batches) => this.appendAlone(batches),
       options.groupCommit,
     );
   }
@@ -70,31 +70,41 @@ export class PostgresLogBus implements EventBus {
   }
 
   /**
-   * Three statements whatever the number of topics and partitions: lock the partitions' counters in
-   * (topic, partition) order, so concurrent transactions never deadlock, reserve every partition's
-   * offsets at once, then insert every message at once and NOTIFY, which is delivered on commit.
+   * A group commit's append: its one statement is its own transaction, on a connection held for
+   * it, so that it runs as a prepared statement (ADR 0018) and is not planned again on every call.
    */
-  private async appendAll(manager: EntityManager, batches: TopicMessages[]): Promise<void> {
+  private async appendAlone(batches: TopicMessages[]): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await this.appendAll(runner, batches);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * One statement whatever the number of topics and partitions (APPEND_MESSAGES): it locks the
+   * partitions' counters in (topic, partition) order, so concurrent appends never deadlock,
+   * reserves every partition's offsets, inserts every message and NOTIFYs, which is delivered on
+   * commit. Alone (a group commit's append) it is its own transaction: one round trip in all.
+   */
+  private async appendAll(db: Queryable, batches: TopicMessages[]): Promise<void> {
     const rows: PartitionedMessage[] = [];
     for (const { topic, messages } of batches) {
-      const partitions = await this.topics.existing(manager, topic);
+      const partitions = await this.topics.existing(db, topic);
       for (const message of messages)
         rows.push({ topic, partition: partitionForKey(message.key, partitions), message });
     }
     if (rows.length === 0) return;
     const counters = partitionCounters(rows);
-    await execute(manager, LOCK_PARTITIONS, [counters.map((c) => c.topic), counters.map((c) => c.partition)]);
-    const reserved = await rowsOf(manager, RESERVE_OFFSETS, [
+    const { joined, starts, lengths } = joinValues(rows.map((row) => row.message.value));
+    const [appended] = await rowsOf(db, APPEND_MESSAGES, [
       counters.map((c) => c.topic),
       counters.map((c) => c.partition),
       counters.map((c) => c.count),
-    ]);
-    const offsets = assignOffsets(rows, reserved);
-    const { joined, starts, lengths } = joinValues(rows.map((row) => row.message.value));
-    await execute(manager, INSERT_MESSAGES, [
       rows.map((row) => row.topic),
       rows.map((row) => row.partition),
-      offsets,
+      ranksInPartition(rows),
       rows.map((row) => row.message.key),
       joined,
       starts,
@@ -102,6 +112,14 @@ export class PostgresLogBus implements EventBus {
       rows.map((row) => JSON.stringify(row.message.headers ?? {})),
       NOTIFY_CHANNEL,
     ]);
+    // Only a partition the topic does not have (its row missing) appends fewer; the statement's
+    // transaction is then the caller's to roll back, or was never committed (the error aborts it).
+    if (appended?.messages !== rows.length) {
+      const missing = counters.map((c) => `${c.topic}[${c.partition}]`).join(', ');
+      throw new Error(
+        `append of ${rows.length} messages wrote ${appended?.messages ?? 0}: a partition of ${missing} does not exist`,
+      );
+    }
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -185,18 +203,14 @@ function partitionCounters(
   );
 }
 
-/** Each row's offset, from the first offset reserved for its partition, in the rows' order. */
-function assignOffsets(
-  rows: PartitionedMessage[],
-  reserved: Array<{ topic: string; partition: number; first: string }>,
-): string[] {
-  const next = new Map(reserved.map((row) => [`${row.topic}\u0000${row.partition}`, BigInt(row.first)]));
+/** Each row's place among the rows of its partition, from 0, in the rows' order. */
+function ranksInPartition(rows: PartitionedMessage[]): number[] {
+  const next = new Map<string, number>();
   return rows.map(({ topic, partition }) => {
     const id = `${topic}\u0000${partition}`;
-    const offset = next.get(id);
-    if (offset === undefined) throw new Error(`topic ${topic} has no partition ${partition}`);
-    next.set(id, offset + 1n);
-    return offset.toString();
+    const rank = next.get(id) ?? 0;
+    next.set(id, rank + 1);
+    return rank;
   });
 }
 
@@ -213,29 +227,35 @@ const COMMITTED_OFFSETS = defineQuery<{ partition: number; offset: string }>(
     WHERE group_id = $1 AND topic = $2 ORDER BY partition`,
 );
 
-// Sorted the same way in every transaction (the sort runs below the row locks), so two appends
-// that share partitions wait for each other instead of deadlocking.
-const LOCK_PARTITIONS = defineQuery(`SELECT 1 FROM bus_partitions p
-       JOIN unnest($1::text[], $2::int[]) AS c(topic, partition) USING (topic, partition)
-      ORDER BY p.topic, p.partition FOR UPDATE OF p`);
-
-const RESERVE_OFFSETS = defineQuery<{ topic: string; partition: number; first: string }>(`WITH reserved AS (
+// `locked` takes the counters' row locks sorted the same way in every transaction (the sort runs
+// below the row locks), so two appends that share partitions wait for each other instead of
+// deadlocking. Its count gates the UPDATE as a one-time filter, which Postgres evaluates before the
+// UPDATE reads any row: every lock is held before any counter moves. A counter updated by another
+// transaction while this one waited is re-read at its latest version (READ COMMITTED's recheck),
+// so the offsets reserved follow that transaction's. Every value travels in one bytea parameter,
+// cut apart by position: a Buffer parameter goes in binary, where a bytea[] would be hex text
+// twice the size, escaped into an array literal. The NOTIFY (one per topic) is queued until commit.
+const APPEND_MESSAGES = defineQuery<{ messages: number }>(`WITH counters AS (
+       SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS c(topic, partition, n)
+     ), locked AS (
+       SELECT p.topic, p.partition FROM bus_partitions p JOIN counters c USING (topic, partition)
+        ORDER BY p.topic, p.partition FOR UPDATE OF p
+     ), reserved AS (
        UPDATE bus_partitions p SET next_offset = p.next_offset + c.n
-         FROM unnest($1::text[], $2::int[], $3::int[]) AS c(topic, partition, n)
+         FROM counters c
         WHERE p.topic = c.topic AND p.partition = c.partition
-        RETURNING p.topic, p.partition, p.next_offset - c.n AS first)
-     SELECT topic, partition, first::text AS first FROM reserved`);
-
-// Every value in one bytea parameter, cut apart by position: a Buffer parameter travels in
-// binary, where a bytea[] would be hex text twice the size, escaped into an array literal.
-// The NOTIFY (one per topic) rides along: it is queued until commit either way.
-const INSERT_MESSAGES = defineQuery(`WITH inserted AS (
+          AND (SELECT count(*) FROM locked) = cardinality($1::text[])
+        RETURNING p.topic, p.partition, p.next_offset - c.n AS first
+     ), inserted AS (
        INSERT INTO bus_messages (topic, partition, "offset", key, value, headers)
-       SELECT m.topic, m.partition, m.offset, m.key, substring($5::bytea FROM m.start FOR m.length), m.headers
-         FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $6::int[], $7::int[], $8::jsonb[])
-           AS m(topic, partition, "offset", key, start, length, headers)
-       RETURNING topic)
-     SELECT pg_notify($9, topic) FROM (SELECT DISTINCT topic FROM inserted) AS done`);
+       SELECT m.topic, m.partition, r.first + m.rank, m.key, substring($8::bytea FROM m.start FOR m.length), m.headers
+         FROM unnest($4::text[], $5::int[], $6::int[], $7::text[], $9::int[], $10::int[], $11::jsonb[])
+           AS m(topic, partition, rank, key, start, length, headers)
+         JOIN reserved r ON r.topic = m.topic AND r.partition = m.partition
+       RETURNING topic
+     )
+     SELECT (SELECT count(*) FROM inserted)::int AS messages,
+            (SELECT count(pg_notify($12, topic)) FROM (SELECT DISTINCT topic FROM inserted) AS done)::int AS topics`);
 
 /**
  * The values one after the other in one buffer, with where each starts (1-based, as `substring`

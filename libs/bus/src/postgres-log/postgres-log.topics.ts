@@ -1,6 +1,6 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { createHash } from 'node:crypto';
-import { defineQuery, execute, rowsOf } from '@hub/persistence';
+import { defineQuery, execute, rowsOf, type Queryable } from '@hub/persistence';
 
 export const NOTIFY_CHANNEL = 'hub_bus';
 
@@ -37,10 +37,10 @@ export class PostgresLogTopics {
    * with, from a second connection the caller would wait for (a deadlock Postgres cannot see). A
    * topic another process created is found with the caller's own connection.
    */
-  async existing(manager: EntityManager, topic: string): Promise<number> {
+  async existing(db: Queryable, topic: string): Promise<number> {
     const known = this.known.get(topic);
     if (known) return known;
-    const rows = await rowsOf(manager, PARTITIONS_OF_TOPIC, [topic]);
+    const rows = await rowsOf(db, PARTITIONS_OF_TOPIC, [topic]);
     if (!rows[0]) {
       throw new Error(
         `topic ${topic} does not exist: create it with ensureTopics before publishing to it inside a transaction`,
