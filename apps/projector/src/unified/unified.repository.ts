@@ -246,27 +246,33 @@ export class UnifiedRepository {
     );
   }
 
-  /** Replaces these records' match keys with `keys` (all of their keys, none for a record without). */
+  /**
+   * Makes `keys` these records' whole set of match keys (none for a record without any): removes
+   * the others and adds the missing, in one statement. A key already stored is left alone (the
+   * insert's conflict check finds it), so records whose keys did not change write nothing.
+   */
   async replaceKeys(manager: EntityManager, refs: MemberRef[], keys: KeyRow[]): Promise<void> {
-    if (refs.length > 0)
-      await execute(
-        manager,
-        defineQuery(`DELETE FROM unified_link_keys k USING unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
-          WHERE k.tenant_id = r.tenant_id AND k.kind = r.kind AND k.member_id = r.id`),
-        columnsOf(refs),
-      );
-    if (keys.length > 0)
-      await execute(
-        manager,
-        defineQuery(`INSERT INTO unified_link_keys (tenant_id, kind, member_id, key)
-          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING`),
-        [
-          keys.map((k) => k.tenant_id),
-          keys.map((k) => k.kind),
-          keys.map((k) => k.member_id),
-          keys.map((k) => k.key),
-        ],
-      );
+    if (refs.length === 0) return;
+    await execute(
+      manager,
+      defineQuery(`WITH wanted AS (
+          SELECT * FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) AS w(tenant_id, kind, member_id, key)
+        ), removed AS (
+          DELETE FROM unified_link_keys k USING unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
+           WHERE k.tenant_id = r.tenant_id AND k.kind = r.kind AND k.member_id = r.id
+             AND NOT EXISTS (SELECT FROM wanted w WHERE w.tenant_id = k.tenant_id AND w.kind = k.kind
+               AND w.member_id = k.member_id AND w.key = k.key)
+        )
+        INSERT INTO unified_link_keys (tenant_id, kind, member_id, key)
+        SELECT * FROM wanted ON CONFLICT DO NOTHING`),
+      [
+        ...columnsOf(refs),
+        keys.map((k) => k.tenant_id),
+        keys.map((k) => k.kind),
+        keys.map((k) => k.member_id),
+        keys.map((k) => k.key),
+      ],
+    );
   }
 
   /** The stored keys of these records. */
@@ -282,50 +288,56 @@ export class UnifiedRepository {
   }
 
   /**
-   * The records one step from these: sharing a match key, in the same unified record now, or tied
-   * by a manual decision either way. Repeated until nothing new comes back, it reaches every record
-   * whose group these records' changes can alter.
+   * Every record whose group these records' changes can alter, the seeds included: those sharing
+   * a match key with them, in the same unified record now, or tied by a manual decision either
+   * way, then the same from each record found, until nothing new comes. One statement: a
+   * recursive CTE whose UNION drops what it found already, so each record is expanded once.
    */
-  async neighbours(manager: Queryable, refs: MemberRef[]): Promise<MemberRef[]> {
-    if (refs.length === 0) return [];
+  async reachable(manager: Queryable, seeds: MemberRef[]): Promise<MemberRef[]> {
+    if (seeds.length === 0) return [];
     const rows = await rowsOf(
       manager,
-      // LATERAL: one index lookup per record and relation. As plain joins over the unnest, the
-      // planner hashed whole tables once they grew, and this query was most of the engine's cost.
+      // LATERAL: one index lookup per record and relation. As plain joins, the planner hashed
+      // whole tables once they grew, and this query was most of the engine's cost.
       defineQuery<{ tenant_id: string; kind: UnifiedKind; id: string }>(`
-        SELECT DISTINCT r.tenant_id, r.kind, n.id
-          FROM unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
-          CROSS JOIN LATERAL (
-            SELECT other.member_id AS id FROM unified_link_keys own
-              JOIN unified_link_keys other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
-                AND other.key = own.key
-             WHERE own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
-            UNION ALL
-            SELECT other.member_id FROM unified_links own
-              JOIN unified_links other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
-                AND other.unified_id = own.unified_id
-             WHERE own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
-            UNION ALL
-            -- via_customer: projects naming a customer of the same unified customer as this one's.
-            SELECT other.member_id FROM unified_link_keys own
-              JOIN unified_links customer ON customer.tenant_id = own.tenant_id AND customer.kind = 'customer'
-                AND customer.member_id = substr(own.key, ${CUSTOMER_KEY.length + 1})
-              JOIN unified_links sibling ON sibling.tenant_id = customer.tenant_id AND sibling.kind = 'customer'
-                AND sibling.unified_id = customer.unified_id
-              JOIN unified_link_keys other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
-                AND other.key = '${CUSTOMER_KEY}' || sibling.member_id
-             WHERE own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
-               AND r.kind = 'project' AND own.key LIKE '${CUSTOMER_KEY}%'
-            UNION ALL
-            SELECT d.target_member_id FROM unified_decisions d
-             WHERE d.tenant_id = r.tenant_id AND d.kind = r.kind AND d.member_id = r.id AND d.decision = 'link'
-            UNION ALL
-            SELECT d.member_id FROM unified_decisions d
-             WHERE d.tenant_id = r.tenant_id AND d.kind = r.kind AND d.target_member_id = r.id
-               AND d.decision = 'link'
-          ) AS n
-         WHERE n.id <> r.id`),
-      columnsOf(refs),
+        WITH RECURSIVE found(tenant_id, kind, id) AS (
+          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
+          UNION
+          SELECT r.tenant_id, r.kind, n.id
+            FROM found AS r
+            CROSS JOIN LATERAL (
+              SELECT other.member_id AS id FROM unified_link_keys own
+                JOIN unified_link_keys other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
+                  AND other.key = own.key
+               WHERE own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
+              UNION ALL
+              SELECT other.member_id FROM unified_links own
+                JOIN unified_links other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
+                  AND other.unified_id = own.unified_id
+               WHERE own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
+              UNION ALL
+              -- via_customer: projects naming a customer of the same unified customer as this one's.
+              SELECT other.member_id FROM unified_link_keys own
+                JOIN unified_links customer ON customer.tenant_id = own.tenant_id AND customer.kind = 'customer'
+                  AND customer.member_id = substr(own.key, ${CUSTOMER_KEY.length + 1})
+                JOIN unified_links sibling ON sibling.tenant_id = customer.tenant_id AND sibling.kind = 'customer'
+                  AND sibling.unified_id = customer.unified_id
+                JOIN unified_link_keys other ON other.tenant_id = own.tenant_id AND other.kind = own.kind
+                  AND other.key = '${CUSTOMER_KEY}' || sibling.member_id
+               WHERE own.tenant_id = r.tenant_id AND own.kind = r.kind AND own.member_id = r.id
+                 AND r.kind = 'project' AND own.key LIKE '${CUSTOMER_KEY}%'
+              UNION ALL
+              SELECT d.target_member_id FROM unified_decisions d
+               WHERE d.tenant_id = r.tenant_id AND d.kind = r.kind AND d.member_id = r.id AND d.decision = 'link'
+              UNION ALL
+              SELECT d.member_id FROM unified_decisions d
+               WHERE d.tenant_id = r.tenant_id AND d.kind = r.kind AND d.target_member_id = r.id
+                 AND d.decision = 'link'
+            ) AS n
+           WHERE n.id IS NOT NULL
+        )
+        SELECT tenant_id, kind, id FROM found`),
+      columnsOf(seeds),
     );
     return rows.map((row) => ({ tenantId: row.tenant_id, kind: row.kind, id: row.id }));
   }

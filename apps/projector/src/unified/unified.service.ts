@@ -175,57 +175,29 @@ export class UnifiedService {
     return changes;
   }
 
-  /**
-   * Replaces the records' match keys by what the rules make of their documents now; only those
-   * whose keys differ are rewritten (most changes touch no email, phone or reference).
-   */
+  /** Replaces the records' match keys by what the rules make of their documents now. */
   private async rekey(
     manager: EntityManager,
     members: MemberRow[],
     refs: MemberRef[],
     rules: Map<string, LinkingRules>,
   ): Promise<void> {
-    const stored = new Map<string, string[]>();
-    for (const row of await this.repository.keysOf(manager, refs)) {
-      const key = memberKey({ tenantId: row.tenant_id, kind: row.kind, id: row.member_id });
-      pushTo(stored, key, row.key);
-    }
-    const wanted = new Map<string, string[]>(refs.map((ref) => [memberKey(ref), []]));
-    for (const m of members)
-      wanted.set(
-        memberKey({ tenantId: m.tenant_id, kind: m.kind, id: m.id }),
-        linkKeys(m.kind, m, rulesFor(rules, m.tenant_id)),
-      );
-    const changed = refs.filter(
-      (ref) => !sameKeys(stored.get(memberKey(ref)) ?? [], wanted.get(memberKey(ref)) ?? []),
-    );
-    const keys: KeyRow[] = changed.flatMap((ref) =>
-      (wanted.get(memberKey(ref)) ?? []).map((key) => ({
-        tenant_id: ref.tenantId,
-        kind: ref.kind,
-        member_id: ref.id,
+    const keys: KeyRow[] = members.flatMap((m) =>
+      linkKeys(m.kind, m, rulesFor(rules, m.tenant_id)).map((key) => ({
+        tenant_id: m.tenant_id,
+        kind: m.kind,
+        member_id: m.id,
         key,
       })),
     );
-    await this.repository.replaceKeys(manager, changed, keys);
+    // A ref without a member (its record is gone) keeps no key.
+    await this.repository.replaceKeys(manager, refs, keys);
   }
 
-  /**
-   * Every record whose group the seeds' changes can alter: what shares a key with them, their
-   * current groups, their manual links, and so on until nothing new is found. Usually two rounds.
-   */
+  /** Every record whose group the seeds' changes can alter (see UnifiedRepository.reachable). */
   private async reachable(manager: EntityManager, seeds: MemberRef[]): Promise<MemberRef[]> {
     const found = new Map(seeds.map((ref) => [memberKey(ref), ref]));
-    let frontier = seeds;
-    while (frontier.length > 0) {
-      const next: MemberRef[] = [];
-      for (const ref of await this.repository.neighbours(manager, frontier)) {
-        if (found.has(memberKey(ref))) continue;
-        found.set(memberKey(ref), ref);
-        next.push(ref);
-      }
-      frontier = next;
-    }
+    for (const ref of await this.repository.reachable(manager, seeds)) found.set(memberKey(ref), ref);
     return [...found.values()];
   }
 
@@ -420,13 +392,6 @@ function mergeMemberOf(row: MemberRow): MergeMember {
     sources: row.sources,
     time: row.time ? new Date(row.time).toISOString() : null,
   };
-}
-
-/** Key lists compared as sets (linkKeys sorts its own; stored ones come in any order). */
-function sameKeys(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((key) => set.has(key));
 }
 
 function rulesFor(rules: Map<string, LinkingRules>, tenantId: string): LinkingRules {
