@@ -123,7 +123,9 @@ export class Client {
  * reference number and modification time, so every request is a real change and yields exactly
  * one webhook, `pylon-observer:<uid>` at that version). A project is only sent again once its
  * previous request was answered, so one project's versions never race each other into ingest;
- * when every project is in flight a new one is made.
+ * when every project is in flight a new one is made. A project whose request was not accepted is
+ * never sent again: its read model's version no longer follows the count of its requests (or, after
+ * a timeout, may or may not), so its next webhook's key would not be the one expected.
  */
 export class Projects {
   private readonly idle: string[] = [];
@@ -141,8 +143,8 @@ export class Projects {
     return { uid, version, key: `pylon-observer:${uid}@${version}`, body };
   }
 
-  release(uid: string): void {
-    this.idle.push(uid);
+  release(uid: string, accepted = true): void {
+    if (accepted) this.idle.push(uid);
   }
 
   get count(): number {

@@ -431,7 +431,7 @@ export async function sendOne(
     wiring.accepted.set(job.key, { sentAt, answeredAt: sentAt + answer.ms });
     onAccepted(job.key);
   }
-  projects.release(job.uid);
+  projects.release(job.uid, answer.status === 200);
   return answer;
 }
 
@@ -750,8 +750,17 @@ export function describeStep(step: StepFigures): string {
   return (
     `${step.offeredRate} req/s offered, ${step.achievedRate.toFixed(1)} accepted/s; ingest p50 ${ms(step.ingest.p50Ms)} ` +
     `p99 ${ms(step.ingest.p99Ms)} ms; e2e p50 ${ms(step.e2e.p50Ms)} p95 ${ms(step.e2e.p95Ms)} p99 ${ms(step.e2e.p99Ms)} ms; ` +
-    (step.bounded ? 'bounded' : `NOT bounded: ${step.why}`)
+    (step.bounded ? 'bounded' : `NOT bounded: ${step.why}`) +
+    refusedText(step.refused)
   );
+}
+
+/** Requests ingest did not accept, by status ('no answer': the client's timeout or a reset). */
+function refusedText(refused: Record<string, number>): string {
+  const entries = Object.entries(refused);
+  if (entries.length === 0) return '';
+  const total = entries.reduce((sum, [, count]) => sum + count, 0);
+  return `; ${total} not accepted (${entries.map(([status, count]) => `${status}: ${count}`).join(', ')})`;
 }
 
 export function log(transport: string, line: string): void {
