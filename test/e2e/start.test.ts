@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { freePort, isAlive } from '@hub/persistence';
+import { APP_NODE_FLAGS } from '@hub/runtime';
 import { runProcess } from '../support/app-process.js';
 
 /**
@@ -47,6 +48,12 @@ test(
         ),
         launcher.output.join('\n'),
       );
+      const apps = childCommandLines(launcher.child.pid!).filter((args) =>
+        args.some((a) => a.includes('dist/apps/')),
+      );
+      assert.equal(apps.length, 4, 'the three apps and the console');
+      for (const args of apps)
+        assert.deepEqual(args.slice(1, 1 + APP_NODE_FLAGS.length), [...APP_NODE_FLAGS], args.join(' '));
       const keyLine = await launcher.waitForLine(/development API key: hub_/);
       const apiKey = keyLine.split('development API key: ')[1]!.trim();
       const tenant = await fetch(`http://127.0.0.1:${ports.PROJECTOR_PORT}/v1/tenant`, {
@@ -152,4 +159,22 @@ async function privateCheckout(dir: string): Promise<string> {
 function readPostmasterPid(dir: string, cluster = 'postgres'): number | undefined {
   const file = path.join(dir, cluster, 'postmaster.pid');
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
+}
+
+/** The command lines (argv) of a process's children, from /proc: how they were really started. */
+function childCommandLines(parentPid: number): string[][] {
+  const children: string[][] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The parent pid is the 4th field after the command, which is in parentheses.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== parentPid) continue;
+      children.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
 }

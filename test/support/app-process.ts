@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { freePort } from '@hub/persistence';
+import { APP_NODE_FLAGS } from '@hub/runtime';
 
 export interface AppProcess {
   child: ChildProcess;
@@ -16,9 +17,16 @@ export interface AppProcess {
  * exits (`--cpu-prof`, which Node refuses in NODE_OPTIONS): how a benchmark finds where the time goes.
  */
 const PROFILE_DIR = process.env['BENCH_CPU_PROFILE_DIR'];
-/** BENCH_NODE_FLAGS: more V8 flags for every such process (e.g. `--max-semi-space-size=4`), to measure one. */
+/**
+ * BENCH_NODE_FLAGS: more V8 flags for every such process, after the apps' own (APP_NODE_FLAGS), so
+ * one of them given again here wins (e.g. `--max-semi-space-size=16`, Node's default): to measure one.
+ */
 const EXTRA_FLAGS = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
-const NODE_FLAGS = [...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), ...EXTRA_FLAGS];
+const NODE_FLAGS = [
+  ...APP_NODE_FLAGS,
+  ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+  ...EXTRA_FLAGS,
+];
 
 /** Runs a compiled entry point (an app, the launcher) as a real process and records its output. */
 export function runProcess(

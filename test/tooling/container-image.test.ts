@@ -4,6 +4,7 @@ import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { APP_NODE_FLAGS } from '@hub/runtime';
 
 /**
  * What the Dockerfile promises, read from its text (this machine has no Docker engine to build
@@ -297,5 +298,12 @@ describe('container image', () => {
   test('checks its health on the readiness route', () => {
     const check = runtimeStage().find((line) => line.startsWith('HEALTHCHECK '));
     assert.match(check ?? '', /\/health\/ready/);
+  });
+
+  test("starts every process with the apps' V8 flags, as npm start does", () => {
+    const options = runtimeStage()
+      .filter((line) => line.startsWith('ENV NODE_OPTIONS='))
+      .at(-1);
+    assert.equal(options, `ENV NODE_OPTIONS=${APP_NODE_FLAGS.join(' ')}`);
   });
 });

@@ -16,3 +16,4 @@ export * from './bus-transport/index.js';
 export { watchConsumerLag } from './observability/consumer-lag.js';
 export * from './retention/index.js';
 export * from './list-keys.js';
+export * from './node-flags.js';
