@@ -14,6 +14,7 @@ describe('loadConfig', () => {
     assert.equal(config.KAFKA_CHECK_TOPICS, true);
     assert.equal(config.BUS_PARTITIONS, 8);
     assert.equal(config.KAFKA_FETCH_MAX_WAIT_MS, 50);
+    assert.equal(config.HEAP_GROWTH_PERCENT, 25);
   });
 
   test('takes a fetch wait in whole milliseconds, within 1 ms to 30 s', () => {
@@ -39,6 +40,10 @@ describe('loadConfig', () => {
     assert.throws(
       () => loadConfig(PlatformConfig, { ...valid, BUS_PARTITIONS: 'many' }),
       /^ConfigError: BUS_PARTITIONS: /,
+    );
+    assert.throws(
+      () => loadConfig(PlatformConfig, { ...valid, HEAP_GROWTH_PERCENT: '1000' }),
+      /^ConfigError: HEAP_GROWTH_PERCENT: /,
     );
     assert.throws(
       () => loadConfig(PlatformConfig, { ...valid, KAFKA_IDEMPOTENT: 'perhaps' }),

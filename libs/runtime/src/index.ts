@@ -17,3 +17,4 @@ export { watchConsumerLag } from './observability/consumer-lag.js';
 export * from './retention/index.js';
 export * from './list-keys.js';
 export * from './node-flags.js';
+export * from './heap-growth.js';

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastif
 import { ConfigError, type PlatformConfig } from '@hub/config';
 import { installBodyParsers, type RawBodyRoutes } from './body-parsers.js';
 import { applyHttpTimeouts } from './http-timeouts.js';
+import { applyHeapGrowth } from './heap-growth.js';
 import { startProcessMetrics } from '@hub/telemetry';
 import { prepareRoot, type RootDefinition } from './root-module.js';
 import { measureRequests } from './observability/http-telemetry.js';
@@ -32,6 +33,7 @@ export interface AppDefinition<C extends PlatformConfig> extends RootDefinition<
 export async function runApp<C extends PlatformConfig>(definition: AppDefinition<C>): Promise<void> {
   try {
     const { config, platform, root, transport, logger, tracing } = await prepareRoot(definition);
+    applyHeapGrowth(config.HEAP_GROWTH_PERCENT);
     startProcessMetrics(definition.name);
     const lanes = definition.lanes?.(config);
     if (lanes) watchConsumerLag(platform.bus, lanes);
