@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { BusUnavailableError, type EventBus } from '@hub/bus';
+import { BusUnavailableError, partitionForKey, type EventBus } from '@hub/bus';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { postgresLogFixture, type TransportFixture } from '../support/transports.js';
 import { testTopic } from '../support/topic-prefix.js';
@@ -54,17 +54,32 @@ describe('Postgres log append', { timeout: 120_000 }, () => {
     assert.equal(latest?.offset, '100', 'the counter moved by exactly the messages stored');
   });
 
-  test('an append to a partition the topic does not have fails and stores nothing', async () => {
+  test('an append to a partition without its counter fails whole: none of its messages is stored', async () => {
     const bus = await fixture.createBus('missing-partition');
     const topic = testTopic('no-partitions');
     await bus.publish(topic, [{ key: 'k', value: 'first' }]);
-    // A topic whose counters are gone (a damaged log): the bus still knows its partition count.
-    await fixture.dataSource.query('DELETE FROM bus_partitions WHERE topic = $1', [topic]);
+    const [topicRow] = await fixture.dataSource.query<Array<{ partitions: number }>>(
+      'SELECT partitions FROM bus_topics WHERE name = $1',
+      [topic],
+    );
+    const partitions = topicRow!.partitions;
+    // Messages over every partition, then one partition's counter gone (a damaged log): the bus
+    // still knows the topic's partition count, so it writes to that partition too.
+    const messages = Array.from({ length: 4 * partitions }, (_, i) => ({ key: `key-${i}`, value: `v${i}` }));
+    const damaged = partitionForKey('key-0', partitions);
+    assert.ok(
+      messages.some((m) => partitionForKey(m.key, partitions) !== damaged),
+      'the append also writes to partitions that are fine',
+    );
+    await fixture.dataSource.query('DELETE FROM bus_partitions WHERE topic = $1 AND partition = $2', [
+      topic,
+      damaged,
+    ]);
     await assert.rejects(
-      bus.publish(topic, [{ key: 'k', value: 'second' }]),
+      bus.publish(topic, messages),
       (error: unknown) =>
         error instanceof BusUnavailableError &&
-        /wrote 0: a partition of .* does not exist/.test(error.message),
+        /append refused: one of the partitions .* has no offset counter/.test(error.message),
     );
     const [stored] = await fixture.dataSource.query<Array<{ n: number }>>(
       'SELECT count(*)::int AS n FROM bus_messages WHERE topic = $1',

@@ -98,7 +98,7 @@ export class PostgresLogBus implements EventBus {
     if (rows.length === 0) return;
     const counters = partitionCounters(rows);
     const { joined, starts, lengths } = joinValues(rows.map((row) => row.message.value));
-    const [appended] = await rowsOf(db, APPEND_MESSAGES, [
+    const params = [
       counters.map((c) => c.topic),
       counters.map((c) => c.partition),
       counters.map((c) => c.count),
@@ -111,15 +111,16 @@ export class PostgresLogBus implements EventBus {
       lengths,
       rows.map((row) => JSON.stringify(row.message.headers ?? {})),
       NOTIFY_CHANNEL,
-    ]);
-    // Only a partition the topic does not have (its row missing) appends fewer; the statement's
-    // transaction is then the caller's to roll back, or was never committed (the error aborts it).
-    if (appended?.messages !== rows.length) {
-      const missing = counters.map((c) => `${c.topic}[${c.partition}]`).join(', ');
-      throw new Error(
-        `append of ${rows.length} messages wrote ${appended?.messages ?? 0}: a partition of ${missing} does not exist`,
-      );
-    }
+    ];
+    const [appended] = await rowsOf(db, APPEND_MESSAGES, params).catch((error: unknown) => {
+      if (!isOffsetMissing(error)) throw error;
+      const partitions = counters.map((c) => `${c.topic}[${c.partition}]`).join(', ');
+      throw new Error(`append refused: one of the partitions ${partitions} has no offset counter`, {
+        cause: error,
+      });
+    });
+    if (appended?.messages !== rows.length)
+      throw new Error(`append of ${rows.length} messages reported ${appended?.messages ?? 0} stored`);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -203,6 +204,12 @@ function partitionCounters(
   );
 }
 
+/** The append's NOT NULL violation on `offset`: a partition it writes to had no counter row. */
+function isOffsetMissing(error: unknown): boolean {
+  const { code, column } = (error ?? {}) as { code?: unknown; column?: unknown };
+  return code === '23502' && column === 'offset';
+}
+
 /** Each row's place among the rows of its partition, from 0, in the rows' order. */
 function ranksInPartition(rows: PartitionedMessage[]): number[] {
   const next = new Map<string, number>();
@@ -232,7 +239,9 @@ const COMMITTED_OFFSETS = defineQuery<{ partition: number; offset: string }>(
 // deadlocking. Its count gates the UPDATE as a one-time filter, which Postgres evaluates before the
 // UPDATE reads any row: every lock is held before any counter moves. A counter updated by another
 // transaction while this one waited is re-read at its latest version (READ COMMITTED's recheck),
-// so the offsets reserved follow that transaction's. Every value travels in one bytea parameter,
+// so the offsets reserved follow that transaction's. A partition without its counter row (a damaged
+// log) leaves the gate shut and every offset NULL: the INSERT fails on the NOT NULL of its key, and
+// the whole statement with it, so nothing of the append is stored. Every value travels in one bytea parameter,
 // cut apart by position: a Buffer parameter goes in binary, where a bytea[] would be hex text
 // twice the size, escaped into an array literal. The NOTIFY (one per topic) is queued until commit.
 const APPEND_MESSAGES = defineQuery<{ messages: number }>(`WITH counters AS (
@@ -251,7 +260,7 @@ const APPEND_MESSAGES = defineQuery<{ messages: number }>(`WITH counters AS (
        SELECT m.topic, m.partition, r.first + m.rank, m.key, substring($8::bytea FROM m.start FOR m.length), m.headers
          FROM unnest($4::text[], $5::int[], $6::int[], $7::text[], $9::int[], $10::int[], $11::jsonb[])
            AS m(topic, partition, rank, key, start, length, headers)
-         JOIN reserved r ON r.topic = m.topic AND r.partition = m.partition
+         LEFT JOIN reserved r ON r.topic = m.topic AND r.partition = m.partition
        RETURNING topic
      )
      SELECT (SELECT count(*) FROM inserted)::int AS messages,
