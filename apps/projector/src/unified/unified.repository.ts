@@ -291,7 +291,8 @@ export class UnifiedRepository {
    * Every record whose group these records' changes can alter, the seeds included: those sharing
    * a match key with them, in the same unified record now, or tied by a manual decision either
    * way, then the same from each record found, until nothing new comes. One statement: a
-   * recursive CTE whose UNION drops what it found already, so each record is expanded once.
+   * recursive CTE whose UNION drops what it found already, so each record (seeds given twice too)
+   * comes back and is expanded once.
    */
   async reachable(manager: Queryable, seeds: MemberRef[]): Promise<MemberRef[]> {
     if (seeds.length === 0) return [];

@@ -145,7 +145,7 @@ export class UnifiedService {
     if (customers.length > 0) {
       const done = await this.recompute(
         manager,
-        await this.reachable(manager, customers),
+        await this.repository.reachable(manager, customers),
         rules,
         causes,
         known,
@@ -169,7 +169,7 @@ export class UnifiedService {
       }
     }
     if (projects.length > 0) {
-      const scope = await this.reachable(manager, uniqueRefs(projects));
+      const scope = await this.repository.reachable(manager, projects);
       changes.push(...(await this.recompute(manager, scope, rules, causes, known)).changes);
     }
     return changes;
@@ -192,13 +192,6 @@ export class UnifiedService {
     );
     // A ref without a member (its record is gone) keeps no key.
     await this.repository.replaceKeys(manager, refs, keys);
-  }
-
-  /** Every record whose group the seeds' changes can alter (see UnifiedRepository.reachable). */
-  private async reachable(manager: EntityManager, seeds: MemberRef[]): Promise<MemberRef[]> {
-    const found = new Map(seeds.map((ref) => [memberKey(ref), ref]));
-    for (const ref of await this.repository.reachable(manager, seeds)) found.set(memberKey(ref), ref);
-    return [...found.values()];
   }
 
   /** The records, those the caller already holds from memory and the others from their tables. */
