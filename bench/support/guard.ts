@@ -4,7 +4,7 @@ import type { SystemUnderTest } from './system.js';
 /**
  * Runs a benchmark that starts the whole system. The system's apps and Postgres are detached, so
  * they must not outlive an aborted run: a watchdog, SIGINT, SIGTERM or a failure each stop the
- * system it is told of (waiting 15 s at most) and exit 1.
+ * system it is told of (waiting 15 s at most, then killing what is left) and exit 1.
  */
 export function runSystemBenchmark(
   name: string,
@@ -17,6 +17,8 @@ export function runSystemBenchmark(
     await Promise.race([running?.stop(), new Promise((resolve) => setTimeout(resolve, 15_000))]).catch(
       () => undefined,
     );
+    // Whatever did not stop in time (an app draining a backlog) must not run on after the bench.
+    running?.killNow();
     process.exit(1);
   };
   setTimeout(

@@ -202,7 +202,7 @@ export async function whereUndelivered(
         ? 'not applied by the projector'
         : row.status === null
           ? 'applied, no delivery row'
-          : `delivery ${row.status} after ${row.attempts} attempts${row.outcome ? ` (last: ${row.outcome})` : ''}`;
+          : `delivery ${row.status} after ${row.attempts} ${row.attempts === 1 ? 'attempt' : 'attempts'}${row.outcome ? ` (last: ${row.outcome})` : ''}`;
       places[place] = (places[place] ?? 0) + 1;
     }
     return places;

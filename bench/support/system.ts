@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -192,10 +193,40 @@ export class SystemUnderTest {
     }
   }
 
+  /**
+   * For an aborted run whose stop() did not finish in time: every app's process group at once,
+   * and an immediate shutdown of Postgres. Both are detached, so they would outlive the bench.
+   */
+  killNow(): void {
+    for (const app of Object.values(this.apps)) signalGroup(app.child.pid, 'SIGKILL');
+    const postmaster = Number(
+      readFileIfAny(path.join(this.postgresDir, 'data', 'postmaster.pid')).split('\n')[0],
+    );
+    if (Number.isInteger(postmaster) && postmaster > 0) signalGroup(postmaster, 'SIGQUIT', false);
+  }
+
   async stop(): Promise<void> {
     for (const name of APPS) await this.apps[name]?.stop('SIGTERM');
     await this.kafka?.stop();
     await this.postgres?.stop();
     await rm(this.postgresDir, { recursive: true, force: true });
+  }
+}
+
+function readFileIfAny(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** A signal to a process, or to its whole group when it leads one; one that is gone is ignored. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals, group = true): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(group ? -pid : pid, signal);
+  } catch {
+    // Already gone.
   }
 }
