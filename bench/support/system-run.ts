@@ -379,7 +379,7 @@ async function cpuPerProcess({ system, receiver }: Wiring): Promise<Record<strin
   const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
   const cpu: Record<string, number> = {};
   for (const app of apps) cpu[app] = await cpuMs(system.pid(app));
-  const postgres = await system.postgresPid();
+  const postgres = system.postgresPid();
   const postgresParts = postgres === undefined ? {} : await postgresCpuMs(postgres, system.databaseUrl);
   for (const [kind, ms] of Object.entries(postgresParts)) cpu[`postgres ${kind}`] = ms;
   cpu['receiver'] = await cpuMs(receiver.pid);

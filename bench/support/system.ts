@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TransportName } from '@hub/bus';
@@ -138,10 +138,13 @@ export class SystemUnderTest {
   }
 
   /** The embedded Postgres server's process id (its postmaster; its backends are its children). */
-  async postgresPid(): Promise<number | undefined> {
-    const pidFile = await readFile(path.join(this.postgresDir, 'data', 'postmaster.pid'), 'utf8').catch(
-      () => '',
-    );
+  postgresPid(): number | undefined {
+    let pidFile = '';
+    try {
+      pidFile = readFileSync(path.join(this.postgresDir, 'data', 'postmaster.pid'), 'utf8');
+    } catch {
+      // Not running.
+    }
     const pid = Number(pidFile.split('\n')[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   }
@@ -198,11 +201,9 @@ export class SystemUnderTest {
    * and an immediate shutdown of Postgres. Both are detached, so they would outlive the bench.
    */
   killNow(): void {
-    for (const app of Object.values(this.apps)) signalGroup(app.child.pid, 'SIGKILL');
-    const postmaster = Number(
-      readFileIfAny(path.join(this.postgresDir, 'data', 'postmaster.pid')).split('\n')[0],
-    );
-    if (Number.isInteger(postmaster) && postmaster > 0) signalGroup(postmaster, 'SIGQUIT', false);
+    for (const app of Object.values(this.apps)) sendSignal(-app.child.pid!, 'SIGKILL');
+    const postmaster = this.postgresPid();
+    if (postmaster !== undefined) sendSignal(postmaster, 'SIGQUIT');
   }
 
   async stop(): Promise<void> {
@@ -213,19 +214,10 @@ export class SystemUnderTest {
   }
 }
 
-function readFileIfAny(file: string): string {
+/** `-pid` signals a whole process group; a process already gone is no error here. */
+function sendSignal(pid: number, signal: NodeJS.Signals): void {
   try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** A signal to a process, or to its whole group when it leads one; one that is gone is ignored. */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals, group = true): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(group ? -pid : pid, signal);
+    process.kill(pid, signal);
   } catch {
     // Already gone.
   }
