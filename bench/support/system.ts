@@ -201,9 +201,13 @@ export class SystemUnderTest {
    * and an immediate shutdown of Postgres. Both are detached, so they would outlive the bench.
    */
   killNow(): void {
-    for (const app of Object.values(this.apps)) sendSignal(-app.child.pid!, 'SIGKILL');
+    for (const app of Object.values(this.apps)) void app.stop('SIGKILL').catch(() => undefined);
     const postmaster = this.postgresPid();
-    if (postmaster !== undefined) sendSignal(postmaster, 'SIGQUIT');
+    try {
+      if (postmaster !== undefined) process.kill(postmaster, 'SIGQUIT');
+    } catch {
+      // Already gone.
+    }
   }
 
   async stop(): Promise<void> {
@@ -211,14 +215,5 @@ export class SystemUnderTest {
     await this.kafka?.stop();
     await this.postgres?.stop();
     await rm(this.postgresDir, { recursive: true, force: true });
-  }
-}
-
-/** `-pid` signals a whole process group; a process already gone is no error here. */
-function sendSignal(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Already gone.
   }
 }

@@ -239,9 +239,10 @@ const COMMITTED_OFFSETS = defineQuery<{ partition: number; offset: string }>(
 // transaction while this one waited is re-read at its latest version (READ COMMITTED's recheck),
 // so the offsets reserved follow that transaction's. A partition without its counter row (a damaged
 // log) leaves the gate shut and every offset NULL: the INSERT fails on the NOT NULL of its key, and
-// the whole statement with it, so nothing of the append is stored. Every value travels in one bytea parameter,
-// cut apart by position: a Buffer parameter goes in binary, where a bytea[] would be hex text
-// twice the size, escaped into an array literal. The NOTIFY (one per topic) is queued until commit.
+// the whole statement with it, so nothing of the append is stored. Every value travels in one
+// bytea parameter, cut apart by position: a Buffer parameter goes in binary, where a bytea[] would
+// be hex text twice the size, escaped into an array literal. The NOTIFY (one per topic) is queued
+// until commit.
 const APPEND_MESSAGES = defineQuery(`WITH counters AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS c(topic, partition, n)
      ), locked AS (
