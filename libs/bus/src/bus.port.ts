@@ -44,9 +44,10 @@ export interface BatchContext {
 }
 
 /**
- * Handles one batch of messages from one partition, in offset order. The batch's offsets are
- * committed only after the returned promise resolves; if it rejects, nothing of the batch is
- * committed and the batch comes again.
+ * Handles one batch of messages: on Kafka from one partition, on the Postgres log from every
+ * partition its round took (each partition's messages together and in offset order, so every key's
+ * are). The batch's offsets are committed only after the returned promise resolves; if it rejects,
+ * nothing of the batch is committed and the batch comes again.
  */
 export type BatchHandler = (messages: ConsumedMessage[], context: BatchContext) => Promise<void>;
 
@@ -56,7 +57,10 @@ export interface SubscribeOptions {
   handler: BatchHandler;
   /** Most messages handed to one handler call. */
   maxBatchSize?: number;
-  /** Partitions handled at the same time, each in its own handler call (default 1). */
+  /**
+   * Handler calls at the same time (default 1): on Kafka each over one partition; on the Postgres
+   * log each over its share of the partitions that have messages.
+   */
   concurrency?: number;
 }
 

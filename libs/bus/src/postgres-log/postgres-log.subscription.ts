@@ -17,6 +17,8 @@ interface OwnedPartition {
 }
 
 interface MessageRow {
+  topic: string;
+  partition: number;
   offset: string;
   key: string;
   value: Buffer;
@@ -24,10 +26,18 @@ interface MessageRow {
   created_at: Date;
 }
 
-const FETCH_MESSAGES =
-  defineQuery<MessageRow>(`SELECT "offset", key, value, headers, created_at FROM bus_messages
-        WHERE topic = $1 AND partition = $2 AND "offset" >= $3
-        ORDER BY "offset" LIMIT $4`);
+/**
+ * The next messages of several partitions in one round trip, at most `$4` from each, partition by
+ * partition in the order given and each partition's in offset order.
+ */
+const FETCH_MESSAGES = defineQuery<MessageRow>(
+  `SELECT o.topic, o.partition, m."offset", m.key, m.value, m.headers, m.created_at
+     FROM unnest($1::text[], $2::int[], $3::bigint[]) WITH ORDINALITY AS o(topic, partition, position, ord)
+    CROSS JOIN LATERAL (SELECT "offset", key, value, headers, created_at FROM bus_messages m
+                         WHERE m.topic = o.topic AND m.partition = o.partition AND m."offset" >= o.position
+                         ORDER BY "offset" LIMIT $4) AS m
+    ORDER BY o.ord, m."offset"`,
+);
 
 /**
  * Which of the given partitions hold a message at or past the position: one round trip, so that a
@@ -45,11 +55,14 @@ const PARTITIONS_WITH_MESSAGES = defineQuery<{ topic: string; partition: number 
                          LIMIT 1) AS waiting`,
 );
 
-const COMMIT_OFFSET =
-  defineQuery(`INSERT INTO bus_offsets (group_id, topic, partition, committed_offset, updated_at)
-       VALUES ($1, $2, $3, $4, now())
+/** Every partition of a batch in one statement: they commit together, in its transaction. */
+const COMMIT_OFFSETS = defineQuery(
+  `INSERT INTO bus_offsets (group_id, topic, partition, committed_offset, updated_at)
+   SELECT $1, topic, partition, committed, now()
+     FROM unnest($2::text[], $3::int[], $4::bigint[]) AS c(topic, partition, committed)
        ON CONFLICT (group_id, topic, partition)
-       DO UPDATE SET committed_offset = EXCLUDED.committed_offset, updated_at = now()`);
+       DO UPDATE SET committed_offset = EXCLUDED.committed_offset, updated_at = now()`,
+);
 
 /** How a subscription's handlers publish: on their own, or inside the batch's transaction. */
 export interface Publishing {
@@ -281,25 +294,20 @@ export class PostgresLogSubscription {
   }
 
   /**
-   * Each ready partition once, up to `concurrency` at a time; each partition's batches stay
-   * strictly in order (a partition is in one worker's hands at a time). Workers take the next
-   * partition as soon as theirs is done rather than in fixed groups, so one long batch does not
-   * leave the other workers, and the database, idle.
+   * One round: the partitions that have something to read are dealt into at most `concurrency`
+   * rounds of their own, each one handler call and one transaction over all of its partitions'
+   * next messages, with their offsets committed together. A round's cost (a transaction, its
+   * commit, the handler's fixed statements) barely depends on how many messages it carries, so
+   * paying it once per round rather than once per partition is what keeps the consumers up with a
+   * full machine. Each partition is in one round's hands at a time, so its messages stay in order.
    */
   private async pollOwnedPartitions(): Promise<boolean> {
     const ready = await this.withMessages(
       [...this.owned.values()].filter((owned) => owned.retryAt <= Date.now()),
     );
-    const concurrency = this.options.concurrency ?? 1;
-    let next = 0;
-    let progressed = false;
-    const worker = async (): Promise<void> => {
-      for (let owned = ready[next++]; owned && !this.closing; owned = ready[next++]) {
-        if (await this.pollPartition(owned)) progressed = true;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, ready.length) }, worker));
-    return progressed;
+    const rounds = dealInto(ready, this.options.concurrency ?? 1);
+    const progressed = await Promise.all(rounds.map((round) => this.pollRound(round)));
+    return progressed.includes(true);
   }
 
   /** The partitions among `owned` that have something to read; a single one is simply read. */
@@ -314,33 +322,48 @@ export class PostgresLogSubscription {
     return owned.filter((o) => due.has(`${o.topic}/${o.partition}`));
   }
 
-  private async pollPartition(owned: OwnedPartition): Promise<boolean> {
-    const batch = await this.fetch(owned);
+  private async pollRound(round: OwnedPartition[]): Promise<boolean> {
+    if (this.closing) return false;
+    const batch = await this.fetch(round);
     if (batch.length === 0) return false;
+    const ends = nextPositions(round, batch);
     try {
-      await this.handle(owned, batch);
-      owned.failures = 0;
-      owned.retryAt = 0;
+      await this.handle(batch, ends);
+      for (const owned of ends.keys()) {
+        owned.failures = 0;
+        owned.retryAt = 0;
+      }
     } catch (error) {
-      owned.failures += 1;
-      owned.retryAt = Date.now() + retryDelayMs(owned.failures);
+      for (const owned of ends.keys()) {
+        owned.failures += 1;
+        owned.retryAt = Date.now() + retryDelayMs(owned.failures);
+      }
+      const where = [...ends.keys()].map((o) => `${o.topic}/${o.partition}@${o.position}`).join(', ');
+      const tries = Math.max(...[...ends.keys()].map((o) => o.failures));
       this.logger.warn(
-        `handler failed on ${owned.topic}/${owned.partition}@${owned.position} (try ${owned.failures}): ${describe(error)}; the batch will come again`,
+        `handler failed on ${where} (try ${tries}): ${describe(error)}; the batch will come again`,
       );
     }
     return true;
   }
 
-  private async fetch(owned: OwnedPartition): Promise<ConsumedMessage[]> {
+  /**
+   * The round's next messages, at most `maxBatchSize` in all: each partition's equal share of it,
+   * so that one busy partition cannot starve the others of the round. (With more partitions than
+   * that size, the first ones get one message each; the rest wait for the next round.)
+   */
+  private async fetch(ready: OwnedPartition[]): Promise<ConsumedMessage[]> {
+    const most = this.options.maxBatchSize ?? 500;
+    const round = ready.slice(0, most);
     const rows = await rowsOf(this.dataSource, FETCH_MESSAGES, [
-      owned.topic,
-      owned.partition,
-      owned.position.toString(),
-      this.options.maxBatchSize ?? 500,
+      round.map((o) => o.topic),
+      round.map((o) => o.partition),
+      round.map((o) => o.position.toString()),
+      Math.floor(most / round.length),
     ]);
     return rows.map((row) => ({
-      topic: owned.topic,
-      partition: owned.partition,
+      topic: row.topic,
+      partition: row.partition,
       offset: String(row.offset),
       key: row.key,
       value: row.value,
@@ -349,9 +372,8 @@ export class PostgresLogSubscription {
     }));
   }
 
-  /** Runs the handler; commits the batch's offset inside the handler's transaction when it opens one. */
-  private async handle(owned: OwnedPartition, batch: ConsumedMessage[]): Promise<void> {
-    const next = BigInt(batch[batch.length - 1]!.offset) + 1n;
+  /** Runs the handler; commits the batch's offsets inside the handler's transaction when it opens one. */
+  private async handle(batch: ConsumedMessage[], ends: Map<OwnedPartition, bigint>): Promise<void> {
     let committed = false;
     let open: EntityManager | undefined;
     const context: BatchContext = {
@@ -360,7 +382,7 @@ export class PostgresLogSubscription {
           open = manager;
           try {
             const result = await work(manager);
-            await this.commit(manager, owned, next);
+            await this.commit(manager, ends);
             committed = true;
             return result;
           } finally {
@@ -371,16 +393,17 @@ export class PostgresLogSubscription {
         open ? this.publishing.append(open, topic, messages) : this.publishing.publish(topic, messages),
     };
     await this.options.handler(batch, context);
-    if (!committed) await this.commit(this.dataSource.manager, owned, next);
-    owned.position = next;
+    if (!committed) await this.commit(this.dataSource.manager, ends);
+    for (const [owned, next] of ends) owned.position = next;
   }
 
-  private async commit(manager: EntityManager, owned: OwnedPartition, next: bigint): Promise<void> {
-    await execute(manager, COMMIT_OFFSET, [
+  private async commit(manager: EntityManager, ends: Map<OwnedPartition, bigint>): Promise<void> {
+    const partitions = [...ends];
+    await execute(manager, COMMIT_OFFSETS, [
       this.options.groupId,
-      owned.topic,
-      owned.partition,
-      next.toString(),
+      partitions.map(([owned]) => owned.topic),
+      partitions.map(([owned]) => owned.partition),
+      partitions.map(([, next]) => next.toString()),
     ]);
   }
 
@@ -410,4 +433,22 @@ function groupByTopic(rows: Array<{ topic: string; partition: number }>): Map<st
     else byTopic.set(topic, [partition]);
   }
   return byTopic;
+}
+
+/** `ready` dealt in turn into at most `count` non-empty rounds. */
+function dealInto<T>(ready: T[], count: number): T[][] {
+  const rounds: T[][] = Array.from({ length: Math.min(count, ready.length) }, () => []);
+  ready.forEach((item, i) => rounds[i % rounds.length]!.push(item));
+  return rounds;
+}
+
+/** Per partition that has messages in `batch`, the offset after its last one. */
+function nextPositions(round: OwnedPartition[], batch: ConsumedMessage[]): Map<OwnedPartition, bigint> {
+  const byId = new Map(round.map((owned) => [`${owned.topic}/${owned.partition}`, owned]));
+  const ends = new Map<OwnedPartition, bigint>();
+  for (const message of batch) {
+    const owned = byId.get(`${message.topic}/${message.partition}`);
+    if (owned) ends.set(owned, BigInt(message.offset) + 1n);
+  }
+  return ends;
 }

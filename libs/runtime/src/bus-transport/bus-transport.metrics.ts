@@ -53,7 +53,7 @@ export function countCommittedBatch(
   }
 }
 
-/** A batch is one partition's, so almost always one topic: counted without a map per message. */
+/** A batch holds one topic's messages or a few topics': one count per topic, not per message. */
 function messagesByTopic(messages: ConsumedMessage[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const { topic } of messages) counts.set(topic, (counts.get(topic) ?? 0) + 1);

@@ -33,7 +33,7 @@ export interface ConsumerLane<T> {
   topics: string[];
   /** Most messages handed to one handler call. */
   maxBatchSize: number;
-  /** Partitions handled at the same time, each in its own handler call. */
+  /** Handler calls at the same time (SubscribeOptions.concurrency). */
   concurrency: number;
   /** Runs once per message before the handler: what fails here is dead-lettered, never handled. */
   parse: LaneParse<T>;
