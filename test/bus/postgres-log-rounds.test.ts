@@ -109,12 +109,18 @@ function assertPartitionsTogetherInOrder(batch: ConsumedMessage[]): void {
   let last = -1n;
   for (const message of batch) {
     if (message.partition !== current) {
-      assert.ok(!finished.has(message.partition), `partition ${message.partition} comes back later in the batch`);
+      assert.ok(
+        !finished.has(message.partition),
+        `partition ${message.partition} comes back later in the batch`,
+      );
       if (current !== undefined) finished.add(current);
       current = message.partition;
       last = -1n;
     }
-    assert.ok(BigInt(message.offset) > last, `partition ${message.partition} out of order at ${message.offset}`);
+    assert.ok(
+      BigInt(message.offset) > last,
+      `partition ${message.partition} out of order at ${message.offset}`,
+    );
     last = BigInt(message.offset);
   }
 }
@@ -127,7 +133,8 @@ function countBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, number> {
 
 function firstOffsets(batch: ConsumedMessage[]): Array<[number, string]> {
   const first = new Map<number, string>();
-  for (const message of batch) if (!first.has(message.partition)) first.set(message.partition, message.offset);
+  for (const message of batch)
+    if (!first.has(message.partition)) first.set(message.partition, message.offset);
   return [...first].sort(([a], [b]) => a - b);
 }
 

@@ -192,6 +192,26 @@ function preparedName(query: Query<object, readonly unknown[]>): string {
 }
 
 /**
+ * A connection of the caller's own (a pg client it holds, outside TypeORM's pool) as something
+ * `rowsOf`, `affectedBy` and `execute` run on: its statements with parameters run as named
+ * prepared statements, as on a transaction's connection.
+ */
+export function onOwnConnection(
+  client: PgConnection & { query(text: string, values?: unknown[]): Promise<QueryResult> },
+): Queryable {
+  const holder: Queryable & ConnectionHolder = {
+    connect: async () => client,
+    isTransactionActive: false,
+    isReleased: false,
+    query: async (text, values) => {
+      const result = await client.query(text, values);
+      return COUNTED_COMMAND.test(text) ? [result.rows, result.rowCount ?? 0] : result.rows;
+    },
+  };
+  return holder;
+}
+
+/**
  * The one place that knows TypeORM's postgres driver: it returns `result.rows` for every command
  * except UPDATE and DELETE, for which it returns `[rows, rowCount]` (PostgresQueryRunner.query).
  * A row is always an object, never an array, so the two shapes cannot be mistaken for each other.

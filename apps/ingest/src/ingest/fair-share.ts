@@ -38,7 +38,7 @@ interface TenantShare {
  *   publish transaction, not dozens, in front of everyone else's.
  * - Events within a tenant's fair share (a token bucket: INGEST_TENANT_EVENT_RATE per second, up
  *   to INGEST_TENANT_EVENT_BURST) go to the canonical topics; beyond it, to the slow-lane topics,
- *   which the projector applies with one partition at a time behind the main lane. The tenant
+ *   which the projector applies one small batch at a time behind the main lane. The tenant
  *   stays on the slow lane until its bucket has refilled completely, so its events switch lanes
  *   rarely (an entity's events are ordered within a lane, not across lanes).
  *

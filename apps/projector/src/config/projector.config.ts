@@ -20,16 +20,18 @@ export class ProjectorConfig extends PlatformConfig {
   PROJECTOR_BATCH_SIZE = 500;
 
   /**
-   * Partitions each consumer applies at the same time, each in its own transaction: while one
-   * waits on Postgres another applies. With one consumer, 4 applied 12-13 % more events/s than 2;
-   * with two consumers (PROJECTOR_CONSUMERS), 2 each applied 9 and 14 % more than 4 each in paired
-   * bench:projector runs, with less CPU per event: the machine was already busy.
+   * Batches each consumer applies at the same time, each in its own transaction (on the Postgres
+   * log each over its share of the partitions that have events). Since a Postgres-log batch takes
+   * every ready partition (ADR 0019), 1 gave lower latency at 500 req/s on a 2-core machine (e2e
+   * p50 113 and 122 ms against 158 and 302 with 2, alternating) and applied a burst as fast
+   * (bench:projector, 1,192 and 1,272 events/s against 1,070 and 1,124); 2 lets one batch apply
+   * while the other waits on Postgres, which a machine with idle cores can use.
    */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })
   @Min(1)
   @Max(32)
-  PROJECTOR_CONCURRENCY = 2;
+  PROJECTOR_CONCURRENCY = 1;
 
   /**
    * The share of its time the slow lane may spend applying: after a batch that took t, it rests

@@ -26,12 +26,12 @@ export function projectionLaneTable(config: ProjectorConfig): LaneTable {
       groupId: config.PROJECTOR_GROUP_ID,
       topics: canonicalTopics(topics, 'main'),
       maxBatchSize: config.PROJECTOR_BATCH_SIZE,
-      // Several partitions at once: one applies while another waits on Postgres (see the setting).
+      // Several batches at once: one applies while another waits on Postgres (see the setting).
       concurrency: config.PROJECTOR_CONCURRENCY,
       spanName: 'projector apply',
       parse: parseCanonicalEvent,
     },
-    // A tenant's surplus over its fair share: one partition at a time, in small batches, so the
+    // A tenant's surplus over its fair share: one small batch at a time, so the
     // main lane's batches wait behind at most one short stretch of it, on the thread and in Postgres.
     [PROJECTION_LANE.slow]: {
       groupId: `${config.PROJECTOR_GROUP_ID}.slow`,

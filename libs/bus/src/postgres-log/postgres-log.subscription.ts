@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
-import { defineQuery, execute, rowsOf } from '@hub/persistence';
+import { defineQuery, execute, onOwnConnection, rowsOf, type Queryable } from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BatchContext, ConsumedMessage, OutgoingMessage, SubscribeOptions } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
@@ -46,7 +46,7 @@ const FETCH_MESSAGES = defineQuery<MessageRow>(
  * A lateral probe with LIMIT 1 per partition, not `WHERE EXISTS`: once the log's tables have
  * planner statistics, Postgres plans the EXISTS as a hash semi-join over a sequential scan of every
  * topic's messages (53 ms at 36,000 messages, growing with the log) where one index probe per
- * partition does (0.3 ms).
+ * partition does (0.3 ms). Unprepared on purpose (see `reads`).
  */
 const PARTITIONS_WITH_MESSAGES = defineQuery<{ topic: string; partition: number }>(
   `SELECT o.topic, o.partition FROM unnest($1::text[], $2::int[], $3::bigint[]) AS o(topic, partition, position)
@@ -92,6 +92,13 @@ export class PostgresLogSubscription {
   private readonly logger: Logger;
   private readonly owned = new Map<string, OwnedPartition>();
   private lease: pg.Client | undefined;
+  /**
+   * A round's fetch runs on the lease connection as a prepared statement: on a pooled connection
+   * Postgres would plan it anew every round, which cost three times its run (0.38 ms of planning
+   * per request at 100 req/s against 0.22 of execution). The wake-up check stays on the pool:
+   * prepared, it ran on a generic plan for 0.60 ms a call, against 0.48 to plan and run it anew.
+   */
+  private reads: Queryable | undefined;
   private closing = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -160,7 +167,9 @@ export class PostgresLogSubscription {
       this.logger.warn(`lease connection lost: ${describe(error)}`);
       void this.dropLease();
     });
-    client.on('notification', () => {
+    // Every append notifies with its topic: a consumer wakes only for its own topics.
+    client.on('notification', ({ payload }) => {
+      if (payload !== undefined && !this.options.topics.includes(payload)) return;
       this.notified = true;
       this.wake?.();
     });
@@ -174,6 +183,7 @@ export class PostgresLogSubscription {
       throw error;
     }
     this.lease = client;
+    this.reads = onOwnConnection(client);
     this.lastClaim = 0;
     this.lastMembers = 0;
   }
@@ -182,6 +192,7 @@ export class PostgresLogSubscription {
   private async dropLease(): Promise<void> {
     const lease = this.lease;
     this.lease = undefined;
+    this.reads = undefined;
     this.owned.clear();
     await lease?.end().catch(() => undefined);
   }
@@ -355,7 +366,7 @@ export class PostgresLogSubscription {
   private async fetch(ready: OwnedPartition[]): Promise<ConsumedMessage[]> {
     const most = this.options.maxBatchSize ?? 500;
     const round = ready.slice(0, most);
-    const rows = await rowsOf(this.dataSource, FETCH_MESSAGES, [
+    const rows = await rowsOf(this.leaseReads(), FETCH_MESSAGES, [
       round.map((o) => o.topic),
       round.map((o) => o.partition),
       round.map((o) => o.position.toString()),
@@ -370,6 +381,11 @@ export class PostgresLogSubscription {
       headers: row.headers,
       timestamp: row.created_at.getTime(),
     }));
+  }
+
+  private leaseReads(): Queryable {
+    if (!this.reads) throw new Error('the lease connection is gone');
+    return this.reads;
   }
 
   /** Runs the handler; commits the batch's offsets inside the handler's transaction when it opens one. */
