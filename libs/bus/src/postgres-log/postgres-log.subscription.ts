@@ -305,19 +305,19 @@ export class PostgresLogSubscription {
   }
 
   /**
-   * One round: the partitions that have something to read are dealt into at most `concurrency`
-   * rounds of their own, each one handler call and one transaction over all of its partitions'
-   * next messages, with their offsets committed together. A round's cost (a transaction, its
-   * commit, the handler's fixed statements) barely depends on how many messages it carries, so
-   * paying it once per round rather than once per partition is what keeps the consumers up with a
-   * full machine. Each partition is in one round's hands at a time, so its messages stay in order.
+   * One round (ADR 0019): the partitions that have something to read are dealt into at most
+   * `concurrency` batches, each one handler call and one transaction over its partitions' next
+   * messages, their offsets committed together. A batch's cost (a transaction, its commit, the
+   * handler's fixed statements) barely depends on how many messages it carries, so it is paid
+   * once per round, not once per partition. A partition is in one batch at a time, so its
+   * messages stay in order.
    */
   private async pollOwnedPartitions(): Promise<boolean> {
     const ready = await this.withMessages(
       [...this.owned.values()].filter((owned) => owned.retryAt <= Date.now()),
     );
-    const rounds = dealInto(ready, this.options.concurrency ?? 1);
-    const progressed = await Promise.all(rounds.map((round) => this.pollRound(round)));
+    const batches = dealInto(ready, this.options.concurrency ?? 1);
+    const progressed = await Promise.all(batches.map((partitions) => this.pollBatch(partitions)));
     return progressed.includes(true);
   }
 
@@ -333,11 +333,11 @@ export class PostgresLogSubscription {
     return owned.filter((o) => due.has(`${o.topic}/${o.partition}`));
   }
 
-  private async pollRound(round: OwnedPartition[]): Promise<boolean> {
+  private async pollBatch(partitions: OwnedPartition[]): Promise<boolean> {
     if (this.closing) return false;
-    const batch = await this.fetch(round);
+    const batch = await this.fetch(partitions);
     if (batch.length === 0) return false;
-    const ends = nextPositions(round, batch);
+    const ends = nextPositions(partitions, batch);
     try {
       await this.handle(batch, ends);
       for (const owned of ends.keys()) {
@@ -359,18 +359,18 @@ export class PostgresLogSubscription {
   }
 
   /**
-   * The round's next messages, at most `maxBatchSize` in all: each partition's equal share of it,
-   * so that one busy partition cannot starve the others of the round. (With more partitions than
-   * that size, the first ones get one message each; the rest wait for the next round.)
+   * The batch's messages, at most `maxBatchSize` in all: each partition's equal share of it, so
+   * that one busy partition cannot starve the others of the batch. (With more partitions than that
+   * size, the first ones get one message each; the rest wait for the next round.)
    */
   private async fetch(ready: OwnedPartition[]): Promise<ConsumedMessage[]> {
     const most = this.options.maxBatchSize ?? 500;
-    const round = ready.slice(0, most);
+    const partitions = ready.slice(0, most);
     const rows = await rowsOf(this.leaseReads(), FETCH_MESSAGES, [
-      round.map((o) => o.topic),
-      round.map((o) => o.partition),
-      round.map((o) => o.position.toString()),
-      Math.floor(most / round.length),
+      partitions.map((o) => o.topic),
+      partitions.map((o) => o.partition),
+      partitions.map((o) => o.position.toString()),
+      Math.floor(most / partitions.length),
     ]);
     return rows.map((row) => ({
       topic: row.topic,
@@ -451,16 +451,16 @@ function groupByTopic(rows: Array<{ topic: string; partition: number }>): Map<st
   return byTopic;
 }
 
-/** `ready` dealt in turn into at most `count` non-empty rounds. */
+/** `ready` dealt in turn into at most `count` non-empty groups. */
 function dealInto<T>(ready: T[], count: number): T[][] {
-  const rounds: T[][] = Array.from({ length: Math.min(count, ready.length) }, () => []);
-  ready.forEach((item, i) => rounds[i % rounds.length]!.push(item));
-  return rounds;
+  const groups: T[][] = Array.from({ length: Math.min(count, ready.length) }, () => []);
+  ready.forEach((item, i) => groups[i % groups.length]!.push(item));
+  return groups;
 }
 
 /** Per partition that has messages in `batch`, the offset after its last one. */
-function nextPositions(round: OwnedPartition[], batch: ConsumedMessage[]): Map<OwnedPartition, bigint> {
-  const byId = new Map(round.map((owned) => [`${owned.topic}/${owned.partition}`, owned]));
+function nextPositions(partitions: OwnedPartition[], batch: ConsumedMessage[]): Map<OwnedPartition, bigint> {
+  const byId = new Map(partitions.map((owned) => [`${owned.topic}/${owned.partition}`, owned]));
   const ends = new Map<OwnedPartition, bigint>();
   for (const message of batch) {
     const owned = byId.get(`${message.topic}/${message.partition}`);
