@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ConsumedMessage, EventBus } from '@hub/bus';
+import type { ConsumedMessage, EventBus, OutgoingMessage } from '@hub/bus';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { eventually, keyedMessages, unique } from '../support/collector.js';
 import { postgresLogFixture, type TransportFixture } from '../support/transports.js';
@@ -24,17 +24,7 @@ describe('Postgres log consumer rounds', { timeout: 120_000 }, () => {
   after(() => fixture?.close());
 
   test('one round hands over several partitions at once, each partition together and in offset order', async () => {
-    const topic = testTopic('round');
-    await bus.ensureTopics([topic]);
-    await bus.publish(topic, keyedMessages(200, 20));
-    const batches: ConsumedMessage[][] = [];
-    const subscription = await bus.subscribe({
-      groupId: unique('g'),
-      topics: [topic],
-      handler: async (batch) => void batches.push(batch),
-    });
-    await eventually(() => batches.flat().length >= 200);
-    await subscription.close();
+    const batches = await batchesOf(bus, testTopic('round'), keyedMessages(200, 20));
 
     const first = batches[0]!;
     const partitions = new Set(first.map((m) => m.partition));
@@ -44,18 +34,7 @@ describe('Postgres log consumer rounds', { timeout: 120_000 }, () => {
   });
 
   test('a round gives each partition its share of the batch size', async () => {
-    const topic = testTopic('share');
-    await bus.ensureTopics([topic]);
-    await bus.publish(topic, keyedMessages(400, 40));
-    const batches: ConsumedMessage[][] = [];
-    const subscription = await bus.subscribe({
-      groupId: unique('g'),
-      topics: [topic],
-      maxBatchSize: 40,
-      handler: async (batch) => void batches.push(batch),
-    });
-    await eventually(() => batches.flat().length >= 400);
-    await subscription.close();
+    const batches = await batchesOf(bus, testTopic('share'), keyedMessages(400, 40), 40);
 
     const partitionCount = new Set(batches.flat().map((m) => m.partition)).size;
     assert.ok(partitionCount > 2, 'forty keys spread over more than two partitions');
@@ -102,6 +81,27 @@ describe('Postgres log consumer rounds', { timeout: 120_000 }, () => {
     );
   });
 });
+
+/** Publishes `messages`, then consumes them all in a new group: the batches as the handler got them. */
+async function batchesOf(
+  bus: EventBus,
+  topic: string,
+  messages: OutgoingMessage[],
+  maxBatchSize?: number,
+): Promise<ConsumedMessage[][]> {
+  await bus.ensureTopics([topic]);
+  await bus.publish(topic, messages);
+  const batches: ConsumedMessage[][] = [];
+  const subscription = await bus.subscribe({
+    groupId: unique('g'),
+    topics: [topic],
+    ...(maxBatchSize === undefined ? {} : { maxBatchSize }),
+    handler: async (batch) => void batches.push(batch),
+  });
+  await eventually(() => batches.flat().length >= messages.length);
+  await subscription.close();
+  return batches;
+}
 
 function assertPartitionsTogetherInOrder(batch: ConsumedMessage[]): void {
   const finished = new Set<number>();

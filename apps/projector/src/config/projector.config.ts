@@ -25,7 +25,8 @@ export class ProjectorConfig extends PlatformConfig {
    * every ready partition (ADR 0019), 1 gave lower latency at 500 req/s on a 2-core machine (e2e
    * p50 113 and 122 ms against 158 and 302 with 2, alternating) and applied a burst as fast
    * (bench:projector, 1,192 and 1,272 events/s against 1,070 and 1,124); 2 lets one batch apply
-   * while the other waits on Postgres, which a machine with idle cores can use.
+   * while the other waits on Postgres, which a machine with idle cores can use. On Kafka a batch
+   * is one partition's, so 1 applies one partition at a time there: set 2 or more on Kafka.
    */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })
