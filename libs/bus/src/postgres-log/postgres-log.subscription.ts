@@ -46,7 +46,7 @@ const FETCH_MESSAGES = defineQuery<MessageRow>(
  * A lateral probe with LIMIT 1 per partition, not `WHERE EXISTS`: once the log's tables have
  * planner statistics, Postgres plans the EXISTS as a hash semi-join over a sequential scan of every
  * topic's messages (53 ms at 36,000 messages, growing with the log) where one index probe per
- * partition does (0.3 ms). Unprepared on purpose (see `reads`).
+ * partition does (0.3 ms). Unprepared on purpose (see `leaseReads`).
  */
 const PARTITIONS_WITH_MESSAGES = defineQuery<{ topic: string; partition: number }>(
   `SELECT o.topic, o.partition FROM unnest($1::text[], $2::int[], $3::bigint[]) AS o(topic, partition, position)
@@ -92,13 +92,6 @@ export class PostgresLogSubscription {
   private readonly logger: Logger;
   private readonly owned = new Map<string, OwnedPartition>();
   private lease: pg.Client | undefined;
-  /**
-   * A round's fetch runs on the lease connection as a prepared statement: on a pooled connection
-   * Postgres would plan it anew every round, which cost three times its run (0.38 ms of planning
-   * per request at 100 req/s against 0.22 of execution). The wake-up check stays on the pool:
-   * prepared, it ran on a generic plan for 0.60 ms a call, against 0.48 to plan and run it anew.
-   */
-  private reads: Queryable | undefined;
   private closing = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -183,7 +176,6 @@ export class PostgresLogSubscription {
       throw error;
     }
     this.lease = client;
-    this.reads = onOwnConnection(client);
     this.lastClaim = 0;
     this.lastMembers = 0;
   }
@@ -192,7 +184,6 @@ export class PostgresLogSubscription {
   private async dropLease(): Promise<void> {
     const lease = this.lease;
     this.lease = undefined;
-    this.reads = undefined;
     this.owned.clear();
     await lease?.end().catch(() => undefined);
   }
@@ -345,12 +336,13 @@ export class PostgresLogSubscription {
         owned.retryAt = 0;
       }
     } catch (error) {
-      for (const owned of ends.keys()) {
+      const failed = [...ends.keys()];
+      for (const owned of failed) {
         owned.failures += 1;
         owned.retryAt = Date.now() + retryDelayMs(owned.failures);
       }
-      const where = [...ends.keys()].map((o) => `${o.topic}/${o.partition}@${o.position}`).join(', ');
-      const tries = Math.max(...[...ends.keys()].map((o) => o.failures));
+      const where = failed.map((o) => `${o.topic}/${o.partition}@${o.position}`).join(', ');
+      const tries = Math.max(...failed.map((o) => o.failures));
       this.logger.warn(
         `handler failed on ${where} (try ${tries}): ${describe(error)}; the batch will come again`,
       );
@@ -383,9 +375,15 @@ export class PostgresLogSubscription {
     }));
   }
 
+  /**
+   * A batch's fetch runs on the lease connection as a prepared statement: on a pooled connection
+   * Postgres would plan it anew every round, which cost three times its run (0.38 ms of planning
+   * per request at 100 req/s against 0.22 of execution). The wake-up check stays on the pool:
+   * prepared, it ran on a generic plan for 0.60 ms a call, against 0.48 to plan and run it anew.
+   */
   private leaseReads(): Queryable {
-    if (!this.reads) throw new Error('the lease connection is gone');
-    return this.reads;
+    if (!this.lease) throw new Error('the lease connection is gone');
+    return onOwnConnection(this.lease);
   }
 
   /** Runs the handler; commits the batch's offsets inside the handler's transaction when it opens one. */
