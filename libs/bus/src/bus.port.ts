@@ -44,9 +44,8 @@ export interface BatchContext {
 }
 
 /**
- * Handles one batch of messages: on Kafka from one partition, on the Postgres log from every
- * partition its round took (each partition's messages together and in offset order, so every key's
- * are). The batch's offsets are committed only after the returned promise resolves; if it rejects,
+ * Handles one batch of messages: those of every partition its round took (each partition's
+ * messages together and in offset order, so every key's are). The batch's offsets are committed only after the returned promise resolves; if it rejects,
  * nothing of the batch is committed and the batch comes again.
  */
 export type BatchHandler = (messages: ConsumedMessage[], context: BatchContext) => Promise<void>;
@@ -58,8 +57,8 @@ export interface SubscribeOptions {
   /** Most messages handed to one handler call. */
   maxBatchSize?: number;
   /**
-   * Handler calls at the same time (default 1): on Kafka each over one partition; on the Postgres
-   * log each over its share of the partitions that have messages.
+   * Handler calls at the same time (default 1), each over its share of the partitions that have
+   * messages (on Kafka, of those one fetch brought): a round (docs/adr/0019).
    */
   concurrency?: number;
 }

@@ -4,7 +4,6 @@ import kafkajs, {
   Partitioners,
   type Admin,
   type Consumer,
-  type EachBatchPayload,
   type IHeaders,
   type Producer,
 } from 'kafkajs';
@@ -23,6 +22,7 @@ import { retryDelayMs, sleep } from '../backoff.js';
 import { describe } from '../describe-error.js';
 import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
+import { KafkaRounds, type RoundOutcome, type RoundPart } from './kafka-rounds.js';
 import { isRebalancing, kafkajsLogCreator, kafkajsLogLevel, type BusLogLevel } from './kafkajs-log.js';
 import { consumerRunning } from './consumer-running.js';
 import { kafkaSecurityOptions, type KafkaSecurity } from './kafka-security.js';
@@ -41,6 +41,11 @@ const { ConfigResourceTypes } = kafkajs;
 const DEFAULT_RESTART_DELAY_MS = 1_000;
 /** Before restarting after an error kafkajs would not have restarted on. */
 const FATAL_RESTART_DELAY_MS = 30_000;
+/**
+ * eachBatch calls kafkajs runs side by side: the most partitions one fetch can bring to a round.
+ * A fetch with more (a consumer assigned more partitions) takes two rounds or more.
+ */
+const ROUND_WIDTH = 64;
 
 /** kafkajs's own rule for restarting after a crash. */
 function isRetriable(error: Error): boolean {
@@ -336,6 +341,7 @@ class KafkaSubscription implements Subscription {
   private closing: Promise<void> | undefined;
   private readonly restarts: ConsumerRestarts;
   private readonly inGroup: () => boolean;
+  private readonly rounds: KafkaRounds;
 
   constructor(
     private readonly consumer: Consumer,
@@ -350,6 +356,9 @@ class KafkaSubscription implements Subscription {
       (error) => this.logger.error(`consumer restart failed: ${describe(error)}`),
     );
     this.inGroup = consumerRunning(consumer);
+    this.rounds = new KafkaRounds(options.concurrency ?? 1, options.maxBatchSize ?? 500, (parts) =>
+      this.handleRound(parts),
+    );
   }
 
   get running(): boolean {
@@ -380,8 +389,9 @@ class KafkaSubscription implements Subscription {
     return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.concurrency ?? 1,
-      eachBatch: (payload) => this.handleBatch(payload),
+      // Enough workers that every partition of a fetch reaches eachBatch at once, to share a round.
+      partitionsConsumedConcurrently: ROUND_WIDTH,
+      eachBatch: (payload) => this.rounds.take(payload),
     });
   }
 
@@ -403,11 +413,14 @@ class KafkaSubscription implements Subscription {
     this.restarts.schedule(delayMs);
   }
 
-  private async handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) {
-    const size = this.options.maxBatchSize ?? 500;
-    for (let start = 0; start < batch.messages.length; start += size) {
-      if (!isRunning() || isStale()) return;
-      const chunk = batch.messages.slice(start, start + size).map((m): ConsumedMessage => ({
+  /**
+   * One handler call over its partitions' next messages (see KafkaRounds). Handled: their offsets
+   * are committed in one request. Failed: each partition goes back to its first message of the
+   * call, nothing after it being committed, and they come again after the backoff.
+   */
+  private async handleRound(parts: RoundPart[]): Promise<RoundOutcome> {
+    const messages = parts.flatMap(({ payload: { batch }, messages }) =>
+      messages.map((m): ConsumedMessage => ({
         topic: batch.topic,
         partition: batch.partition,
         offset: m.offset,
@@ -415,28 +428,39 @@ class KafkaSubscription implements Subscription {
         value: m.value ?? Buffer.alloc(0),
         headers: decodeHeaders(m.headers),
         timestamp: Number(m.timestamp),
-      }));
-      const first = chunk[0]!.offset;
-      const last = chunk[chunk.length - 1]!.offset;
-      try {
-        await this.options.handler(chunk, this.context());
-      } catch (error) {
-        this.failures += 1;
-        this.logger.warn(
-          `handler failed on ${batch.topic}/${batch.partition}@${first} (try ${this.failures}): ${describe(error)}; the batch will come again`,
-        );
-        // Go back to the first unhandled message; nothing after it was committed.
-        this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: first });
-        await sleep(retryDelayMs(this.failures));
-        await heartbeat();
-        return;
-      }
-      this.failures = 0;
-      const next = (BigInt(last) + 1n).toString();
-      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-      resolveOffset(last);
+      })),
+    );
+    const heartbeat = parts[0]!.payload.heartbeat;
+    try {
+      await this.options.handler(messages, this.context());
+    } catch (error) {
+      this.failures += 1;
+      const where = parts.map(
+        ({ payload: { batch }, messages }) => `${batch.topic}/${batch.partition}@${messages[0]!.offset}`,
+      );
+      this.logger.warn(
+        `handler failed on ${where.join(', ')} (try ${this.failures}): ${describe(error)}; the batch will come again`,
+      );
+      for (const {
+        payload: { batch },
+        messages,
+      } of parts)
+        this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: messages[0]!.offset });
+      await sleep(retryDelayMs(this.failures));
       await heartbeat();
+      return 'again';
     }
+    this.failures = 0;
+    await this.consumer.commitOffsets(
+      parts.map(({ payload: { batch }, messages }) => ({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: (BigInt(messages[messages.length - 1]!.offset) + 1n).toString(),
+      })),
+    );
+    for (const { payload, messages } of parts) payload.resolveOffset(messages[messages.length - 1]!.offset);
+    await heartbeat();
+    return 'handled';
   }
 
   private context(): BatchContext {

@@ -4,6 +4,7 @@ import { defineQuery, execute, onOwnConnection, rowsOf, type Queryable } from '@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BatchContext, ConsumedMessage, OutgoingMessage, SubscribeOptions } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
+import { dealInto, shareOfBatch } from '../consumer-rounds.js';
 import { describe } from '../describe-error.js';
 import { NOTIFY_CHANNEL } from './postgres-log.topics.js';
 
@@ -362,7 +363,7 @@ export class PostgresLogSubscription {
       partitions.map((o) => o.topic),
       partitions.map((o) => o.partition),
       partitions.map((o) => o.position.toString()),
-      Math.floor(most / partitions.length),
+      shareOfBatch(most, partitions.length),
     ]);
     return rows.map((row) => ({
       topic: row.topic,
@@ -447,13 +448,6 @@ function groupByTopic(rows: Array<{ topic: string; partition: number }>): Map<st
     else byTopic.set(topic, [partition]);
   }
   return byTopic;
-}
-
-/** `ready` dealt in turn into at most `count` non-empty groups. */
-function dealInto<T>(ready: T[], count: number): T[][] {
-  const groups: T[][] = Array.from({ length: Math.min(count, ready.length) }, () => []);
-  ready.forEach((item, i) => groups[i % groups.length]!.push(item));
-  return groups;
 }
 
 /** Per partition that has messages in `batch`, the offset after its last one. */
