@@ -20,13 +20,12 @@ export class ProjectorConfig extends PlatformConfig {
   PROJECTOR_BATCH_SIZE = 500;
 
   /**
-   * Batches each consumer applies at the same time, each in its own transaction (on the Postgres
-   * log each over its share of the partitions that have events). Since a Postgres-log batch takes
-   * every ready partition (ADR 0019), 1 gave lower latency at 500 req/s on a 2-core machine (e2e
-   * p50 113 and 122 ms against 158 and 302 with 2, alternating) and applied a burst as fast
-   * (bench:projector, 1,192 and 1,272 events/s against 1,070 and 1,124); 2 lets one batch apply
-   * while the other waits on Postgres, which a machine with idle cores can use. On Kafka a batch
-   * is one partition's, so 1 applies one partition at a time there: set 2 or more on Kafka.
+   * Batches each consumer applies at the same time, each in its own transaction and each over its
+   * share of the partitions that have events (on Kafka, of those one fetch brought). Since a batch
+   * takes every ready partition (ADR 0019), 1 gave lower latency at 500 req/s on a 2-core machine
+   * (Postgres log: e2e p50 113 and 122 ms against 158 and 302 with 2, alternating) and applied a
+   * burst as fast (bench:projector, 1,192 and 1,272 events/s against 1,070 and 1,124); 2 lets one
+   * batch apply while the other waits on Postgres, which a machine with idle cores can use.
    */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })
