@@ -45,8 +45,9 @@ export interface BatchContext {
 
 /**
  * Handles one batch of messages: those of every partition its round took (each partition's
- * messages together and in offset order, so every key's are). The batch's offsets are committed only after the returned promise resolves; if it rejects,
- * nothing of the batch is committed and the batch comes again.
+ * messages together and in offset order, so every key's are). The batch's offsets are committed
+ * only after the returned promise resolves; if it rejects, nothing of the batch is committed and
+ * the batch comes again.
  */
 export type BatchHandler = (messages: ConsumedMessage[], context: BatchContext) => Promise<void>;
 

@@ -419,46 +419,31 @@ class KafkaSubscription implements Subscription {
    * call, nothing after it being committed, and they come again after the backoff.
    */
   private async handleRound(parts: RoundPart[]): Promise<RoundOutcome> {
-    const messages = parts.flatMap(({ payload: { batch }, messages }) =>
-      messages.map((m): ConsumedMessage => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key?.toString() ?? '',
-        value: m.value ?? Buffer.alloc(0),
-        headers: decodeHeaders(m.headers),
-        timestamp: Number(m.timestamp),
-      })),
-    );
     const heartbeat = parts[0]!.payload.heartbeat;
     try {
-      await this.options.handler(messages, this.context());
+      await this.options.handler(parts.flatMap(consumedOf), this.context());
     } catch (error) {
       this.failures += 1;
       const where = parts.map(
-        ({ payload: { batch }, messages }) => `${batch.topic}/${batch.partition}@${messages[0]!.offset}`,
+        (part) => `${part.payload.batch.topic}/${part.payload.batch.partition}@${firstOffset(part)}`,
       );
       this.logger.warn(
         `handler failed on ${where.join(', ')} (try ${this.failures}): ${describe(error)}; the batch will come again`,
       );
-      for (const {
-        payload: { batch },
-        messages,
-      } of parts)
-        this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: messages[0]!.offset });
+      for (const part of parts)
+        this.consumer.seek({ ...topicPartition(part.payload), offset: firstOffset(part) });
       await sleep(retryDelayMs(this.failures));
       await heartbeat();
       return 'again';
     }
     this.failures = 0;
     await this.consumer.commitOffsets(
-      parts.map(({ payload: { batch }, messages }) => ({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: (BigInt(messages[messages.length - 1]!.offset) + 1n).toString(),
+      parts.map((part) => ({
+        ...topicPartition(part.payload),
+        offset: (BigInt(lastOffset(part)) + 1n).toString(),
       })),
     );
-    for (const { payload, messages } of parts) payload.resolveOffset(messages[messages.length - 1]!.offset);
+    for (const part of parts) part.payload.resolveOffset(lastOffset(part));
     await heartbeat();
     return 'handled';
   }
@@ -475,6 +460,31 @@ class KafkaSubscription implements Subscription {
       publish: (topic, messages) => this.publish(topic, messages),
     };
   }
+}
+
+/** A round part's messages as the handler gets them. */
+function consumedOf({ payload: { batch }, messages }: RoundPart): ConsumedMessage[] {
+  return messages.map((m) => ({
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: m.offset,
+    key: m.key?.toString() ?? '',
+    value: m.value ?? Buffer.alloc(0),
+    headers: decodeHeaders(m.headers),
+    timestamp: Number(m.timestamp),
+  }));
+}
+
+function topicPartition({ batch }: RoundPart['payload']): { topic: string; partition: number } {
+  return { topic: batch.topic, partition: batch.partition };
+}
+
+function firstOffset(part: RoundPart): string {
+  return part.messages[0]!.offset;
+}
+
+function lastOffset(part: RoundPart): string {
+  return part.messages[part.messages.length - 1]!.offset;
 }
 
 function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
