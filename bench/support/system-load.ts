@@ -72,6 +72,11 @@ type EndpointMessage = { port: number } | { receipts: Array<[string, number]>; v
 export interface Answer {
   status: number;
   ms: number;
+  /**
+   * Why there was no answer: the socket error's code (or its message), and whether the request went
+   * out on a kept-alive socket, where a reset may be the server closing that idle socket just then.
+   */
+  failure?: string;
 }
 
 /**
@@ -104,11 +109,15 @@ export class Client {
         (response) => {
           response.resume();
           response.on('end', () => resolve({ status: response.statusCode ?? 0, ms: now() - started }));
-          response.on('error', () => resolve({ status: 0, ms: now() - started }));
+          response.on('error', (error: NodeJS.ErrnoException) =>
+            resolve({ status: 0, ms: now() - started, failure: failureOf(error, request.reusedSocket) }),
+          );
         },
       );
       request.on('timeout', () => request.destroy(new Error('timeout')));
-      request.on('error', () => resolve({ status: 0, ms: now() - started }));
+      request.on('error', (error: NodeJS.ErrnoException) =>
+        resolve({ status: 0, ms: now() - started, failure: failureOf(error, request.reusedSocket) }),
+      );
       request.end(body);
     });
   }
@@ -250,4 +259,8 @@ export function percentile(values: number[], p: number): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = Float64Array.from(values).sort();
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function failureOf(error: NodeJS.ErrnoException, reusedSocket: boolean): string {
+  return `${error.code ?? error.message}${reusedSocket ? ' on a kept-alive socket' : ''}`;
 }

@@ -734,7 +734,7 @@ export function refusals(load: PhaseLoad): Record<string, number> {
   const refused: Record<string, number> = {};
   for (const answer of load.answers) {
     if (answer.status === 200) continue;
-    const key = answer.status === 0 ? 'no answer' : String(answer.status);
+    const key = answer.status === 0 ? `no answer (${answer.failure ?? 'unknown'})` : String(answer.status);
     refused[key] = (refused[key] ?? 0) + 1;
   }
   return refused;
@@ -755,7 +755,7 @@ export function describeStep(step: StepFigures): string {
   );
 }
 
-/** Requests ingest did not accept, by status ('no answer': the client's timeout or a reset). */
+/** Requests ingest did not accept, by status ('no answer': the client's timeout or a reset, and which). */
 function refusedText(refused: Record<string, number>): string {
   const entries = Object.entries(refused);
   if (entries.length === 0) return '';
