@@ -20,6 +20,7 @@ import {
 } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
 import { describe } from '../describe-error.js';
+import { roundFailed } from '../consumer-rounds.js';
 import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { ConsumerRestarts } from './consumer-restarts.js';
 import { KafkaRounds, type RoundOutcome, type RoundPart } from './kafka-rounds.js';
@@ -424,14 +425,9 @@ class KafkaSubscription implements Subscription {
       await this.options.handler(parts.flatMap(consumedOf), this.context());
     } catch (error) {
       this.failures += 1;
-      const where = parts.map(
-        (part) => `${part.payload.batch.topic}/${part.payload.batch.partition}@${firstOffset(part)}`,
-      );
-      this.logger.warn(
-        `handler failed on ${where.join(', ')} (try ${this.failures}): ${describe(error)}; the batch will come again`,
-      );
-      for (const part of parts)
-        this.consumer.seek({ ...topicPartition(part.payload), offset: firstOffset(part) });
+      const starts = parts.map((part) => ({ ...topicPartition(part.payload), offset: firstOffset(part) }));
+      this.logger.warn(roundFailed(starts, this.failures, error));
+      for (const start of starts) this.consumer.seek(start);
       await sleep(retryDelayMs(this.failures));
       await heartbeat();
       return 'again';

@@ -4,7 +4,7 @@ import { defineQuery, execute, onOwnConnection, rowsOf, type Queryable } from '@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BatchContext, ConsumedMessage, OutgoingMessage, SubscribeOptions } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
-import { dealInto, shareOfBatch } from '../consumer-rounds.js';
+import { dealInto, roundFailed, shareOfBatch } from '../consumer-rounds.js';
 import { describe } from '../describe-error.js';
 import { NOTIFY_CHANNEL } from './postgres-log.topics.js';
 
@@ -342,11 +342,8 @@ export class PostgresLogSubscription {
         owned.failures += 1;
         owned.retryAt = Date.now() + retryDelayMs(owned.failures);
       }
-      const where = failed.map((o) => `${o.topic}/${o.partition}@${o.position}`).join(', ');
-      const tries = Math.max(...failed.map((o) => o.failures));
-      this.logger.warn(
-        `handler failed on ${where} (try ${tries}): ${describe(error)}; the batch will come again`,
-      );
+      const starts = failed.map(({ topic, partition, position }) => ({ topic, partition, offset: position }));
+      this.logger.warn(roundFailed(starts, Math.max(...failed.map((o) => o.failures)), error));
     }
     return true;
   }
