@@ -97,13 +97,13 @@ describe('DeliveryRepository', () => {
     const sub = await subscription(db.tenantA);
     const first = delivery(db.tenantA, sub.id);
     const second = delivery(db.tenantA, sub.id);
-    assert.equal(await deliveries.insertMatched([]), 0);
-    assert.equal(await deliveries.insertMatched([first, second]), 2);
-    assert.equal(await deliveries.insertMatched([first, delivery(db.tenantA, sub.id)]), 1);
+    assert.equal((await deliveries.insertMatched([])).inserted, 0);
+    assert.equal((await deliveries.insertMatched([first, second])).inserted, 2);
+    assert.equal((await deliveries.insertMatched([first, delivery(db.tenantA, sub.id)])).inserted, 1);
     const rolledBack = delivery(db.tenantA, sub.id);
     await assert.rejects(
       db.dataSource.transaction(async (manager) => {
-        assert.equal(await deliveries.insertMatched([rolledBack], manager), 1);
+        assert.equal((await deliveries.insertMatched([rolledBack], manager)).inserted, 1);
         throw new Error('the consumer failed');
       }),
     );
@@ -214,6 +214,49 @@ describe('DeliveryRepository', () => {
       rest.every((row) => row.subscription_id === busy.id),
       'a later delivery of the same entity waits while the earlier one is open',
     );
+  });
+
+  test('insertMatched stores the deliveries handed over already claimed, unless their entity has an open one', async () => {
+    const sub = await subscription(db.tenantA);
+    const open = delivery(db.tenantA, sub.id, { entityKey: 'project:busy' });
+    await deliveries.insertMatched([open]);
+    const handed = delivery(db.tenantA, sub.id);
+    const behindOpen = delivery(db.tenantA, sub.id, { entityKey: 'project:busy' });
+    const notOffered = delivery(db.tenantA, sub.id);
+    const before = Date.now();
+    const stored = await deliveries.insertMatched([handed, behindOpen, notOffered], db.dataSource, {
+      ids: new Set([handed.id, behindOpen.id]),
+      leaseMs: 60_000,
+    });
+    assert.equal(stored.inserted, 3);
+    assert.deepEqual(
+      stored.claimed.map((row) => row.id),
+      [handed.id],
+    );
+    const lease = stored.claimed[0]!.lease_until.getTime();
+    assert.ok(lease >= before + 59_000 && lease <= Date.now() + 60_000, 'leased as a claim leases');
+    assert.equal((await deliveries.findById(db.tenantA, handed.id))?.status, 'sending');
+    assert.equal((await deliveries.findById(db.tenantA, behindOpen.id))?.status, 'pending');
+    assert.equal((await deliveries.findById(db.tenantA, notOffered.id))?.status, 'pending');
+
+    // A claim never takes it a second time (the subscription's ordering is none, so the one
+    // behind the open delivery is claimable); releasing it by its lease queues it like any claim.
+    const claimedLater = await deliveries.claim(10, 10, 60_000, NO_HELD);
+    assert.deepEqual(
+      claimedLater.map((row) => row.id).sort(),
+      [open.id, behindOpen.id, notOffered.id].sort(),
+    );
+    await deliveries.release([
+      { tenant_id: db.tenantA, id: handed.id, lease_until: stored.claimed[0]!.lease_until },
+    ]);
+    assert.equal((await deliveries.findById(db.tenantA, handed.id))?.status, 'pending');
+
+    // Seen before: not stored again, so not handed over again.
+    const again = await deliveries.insertMatched([handed], db.dataSource, {
+      ids: new Set([handed.id]),
+      leaseMs: 60_000,
+    });
+    assert.deepEqual(again, { inserted: 0, claimed: [] });
   });
 
   test('release gives back only the claim it names; the lease sweep takes back expired ones', async () => {

@@ -6,8 +6,14 @@ import { webhookHeaders } from '../outbound/webhook-request.js';
 import { SubscriptionSecrets } from '../subscriptions/subscription-secrets.js';
 import { AttemptOutcomes } from './attempt-outcomes.js';
 import { countAttempt, watchSendSlots } from './delivery.metrics.js';
-import { DeliveryRepository, type ClaimedDelivery } from './delivery.repository.js';
+import {
+  DeliveryRepository,
+  type ClaimedDelivery,
+  type MatchedHandOver,
+  type NewDelivery,
+} from './delivery.repository.js';
 import { sendTraced } from './delivery.tracing.js';
+import { handOverIds } from './hand-over.js';
 import { decide } from './retry-policy.js';
 import { SendSlots, type ReleaseSlot } from './send-slots.js';
 import { SendWakeups } from './send-wakeups.js';
@@ -70,6 +76,27 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     await this.outcomes.drain();
   }
 
+  /**
+   * Which of these matched deliveries this process can start at once, to be stored already claimed
+   * (leased as a claim would lease them) rather than pending and claimed a moment later.
+   */
+  handOverFor(matched: readonly NewDelivery[]): MatchedHandOver {
+    const ids = handOverIds(matched, {
+      free: this.slots.claimable(),
+      perSubscription: this.slots.claimPerSubscription,
+      held: this.slots.held,
+    });
+    return { ids, leaseMs: this.leaseMs };
+  }
+
+  /** Starts the deliveries stored already claimed, once the transaction that stored them has committed. */
+  adopt(handed: ClaimedDelivery[]): void {
+    if (handed.length === 0) return;
+    // Stopping since they were matched: back to the queue now, not when their leases run out.
+    if (!this.slots.open) void this.putBack(handed);
+    else this.slots.adopt(handed);
+  }
+
   /** New deliveries may be due (matched, retried, replayed, a test): look now rather than at the next poll. */
   wake(): void {
     this.wakeups.ring('deliveries-queued');
@@ -97,14 +124,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     const asked = this.slots.claimable();
     const claimed =
       asked > 0
-        ? await this.deliveries.claim(
-            asked,
-            this.slots.claimPerSubscription,
-            (2 + READY_PER_SLOT) * this.config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS,
-            this.slots.held,
-          )
+        ? await this.deliveries.claim(asked, this.slots.claimPerSubscription, this.leaseMs, this.slots.held)
         : [];
     this.slots.hold(claimed, asked);
+  }
+
+  private get leaseMs(): number {
+    return (2 + READY_PER_SLOT) * this.config.DISPATCH_TIMEOUT + LEASE_MARGIN_MS;
   }
 
   /** Shutting down: what was claimed but never started goes back to the queue now, not at lease end. */

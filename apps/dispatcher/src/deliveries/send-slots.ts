@@ -105,12 +105,22 @@ export class SendSlots<T extends SlotClaim> {
    * that began before `close()`: those stay ready until `takeUnsent()`.
    */
   hold(claimed: readonly T[], asked: number): void {
+    this.adopt(claimed);
+    this.claimBound = claimed.length >= asked || this.someSubscriptionAtClaimLimit();
+  }
+
+  /**
+   * Holds deliveries claimed otherwise than by a claim for free capacity (inserted already
+   * claimed when matched) and starts what it can. Nothing was reserved for them: they are held
+   * even if a claim took the room meanwhile, a few beyond capacity until slots free. The last
+   * claim's bound stands: whether a freed slot should ring for a claim is still its to say.
+   */
+  adopt(claimed: readonly T[]): void {
     for (const delivery of claimed) {
       this.ready.push(delivery);
       count(this.heldPerSubscription, delivery.subscription_id, +1);
     }
     this.startReady();
-    this.claimBound = claimed.length >= asked || this.someSubscriptionAtClaimLimit();
   }
 
   /** Refuses further claims and starts; what is in flight goes on until released. */

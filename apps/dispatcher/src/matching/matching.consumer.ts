@@ -3,6 +3,7 @@ import type { DispatchableEvent } from '@hub/contracts';
 import { BusConsumer, LaneContext, type Decoded } from '@hub/runtime';
 import { DeliveryRepository } from '../deliveries/delivery.repository.js';
 import { DeliveryWorker } from '../deliveries/delivery.worker.js';
+import { claimedOnInsert } from '../deliveries/hand-over.js';
 import { SubscriptionRepository } from '../subscriptions/subscription.repository.js';
 import { MATCHING_LANE } from './matching.lane-table.js';
 import { MatchingService } from './matching.service.js';
@@ -11,9 +12,11 @@ import { withMatchedTraces } from './matching.tracing.js';
 /**
  * The dispatcher's consumer of state changes. Each batch's deliveries are inserted in one
  * transaction; on the Postgres log the offset commits in it too, and on Kafka the unique
- * (subscription, change) key absorbs a redelivered batch. The transport validates and
- * dead-letters (BusConsumer): a message that is not an event can never match, and one whose
- * deliveries cannot be stored never will; each goes aside with the reason and the partition moves on.
+ * (subscription, change) key absorbs a redelivered batch. Those this process has send slots for
+ * are stored already claimed and started once the transaction has committed; the rest wait for a
+ * claim. The transport validates and dead-letters (BusConsumer): a message that is not an event
+ * can never match, and one whose deliveries cannot be stored never will; each goes aside with the
+ * reason and the partition moves on.
  */
 @BusConsumer()
 export class MatchingConsumer {
@@ -29,24 +32,29 @@ export class MatchingConsumer {
     @Payload() events: Array<Decoded<DispatchableEvent>>,
     @Ctx() context: LaneContext,
   ): Promise<void> {
-    const inserted = await context.transaction(async (manager) => {
+    const stored = await context.transaction(async (manager) => {
       const tenants = [...new Set(events.map(({ value }) => value.tenant))];
       const subscriptions = tenants.length ? await this.subscriptions.listActive(manager, tenants) : [];
-      const counts = await context.applyIsolatingPoison(events, async (some) => [
-        await this.deliveries.insertMatched(
-          withMatchedTraces(
-            this.matching.match(
-              some.map(({ value }) => value),
-              subscriptions,
-            ),
-            some,
-            context,
+      return context.applyIsolatingPoison(events, async (some) => {
+        const matched = withMatchedTraces(
+          this.matching.match(
+            some.map(({ value }) => value),
+            subscriptions,
           ),
+          some,
+          context,
+        );
+        const { inserted, claimed } = await this.deliveries.insertMatched(
+          matched,
           manager,
-        ),
-      ]);
-      return counts.reduce((sum, count) => sum + count, 0);
+          this.worker.handOverFor(matched),
+        );
+        return [
+          { queued: inserted - claimed.length, handed: claimedOnInsert(matched, subscriptions, claimed) },
+        ];
+      });
     });
-    if (inserted > 0) this.worker.wake();
+    this.worker.adopt(stored.flatMap(({ handed }) => handed));
+    if (stored.some(({ queued }) => queued > 0)) this.worker.wake();
   }
 }
