@@ -245,7 +245,8 @@ export class PlatformConfig {
   /**
    * How far V8 lets the old generation grow past what its last full collection kept before it
    * collects again, in percent (V8's `--heap-growing-percent`); 0: V8 picks, which let a projector
-   * holding ~46 MiB of live objects grow to ~100 MiB under load. See applyHeapGrowth.
+   * holding ~46 MiB of live objects grow to ~100 MiB under load. See applyHeapGrowth and
+   * collectOnceStarted.
    */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number' })

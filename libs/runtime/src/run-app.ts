@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastif
 import { ConfigError, type PlatformConfig } from '@hub/config';
 import { installBodyParsers, type RawBodyRoutes } from './body-parsers.js';
 import { applyHttpTimeouts } from './http-timeouts.js';
-import { applyHeapGrowth } from './heap-growth.js';
+import { applyHeapGrowth, collectOnceStarted } from './heap-growth.js';
 import { startProcessMetrics } from '@hub/telemetry';
 import { prepareRoot, type RootDefinition } from './root-module.js';
 import { measureRequests } from './observability/http-telemetry.js';
@@ -67,6 +67,7 @@ export async function runApp<C extends PlatformConfig>(definition: AppDefinition
     await app.init();
     await app.startAllMicroservices();
     await app.listen(definition.port(config), config.HOST);
+    collectOnceStarted(config.HEAP_GROWTH_PERCENT);
     const appLogger = new Logger(definition.name);
     appLogger.log(
       `listening on http://127.0.0.1:${definition.port(config)} (bus: ${platform.bus.transport})`,

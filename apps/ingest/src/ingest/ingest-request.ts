@@ -22,21 +22,52 @@ export function isJsonContentType(header: string | undefined): boolean {
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   const decoded = decodeJsonText(body);
   if ('problem' in decoded) throw new BadRequestException(decoded.problem);
-  let parsed: unknown;
-  let nul = false;
-  try {
-    parsed = JSON.parse(decoded.text, (key, value: unknown) => {
-      if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) nul = true;
-      return PROTOTYPE_KEYS.has(key) ? undefined : value;
-    });
-  } catch (error) {
-    throw new BadRequestException(`the body is not valid JSON: ${(error as Error).message}`);
-  }
-  // Postgres text and jsonb cannot hold U+0000: such an event would fail every store downstream
-  // (on the Postgres log already the publish, answered 503 so the provider retried it for ever).
-  if (nul) throw new BadRequestException('the body must not contain NUL (U+0000) characters');
+  const parsed = mayHoldWhatIsDropped(decoded.text) ? parseDropping(decoded.text) : parseAsIs(decoded.text);
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new BadRequestException('the body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * A NUL or a prototype key can only be in the parsed value if the text holds a `\u` escape or one
+ * of the keys' names. Most bodies hold neither, and JSON.parse without a reviver is several times
+ * faster (the reviver had made parsing 3 % of ingest's CPU under load).
+ */
+function mayHoldWhatIsDropped(text: string): boolean {
+  return (
+    text.includes('\\u') ||
+    text.includes('__proto__') ||
+    text.includes('constructor') ||
+    text.includes('prototype')
+  );
+}
+
+function parseAsIs(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw notJson(error);
+  }
+}
+
+function parseDropping(text: string): unknown {
+  let parsed: unknown;
+  let nul = false;
+  try {
+    parsed = JSON.parse(text, (key, value: unknown) => {
+      if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) nul = true;
+      return PROTOTYPE_KEYS.has(key) ? undefined : value;
+    });
+  } catch (error) {
+    throw notJson(error);
+  }
+  // Postgres text and jsonb cannot hold U+0000: such an event would fail every store downstream
+  // (on the Postgres log already the publish, answered 503 so the provider retried it for ever).
+  if (nul) throw new BadRequestException('the body must not contain NUL (U+0000) characters');
+  return parsed;
+}
+
+function notJson(error: unknown): BadRequestException {
+  return new BadRequestException(`the body is not valid JSON: ${(error as Error).message}`);
 }

@@ -20,6 +20,10 @@ export function loggingParams(app: string, config: PlatformConfig): Params {
       logger: createRootLogger({ app, level: config.LOG_LEVEL, format: config.LOG_FORMAT }),
       autoLogging: false,
       quietReqLogger: true,
+      // pino-http also makes a child logger carrying the whole request for its access log, which is
+      // off: serializing and redacting that request for nothing was about 3 % of ingest's CPU.
+      wrapSerializers: false,
+      serializers: { req: omitRequest },
       customAttributeKeys: { reqId: 'request_id' },
       // Fastify assigns the id first (see requestIdOf) and its middleware layer passes it on.
       genReqId: requestIdOf,
@@ -38,6 +42,11 @@ export function installAppLogger(params: Params): Logger {
   const logger = new QuietStartupLogger(requestScoped, params);
   NestLogger.overrideLogger(logger);
   return logger;
+}
+
+/** The access log's request field: never written, since requests are not logged one by one. */
+function omitRequest(): undefined {
+  return undefined;
 }
 
 /** A request's id: the client's x-request-id when it is a sane token, else a new UUID. */
