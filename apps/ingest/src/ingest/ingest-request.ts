@@ -31,8 +31,8 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 
 /**
  * A NUL or a prototype key can only be in the parsed value if the text holds a `\u` escape or one
- * of the keys' names. Most bodies hold neither, and JSON.parse without a reviver is several times
- * faster (the reviver had made parsing 3 % of ingest's CPU under load).
+ * of the keys' names. Most bodies hold neither, and JSON.parse without a reviver is twice as fast
+ * (a one-project Pylon Observer batch: 2.5 µs with the UTF-8 check, 5.4 µs parsing with the reviver).
  */
 function mayHoldWhatIsDropped(text: string): boolean {
   return (

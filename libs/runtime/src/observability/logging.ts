@@ -20,8 +20,9 @@ export function loggingParams(app: string, config: PlatformConfig): Params {
       logger: createRootLogger({ app, level: config.LOG_LEVEL, format: config.LOG_FORMAT }),
       autoLogging: false,
       quietReqLogger: true,
-      // pino-http also makes a child logger carrying the whole request for its access log, which is
-      // off: serializing and redacting that request for nothing was about 3 % of ingest's CPU.
+      // pino-http makes two child loggers per request: the request id's, which lines use, and one
+      // carrying the whole request, serialized and redacted, for its access log, which is off.
+      // Together they were 5.6 % of ingest's busy time in a profile at 500 req/s.
       wrapSerializers: false,
       serializers: { req: omitRequest },
       customAttributeKeys: { reqId: 'request_id' },
