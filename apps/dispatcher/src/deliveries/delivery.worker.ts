@@ -18,6 +18,12 @@ import { decide } from './retry-policy.js';
 import { SendSlots, type ReleaseSlot } from './send-slots.js';
 import { SendWakeups } from './send-wakeups.js';
 
+/** A matched batch's hand-over: see DeliveryWorker.beginHandOver. */
+export interface BatchHandOver {
+  choose(matched: readonly NewDelivery[]): MatchedHandOver;
+  settle(handed: ClaimedDelivery[]): void;
+}
+
 /** How often deliveries left `sending` by a dead process are looked for. */
 const LEASE_SWEEP_MS = 1_000;
 /**
@@ -77,20 +83,35 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * Which of these matched deliveries this process can start at once, to be stored already claimed
-   * (leased as a claim would lease them) rather than pending and claimed a moment later.
+   * One matched batch's hand-over (ADR 0020). `choose`, once per insert attempt, picks the matched
+   * deliveries this process can start at once, to be stored already claimed (leased as a claim
+   * would lease them) rather than pending and claimed a moment later, and reserves their room so
+   * that a claim or another batch under way meanwhile cannot take it too. `settle`, once the
+   * transaction has ended, gives every reservation back and holds what was stored claimed (none if
+   * it failed).
    */
-  handOverFor(matched: readonly NewDelivery[]): MatchedHandOver {
-    const ids = handOverIds(matched, {
-      free: this.slots.claimable(),
-      perSubscription: this.slots.claimPerSubscription,
-      held: this.slots.held,
-    });
-    return { ids, leaseMs: this.leaseMs };
+  beginHandOver(): BatchHandOver {
+    const reservations: Array<() => void> = [];
+    return {
+      choose: (matched) => {
+        const ids = handOverIds(matched, {
+          free: this.slots.claimable(),
+          perSubscription: this.slots.claimPerSubscription,
+          held: this.slots.held,
+        });
+        const chosen = new Map(matched.filter(({ id }) => ids.has(id)).map((d) => [d.id, d.subscriptionId]));
+        reservations.push(this.slots.reserve(chosen.size, [...chosen.values()]));
+        return { ids, leaseMs: this.leaseMs };
+      },
+      settle: (handed) => {
+        reservations.forEach((giveBack) => giveBack());
+        this.adopt(handed);
+      },
+    };
   }
 
   /** Starts the deliveries stored already claimed, once the transaction that stored them has committed. */
-  adopt(handed: ClaimedDelivery[]): void {
+  private adopt(handed: ClaimedDelivery[]): void {
     if (handed.length === 0) return;
     // Stopping since they were matched: back to the queue now, not when their leases run out.
     if (!this.slots.open) void this.putBack(handed);
@@ -122,10 +143,19 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   /** Claims as many due deliveries as SendSlots has room for; it starts what it can at once. */
   private async claim(): Promise<void> {
     const asked = this.slots.claimable();
-    const claimed =
-      asked > 0
-        ? await this.deliveries.claim(asked, this.slots.claimPerSubscription, this.leaseMs, this.slots.held)
-        : [];
+    if (asked === 0) return this.slots.hold([], 0);
+    const giveBack = this.slots.reserve(asked);
+    let claimed: ClaimedDelivery[];
+    try {
+      claimed = await this.deliveries.claim(
+        asked,
+        this.slots.claimPerSubscription,
+        this.leaseMs,
+        this.slots.held,
+      );
+    } finally {
+      giveBack();
+    }
     this.slots.hold(claimed, asked);
   }
 

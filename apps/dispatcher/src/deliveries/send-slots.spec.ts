@@ -119,6 +119,24 @@ describe('send slots', () => {
     assert.equal(noRoom.state.capacityFreed, 1, 'there was no room to claim at all');
   });
 
+  test('reserved room is not free, nor claimable, and counts for its subscriptions until given back once', () => {
+    const { slots, claimed, sentIds } = harness({ slots: 2, perSubscription: 2, readyPerSlot: 1 });
+    const claimUnderWay = slots.reserve(slots.claimable());
+    assert.equal(slots.claimable(), 0);
+    assert.equal(slots.reserved, 4);
+    claimUnderWay();
+    const handOver = slots.reserve(2, ['a', 'a']);
+    assert.equal(slots.claimable(), 2);
+    assert.deepEqual(Object.fromEntries(slots.held), { a: 2 });
+    handOver();
+    handOver();
+    assert.equal(slots.reserved, 0);
+    assert.equal(slots.held.size, 0);
+    slots.adopt([claimed('a'), claimed('a')]);
+    assert.deepEqual(sentIds(), [0, 1]);
+    assert.equal(slots.free, 2);
+  });
+
   test('once closed nothing more is claimed or started; unsent ones come back and the idle wait covers what is in flight', async () => {
     const { slots, state, claimed, sentIds } = harness({ slots: 1, perSubscription: 1, readyPerSlot: 1 });
     slots.hold([claimed('a'), claimed('b')], 2);
@@ -144,7 +162,7 @@ describe('send slots', () => {
     assert.equal(slots.held.size, 0);
   });
 
-  test('for any interleaving of claims, outcomes, failures, lease expiry and shutdown, no slot leaks and none is freed twice', async () => {
+  test('for any interleaving of claims, hand-overs, outcomes, failures, lease expiry and shutdown, capacity holds, no slot leaks and none is freed twice', async () => {
     const limits = fc.record({
       slots: fc.integer({ min: 1, max: 4 }),
       perSubscription: fc.integer({ min: 1, max: 3 }),
@@ -163,6 +181,22 @@ describe('send slots', () => {
       { arbitrary: fc.constant({ kind: 'claimFails' as const }), weight: 1 },
       {
         arbitrary: fc.record({
+          kind: fc.constant('handOverChosen' as const),
+          subscriptions: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 6 }),
+        }),
+        weight: 2,
+      },
+      {
+        arbitrary: fc.record({
+          kind: fc.constant('handOverSettles' as const),
+          pick: fc.nat(),
+          stored: fc.nat(),
+          leaseMs: fc.integer({ min: 0, max: 3 * LEASE_NEEDED_MS }),
+        }),
+        weight: 2,
+      },
+      {
+        arbitrary: fc.record({
           kind: fc.constant('attemptEnds' as const),
           pick: fc.nat(),
           outcome: fc.constantFrom('succeeded', 'retry', 'gone', 'exhausted', 'threw'),
@@ -178,10 +212,14 @@ describe('send slots', () => {
       { arbitrary: fc.constant({ kind: 'loopEnds' as const }), weight: 1 },
     );
     await fc.assert(
-      fc.asyncProperty(limits, fc.array(step, { maxLength: 60 }), async (limit, steps) => {
+      fc.asyncProperty(limits, fc.array(step, { maxLength: 60, size: 'max' }), async (limit, steps) => {
         const { slots, state, claimed } = harness(limit);
         /** What the claim under way asked for; one at a time, as the worker's loop claims. */
         let asked: number | null = null;
+        let claimGiveBack = () => {};
+        /** Matched batches whose room is reserved, their transactions not ended yet. */
+        const handOvers: Array<{ subscriptions: string[]; giveBack: () => void }> = [];
+        const handOverHeld = () => sum(handOvers.map((h) => h.subscriptions.length));
         const releasing: ReleaseSlot[] = [];
         const released: ReleaseSlot[] = [];
         const all: Claimed[] = [];
@@ -208,7 +246,12 @@ describe('send slots', () => {
             `${label}: in flight is what was started and not released`,
           );
           assert.ok(slots.free >= 0, `${label}: more held than capacity`);
-          assert.equal(sum(slots.held.values()), slots.inFlight + slots.waiting, `${label}: held`);
+          assert.equal(
+            sum(slots.held.values()),
+            slots.inFlight + slots.waiting + handOverHeld(),
+            `${label}: held`,
+          );
+          assert.equal(slots.reserved, (asked ?? 0) + handOverHeld(), `${label}: reserved`);
           for (const [subscription, n] of slots.held) {
             assert.ok(n > 0, `${label}: held ${n} for ${subscription}`);
             assert.ok(slots.inFlightFor(subscription) <= limit.perSubscription, `${label}: per subscription`);
@@ -222,19 +265,43 @@ describe('send slots', () => {
           const before = sentBefore();
           switch (s.kind) {
             case 'askClaim':
-              if (asked === null && slots.open) asked = slots.claimable();
+              if (asked === null && slots.open) {
+                asked = slots.claimable();
+                claimGiveBack = slots.reserve(asked);
+              }
               break;
             case 'claimReturns': {
               if (asked === null) break;
               const rows = s.subscriptions.slice(0, asked).map((n) => claimed(`s${n}`, s.leaseMs));
               all.push(...rows);
+              claimGiveBack();
               slots.hold(rows, asked);
               asked = null;
               break;
             }
             case 'claimFails':
+              claimGiveBack();
               asked = null;
               break;
+            case 'handOverChosen': {
+              const subscriptions = s.subscriptions.slice(0, slots.claimable()).map((n) => `s${n}`);
+              handOvers.push({ subscriptions, giveBack: slots.reserve(subscriptions.length, subscriptions) });
+              break;
+            }
+            case 'handOverSettles': {
+              if (handOvers.length === 0) break;
+              const [settled] = handOvers.splice(s.pick % handOvers.length, 1);
+              // Some of the chosen may have been stored pending: the rest comes back claimed.
+              const rows = settled!.subscriptions
+                .slice(0, s.stored % (settled!.subscriptions.length + 1))
+                .map((subscription) => claimed(subscription, s.leaseMs));
+              all.push(...rows);
+              settled!.giveBack();
+              // A stopped worker puts them back instead.
+              if (slots.open) slots.adopt(rows);
+              else unsent = [...(unsent ?? []), ...rows];
+              break;
+            }
             case 'attemptEnds': {
               if (releasing.length === 0) break;
               const [release] = releasing.splice(s.pick % releasing.length, 1);
@@ -270,7 +337,11 @@ describe('send slots', () => {
         }
 
         // Settle: the claim under way ends, the worker stops, every request in flight ends.
-        if (asked !== null) slots.hold([], asked);
+        if (asked !== null) {
+          claimGiveBack();
+          slots.hold([], asked);
+        }
+        handOvers.splice(0).forEach((h) => h.giveBack());
         if (slots.open) {
           slots.close();
           void slots.whenIdle().then(() => (idle = true));

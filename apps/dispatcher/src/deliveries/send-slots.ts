@@ -36,15 +36,19 @@ export interface SendSlotsOptions<T extends SlotClaim> {
  * because it runs in a promise's `finally`, where a throw would be an unhandled rejection that
  * stops the process with every other request in flight. A freed slot starts the next ready
  * delivery at once. After `close()` nothing starts and nothing more may be claimed; `takeUnsent()`
- * hands back what was held ready and `whenIdle()` waits for the requests in flight.
+ * hands back what was held ready and `whenIdle()` waits for the requests in flight. Room for
+ * deliveries on their way (a claim under way, a matched batch to be stored already claimed) is
+ * reserved until they are held, so that the two, running at once, never take the same room.
  */
 export class SendSlots<T extends SlotClaim> {
   /** Claimed, leased, not started yet: waiting for a slot, oldest first. */
   private ready: T[] = [];
   private sending = 0;
   private readonly sendingPerSubscription = new Map<string, number>();
-  /** In flight plus ready, per subscription: what the next claim counts as taken. */
+  /** In flight, ready and reserved, per subscription: what the next claim counts as taken. */
   private readonly heldPerSubscription = new Map<string, number>();
+  /** Room held for deliveries being claimed or handed over, not returned yet. */
+  private reservedRoom = 0;
   /** The last claim was held back by a limit: a slot freed by a finished attempt may find more work. */
   private claimBound = true;
   private closed = false;
@@ -75,9 +79,14 @@ export class SendSlots<T extends SlotClaim> {
     return this.options.slots * (1 + this.options.readyPerSlot);
   }
 
-  /** Capacity not taken by deliveries in flight or ready, whether or not claims are still made. */
+  /** Room reserved and not yet returned by its claim or hand-over. */
+  get reserved(): number {
+    return this.reservedRoom;
+  }
+
+  /** Capacity not taken by deliveries in flight, ready or reserved, whether or not claims are still made. */
   get free(): number {
-    return this.capacity - this.sending - this.ready.length;
+    return this.capacity - this.sending - this.ready.length - this.reservedRoom;
   }
 
   /** How many the next claim may take; none once closed. */
@@ -90,7 +99,7 @@ export class SendSlots<T extends SlotClaim> {
     return this.options.perSubscription * (1 + this.options.readyPerSlot);
   }
 
-  /** In flight plus ready per subscription (no entry for none): what the next claim counts as taken. */
+  /** In flight, ready and reserved per subscription (no entry for none): what the next claim counts as taken. */
   get held(): ReadonlyMap<string, number> {
     return this.heldPerSubscription;
   }
@@ -98,6 +107,24 @@ export class SendSlots<T extends SlotClaim> {
   /** Requests in flight for one subscription. */
   inFlightFor(subscriptionId: string): number {
     return this.sendingPerSubscription.get(subscriptionId) ?? 0;
+  }
+
+  /**
+   * Sets room aside for deliveries on their way (a claim's `count`, or those chosen to be stored
+   * already claimed, one per subscription id), so that two of them under way at once never take
+   * the same room. The answer gives it back: call it once they are held or known not to come;
+   * only the first call does anything.
+   */
+  reserve(count: number, subscriptionIds: readonly string[] = []): () => void {
+    this.reservedRoom += count;
+    for (const id of subscriptionIds) tally(this.heldPerSubscription, id, +1);
+    let returned = false;
+    return () => {
+      if (returned) return;
+      returned = true;
+      this.reservedRoom -= count;
+      for (const id of subscriptionIds) tally(this.heldPerSubscription, id, -1);
+    };
   }
 
   /**
@@ -110,15 +137,14 @@ export class SendSlots<T extends SlotClaim> {
   }
 
   /**
-   * Holds deliveries claimed otherwise than by a claim for free capacity (inserted already
-   * claimed when matched) and starts what it can. Nothing was reserved for them: they are held
-   * even if a claim took the room meanwhile, a few beyond capacity until slots free. The last
-   * claim's bound stands: whether a freed slot should ring for a claim is still its to say.
+   * Holds deliveries claimed otherwise than by a claim (inserted already claimed when matched) and
+   * starts what it can; return their reservation first. The last claim's bound stands: whether a
+   * freed slot should ring for a claim is still its to say.
    */
   adopt(claimed: readonly T[]): void {
     for (const delivery of claimed) {
       this.ready.push(delivery);
-      count(this.heldPerSubscription, delivery.subscription_id, +1);
+      tally(this.heldPerSubscription, delivery.subscription_id, +1);
     }
     this.startReady();
   }
@@ -132,7 +158,7 @@ export class SendSlots<T extends SlotClaim> {
   takeUnsent(): T[] {
     const unsent = this.ready;
     this.ready = [];
-    unsent.forEach((delivery) => count(this.heldPerSubscription, delivery.subscription_id, -1));
+    unsent.forEach((delivery) => tally(this.heldPerSubscription, delivery.subscription_id, -1));
     return unsent;
   }
 
@@ -153,7 +179,7 @@ export class SendSlots<T extends SlotClaim> {
     const startBy = this.now() + this.options.leaseNeededMs;
     for (const delivery of this.ready) {
       if (delivery.lease_until.getTime() < startBy) {
-        count(this.heldPerSubscription, delivery.subscription_id, -1);
+        tally(this.heldPerSubscription, delivery.subscription_id, -1);
       } else if (
         this.sending < this.options.slots &&
         this.inFlightFor(delivery.subscription_id) < this.options.perSubscription
@@ -168,7 +194,7 @@ export class SendSlots<T extends SlotClaim> {
 
   private start(delivery: T): void {
     this.sending++;
-    count(this.sendingPerSubscription, delivery.subscription_id, +1);
+    tally(this.sendingPerSubscription, delivery.subscription_id, +1);
     this.options.send(delivery, this.releaseOnce(delivery.subscription_id));
   }
 
@@ -185,8 +211,8 @@ export class SendSlots<T extends SlotClaim> {
 
   private freeSlot(subscriptionId: string): void {
     this.sending--;
-    count(this.sendingPerSubscription, subscriptionId, -1);
-    count(this.heldPerSubscription, subscriptionId, -1);
+    tally(this.sendingPerSubscription, subscriptionId, -1);
+    tally(this.heldPerSubscription, subscriptionId, -1);
     this.startReady();
     // Otherwise the last claim took everything due, and the freed slot would find nothing.
     if (this.claimBound) this.options.capacityFreed();
@@ -203,7 +229,7 @@ export class SendSlots<T extends SlotClaim> {
   }
 }
 
-function count(counts: Map<string, number>, key: string, by: 1 | -1): void {
+function tally(counts: Map<string, number>, key: string, by: 1 | -1): void {
   const next = (counts.get(key) ?? 0) + by;
   if (next > 0) counts.set(key, next);
   else counts.delete(key);

@@ -1,7 +1,7 @@
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { DispatchableEvent } from '@hub/contracts';
 import { BusConsumer, LaneContext, type Decoded } from '@hub/runtime';
-import { DeliveryRepository } from '../deliveries/delivery.repository.js';
+import { DeliveryRepository, type ClaimedDelivery } from '../deliveries/delivery.repository.js';
 import { DeliveryWorker } from '../deliveries/delivery.worker.js';
 import { claimedOnInsert } from '../deliveries/hand-over.js';
 import { SubscriptionRepository } from '../subscriptions/subscription.repository.js';
@@ -32,29 +32,34 @@ export class MatchingConsumer {
     @Payload() events: Array<Decoded<DispatchableEvent>>,
     @Ctx() context: LaneContext,
   ): Promise<void> {
-    const stored = await context.transaction(async (manager) => {
-      const tenants = [...new Set(events.map(({ value }) => value.tenant))];
-      const subscriptions = tenants.length ? await this.subscriptions.listActive(manager, tenants) : [];
-      return context.applyIsolatingPoison(events, async (some) => {
-        const matched = withMatchedTraces(
-          this.matching.match(
-            some.map(({ value }) => value),
-            subscriptions,
-          ),
-          some,
-          context,
-        );
-        const { inserted, claimed } = await this.deliveries.insertMatched(
-          matched,
-          manager,
-          this.worker.handOverFor(matched),
-        );
-        return [
-          { queued: inserted - claimed.length, handed: claimedOnInsert(matched, subscriptions, claimed) },
-        ];
+    const handOver = this.worker.beginHandOver();
+    let stored: Array<{ queued: number; handed: ClaimedDelivery[] }> = [];
+    try {
+      stored = await context.transaction(async (manager) => {
+        const tenants = [...new Set(events.map(({ value }) => value.tenant))];
+        const subscriptions = tenants.length ? await this.subscriptions.listActive(manager, tenants) : [];
+        return context.applyIsolatingPoison(events, async (some) => {
+          const matched = withMatchedTraces(
+            this.matching.match(
+              some.map(({ value }) => value),
+              subscriptions,
+            ),
+            some,
+            context,
+          );
+          const { inserted, claimed } = await this.deliveries.insertMatched(
+            matched,
+            manager,
+            handOver.choose(matched),
+          );
+          return [
+            { queued: inserted - claimed.length, handed: claimedOnInsert(matched, subscriptions, claimed) },
+          ];
+        });
       });
-    });
-    this.worker.adopt(stored.flatMap(({ handed }) => handed));
+    } finally {
+      handOver.settle(stored.flatMap(({ handed }) => handed));
+    }
     if (stored.some(({ queued }) => queued > 0)) this.worker.wake();
   }
 }
