@@ -305,9 +305,8 @@ export class PostgresLogSubscription {
    * messages stay in order.
    */
   private async pollOwnedPartitions(): Promise<boolean> {
-    const ready = await this.withMessages(
-      [...this.owned.values()].filter((owned) => owned.retryAt <= Date.now()),
-    );
+    const now = Date.now();
+    const ready = await this.withMessages([...this.owned.values()].filter((owned) => owned.retryAt <= now));
     const batches = dealInto(ready, this.options.concurrency ?? 1);
     const progressed = await Promise.all(batches.map((partitions) => this.pollBatch(partitions)));
     return progressed.includes(true);
@@ -338,12 +337,14 @@ export class PostgresLogSubscription {
       }
     } catch (error) {
       const failed = [...ends.keys()];
-      for (const owned of failed) {
-        owned.failures += 1;
-        owned.retryAt = Date.now() + retryDelayMs(owned.failures);
-      }
+      for (const owned of failed) owned.failures += 1;
+      const failures = Math.max(...failed.map((o) => o.failures));
+      // One instant for the whole round, so that it comes again whole rather than split by a
+      // millisecond between its partitions' retry times.
+      const retryAt = Date.now() + retryDelayMs(failures);
+      for (const owned of failed) owned.retryAt = retryAt;
       const starts = failed.map(({ topic, partition, position }) => ({ topic, partition, offset: position }));
-      this.logger.warn(roundFailed(starts, Math.max(...failed.map((o) => o.failures)), error));
+      this.logger.warn(roundFailed(starts, failures, error));
     }
     return true;
   }
