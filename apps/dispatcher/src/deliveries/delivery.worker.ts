@@ -99,8 +99,13 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
           perSubscription: this.slots.claimPerSubscription,
           held: this.slots.held,
         });
-        const chosen = new Map(matched.filter(({ id }) => ids.has(id)).map((d) => [d.id, d.subscriptionId]));
-        reservations.push(this.slots.reserve(chosen.size, [...chosen.values()]));
+        if (ids.size > 0) {
+          // By id: a change twice in one batch is matched twice and stored (and held) once.
+          const chosen = new Map(
+            matched.filter(({ id }) => ids.has(id)).map((d) => [d.id, d.subscriptionId]),
+          );
+          reservations.push(this.slots.reserve(chosen.size, [...chosen.values()]));
+        }
         return { ids, leaseMs: this.leaseMs };
       },
       settle: (handed) => {
