@@ -79,6 +79,8 @@ export interface Answer {
   failure?: string;
 }
 
+const IDLE_SOCKET_MS = 4_000;
+
 /**
  * POSTs over node:http with a keep-alive agent: lighter than fetch, so the sender's own cost
  * stays small beside what it measures. The same client hits ingest and the bare ceiling.
@@ -90,7 +92,15 @@ export class Client {
     private readonly base: URL,
     maxSockets: number,
   ) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    this.agent = new http.Agent({
+      keepAlive: true,
+      maxSockets,
+      maxFreeSockets: maxSockets,
+      // An idle socket is closed by the client before the apps' keep-alive timeout closes it
+      // (HTTP_KEEP_ALIVE_TIMEOUT, 5 s): reused at the moment the server closed it, a request got
+      // ECONNRESET with no answer (6 to 10 in a run, on sockets idle while the load needed fewer).
+      timeout: IDLE_SOCKET_MS,
+    });
   }
 
   post(path: string, headers: Record<string, string>, body: string): Promise<Answer> {

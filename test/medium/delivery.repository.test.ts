@@ -132,6 +132,7 @@ describe('DeliveryRepository', () => {
     assert.deepEqual(row?.headers, active.headers);
     assert.equal(row?.signature_scheme, 'standard-webhooks');
     assert.ok(row?.secret_sealed.equals(active.secret_sealed));
+    assert.equal(row?.ordering, 'none');
     assert.ok(row!.lease_until.getTime() > Date.now());
     assert.equal((await deliveries.findById(db.tenantA, due.id))?.status, 'sending');
     assert.deepEqual(await deliveries.claim(10, 10, 60_000, NO_HELD), []);

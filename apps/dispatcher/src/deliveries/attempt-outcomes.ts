@@ -112,8 +112,9 @@ export class AttemptOutcomes {
       return;
     }
     // The batch's deliveries have left `sending`: under `ordering = entity` the next delivery of
-    // each of their entities may be claimed.
-    this.wakeups.ring('outcomes-recorded');
+    // each of their entities may be claimed. Under `none` nothing waited for them, and a claim on
+    // every batch of outcomes found nothing in 9 of 10 (at 500 deliveries/s, 100 claims a second).
+    if (batch.some(({ delivery }) => delivery.ordering === 'entity')) this.wakeups.ring('outcomes-recorded');
     await this.followUp(batch).catch((error: unknown) =>
       this.logger.error(`updating subscription health failed: ${(error as Error).message}`),
     );

@@ -36,6 +36,7 @@ export interface ClaimedDelivery extends Pick<
   | 'previous_secret_sealed'
   | 'previous_secret_expires_at'
   | 'failing_since'
+  | 'ordering'
 > {
   tenant_id: string;
   id: string;
@@ -181,7 +182,7 @@ function insertMatchedQuery(rows: number) {
 // Exported for the test that reads its plan.
 export const CLAIM_DUE = defineQuery<ClaimedDelivery>(`WITH due AS (
          SELECT c.tenant_id, c.id, s.endpoint, s.headers, s.signature_scheme, s.secret_sealed,
-                s.previous_secret_sealed, s.previous_secret_expires_at, s.failing_since
+                s.previous_secret_sealed, s.previous_secret_expires_at, s.failing_since, s.ordering
            FROM subscriptions s
          CROSS JOIN LATERAL (
            SELECT d.tenant_id, d.id, d.next_attempt_at, d.seq FROM deliveries d
@@ -206,7 +207,7 @@ export const CLAIM_DUE = defineQuery<ClaimedDelivery>(`WITH due AS (
         WHERE d.tenant_id = due.tenant_id AND d.id = due.id
        RETURNING d.tenant_id, d.id, d.subscription_id, d.event_type, d.entity_key, d.body, d.attempts, d.change_time, d.lease_until, d.trace_context,
                  due.endpoint, due.headers, due.signature_scheme, due.secret_sealed, due.previous_secret_sealed,
-                 due.previous_secret_expires_at, due.failing_since`);
+                 due.previous_secret_expires_at, due.failing_since, due.ordering`);
 
 const RELEASE_CLAIMED = defineQuery(`UPDATE deliveries d SET status = 'pending', lease_until = NULL
          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS x(tenant_id, id, lease_until)

@@ -81,5 +81,6 @@ function claimedDelivery(
     previous_secret_sealed: subscription.previous_secret_sealed,
     previous_secret_expires_at: subscription.previous_secret_expires_at,
     failing_since: subscription.failing_since,
+    ordering: subscription.ordering,
   };
 }

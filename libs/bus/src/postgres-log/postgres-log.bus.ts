@@ -241,8 +241,8 @@ const COMMITTED_OFFSETS = defineQuery<{ partition: number; offset: string }>(
 // log) leaves the gate shut and every offset NULL: the INSERT fails on the NOT NULL of its key, and
 // the whole statement with it, so nothing of the append is stored. Every value travels in one
 // bytea parameter, cut apart by position: a Buffer parameter goes in binary, where a bytea[] would
-// be hex text twice the size, escaped into an array literal. The NOTIFY (one per topic) is queued
-// until commit.
+// be hex text twice the size, escaped into an array literal. The NOTIFYs (one per partition written,
+// `topic/partition`: see PartitionWakeUps) are queued until commit.
 const APPEND_MESSAGES = defineQuery(`WITH counters AS (
        SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS c(topic, partition, n)
      ), locked AS (
@@ -260,9 +260,9 @@ const APPEND_MESSAGES = defineQuery(`WITH counters AS (
          FROM unnest($4::text[], $5::int[], $6::int[], $7::text[], $9::int[], $10::int[], $11::jsonb[])
            AS m(topic, partition, rank, key, start, length, headers)
          LEFT JOIN reserved r ON r.topic = m.topic AND r.partition = m.partition
-       RETURNING topic
+       RETURNING topic, partition
      )
-     SELECT pg_notify($12, topic) FROM (SELECT DISTINCT topic FROM inserted) AS done`);
+     SELECT pg_notify($12, topic || '/' || partition) FROM (SELECT DISTINCT topic, partition FROM inserted) AS done`);
 
 /**
  * The values one after the other in one buffer, with where each starts (1-based, as `substring`

@@ -7,6 +7,7 @@ import { retryDelayMs, sleep } from '../backoff.js';
 import { dealInto, roundFailed, shareOfBatch } from '../consumer-rounds.js';
 import { describe } from '../describe-error.js';
 import { NOTIFY_CHANNEL } from './postgres-log.topics.js';
+import { PartitionWakeUps, partitionPayload } from './postgres-log.wake-ups.js';
 
 interface OwnedPartition {
   topic: string;
@@ -98,6 +99,7 @@ export class PostgresLogSubscription {
   private wake: (() => void) | undefined;
   /** Set by NOTIFY so a notification that lands between a poll and the wait is not lost. */
   private notified = false;
+  private readonly wakeUps: PartitionWakeUps;
   private lastClaim = 0;
   /** The group's size at the last claim, and until when a shortfall is worth a quick retry. */
   private lastMembers = 0;
@@ -111,6 +113,7 @@ export class PostgresLogSubscription {
     private readonly onClosed: () => void,
   ) {
     this.logger = new Logger(`PostgresLogSubscription:${options.groupId}`);
+    this.wakeUps = new PartitionWakeUps(options.topics, IDLE_WAIT_MS);
   }
 
   async start(): Promise<void> {
@@ -161,9 +164,9 @@ export class PostgresLogSubscription {
       this.logger.warn(`lease connection lost: ${describe(error)}`);
       void this.dropLease();
     });
-    // Every append notifies with its topic: a consumer wakes only for its own topics.
+    // Every append notifies each partition it wrote to: a consumer wakes only for its own topics.
     client.on('notification', ({ payload }) => {
-      if (payload !== undefined && !this.options.topics.includes(payload)) return;
+      if (!this.wakeUps.notice(payload)) return;
       this.notified = true;
       this.wake?.();
     });
@@ -177,6 +180,8 @@ export class PostgresLogSubscription {
       throw error;
     }
     this.lease = client;
+    // Notifications sent while this consumer had no connection never reached it.
+    this.wakeUps.checkAll();
     this.lastClaim = 0;
     this.lastMembers = 0;
   }
@@ -241,6 +246,8 @@ export class PostgresLogSubscription {
       failures: 0,
       retryAt: 0,
     });
+    // Its backlog was notified to its previous owner, if to anyone.
+    this.wakeUps.checkAll();
     return true;
   }
 
@@ -306,7 +313,17 @@ export class PostgresLogSubscription {
    */
   private async pollOwnedPartitions(): Promise<boolean> {
     const now = Date.now();
-    const ready = await this.withMessages([...this.owned.values()].filter((owned) => owned.retryAt <= now));
+    const wanted = this.wakeUps.take(now);
+    const due: OwnedPartition[] = [];
+    for (const owned of this.owned.values()) {
+      const id = partitionPayload(owned.topic, owned.partition);
+      if (owned.retryAt <= now) due.push(owned);
+      // A failed round's partition waits for its retry time: it stays marked until then.
+      else if (wanted.marked.has(id)) this.wakeUps.mark(owned.topic, owned.partition);
+    }
+    const ready = wanted.all
+      ? await this.withMessages(due)
+      : due.filter((owned) => wanted.marked.has(partitionPayload(owned.topic, owned.partition)));
     const batches = dealInto(ready, this.options.concurrency ?? 1);
     const progressed = await Promise.all(batches.map((partitions) => this.pollBatch(partitions)));
     return progressed.includes(true);
@@ -342,7 +359,10 @@ export class PostgresLogSubscription {
       // One instant for the whole round, so that it comes again whole rather than split by a
       // millisecond between its partitions' retry times.
       const retryAt = Date.now() + retryDelayMs(failures);
-      for (const owned of failed) owned.retryAt = retryAt;
+      for (const owned of failed) {
+        owned.retryAt = retryAt;
+        this.wakeUps.mark(owned.topic, owned.partition);
+      }
       const starts = failed.map(({ topic, partition, position }) => ({ topic, partition, offset: position }));
       this.logger.warn(roundFailed(starts, failures, error));
     }
@@ -357,12 +377,14 @@ export class PostgresLogSubscription {
   private async fetch(ready: OwnedPartition[]): Promise<ConsumedMessage[]> {
     const most = this.options.maxBatchSize ?? 500;
     const partitions = ready.slice(0, most);
+    const share = shareOfBatch(most, partitions.length);
     const rows = await rowsOf(this.leaseReads(), FETCH_MESSAGES, [
       partitions.map((o) => o.topic),
       partitions.map((o) => o.partition),
       partitions.map((o) => o.position.toString()),
-      shareOfBatch(most, partitions.length),
+      share,
     ]);
+    this.markUnfinished(ready.slice(most), partitions, rows, share);
     return rows.map((row) => ({
       topic: row.topic,
       partition: row.partition,
@@ -372,6 +394,25 @@ export class PostgresLogSubscription {
       headers: row.headers,
       timestamp: row.created_at.getTime(),
     }));
+  }
+
+  /** Partitions left out of the batch, and those read to the end of their share, may hold more. */
+  private markUnfinished(
+    leftOut: OwnedPartition[],
+    read: OwnedPartition[],
+    rows: MessageRow[],
+    share: number,
+  ): void {
+    for (const owned of leftOut) this.wakeUps.mark(owned.topic, owned.partition);
+    const counts = new Map<string, number>();
+    for (const row of rows) {
+      const id = partitionPayload(row.topic, row.partition);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    for (const owned of read) {
+      if ((counts.get(partitionPayload(owned.topic, owned.partition)) ?? 0) >= share)
+        this.wakeUps.mark(owned.topic, owned.partition);
+    }
   }
 
   /**
