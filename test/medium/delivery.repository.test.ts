@@ -3,16 +3,22 @@ import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { defineQuery, execute } from '@hub/persistence';
 import { ApiKeyRepository, TenancyService, TenantRepository } from '@hub/tenancy';
+import { AttemptOutcomes } from '../../apps/dispatcher/src/deliveries/attempt-outcomes.js';
+import { SendWakeups, type WakeReason } from '../../apps/dispatcher/src/deliveries/send-wakeups.js';
 import { DISPATCHER_MIGRATIONS } from '../../apps/dispatcher/src/migrations.js';
+import type { DispatcherConfig } from '../../apps/dispatcher/src/config/dispatcher.config.js';
+import type { OperationalEvents } from '../../apps/dispatcher/src/operational/operational-events.js';
 import {
   CLAIM_DUE,
   DeliveryRepository,
   type AttemptRecord,
+  type ClaimedDelivery,
   type NewDelivery,
 } from '../../apps/dispatcher/src/deliveries/delivery.repository.js';
 import {
   SubscriptionRepository,
   type NewSubscription,
+  type Ordering,
 } from '../../apps/dispatcher/src/subscriptions/subscription.repository.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { newSubscription } from './dispatcher-tables.js';
@@ -21,6 +27,15 @@ import { openMediumDatabase, type MediumDatabase } from './medium-database.js';
 after(stopEmbeddedTestServer);
 
 const NO_HELD = new Map<string, number>();
+
+/** SendWakeups as the worker has it, remembering why it was rung. */
+class RecordedWakeups extends SendWakeups {
+  readonly rung: WakeReason[] = [];
+  override ring(reason: WakeReason): void {
+    this.rung.push(reason);
+    super.ring(reason);
+  }
+}
 
 /** A node of EXPLAIN (FORMAT JSON)'s plan, as far as these tests read it. */
 interface PlanNode {
@@ -403,5 +418,43 @@ describe('DeliveryRepository', () => {
     // A claimed one (sending) counts as what it was before: never attempted.
     assert.equal((await deliveries.claim(10, 10, 60_000, NO_HELD)).length, 2);
     assert.deepEqual(await deliveries.countOpenByState(), { pending: 2, retrying: 1 });
+  });
+
+  describe('AttemptOutcomes: which written outcomes wake the worker', () => {
+    /** One delivery of a new subscription with this ordering, claimed as the worker claims it. */
+    const claimedUnder = async (ordering: Ordering): Promise<ClaimedDelivery> => {
+      const subscription = newSubscription(db.tenantA, { ordering });
+      assert.equal(await subscriptions.createWithinQuota(subscription, 100), true);
+      const stored = delivery(db.tenantA, subscription.id);
+      await deliveries.insertMatched([stored]);
+      const [claimed] = await deliveries.claim(10, 10, 60_000, NO_HELD);
+      assert.equal(claimed?.id, stored.id);
+      assert.equal(claimed.ordering, ordering);
+      return claimed;
+    };
+
+    /** Writes one success per delivery, as the worker reports them, and answers why the worker was woken. */
+    const recordSuccesses = async (claimed: ClaimedDelivery[]): Promise<WakeReason[]> => {
+      const wakeups = new RecordedWakeups();
+      // Only failures, 410s and exhausted deliveries reach the bus or the disable threshold.
+      const outcomes = new AttemptOutcomes(deliveries, subscriptions, {} as OperationalEvents, wakeups, {
+        DISPATCH_DISABLE_AFTER: 5,
+      } as DispatcherConfig);
+      for (const sent of claimed) outcomes.add(sent, { kind: 'succeeded' }, outcome(sent.tenant_id, sent.id));
+      await outcomes.drain();
+      for (const sent of claimed)
+        assert.equal((await deliveries.findById(sent.tenant_id, sent.id))?.status, 'succeeded');
+      return wakeups.rung;
+    };
+
+    test('outcomes of entity-ordered deliveries wake the worker: the next of each entity may now go', async () => {
+      const entity = await claimedUnder('entity');
+      assert.deepEqual(await recordSuccesses([entity]), ['outcomes-recorded']);
+    });
+
+    test('outcomes under no ordering wake nothing: no delivery waited for them', async () => {
+      const unordered = await claimedUnder('none');
+      assert.deepEqual(await recordSuccesses([unordered]), []);
+    });
   });
 });
