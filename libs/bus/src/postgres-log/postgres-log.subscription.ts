@@ -7,7 +7,7 @@ import { retryDelayMs, sleep } from '../backoff.js';
 import { dealInto, roundFailed, shareOfBatch } from '../consumer-rounds.js';
 import { describe } from '../describe-error.js';
 import { NOTIFY_CHANNEL } from './postgres-log.topics.js';
-import { PartitionWakeUps, partitionPayload } from './postgres-log.wake-ups.js';
+import { PartitionWakeUps, partitionId } from './postgres-log.wake-ups.js';
 
 interface OwnedPartition {
   topic: string;
@@ -216,12 +216,12 @@ export class PostgresLogSubscription {
     let short = false;
     for (const [topic, partitions] of groupByTopic(rows)) {
       const share = Math.ceil(partitions.length / members);
-      const mine = partitions.filter((partition) => this.owned.has(`${topic}/${partition}`));
+      const mine = partitions.filter((partition) => this.owned.has(partitionId(topic, partition)));
       for (const partition of mine.slice(share).reverse()) await this.release(lease, topic, partition);
       let held = Math.min(mine.length, share);
       for (const partition of partitions) {
         if (held >= share) break;
-        if (this.owned.has(`${topic}/${partition}`)) continue;
+        if (this.owned.has(partitionId(topic, partition))) continue;
         if (await this.tryClaim(lease, topic, partition)) held += 1;
       }
       if (held < share) short = true;
@@ -239,7 +239,7 @@ export class PostgresLogSubscription {
     if (!locked[0]?.ok) return false;
     // Read the offset only once the lock is ours: until then the previous owner may move it.
     const committed = await this.committedOffset(lease, topic, partition);
-    this.owned.set(`${topic}/${partition}`, {
+    this.owned.set(partitionId(topic, partition), {
       topic,
       partition,
       position: committed,
@@ -253,7 +253,7 @@ export class PostgresLogSubscription {
 
   /** Its offset is committed (every batch commits its own), so the next owner starts where this one stopped. */
   private async release(lease: pg.Client, topic: string, partition: number): Promise<void> {
-    this.owned.delete(`${topic}/${partition}`);
+    this.owned.delete(partitionId(topic, partition));
     await lease.query('SELECT pg_advisory_unlock(hashtext($1), $2)', [
       this.partitionLockName(topic),
       partition,
@@ -315,15 +315,18 @@ export class PostgresLogSubscription {
     const now = Date.now();
     const wanted = this.wakeUps.take(now);
     const due: OwnedPartition[] = [];
-    for (const owned of this.owned.values()) {
-      const id = partitionPayload(owned.topic, owned.partition);
-      if (owned.retryAt <= now) due.push(owned);
+    const dueAndMarked: OwnedPartition[] = [];
+    for (const [id, owned] of this.owned) {
+      const marked = wanted.marked.has(id);
       // A failed round's partition waits for its retry time: it stays marked until then.
-      else if (wanted.marked.has(id)) this.wakeUps.mark(owned.topic, owned.partition);
+      if (owned.retryAt > now) {
+        if (marked) this.wakeUps.mark(owned.topic, owned.partition);
+        continue;
+      }
+      due.push(owned);
+      if (marked) dueAndMarked.push(owned);
     }
-    const ready = wanted.all
-      ? await this.withMessages(due)
-      : due.filter((owned) => wanted.marked.has(partitionPayload(owned.topic, owned.partition)));
+    const ready = wanted.all ? await this.withMessages(due) : dueAndMarked;
     const batches = dealInto(ready, this.options.concurrency ?? 1);
     const progressed = await Promise.all(batches.map((partitions) => this.pollBatch(partitions)));
     return progressed.includes(true);
@@ -337,8 +340,8 @@ export class PostgresLogSubscription {
       owned.map((o) => o.partition),
       owned.map((o) => o.position.toString()),
     ]);
-    const due = new Set(rows.map((row) => `${row.topic}/${row.partition}`));
-    return owned.filter((o) => due.has(`${o.topic}/${o.partition}`));
+    const due = new Set(rows.map((row) => partitionId(row.topic, row.partition)));
+    return owned.filter((o) => due.has(partitionId(o.topic, o.partition)));
   }
 
   private async pollBatch(partitions: OwnedPartition[]): Promise<boolean> {
@@ -384,7 +387,7 @@ export class PostgresLogSubscription {
       partitions.map((o) => o.position.toString()),
       share,
     ]);
-    this.markUnfinished(ready.slice(most), partitions, rows, share);
+    this.markUnfinished(ready.slice(most), rows, share);
     return rows.map((row) => ({
       topic: row.topic,
       partition: row.partition,
@@ -397,21 +400,14 @@ export class PostgresLogSubscription {
   }
 
   /** Partitions left out of the batch, and those read to the end of their share, may hold more. */
-  private markUnfinished(
-    leftOut: OwnedPartition[],
-    read: OwnedPartition[],
-    rows: MessageRow[],
-    share: number,
-  ): void {
+  private markUnfinished(leftOut: OwnedPartition[], rows: MessageRow[], share: number): void {
     for (const owned of leftOut) this.wakeUps.mark(owned.topic, owned.partition);
     const counts = new Map<string, number>();
     for (const row of rows) {
-      const id = partitionPayload(row.topic, row.partition);
-      counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
-    for (const owned of read) {
-      if ((counts.get(partitionPayload(owned.topic, owned.partition)) ?? 0) >= share)
-        this.wakeUps.mark(owned.topic, owned.partition);
+      const id = partitionId(row.topic, row.partition);
+      const count = (counts.get(id) ?? 0) + 1;
+      counts.set(id, count);
+      if (count === share) this.wakeUps.mark(row.topic, row.partition);
     }
   }
 
@@ -491,10 +487,10 @@ function groupByTopic(rows: Array<{ topic: string; partition: number }>): Map<st
 
 /** Per partition that has messages in `batch`, the offset after its last one. */
 function nextPositions(partitions: OwnedPartition[], batch: ConsumedMessage[]): Map<OwnedPartition, bigint> {
-  const byId = new Map(partitions.map((owned) => [`${owned.topic}/${owned.partition}`, owned]));
+  const byId = new Map(partitions.map((owned) => [partitionId(owned.topic, owned.partition), owned]));
   const ends = new Map<OwnedPartition, bigint>();
   for (const message of batch) {
-    const owned = byId.get(`${message.topic}/${message.partition}`);
+    const owned = byId.get(partitionId(message.topic, message.partition));
     if (owned) ends.set(owned, BigInt(message.offset) + 1n);
   }
   return ends;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PartitionWakeUps, partitionPayload } from './postgres-log.wake-ups.js';
+import { PartitionWakeUps, partitionId } from './postgres-log.wake-ups.js';
 
 const EVERY_MS = 1_000;
 
@@ -13,7 +13,7 @@ function started(): PartitionWakeUps {
 
 test('a partition notification marks that partition of one of its topics, and nothing else', () => {
   const wakeUps = started();
-  assert.equal(wakeUps.notice(partitionPayload('orders', 3)), true);
+  assert.equal(wakeUps.notice(partitionId('orders', 3)), true);
   assert.equal(wakeUps.notice('orders.retry/0'), true);
   assert.equal(wakeUps.notice('invoices/3'), false, "another consumer's topic");
   assert.equal(wakeUps.notice('orders.retr/1'), false, 'a prefix of its topic is another topic');

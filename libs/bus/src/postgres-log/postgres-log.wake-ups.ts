@@ -1,8 +1,9 @@
 /**
- * A notification's payload: `topic/partition` for each partition an append wrote to. Topic names
- * never hold a `/` (TOPIC_NAME), so the last one splits them.
+ * A partition's id, `topic/partition`: the key of a consumer's owned partitions, and the payload
+ * an append notifies for each partition it wrote to. Topic names never hold a `/` (TOPIC_NAME),
+ * so the last one splits them.
  */
-export function partitionPayload(topic: string, partition: number): string {
+export function partitionId(topic: string, partition: number): string {
   return `${topic}/${partition}`;
 }
 
@@ -27,7 +28,7 @@ export interface Wanted {
  * is a failed round's, for its retry.
  */
 export class PartitionWakeUps {
-  private readonly marked = new Set<string>();
+  private marked = new Set<string>();
   private checkAllAt = 0;
 
   constructor(
@@ -49,7 +50,7 @@ export class PartitionWakeUps {
   }
 
   mark(topic: string, partition: number): void {
-    this.marked.add(partitionPayload(topic, partition));
+    this.marked.add(partitionId(topic, partition));
   }
 
   /** The next poll checks every partition. */
@@ -65,8 +66,8 @@ export class PartitionWakeUps {
   take(now: number): Wanted {
     const all = now >= this.checkAllAt;
     if (all) this.checkAllAt = now + this.checkEveryMs;
-    const marked = new Set(this.marked);
-    this.marked.clear();
+    const marked = this.marked;
+    this.marked = new Set();
     return { all, marked };
   }
 }
