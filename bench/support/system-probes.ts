@@ -129,7 +129,7 @@ export async function resetStatements(databaseUrl: string): Promise<void> {
 export async function topStatements(
   databaseUrl: string,
   requests: number,
-  limit = 15,
+  limit: number,
 ): Promise<StatementFigures[]> {
   return withClient(databaseUrl, async (client) => {
     const { rows } = await client.query<{

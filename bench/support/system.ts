@@ -20,9 +20,19 @@ const APPS: AppName[] = ['ingest', 'projector', 'dispatcher'];
  */
 /**
  * BENCH_PG_STATEMENTS=1 loads pg_stat_statements into the embedded Postgres, so the sustained run
- * can say which statements its time goes to (the extension costs a little itself: off by default).
+ * can say which statements its time goes to: the 15 costliest, or the n costliest with
+ * BENCH_PG_STATEMENTS=n (every statement of a run is a few dozen). The extension costs a little
+ * itself: off by default.
  */
-export const STATEMENT_STATS = process.env['BENCH_PG_STATEMENTS'] === '1';
+export const STATEMENTS_LISTED = statementsListed(process.env['BENCH_PG_STATEMENTS']);
+export const STATEMENT_STATS = STATEMENTS_LISTED > 0;
+
+function statementsListed(value: string | undefined): number {
+  if (value === undefined || value === '' || value === '0') return 0;
+  if (!/^[1-9][0-9]{0,3}$/.test(value))
+    throw new Error(`BENCH_PG_STATEMENTS: "${value}" is not 0, 1 or how many statements to list`);
+  return value === '1' ? 15 : Number(value);
+}
 
 /** A variable's `name=value` settings, separated by `;`. */
 function settingsOf(variable: string): string[] {
