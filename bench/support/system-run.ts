@@ -31,7 +31,7 @@ import { signPylon } from '../../test/support/provider-requests.js';
 import { testSetting } from '../../test/support/test-env.js';
 import { createTenant, postJson } from '../../test/support/tenants.js';
 import { withClient } from '../../test/support/database.js';
-import { STATEMENTS_LISTED, STATEMENT_STATS, SystemUnderTest } from './system.js';
+import { STATEMENTS_LISTED, SystemUnderTest } from './system.js';
 import { message, now, type Workload } from './workload.js';
 
 /** How a run is shaped; every figure in the report says which of these produced it. */
@@ -345,14 +345,15 @@ export async function sustainedRun(
   rss.start(Object.fromEntries(apps.map((name) => [name, system.pid(name)])));
   const rowsBefore = await rowsWritten(system.databaseUrl);
   const appendsBefore = await scrapeAppendTotals(system.urls.ingest);
-  if (STATEMENT_STATS) await resetStatements(system.databaseUrl);
+  if (STATEMENTS_LISTED > 0) await resetStatements(system.databaseUrl);
   const cpuBefore = await cpuPerProcess(wiring);
   const startedAt = now();
   const sustained = await step(wiring, settings, rate, settings.sustainedSeconds, 30_000);
   const cpuAfter = await cpuPerProcess(wiring);
-  const statements = STATEMENT_STATS
-    ? await topStatements(system.databaseUrl, Math.max(1, sustained.figures.accepted), STATEMENTS_LISTED)
-    : undefined;
+  const statements =
+    STATEMENTS_LISTED > 0
+      ? await topStatements(system.databaseUrl, Math.max(1, sustained.figures.accepted), STATEMENTS_LISTED)
+      : undefined;
   const appends = appendsBetween(appendsBefore, await scrapeAppendTotals(system.urls.ingest));
   const rowsAfter = await rowsWritten(system.databaseUrl);
   const sustainedMs = now() - startedAt;

@@ -25,7 +25,6 @@ const APPS: AppName[] = ['ingest', 'projector', 'dispatcher'];
  * extension costs a little itself: off by default.
  */
 export const STATEMENTS_LISTED = statementsListed(process.env['BENCH_PG_STATEMENTS']);
-export const STATEMENT_STATS = STATEMENTS_LISTED > 0;
 
 function statementsListed(value: string | undefined): number {
   if (value === undefined || value === '' || value === '0') return 0;
@@ -60,7 +59,7 @@ export const APP_SETTINGS: Record<string, string> = Object.fromEntries(
 
 export class SystemUnderTest {
   private readonly postgresSettings = [
-    ...(STATEMENT_STATS
+    ...(STATEMENTS_LISTED > 0
       ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track_planning=on']
       : []),
     ...EXTRA_PG_SETTINGS,

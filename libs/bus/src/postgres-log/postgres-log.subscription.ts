@@ -10,6 +10,8 @@ import { NOTIFY_CHANNEL } from './postgres-log.topics.js';
 import { PartitionWakeUps, partitionId } from './postgres-log.wake-ups.js';
 
 interface OwnedPartition {
+  /** `topic/partition` (partitionId): its key among the owned, and what an append notifies for it. */
+  readonly id: string;
   topic: string;
   partition: number;
   /** Next offset to read; equals the committed offset after every successful batch. */
@@ -239,7 +241,9 @@ export class PostgresLogSubscription {
     if (!locked[0]?.ok) return false;
     // Read the offset only once the lock is ours: until then the previous owner may move it.
     const committed = await this.committedOffset(lease, topic, partition);
-    this.owned.set(partitionId(topic, partition), {
+    const id = partitionId(topic, partition);
+    this.owned.set(id, {
+      id,
       topic,
       partition,
       position: committed,
@@ -320,7 +324,7 @@ export class PostgresLogSubscription {
       const marked = wanted.marked.has(id);
       // A failed round's partition waits for its retry time: it stays marked until then.
       if (owned.retryAt > now) {
-        if (marked) this.wakeUps.mark(owned.topic, owned.partition);
+        if (marked) this.wakeUps.mark(id);
         continue;
       }
       due.push(owned);
@@ -341,7 +345,7 @@ export class PostgresLogSubscription {
       owned.map((o) => o.position.toString()),
     ]);
     const due = new Set(rows.map((row) => partitionId(row.topic, row.partition)));
-    return owned.filter((o) => due.has(partitionId(o.topic, o.partition)));
+    return owned.filter((o) => due.has(o.id));
   }
 
   private async pollBatch(partitions: OwnedPartition[]): Promise<boolean> {
@@ -364,7 +368,7 @@ export class PostgresLogSubscription {
       const retryAt = Date.now() + retryDelayMs(failures);
       for (const owned of failed) {
         owned.retryAt = retryAt;
-        this.wakeUps.mark(owned.topic, owned.partition);
+        this.wakeUps.mark(owned.id);
       }
       const starts = failed.map(({ topic, partition, position }) => ({ topic, partition, offset: position }));
       this.logger.warn(roundFailed(starts, failures, error));
@@ -401,13 +405,13 @@ export class PostgresLogSubscription {
 
   /** Partitions left out of the batch, and those read to the end of their share, may hold more. */
   private markUnfinished(leftOut: OwnedPartition[], rows: MessageRow[], share: number): void {
-    for (const owned of leftOut) this.wakeUps.mark(owned.topic, owned.partition);
+    for (const owned of leftOut) this.wakeUps.mark(owned.id);
     const counts = new Map<string, number>();
     for (const row of rows) {
       const id = partitionId(row.topic, row.partition);
       const count = (counts.get(id) ?? 0) + 1;
       counts.set(id, count);
-      if (count === share) this.wakeUps.mark(row.topic, row.partition);
+      if (count === share) this.wakeUps.mark(id);
     }
   }
 
@@ -487,7 +491,7 @@ function groupByTopic(rows: Array<{ topic: string; partition: number }>): Map<st
 
 /** Per partition that has messages in `batch`, the offset after its last one. */
 function nextPositions(partitions: OwnedPartition[], batch: ConsumedMessage[]): Map<OwnedPartition, bigint> {
-  const byId = new Map(partitions.map((owned) => [partitionId(owned.topic, owned.partition), owned]));
+  const byId = new Map(partitions.map((owned) => [owned.id, owned]));
   const ends = new Map<OwnedPartition, bigint>();
   for (const message of batch) {
     const owned = byId.get(partitionId(message.topic, message.partition));

@@ -35,7 +35,7 @@ test('take forgets the marks, so a notification during the read marks its partit
   assert.deepEqual([...wakeUps.take(10).marked], ['orders/1']);
   assert.deepEqual([...wakeUps.take(20).marked], [], 'nothing notified since');
   wakeUps.notice('orders/1');
-  wakeUps.mark('orders', 2);
+  wakeUps.mark(partitionId('orders', 2));
   assert.deepEqual([...wakeUps.take(30).marked].sort(), ['orders/1', 'orders/2']);
 });
 

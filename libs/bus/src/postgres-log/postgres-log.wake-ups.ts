@@ -49,8 +49,9 @@ export class PartitionWakeUps {
     return true;
   }
 
-  mark(topic: string, partition: number): void {
-    this.marked.add(partitionId(topic, partition));
+  /** A partition, by its id, that the next poll reads. */
+  mark(id: string): void {
+    this.marked.add(id);
   }
 
   /** The next poll checks every partition. */
