@@ -23,6 +23,7 @@ import {
 } from './support/system-run.js';
 import { aimsOf } from './support/system-aims.js';
 import type { AppendFigures } from './support/append-metrics.js';
+import type { GcFigures } from './support/gc-metrics.js';
 import { runSystemBenchmark } from './support/guard.js';
 import {
   AIM_PERCENT,
@@ -380,6 +381,9 @@ function print(transports: Array<TransportFigures & { ratios: Ratio[]; aims: Aim
       );
       console.log(`  CPU per accepted request: ${describeCpu(s.cpuMsPerRequest)}`);
       console.log(
+        `  garbage-collection pauses per accepted request (each app's thread stopped, wall time): ${describeGc(s.gc)}`,
+      );
+      console.log(
         `  database work per accepted request: ${fixed(s.rowsPerRequest, 1)} rows written, ${fixed(s.commitsPerRequest, 2)} transactions committed`,
       );
       if (s.statements) {
@@ -425,6 +429,20 @@ function print(transports: Array<TransportFigures & { ratios: Ratio[]; aims: Aim
     for (const aim of t.aims) console.log(`  ${aim.status.padEnd(7)} ${aim.description}: ${aim.actual}`);
     for (const problem of t.problems) console.log(`  problem: ${problem}`);
   }
+}
+
+/** Each app's pause ms per request, with how often each kind of collection ran. */
+function describeGc(gc: Record<string, GcFigures> | undefined): string {
+  const apps = Object.entries(gc ?? {});
+  if (apps.length === 0) return 'n/a (no nodejs_gc_duration_seconds on /metrics)';
+  return apps
+    .map(([app, figures]) => {
+      const kinds = Object.entries(figures.byKind)
+        .filter(([, kind]) => kind.perSecond > 0)
+        .map(([name, kind]) => `${name} ${kind.msPerRequest.toFixed(3)} ms, ${kind.perSecond.toFixed(1)}/s`);
+      return `${app} ${figures.msPerRequest.toFixed(3)} ms (${kinds.join('; ')})`;
+    })
+    .join(', ');
 }
 
 /** Mean messages and publish calls per append, or "n/a" when ingest has no append metrics. */

@@ -1,3 +1,5 @@
+import { sampleSum, scrapeExposition } from './metrics-exposition.js';
+
 /**
  * How ingest's publisher group-commits, read from its /metrics: the histograms
  * hub_bus_append_messages (messages per append) and hub_bus_append_callers (publish calls
@@ -24,13 +26,8 @@ const CALLERS = 'hub_bus_append_callers';
 
 /** The totals so far of the app at `baseUrl`; undefined when it does not expose the histograms or cannot be scraped. */
 export async function scrapeAppendTotals(baseUrl: string): Promise<AppendTotals | undefined> {
-  try {
-    const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) return undefined;
-    return appendTotals(await response.text());
-  } catch {
-    return undefined;
-  }
+  const exposition = await scrapeExposition(baseUrl);
+  return exposition === undefined ? undefined : appendTotals(exposition);
 }
 
 /** The histograms' sums and counts in a Prometheus text exposition, over every label set. */
@@ -60,17 +57,4 @@ export function appendsBetween(
     meanMessages: messages / appends,
     ...(callers === undefined ? {} : { meanCallers: callers / appends }),
   };
-}
-
-/** The sum of every sample of `name` (any labels); undefined when there is none. */
-function sampleSum(exposition: string, name: string): number | undefined {
-  let total: number | undefined;
-  for (const line of exposition.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== '{' && rest[0] !== ' ') continue;
-    const value = Number(rest.slice(rest.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) total = (total ?? 0) + value;
-  }
-  return total;
 }

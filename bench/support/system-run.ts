@@ -1,6 +1,7 @@
 import { loadConfig, PlatformConfig } from '@hub/config';
 import type { TransportName } from '@hub/bus';
 import { appendsBetween, scrapeAppendTotals, type AppendFigures } from './append-metrics.js';
+import { gcBetween, scrapeGcTotals, type GcFigures, type GcTotals } from './gc-metrics.js';
 import { checkpoint, measureRawKafka, measureRawPostgres } from './ceilings.js';
 import {
   Client,
@@ -120,6 +121,8 @@ export type SustainedFigures = StepFigures & {
    * not counted.
    */
   cpuMsPerRequest?: Record<string, number>;
+  /** Each app's garbage-collection pauses over the run, from its /metrics (gc-metrics.ts). */
+  gc?: Record<string, GcFigures>;
   /** With BENCH_PG_STATEMENTS=1: the statements that took Postgres's time, per accepted request. */
   statements?: StatementFigures[];
   /** Ingest's group-committed appends over the run, from its /metrics; undefined when it has no such metrics. */
@@ -346,10 +349,13 @@ export async function sustainedRun(
   const rowsBefore = await rowsWritten(system.databaseUrl);
   const appendsBefore = await scrapeAppendTotals(system.urls.ingest);
   if (STATEMENTS_LISTED > 0) await resetStatements(system.databaseUrl);
+  const gcBefore = await gcPerApp(wiring);
   const cpuBefore = await cpuPerProcess(wiring);
   const startedAt = now();
   const sustained = await step(wiring, settings, rate, settings.sustainedSeconds, 30_000);
   const cpuAfter = await cpuPerProcess(wiring);
+  const gcAfter = await gcPerApp(wiring);
+  const gc = gcOver(gcBefore, gcAfter, sustained.figures.accepted, (now() - startedAt) / 1_000);
   const statements =
     STATEMENTS_LISTED > 0
       ? await topStatements(system.databaseUrl, Math.max(1, sustained.figures.accepted), STATEMENTS_LISTED)
@@ -365,6 +371,7 @@ export async function sustainedRun(
     ...sustained.figures,
     rssMaxMiB: rss.max,
     cpuMsPerRequest: perRequest(cpuBefore, cpuAfter, sustained.figures.accepted),
+    gc,
     ...(statements ? { statements } : {}),
     ...(appends ? { ingestAppends: appends } : {}),
     rowsWrittenPerSecond: ((rowsAfter.rows - rowsBefore.rows) / sustainedMs) * 1_000,
@@ -387,6 +394,28 @@ async function cpuPerProcess({ system, receiver }: Wiring): Promise<Record<strin
   const own = process.cpuUsage();
   cpu['bench client'] = (own.user + own.system) / 1_000;
   return cpu;
+}
+
+/** Each app's garbage-collection totals so far (an app that cannot be scraped is left out). */
+async function gcPerApp({ system }: Wiring): Promise<Record<string, GcTotals | undefined>> {
+  const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
+  const totals: Record<string, GcTotals | undefined> = {};
+  for (const app of apps) totals[app] = await scrapeGcTotals(system.urls[app]);
+  return totals;
+}
+
+function gcOver(
+  before: Record<string, GcTotals | undefined>,
+  after: Record<string, GcTotals | undefined>,
+  requests: number,
+  seconds: number,
+): Record<string, GcFigures> {
+  return Object.fromEntries(
+    Object.keys(after).flatMap((app) => {
+      const figures = gcBetween(before[app], after[app], requests, seconds);
+      return figures ? [[app, figures] as const] : [];
+    }),
+  );
 }
 
 function perRequest(
