@@ -1,4 +1,4 @@
-import { sampleSum, scrapeExposition } from './metrics-exposition.js';
+import { samplesOf, scrapeIfUp, sumOf, type Sample } from '../../test/support/prometheus.js';
 
 /**
  * How ingest's publisher group-commits, read from its /metrics: the histograms
@@ -26,16 +26,17 @@ const CALLERS = 'hub_bus_append_callers';
 
 /** The totals so far of the app at `baseUrl`; undefined when it does not expose the histograms or cannot be scraped. */
 export async function scrapeAppendTotals(baseUrl: string): Promise<AppendTotals | undefined> {
-  const exposition = await scrapeExposition(baseUrl);
-  return exposition === undefined ? undefined : appendTotals(exposition);
+  const samples = await scrapeIfUp(baseUrl);
+  return samples === undefined ? undefined : appendTotals(samples);
 }
 
-/** The histograms' sums and counts in a Prometheus text exposition, over every label set. */
-export function appendTotals(exposition: string): AppendTotals | undefined {
-  const messagesCount = sampleSum(exposition, `${MESSAGES}_count`);
-  const messagesSum = sampleSum(exposition, `${MESSAGES}_sum`);
+/** The histograms' sums and counts in an app's samples, over every label set. */
+export function appendTotals(samples: Sample[]): AppendTotals | undefined {
+  const summed = (name: string) => (samplesOf(samples, name).length === 0 ? undefined : sumOf(samples, name));
+  const messagesCount = summed(`${MESSAGES}_count`);
+  const messagesSum = summed(`${MESSAGES}_sum`);
   if (messagesCount === undefined || messagesSum === undefined) return undefined;
-  const callers = sampleSum(exposition, `${CALLERS}_sum`);
+  const callers = summed(`${CALLERS}_sum`);
   return { appends: messagesCount, messages: messagesSum, ...(callers === undefined ? {} : { callers }) };
 }
 

@@ -1,20 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parsePrometheusText } from '../../test/support/prometheus.js';
 import { gcBetween, gcTotals } from './gc-metrics.js';
 
 /** prom-client's own exposition of the histogram, as the apps serve it (buckets cut short). */
-function exposition(minor: [number, number], major: [number, number]): string {
-  return [
-    '# HELP nodejs_gc_duration_seconds Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
-    '# TYPE nodejs_gc_duration_seconds histogram',
-    `nodejs_gc_duration_seconds_bucket{le="0.001",app="ingest",kind="minor"} 3`,
-    `nodejs_gc_duration_seconds_sum{app="ingest",kind="minor"} ${minor[0]}`,
-    `nodejs_gc_duration_seconds_count{app="ingest",kind="minor"} ${minor[1]}`,
-    `nodejs_gc_duration_seconds_sum{app="ingest",kind="major"} ${major[0]}`,
-    `nodejs_gc_duration_seconds_count{app="ingest",kind="major"} ${major[1]}`,
-    'nodejs_gc_duration_seconds_sum_total{kind="minor"} 99',
-    'process_cpu_seconds_total{app="ingest"} 12.5',
-  ].join('\n');
+function exposition(minor: [number, number], major: [number, number]) {
+  return parsePrometheusText(
+    [
+      '# HELP nodejs_gc_duration_seconds Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
+      '# TYPE nodejs_gc_duration_seconds histogram',
+      `nodejs_gc_duration_seconds_bucket{le="0.001",app="ingest",kind="minor"} 3`,
+      `nodejs_gc_duration_seconds_sum{app="ingest",kind="minor"} ${minor[0]}`,
+      `nodejs_gc_duration_seconds_count{app="ingest",kind="minor"} ${minor[1]}`,
+      `nodejs_gc_duration_seconds_sum{app="ingest",kind="major"} ${major[0]}`,
+      `nodejs_gc_duration_seconds_count{app="ingest",kind="major"} ${major[1]}`,
+      'nodejs_gc_duration_seconds_sum_total{kind="minor"} 99',
+      'process_cpu_seconds_total{app="ingest"} 12.5',
+    ].join('\n'),
+  );
 }
 
 describe('gc-metrics', () => {
@@ -26,7 +29,7 @@ describe('gc-metrics', () => {
   });
 
   it('has no totals for an app without the histogram', () => {
-    assert.equal(gcTotals('process_cpu_seconds_total 3\n'), undefined);
+    assert.equal(gcTotals(parsePrometheusText('process_cpu_seconds_total 3\n')), undefined);
   });
 
   it('gives the pauses between two scrapes per accepted request and the collections per second', () => {

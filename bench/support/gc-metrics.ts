@@ -1,4 +1,4 @@
-import { samplesOf, scrapeExposition } from './metrics-exposition.js';
+import { samplesOf, scrapeIfUp, type Sample } from '../../test/support/prometheus.js';
 
 /**
  * Garbage collection as an app reports it on its /metrics: prom-client's default histogram
@@ -21,18 +21,18 @@ const DURATION = 'nodejs_gc_duration_seconds';
 
 /** The app's totals so far; undefined when it cannot be scraped or has no such histogram. */
 export async function scrapeGcTotals(baseUrl: string): Promise<GcTotals | undefined> {
-  const exposition = await scrapeExposition(baseUrl);
-  return exposition === undefined ? undefined : gcTotals(exposition);
+  const samples = await scrapeIfUp(baseUrl);
+  return samples === undefined ? undefined : gcTotals(samples);
 }
 
 /** The histogram's sum and count per kind, over every other label. */
-export function gcTotals(exposition: string): GcTotals | undefined {
+export function gcTotals(samples: Sample[]): GcTotals | undefined {
   const totals: GcTotals = {};
   for (const [suffix, field] of [
     ['_sum', 'seconds'],
     ['_count', 'count'],
   ] as const) {
-    for (const { labels, value } of samplesOf(exposition, `${DURATION}${suffix}`)) {
+    for (const { labels, value } of samplesOf(samples, `${DURATION}${suffix}`)) {
       const kind = labels['kind'] ?? 'unknown';
       totals[kind] ??= { seconds: 0, count: 0 };
       totals[kind][field] += value;

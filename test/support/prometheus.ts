@@ -68,3 +68,13 @@ export function samplesOf(samples: Sample[], name: string, labels: Record<string
 export function sumOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
   return samplesOf(samples, name, labels).reduce((sum, sample) => sum + sample.value, 0);
 }
+
+/** An app's /metrics, parsed; undefined when it cannot be scraped or read (a benchmark goes on without it). */
+export async function scrapeIfUp(baseUrl: string): Promise<Sample[] | undefined> {
+  try {
+    const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    return response.ok ? parsePrometheusText(await response.text()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
