@@ -12,7 +12,8 @@ import { postgresLogFixture, type TransportFixture } from '../support/transports
  * where each reading is two queries on the app's own pool. Read all at once, the readings took up
  * to ten of its connections at every scrape, which the pool closed again after 10 s idle: each
  * scrape opened new backends. Read one topic after another, the lag needs two at most, and the
- * readiness gauge, collected beside it, two more (its database and bus checks).
+ * readiness gauge, collected beside it, two more (its database and bus checks); the bound leaves
+ * two for the app's own work at that moment, well under the ten the readings took at once.
  */
 after(stopEmbeddedTestServer);
 
@@ -37,7 +38,7 @@ describe('consumer lag at scrape time [postgres-log]', { timeout: 120_000 }, () 
     return rows[0]!.n;
   };
 
-  test('every topic of both groups is read, with at most four more of the app’s connections', async () => {
+  test('every topic of both groups is read, with at most six more of the app’s connections', async () => {
     // What start-up opened (migrations, the first claims) closes after the pool's 10 s idle timeout.
     await eventually(async () => (await appConnections()) <= 1, 30_000);
     const idle = await appConnections();
@@ -51,6 +52,6 @@ describe('consumer lag at scrape time [postgres-log]', { timeout: 120_000 }, () 
       }
     }
     const afterScrapes = await appConnections();
-    assert.ok(afterScrapes - idle <= 4, `${idle} connections before the scrapes, ${afterScrapes} after`);
+    assert.ok(afterScrapes - idle <= 6, `${idle} connections before the scrapes, ${afterScrapes} after`);
   });
 });
