@@ -25,7 +25,7 @@ const logger = new Logger('ConsumerLag');
  * The topics are read one after another, not all at once: on the Postgres log each reading is two
  * queries on the app's pool, and the projector's six (two groups of three topics) at once took up
  * to ten connections at every scrape, which the pool closed again 10 s later, so each scrape
- * opened up to eight new ones (a backend, its authentication, its prepared statements).
+ * opened up to nine new ones (a backend, its authentication, its prepared statements).
  */
 new Gauge({
   name: 'hub_bus_consumer_lag',
