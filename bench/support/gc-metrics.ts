@@ -1,4 +1,4 @@
-import { samplesOf, scrapeIfUp, type Sample } from '../../test/support/prometheus.js';
+import { samplesOf, type Sample } from '../../test/support/prometheus.js';
 
 /**
  * Garbage collection as an app reports it on its /metrics: prom-client's default histogram
@@ -18,12 +18,6 @@ export interface GcFigures {
 }
 
 const DURATION = 'nodejs_gc_duration_seconds';
-
-/** The app's totals so far; undefined when it cannot be scraped or has no such histogram. */
-export async function scrapeGcTotals(baseUrl: string): Promise<GcTotals | undefined> {
-  const samples = await scrapeIfUp(baseUrl);
-  return samples === undefined ? undefined : gcTotals(samples);
-}
 
 /** The histogram's sum and count per kind, over every other label. */
 export function gcTotals(samples: Sample[]): GcTotals | undefined {

@@ -1,7 +1,7 @@
 import { loadConfig, PlatformConfig } from '@hub/config';
 import type { TransportName } from '@hub/bus';
-import { appendsBetween, scrapeAppendTotals, type AppendFigures } from './append-metrics.js';
-import { gcBetween, scrapeGcTotals, type GcFigures, type GcTotals } from './gc-metrics.js';
+import { appendsBetween, appendTotals, scrapeAppendTotals, type AppendFigures } from './append-metrics.js';
+import { gcBetween, gcTotals, type GcFigures } from './gc-metrics.js';
 import { checkpoint, measureRawKafka, measureRawPostgres } from './ceilings.js';
 import {
   Client,
@@ -32,6 +32,7 @@ import { signPylon } from '../../test/support/provider-requests.js';
 import { testSetting } from '../../test/support/test-env.js';
 import { createTenant, postJson } from '../../test/support/tenants.js';
 import { withClient } from '../../test/support/database.js';
+import { scrapeIfUp, type Sample } from '../../test/support/prometheus.js';
 import { STATEMENTS_LISTED, SystemUnderTest } from './system.js';
 import { message, now, type Workload } from './workload.js';
 
@@ -347,20 +348,22 @@ export async function sustainedRun(
   const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
   rss.start(Object.fromEntries(apps.map((name) => [name, system.pid(name)])));
   const rowsBefore = await rowsWritten(system.databaseUrl);
-  const appendsBefore = await scrapeAppendTotals(system.urls.ingest);
   if (STATEMENTS_LISTED > 0) await resetStatements(system.databaseUrl);
-  const gcBefore = await gcPerApp(wiring);
+  const metricsBefore = await scrapeApps(wiring);
   const cpuBefore = await cpuPerProcess(wiring);
   const startedAt = now();
   const sustained = await step(wiring, settings, rate, settings.sustainedSeconds, 30_000);
   const cpuAfter = await cpuPerProcess(wiring);
-  const gcAfter = await gcPerApp(wiring);
-  const gc = gcOver(gcBefore, gcAfter, sustained.figures.accepted, (now() - startedAt) / 1_000);
+  const metricsAfter = await scrapeApps(wiring);
+  const gc = gcOver(metricsBefore, metricsAfter, sustained.figures.accepted, (now() - startedAt) / 1_000);
   const statements =
     STATEMENTS_LISTED > 0
       ? await topStatements(system.databaseUrl, Math.max(1, sustained.figures.accepted), STATEMENTS_LISTED)
       : undefined;
-  const appends = appendsBetween(appendsBefore, await scrapeAppendTotals(system.urls.ingest));
+  const appends = appendsBetween(
+    metricsBefore.ingest && appendTotals(metricsBefore.ingest),
+    metricsAfter.ingest && appendTotals(metricsAfter.ingest),
+  );
   const rowsAfter = await rowsWritten(system.databaseUrl);
   const sustainedMs = now() - startedAt;
   rss.stop();
@@ -396,23 +399,27 @@ async function cpuPerProcess({ system, receiver }: Wiring): Promise<Record<strin
   return cpu;
 }
 
-/** Each app's garbage-collection totals so far (an app that cannot be scraped is left out). */
-async function gcPerApp({ system }: Wiring): Promise<Record<string, GcTotals | undefined>> {
+/**
+ * Each app's /metrics, one scrape each (every scrape runs the apps' scrape-time queries), for the
+ * figures read from them: ingest's appends and every app's garbage collection.
+ */
+async function scrapeApps({ system }: Wiring): Promise<Record<AppName, Sample[] | undefined>> {
   const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
-  const totals: Record<string, GcTotals | undefined> = {};
-  for (const app of apps) totals[app] = await scrapeGcTotals(system.urls[app]);
-  return totals;
+  const scraped = {} as Record<AppName, Sample[] | undefined>;
+  for (const app of apps) scraped[app] = await scrapeIfUp(system.urls[app]);
+  return scraped;
 }
 
 function gcOver(
-  before: Record<string, GcTotals | undefined>,
-  after: Record<string, GcTotals | undefined>,
+  before: Record<AppName, Sample[] | undefined>,
+  after: Record<AppName, Sample[] | undefined>,
   requests: number,
   seconds: number,
 ): Record<string, GcFigures> {
+  const totalsOf = (samples: Sample[] | undefined) => samples && gcTotals(samples);
   return Object.fromEntries(
-    Object.keys(after).flatMap((app) => {
-      const figures = gcBetween(before[app], after[app], requests, seconds);
+    (Object.keys(after) as AppName[]).flatMap((app) => {
+      const figures = gcBetween(totalsOf(before[app]), totalsOf(after[app]), requests, seconds);
       return figures ? [[app, figures] as const] : [];
     }),
   );

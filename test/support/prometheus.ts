@@ -49,9 +49,12 @@ function parseValue(text: string, line: string): number {
   return value;
 }
 
-/** An app's /metrics, parsed. */
-export async function scrape(baseUrl: string): Promise<Sample[]> {
-  const response = await fetch(`${baseUrl}/metrics`);
+/** An app's /metrics, parsed; with `timeoutMs`, a scrape that takes longer fails. */
+export async function scrape(baseUrl: string, timeoutMs?: number): Promise<Sample[]> {
+  const response = await fetch(
+    `${baseUrl}/metrics`,
+    timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {},
+  );
   if (response.status !== 200) throw new Error(`${baseUrl}/metrics answered ${response.status}`);
   return parsePrometheusText(await response.text());
 }
@@ -70,11 +73,6 @@ export function sumOf(samples: Sample[], name: string, labels: Record<string, st
 }
 
 /** An app's /metrics, parsed; undefined when it cannot be scraped or read (a benchmark goes on without it). */
-export async function scrapeIfUp(baseUrl: string): Promise<Sample[] | undefined> {
-  try {
-    const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
-    return response.ok ? parsePrometheusText(await response.text()) : undefined;
-  } catch {
-    return undefined;
-  }
+export function scrapeIfUp(baseUrl: string): Promise<Sample[] | undefined> {
+  return scrape(baseUrl, 5_000).catch(() => undefined);
 }
