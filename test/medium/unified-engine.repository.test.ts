@@ -29,7 +29,7 @@ describe('UnifiedRepository (the engine)', () => {
     key,
   });
   const storedKeys = async (refs: MemberRef[]) =>
-    (await engine.keysOf(db.dataSource, refs)).map((k) => `${k.member_id} ${k.key}`).sort();
+    (await engine.scopeState(db.dataSource, refs)).keys.map((k) => `${k.member_id} ${k.key}`).sort();
 
   test('replaceKeys leaves each record exactly the keys given: old ones go, kept ones stay, new ones come', async () => {
     const [ada, bob, cy] = ['k:ada', 'k:bob', 'k:cy'].map((id) => customer(db.tenantA, id)) as [
@@ -118,5 +118,76 @@ describe('UnifiedRepository (the engine)', () => {
       ['r:a'],
       'another tenant’s records are never reached',
     );
+  });
+  test('a scope state carries its keys, the decisions naming it (each once), its links and their unified records', async () => {
+    const t = db.tenantA;
+    const [a, b, c] = ['s:a', 's:b', 's:c'].map((id) => customer(t, id)) as [MemberRef, MemberRef, MemberRef];
+    const link = (ref: MemberRef) => ({
+      tenant_id: t,
+      kind: 'customer' as const,
+      member_id: ref.id,
+      unified_id: 'u:s',
+      linked_by: 'rule' as const,
+      reason: { rule: 'email' },
+    });
+    await db.dataSource.transaction(async (m) => {
+      await engine.replaceKeys(m, [a, b], [keyRow(a, 'email:s'), keyRow(b, 'email:s')]);
+      await engine.saveLinks(m, [link(a), link(b)]);
+      await engine.saveUnifiedRecords(m, [
+        {
+          tenantId: t,
+          kind: 'customer',
+          id: 'u:s',
+          version: 3,
+          document: { name: 'S' },
+          provenance: {},
+          conflicts: [],
+          members: [a.id, b.id],
+          providers: ['opensolar'],
+          sources: [],
+          status: null,
+          email: null,
+          stage: null,
+          reference_number: null,
+          searchText: 's',
+        },
+      ]);
+      // c is linked by hand to a: the decision names both, and comes back once.
+      await engine.saveDecision(m, c, 'link', a.id);
+    });
+
+    // The scope as reachable gives it: a and b share a key and a group, c is linked to a by hand.
+    const state = await engine.scopeState(db.dataSource, await engine.reachable(db.dataSource, [a]));
+    assert.deepEqual(state.scope.map((ref) => ref.id).sort(), ['s:a', 's:b', 's:c']);
+    assert.deepEqual(state.keys.map((k) => `${k.member_id} ${k.key}`).sort(), ['s:a email:s', 's:b email:s']);
+    assert.deepEqual(
+      state.decisions.map((d) => [d.member_id, d.decision, d.target_member_id]),
+      [['s:c', 'link', 's:a']],
+    );
+    assert.ok(state.decisions[0]?.decided_at instanceof Date, 'a decision’s time reads as a Date');
+    assert.deepEqual(state.links.map((l) => [l.member_id, l.unified_id, l.reason]).sort(), [
+      ['s:a', 'u:s', { rule: 'email' }],
+      ['s:b', 'u:s', { rule: 'email' }],
+    ]);
+    assert.deepEqual(
+      state.heads.map((h) => [h.id, h.version, h.document, h.members]),
+      [['u:s', 3, { name: 'S' }, ['s:a', 's:b']]],
+    );
+
+    const alone = await engine.scopeState(db.dataSource, [c]);
+    assert.deepEqual(alone.scope, [c], 'a scope given is read as given, not grown');
+    assert.deepEqual([alone.keys, alone.links, alone.heads], [[], [], []]);
+    assert.deepEqual(
+      alone.decisions.map((d) => d.member_id),
+      ['s:c'],
+      'the decision about c, whose target is outside the scope',
+    );
+    assert.deepEqual(await engine.scopeState(db.dataSource, []), {
+      scope: [],
+      keys: [],
+      decisions: [],
+      links: [],
+      heads: [],
+    });
   });
 });

@@ -86,6 +86,19 @@ export interface UnifiedRecordHead {
   members: string[];
 }
 
+/**
+ * What a recomputation reads about a closed scope of records: the scope, the stored keys of its
+ * records, the manual decisions naming any of them, their current links, and the unified records
+ * those links name.
+ */
+export interface ScopeState {
+  scope: MemberRef[];
+  keys: KeyRow[];
+  decisions: DecisionRow[];
+  links: LinkRow[];
+  heads: UnifiedRecordHead[];
+}
+
 /** A unified record as the engine writes it; the typed columns are the lists' filters. */
 export interface UnifiedRecordWrite {
   tenantId: string;
@@ -116,6 +129,43 @@ const RECORD_COLUMNS = 17;
 const UNIFIED_LOCK_SPACE = 72_205_120;
 
 const ENTITY_TABLES: Record<UnifiedKind, string> = { customer: 'customers', project: 'projects' };
+
+/**
+ * ScopeState of the records given, as one row of JSON arrays: each relation read by index, one
+ * LATERAL lookup per record, as `reachable` does. `OFFSET 0` keeps each lookup a lookup: the
+ * planner would otherwise pull it up into a join, and where it expected many records, hash whole
+ * tables. A decision naming two records of the scope comes back once.
+ */
+const SCOPE_STATE = defineQuery<{
+  keys: KeyRow[];
+  decisions: Array<Omit<DecisionRow, 'decided_at'> & { decided_at: string }>;
+  links: LinkRow[];
+  heads: UnifiedRecordHead[];
+}>(`WITH scope AS (
+      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) AS s(tenant_id, kind, id)
+    ), links AS (
+      SELECT l.tenant_id, l.kind, l.member_id, l.unified_id, l.linked_by, l.reason
+        FROM scope s CROSS JOIN LATERAL (SELECT * FROM unified_links l
+          WHERE l.tenant_id = s.tenant_id AND l.kind = s.kind AND l.member_id = s.id OFFSET 0) l
+    )
+    SELECT
+      (SELECT coalesce(json_agg(k), '[]') FROM (
+         SELECT k.tenant_id, k.kind, k.member_id, k.key
+           FROM scope s CROSS JOIN LATERAL (SELECT * FROM unified_link_keys k
+             WHERE k.tenant_id = s.tenant_id AND k.kind = s.kind AND k.member_id = s.id OFFSET 0) k) k) AS keys,
+      (SELECT coalesce(json_agg(d), '[]') FROM (
+         SELECT DISTINCT d.tenant_id, d.kind, d.member_id, d.decision, d.target_member_id, d.decided_at
+           FROM scope s CROSS JOIN LATERAL (SELECT * FROM unified_decisions d
+             WHERE d.tenant_id = s.tenant_id AND d.kind = s.kind AND d.member_id = s.id
+             UNION ALL
+             SELECT * FROM unified_decisions d
+             WHERE d.tenant_id = s.tenant_id AND d.kind = s.kind AND d.target_member_id = s.id) d) d) AS decisions,
+      (SELECT coalesce(json_agg(l), '[]') FROM links l) AS links,
+      (SELECT coalesce(json_agg(u), '[]') FROM (
+         SELECT u.tenant_id, u.kind, u.id, u.version, u.document, u.members
+           FROM (SELECT DISTINCT tenant_id, kind, unified_id FROM links) g
+           CROSS JOIN LATERAL (SELECT * FROM unified_records u
+             WHERE u.tenant_id = g.tenant_id AND u.kind = g.kind AND u.id = g.unified_id OFFSET 0) u) u) AS heads`);
 
 /** Every query of unified records; tenant first, set-based over (tenant, kind, member) triples. */
 @Injectable()
@@ -202,19 +252,6 @@ export class UnifiedRepository {
     );
   }
 
-  /** The decisions made about these records, and those whose link names one of them. */
-  async decisionsAround(manager: Queryable, refs: MemberRef[]): Promise<DecisionRow[]> {
-    if (refs.length === 0) return [];
-    return rowsOf(
-      manager,
-      defineQuery<DecisionRow>(`SELECT d.tenant_id, d.kind, d.member_id, d.decision, d.target_member_id, d.decided_at
-        FROM unified_decisions d
-        JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
-          ON d.tenant_id = r.tenant_id AND d.kind = r.kind AND (d.member_id = r.id OR d.target_member_id = r.id)`),
-      columnsOf(refs),
-    );
-  }
-
   /** The provider records that exist of these, with what the merge reads. */
   async members(manager: Queryable, refs: MemberRef[]): Promise<MemberRow[]> {
     const rows: MemberRow[] = [];
@@ -275,18 +312,6 @@ export class UnifiedRepository {
     );
   }
 
-  /** The stored keys of these records. */
-  async keysOf(manager: Queryable, refs: MemberRef[]): Promise<KeyRow[]> {
-    if (refs.length === 0) return [];
-    return rowsOf(
-      manager,
-      defineQuery<KeyRow>(`SELECT k.tenant_id, k.kind, k.member_id, k.key FROM unified_link_keys k
-        JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS r(tenant_id, kind, id)
-          ON k.tenant_id = r.tenant_id AND k.kind = r.kind AND k.member_id = r.id`),
-      columnsOf(refs),
-    );
-  }
-
   /**
    * Every record whose group these records' changes can alter, the seeds included: those sharing
    * a match key with them, in the same unified record now, or tied by a manual decision either
@@ -341,6 +366,24 @@ export class UnifiedRepository {
       columnsOf(seeds),
     );
     return rows.map((row) => ({ tenantId: row.tenant_id, kind: row.kind, id: row.id }));
+  }
+
+  /**
+   * What a recomputation reads about these records, a scope no edge leaves (`reachable`'s, or a
+   * whole tenant's kind): one statement where it took four round trips.
+   */
+  async scopeState(manager: Queryable, scope: MemberRef[]): Promise<ScopeState> {
+    if (scope.length === 0) return { scope: [], keys: [], decisions: [], links: [], heads: [] };
+    const [row] = await rowsOf(manager, SCOPE_STATE, columnsOf(scope));
+    if (!row) throw new Error('the scope state query returned no row');
+    return {
+      scope,
+      keys: row.keys,
+      // json_agg gives the time as text; the row type says Date, as the table's column reads.
+      decisions: row.decisions.map((d) => ({ ...d, decided_at: new Date(d.decided_at) })),
+      links: row.links,
+      heads: row.heads,
+    };
   }
 
   /** The records holding any of these keys (`MemberRef.id` is the key here). */

@@ -24,6 +24,8 @@ import {
   type LinkRow,
   type MemberRef,
   type MemberRow,
+  type ScopeState,
+  type UnifiedRecordHead,
 } from './unified.repository.js';
 
 export { type UnifiedCause } from './unified-changes.js';
@@ -101,7 +103,8 @@ export class UnifiedService {
       await this.rekey(manager, members, refs, rules);
       const byPartition = new Map([[partitionOf({ tenantId, kind: each }), cause]]);
       const causes = { byMember: new Map(), byPartition };
-      changes.push(...(await this.recompute(manager, refs, rules, causes)).changes);
+      const state = await this.repository.scopeState(manager, refs);
+      changes.push(...(await this.recompute(manager, state, rules, causes)).changes);
     }
     return changes;
   }
@@ -145,7 +148,7 @@ export class UnifiedService {
     if (customers.length > 0) {
       const done = await this.recompute(
         manager,
-        await this.repository.reachable(manager, customers),
+        await this.repository.scopeState(manager, await this.repository.reachable(manager, customers)),
         rules,
         causes,
         known,
@@ -170,7 +173,8 @@ export class UnifiedService {
     }
     if (projects.length > 0) {
       const scope = await this.repository.reachable(manager, projects);
-      changes.push(...(await this.recompute(manager, scope, rules, causes, known)).changes);
+      const state = await this.repository.scopeState(manager, scope);
+      changes.push(...(await this.recompute(manager, state, rules, causes, known)).changes);
     }
     return changes;
   }
@@ -208,19 +212,23 @@ export class UnifiedService {
     return [...held, ...(await this.repository.members(manager, missing))];
   }
 
-  /** Recomputes the groups of `scope` (closed: no edge leaves it) and writes what changed. */
+  /**
+   * Recomputes the groups of `state.scope` (closed: no edge leaves it) and writes what changed.
+   * `state` was read after the scope's keys were replaced; the customers' groups a project's
+   * `cust:` keys name are read here, after the customers were recomputed.
+   */
   private async recompute(
     manager: EntityManager,
-    scope: MemberRef[],
+    state: ScopeState,
     rules: Map<string, LinkingRules>,
     causes: Causes,
     known: ReadonlyMap<string, MemberRow> = new Map(),
   ): Promise<{ changes: StateChange[]; moved: MemberRef[] }> {
-    const members = await this.membersOf(manager, scope, known);
-    const existing = members.map((m) => ({ tenantId: m.tenant_id, kind: m.kind, id: m.id }));
-    const keys = await this.customerGroupKeys(manager, await this.repository.keysOf(manager, existing));
-    const decisions = await this.repository.decisionsAround(manager, existing);
-    const oldLinks = await this.repository.linksOf(manager, scope);
+    const members = await this.membersOf(manager, state.scope, known);
+    const existing = new Set(members.map((m) => memberKey(memberRef(m))));
+    const keys = await this.customerGroupKeys(manager, keysOfExisting(state.keys, existing));
+    const decisions = decisionsAroundExisting(state.decisions, existing);
+    const oldLinks = state.links;
     const outcomes = groupOutcomes(members, keys, decisions, rules, causes);
     const oldIds = uniqueRefs(
       oldLinks.map((l) => ({ tenantId: l.tenant_id, kind: l.kind, id: l.unified_id })),
@@ -229,9 +237,8 @@ export class UnifiedService {
     const live = new Set(newIds.map(memberKey));
     const oldLinkOf = new Map(oldLinks.map((l) => [memberKey(linkRef(l)), l]));
     const replaces = outcomes.map((o) => replacesOf(o, oldLinkOf, live));
-    // The records replaced are read too: a group whose id changed continues one of them.
-    const heads = await this.repository.unifiedRecordHeads(manager, uniqueRefs([...newIds, ...oldIds]));
-    const headById = new Map(heads.map((row) => [memberKey({ ...row, tenantId: row.tenant_id }), row]));
+    // The records replaced are read too (with the state): a group whose id changed continues one of them.
+    const headById = await this.headsOf(manager, state.heads, newIds);
     const previous = outcomes.map((o, i) => previousOf(o, headById, replaces[i] ?? []));
     // Provenance and conflicts are read only where the document and members stayed the same:
     // there they decide whether the row is written at all. Elsewhere it is written anyway.
@@ -269,6 +276,22 @@ export class UnifiedService {
       ],
       moved,
     };
+  }
+
+  /**
+   * The heads of the unified records the groups had (read with the scope's state) and of their new
+   * ids: only a new id no member was linked to is read here, in case its record exists.
+   */
+  private async headsOf(
+    manager: EntityManager,
+    read: UnifiedRecordHead[],
+    newIds: MemberRef[],
+  ): Promise<Map<string, UnifiedRecordHead>> {
+    const headById = new Map(read.map((row) => [memberKey({ ...row, tenantId: row.tenant_id }), row]));
+    const unread = uniqueRefs(newIds.filter((ref) => !headById.has(memberKey(ref))));
+    for (const row of await this.repository.unifiedRecordHeads(manager, unread))
+      headById.set(memberKey({ ...row, tenantId: row.tenant_id }), row);
+    return headById;
   }
 
   /**
@@ -407,4 +430,24 @@ function uniqueRefs(refs: MemberRef[]): MemberRef[] {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function memberRef(row: MemberRow): MemberRef {
+  return { tenantId: row.tenant_id, kind: row.kind, id: row.id };
+}
+
+/** The keys of the records that exist (a record gone keeps none, but its ref may be in a scope). */
+function keysOfExisting(keys: KeyRow[], existing: ReadonlySet<string>): KeyRow[] {
+  return keys.filter((k) =>
+    existing.has(memberKey({ tenantId: k.tenant_id, kind: k.kind, id: k.member_id })),
+  );
+}
+
+/** The decisions about records that exist, and those whose link names one of them. */
+function decisionsAroundExisting(decisions: DecisionRow[], existing: ReadonlySet<string>): DecisionRow[] {
+  return decisions.filter((d) => {
+    const about = (id: string | null) =>
+      id !== null && existing.has(memberKey({ tenantId: d.tenant_id, kind: d.kind, id }));
+    return about(d.member_id) || about(d.target_member_id);
+  });
 }
