@@ -119,6 +119,7 @@ describe('UnifiedRepository (the engine)', () => {
       'another tenant’s records are never reached',
     );
   });
+
   test('a scope state carries its keys, the decisions naming it (each once), its links and their unified records', async () => {
     const t = db.tenantA;
     const [a, b, c] = ['s:a', 's:b', 's:c'].map((id) => customer(t, id)) as [MemberRef, MemberRef, MemberRef];
