@@ -353,12 +353,9 @@ function groupOutcomes(
   }
   const keysOf = new Map<string, string[]>();
   for (const k of keys) {
-    const key = memberKey({ tenantId: k.tenant_id, kind: k.kind, id: k.member_id });
-    pushTo(keysOf, key, k.key);
+    pushTo(keysOf, memberKey(linkRef(k)), k.key);
   }
-  const decisionOf = new Map(
-    decisions.map((d) => [memberKey({ tenantId: d.tenant_id, kind: d.kind, id: d.member_id }), d]),
-  );
+  const decisionOf = new Map(decisions.map((d) => [memberKey(linkRef(d)), d]));
   return [...partitions.values()].flatMap((ofPartition) =>
     partitionOutcomes(ofPartition, keysOf, decisionOf, rules, causes),
   );
@@ -420,7 +417,8 @@ function toRef(ref: MemberRef): MemberRef {
   return { tenantId: ref.tenantId, kind: ref.kind, id: ref.id };
 }
 
-function linkRef(link: LinkRow): MemberRef {
+/** The record a key, link or decision row is about. */
+function linkRef(link: Pick<LinkRow, 'tenant_id' | 'kind' | 'member_id'>): MemberRef {
   return { tenantId: link.tenant_id, kind: link.kind, id: link.member_id };
 }
 
@@ -438,9 +436,7 @@ function memberRef(row: MemberRow): MemberRef {
 
 /** The keys of the records that exist (a record gone keeps none, but its ref may be in a scope). */
 function keysOfExisting(keys: KeyRow[], existing: ReadonlySet<string>): KeyRow[] {
-  return keys.filter((k) =>
-    existing.has(memberKey({ tenantId: k.tenant_id, kind: k.kind, id: k.member_id })),
-  );
+  return keys.filter((k) => existing.has(memberKey(linkRef(k))));
 }
 
 /** The decisions about records that exist, and those whose link names one of them. */
