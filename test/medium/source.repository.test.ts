@@ -37,6 +37,13 @@ describe('SourceRepository', () => {
     assert.equal((await sources.findById(db.tenantA, source.id))?.name, 'Medium source');
     assert.equal(await sources.findById(db.tenantB, source.id), null);
     assert.equal((await sources.findForIngest(source.id))?.tenantId, db.tenantA);
+    const other = await create(db.tenantB);
+    const many = await sources.findAllForIngest([source.id, 'src_unknown', other.id]);
+    assert.deepEqual(
+      many.map((row) => `${row.tenantId}/${row.id}`).sort(),
+      [`${db.tenantA}/${source.id}`, `${db.tenantB}/${other.id}`].sort(),
+      'one query for several ingest URLs, whatever their tenants; unknown ids left out',
+    );
     const stats = await sources.findStats(db.tenantA, source.id);
     assert.equal(stats?.accepted, '0');
     assert.deepEqual(stats?.rejected, {});

@@ -148,10 +148,24 @@ export class SourceService {
     return { ...this.toView(updated, secret), secret };
   }
 
-  /** For ingest: the source behind an ingest URL, secret opened; null when unknown. */
-  async resolveForIngest(id: string): Promise<ResolvedSource | null> {
-    const row = await this.sources.findForIngest(id);
-    if (!row) return null;
+  /**
+   * For ingest: the sources behind these ingest URLs, in the order asked, secrets opened; null for
+   * an unknown id, and an Error for a source whose secret does not open (that one alone fails).
+   */
+  async resolveAllForIngest(ids: readonly string[]): Promise<Array<ResolvedSource | null | Error>> {
+    const rows = new Map((await this.sources.findAllForIngest(ids)).map((row) => [row.id, row]));
+    return ids.map((id) => {
+      const row = rows.get(id);
+      if (!row) return null;
+      try {
+        return this.resolved(row);
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    });
+  }
+
+  private resolved(row: SourceEntity): ResolvedSource {
     return {
       tenantId: row.tenantId,
       id: row.id,
