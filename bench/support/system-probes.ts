@@ -165,6 +165,15 @@ export interface StageTimes {
   attempted?: number;
 }
 
+/**
+ * The two queries below join on the version inside each delivery's JSON body, which Postgres has no
+ * statistics for: it expects a few hundred rows where a full run has tens of thousands. With a
+ * parallel plan it chose a parallel hash join that spun three processes for over six minutes (a
+ * full run, 2026-12-06), where the same query in one process takes about two seconds. These reads
+ * run between the measured phases, so they take one process.
+ */
+const ONE_PROCESS = 'SET max_parallel_workers_per_gather = 0';
+
 /** The delivery `d` of the webhook an `entity_history` row `h` caused (the webhook carries its version). */
 const DELIVERY_OF_HISTORY_ROW = `d.tenant_id = h.tenant_id AND d.entity_key = h.tenant_id::text || '/' || h.entity_id
           AND (d.body::jsonb -> 'data' ->> 'version')::int = h.version`;
@@ -180,6 +189,7 @@ export async function whereUndelivered(
   keys: string[],
 ): Promise<Record<string, number>> {
   return withClient(databaseUrl, async (client) => {
+    await client.query(ONE_PROCESS);
     const { rows } = await client.query<{
       applied: boolean;
       status: string | null;
@@ -215,6 +225,7 @@ export async function whereUndelivered(
  */
 export async function stageTimes(databaseUrl: string, tenantIds: string[]): Promise<Map<string, StageTimes>> {
   return withClient(databaseUrl, async (client) => {
+    await client.query(ONE_PROCESS);
     const { rows } = await client.query<{
       key: string;
       applied: number;
