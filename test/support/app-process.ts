@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { freePort } from '@hub/persistence';
-import { APP_NODE_FLAGS } from '@hub/runtime';
+import { APP_NODE_FLAGS, withAppEnvironment } from '@hub/runtime';
 
 export interface AppProcess {
   child: ChildProcess;
@@ -28,6 +28,11 @@ const NODE_FLAGS = [
   ...EXTRA_FLAGS,
 ];
 
+/** An app gets the environment `npm start` gives it; the launcher and tools get only theirs. */
+function appEnvironmentFor(script: string, env: Record<string, string>): Record<string, string> {
+  return script.startsWith('dist/apps/') ? withAppEnvironment(env) : env;
+}
+
 /** Runs a compiled entry point (an app, the launcher) as a real process and records its output. */
 export function runProcess(
   script: string,
@@ -37,7 +42,7 @@ export function runProcess(
 ): AppProcess {
   const child = spawn(process.execPath, [...NODE_FLAGS, script, ...args], {
     ...(cwd ? { cwd } : {}),
-    env: { PATH: process.env['PATH'] ?? '', ...env },
+    env: appEnvironmentFor(script, { PATH: process.env['PATH'] ?? '', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -4,7 +4,7 @@ import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { APP_NODE_FLAGS } from '@hub/runtime';
+import { APP_ENVIRONMENT, APP_NODE_FLAGS } from '@hub/runtime';
 
 /**
  * What the Dockerfile promises, read from its text (this machine has no Docker engine to build
@@ -305,5 +305,11 @@ describe('container image', () => {
       .filter((line) => line.startsWith('ENV NODE_OPTIONS='))
       .at(-1);
     assert.equal(options, `ENV NODE_OPTIONS=${APP_NODE_FLAGS.join(' ')}`);
+  });
+
+  test("starts every process with the apps' environment, as npm start does", () => {
+    const lines = runtimeStage();
+    for (const [name, value] of Object.entries(APP_ENVIRONMENT))
+      assert.ok(lines.includes(`ENV ${name}=${value}`), `ENV ${name}=${value} in the runtime stage`);
   });
 });
