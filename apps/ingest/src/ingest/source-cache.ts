@@ -14,12 +14,11 @@ const MAX_IDS_PER_LOOKUP = 500;
  * sources API is seen within a second. Unknown ids are cached too, so probing random ids does not
  * reach the database each time. While the database is unreachable the last known answer is served.
  *
- * What reaches the database is one query per turn of the event loop, for every source whose entry
- * is missing or due (DataLoader's batching), and one lookup per source at a time: requests that
- * miss while it runs wait for it. A source in use is read again shortly before its entry expires,
- * so steady traffic does not wait for the lookup, and no entry is served older than a second.
- * Before, each request that found its entry expired sent its own query: at a load jump after a
- * quiet spell, sixteen sources' lookups at once opened up to ten new connections (docs/performance.md).
+ * What reaches the database is one lookup per source at a time (requests that miss while it runs
+ * wait for it, where each used to send its own query), and one query for all the sources due in
+ * the same turn of the event loop (DataLoader's batching). A source in use is read again in the
+ * background shortly before its entry expires, so steady traffic does not wait for the lookup, and
+ * no entry is served older than a second.
  */
 @Injectable()
 export class SourceCache {
