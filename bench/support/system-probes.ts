@@ -166,13 +166,13 @@ export interface StageTimes {
 }
 
 /**
- * The two queries below join on the version inside each delivery's JSON body, which Postgres has no
- * statistics for: it expects a few hundred rows where a full run has tens of thousands. With a
- * parallel plan it chose a parallel hash join that spun three processes for over six minutes (a
- * full run, 2026-12-06), where the same query in one process takes about two seconds. These reads
- * run between the measured phases, so they take one process.
+ * The two queries below join three tables that grow by tens of thousands of rows in a run. Planned
+ * with the statistics of the warm-up's ANALYZE, when they held a few hundred, the stage read ran for
+ * over five minutes in two full runs (2026-12-06), with or without parallel workers, before
+ * autovacuum's analyse caught up; planned on fresh statistics it is a merge join of about two
+ * seconds. So each analyses them first (a fraction of a second, between the measured phases).
  */
-const ONE_PROCESS = 'SET max_parallel_workers_per_gather = 0';
+const FRESH_STATISTICS = 'ANALYZE entity_history, deliveries, delivery_attempts';
 
 /** The delivery `d` of the webhook an `entity_history` row `h` caused (the webhook carries its version). */
 const DELIVERY_OF_HISTORY_ROW = `d.tenant_id = h.tenant_id AND d.entity_key = h.tenant_id::text || '/' || h.entity_id
@@ -189,7 +189,7 @@ export async function whereUndelivered(
   keys: string[],
 ): Promise<Record<string, number>> {
   return withClient(databaseUrl, async (client) => {
-    await client.query(ONE_PROCESS);
+    await client.query(FRESH_STATISTICS);
     const { rows } = await client.query<{
       applied: boolean;
       status: string | null;
@@ -225,7 +225,7 @@ export async function whereUndelivered(
  */
 export async function stageTimes(databaseUrl: string, tenantIds: string[]): Promise<Map<string, StageTimes>> {
   return withClient(databaseUrl, async (client) => {
-    await client.query(ONE_PROCESS);
+    await client.query(FRESH_STATISTICS);
     const { rows } = await client.query<{
       key: string;
       applied: number;
