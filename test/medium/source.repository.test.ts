@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { emptySourceStatsDelta } from '../../apps/ingest/src/sources/source-stats.buffer.js';
 import { SourceRepository, type SourceStatsDelta } from '../../apps/ingest/src/sources/source.repository.js';
+import { SourceService } from '../../apps/ingest/src/sources/source.service.js';
+import type { IngestConfig } from '../../apps/ingest/src/config/ingest.config.js';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { newSource, openIngestDatabase } from './ingest-tables.js';
 import type { MediumDatabase } from './medium-database.js';
@@ -28,6 +31,34 @@ describe('SourceRepository', () => {
     sourceId: string,
     changes: Partial<SourceStatsDelta> = {},
   ): SourceStatsDelta => ({ ...emptySourceStatsDelta(tenantId, sourceId), ...changes });
+
+  test("ingest's lookup of many sources: in the order asked, null for an unknown id, and only the source whose secret does not open fails", async () => {
+    const service = new SourceService(sources, {
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+    } as IngestConfig);
+    const open = await sources.createWithinQuota(
+      newSource(db.tenantA, { verification: 'none', secretSealed: null }),
+      100,
+    );
+    assert.ok('source' in open);
+    // newSource's sealed secret is not one SecretBox wrote: it cannot be opened.
+    const sealedElsewhere = await create(db.tenantB);
+    const [resolved, unopened, unknown] = await service.resolveAllForIngest([
+      open.source.id,
+      sealedElsewhere.id,
+      'src_unknown',
+    ]);
+    assert.deepEqual(resolved, {
+      tenantId: db.tenantA,
+      id: open.source.id,
+      provider: 'pylon-observer',
+      verification: 'none',
+      settings: { region: 'eu' },
+      secret: null,
+    });
+    assert.ok(unopened instanceof Error, String(unopened));
+    assert.equal(unknown, null);
+  });
 
   test('a created source reads back with empty stats, only for its tenant; the ingest lookup needs no tenant', async () => {
     const source = await create(db.tenantA);

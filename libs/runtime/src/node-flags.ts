@@ -16,7 +16,7 @@ export const APP_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
  *
  * `MALLOC_ARENA_MAX=2`: glibc gives each thread that allocates (the main thread, libuv's pool,
  * V8's collector threads) an arena of its own, up to eight per core, and each keeps its high-water
- * mark resident. Two arenas took 2 to 6 MiB off each app's resident memory under the bench's
+ * mark resident. Two arenas took 2 to 8 MiB off each app's resident memory under the bench's
  * sustained load, at the same CPU per request (docs/performance.md).
  */
 export const APP_ENVIRONMENT: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };

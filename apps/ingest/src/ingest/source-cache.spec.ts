@@ -84,7 +84,7 @@ describe('source cache', () => {
     assert.equal(pending.length, 2, 'one refresh for all of them');
     const changed = { ...SOURCE, secret: 'rotated' };
     pending[1]!.resolve(changed);
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     mock.timers.tick(300);
     assert.equal(await cache.get(SOURCE.id), changed, "the refreshed entry, past the first one's expiry");
     assert.equal(pending.length, 2);
