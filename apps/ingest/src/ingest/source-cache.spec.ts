@@ -35,6 +35,17 @@ function heldLookups() {
 /** DataLoader sends a turn's lookups once the turn's promise jobs have run. */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A cache that has looked SOURCE up once, at the mocked clock's start. */
+async function withSourceCached() {
+  const { service, pending } = heldLookups();
+  const cache = new SourceCache(service);
+  const first = cache.get(SOURCE.id);
+  await nextTurn();
+  pending[0]!.resolve(SOURCE);
+  await first;
+  return { cache, pending };
+}
+
 describe('source cache', () => {
   beforeEach(() => mock.timers.enable({ apis: ['Date'], now: 1_000_000 }));
   afterEach(() => mock.timers.reset());
@@ -65,12 +76,7 @@ describe('source cache', () => {
   });
 
   test('a source in use is read again before it expires, once, while the cached one is served', async () => {
-    const { service, pending } = heldLookups();
-    const cache = new SourceCache(service);
-    const first = cache.get(SOURCE.id);
-    await nextTurn();
-    pending[0]!.resolve(SOURCE);
-    await first;
+    const { cache, pending } = await withSourceCached();
     mock.timers.tick(700);
     assert.equal(await cache.get(SOURCE.id), SOURCE);
     assert.equal(pending.length, 1, 'not yet near expiry');
@@ -91,12 +97,7 @@ describe('source cache', () => {
   });
 
   test('no entry is served past its second: an expired one waits for the lookup', async () => {
-    const { service, pending } = heldLookups();
-    const cache = new SourceCache(service);
-    const first = cache.get(SOURCE.id);
-    await nextTurn();
-    pending[0]!.resolve(SOURCE);
-    await first;
+    const { cache, pending } = await withSourceCached();
     mock.timers.tick(1_000);
     let answered: ResolvedSource | null | undefined;
     const after = cache.get(SOURCE.id).then((answer) => (answered = answer));
@@ -108,12 +109,7 @@ describe('source cache', () => {
   });
 
   test('a failed refresh keeps the entry until it expires; after it, the last known source is served', async () => {
-    const { service, pending } = heldLookups();
-    const cache = new SourceCache(service);
-    const first = cache.get(SOURCE.id);
-    await nextTurn();
-    pending[0]!.resolve(SOURCE);
-    await first;
+    const { cache, pending } = await withSourceCached();
     mock.timers.tick(800);
     assert.equal(await cache.get(SOURCE.id), SOURCE);
     await nextTurn();
