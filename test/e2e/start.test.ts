@@ -52,12 +52,9 @@ test(
         args.some((a) => a.includes('dist/apps/')),
       );
       assert.equal(apps.length, 4, 'the three apps and the console');
+      const launcherEnvironment = environmentOf(launcher.child.pid!);
       for (const name of Object.keys(APP_ENVIRONMENT))
-        assert.equal(
-          environmentOf(launcher.child.pid!)[name],
-          undefined,
-          `the launcher started without ${name}`,
-        );
+        assert.equal(launcherEnvironment[name], undefined, `the launcher started without ${name}`);
       for (const { pid, args } of apps) {
         assert.deepEqual(args.slice(1, 1 + APP_NODE_FLAGS.length), [...APP_NODE_FLAGS], args.join(' '));
         const environment = environmentOf(pid);
