@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { withClient } from '../../test/support/database.js';
 
 /** Resident memory of a process in MiB (VmRSS), undefined once it is gone. */
@@ -25,6 +27,29 @@ function ticksToMs(...ticks: Array<string | undefined>): number {
 export async function cpuMs(pid: number): Promise<number> {
   const fields = await statFields(pid);
   return ticksToMs(fields[11], fields[12]);
+}
+
+/** Host names that are this machine: a broker there shares its cores with what is measured. */
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/**
+ * The process serving the first of `brokers` (host:port, comma-separated) when it runs on this
+ * machine, found with iproute2's `ss` by its listening port; undefined when the broker is
+ * elsewhere or `ss` cannot say (not installed, or the process is another user's).
+ */
+export async function localBrokerPid(brokers: string): Promise<number | undefined> {
+  const first = brokers.split(',')[0]?.trim() ?? '';
+  const colon = first.lastIndexOf(':');
+  const host = first.slice(0, colon);
+  const port = Number(first.slice(colon + 1));
+  if (!LOOPBACK.has(host) || !Number.isInteger(port)) return undefined;
+  try {
+    const { stdout } = await promisify(execFile)('ss', ['-Hltnp', `sport = :${port}`]);
+    const pid = /pid=(\d+)/.exec(stdout)?.[1];
+    return pid === undefined ? undefined : Number(pid);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
