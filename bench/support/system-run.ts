@@ -396,10 +396,10 @@ export async function sustainedRun(
   };
 }
 
-/** CPU time so far, in ms, of every process the sustained run loads on this machine. */
 /** The CPU line's entry for a Kafka broker on this machine (the mock cluster or a real broker). */
 export const BROKER_CPU = 'kafka broker';
 
+/** CPU time so far, in ms, of every process the sustained run loads on this machine. */
 async function cpuPerProcess({ system, receiver }: Wiring): Promise<Record<string, number>> {
   const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
   const cpu: Record<string, number> = {};
@@ -755,6 +755,7 @@ async function httpCeilingRounds(
   return new Map([...measured].map(([mode, rounds]) => [mode, bestRound(rounds)]));
 }
 
+/** Each closed-loop HTTP ceiling's rate in every round, for the log. */
 function describeRounds(figures: TransportFigures['ceilings']): string {
   const servers: Array<[string, CapacityFigures | undefined]> = [
     ['bare node:http', figures.bareHttpCapacity],
