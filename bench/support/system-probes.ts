@@ -39,10 +39,10 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
  */
 export async function localBrokerPid(brokers: string): Promise<number | undefined> {
   const first = brokers.split(',')[0]?.trim() ?? '';
-  const colon = first.lastIndexOf(':');
-  const host = first.slice(0, colon);
-  const port = Number(first.slice(colon + 1));
-  if (!LOOPBACK.has(host) || !Number.isInteger(port)) return undefined;
+  const { hostname, port } = URL.canParse(`tcp://${first}`)
+    ? new URL(`tcp://${first}`)
+    : { hostname: '', port: '' };
+  if (!LOOPBACK.has(hostname) || port === '') return undefined;
   try {
     const { stdout } = await promisify(execFile)('ss', ['-Hltnp', `sport = :${port}`]);
     const pid = /pid=(\d+)/.exec(stdout)?.[1];

@@ -671,34 +671,18 @@ async function ceilings(
   appends: AppendFigures | undefined,
 ): Promise<TransportFigures['ceilings']> {
   const result: TransportFigures['ceilings'] = {};
-  const bareAtRate = await withCeiling('bare', settings, async (fire) => {
-    const atRate = await openLoop({
-      rate,
-      seconds: settings.capacitySeconds,
-      maxInFlight: settings.maxInFlight,
-      fire,
-    });
-    const accepted = atRate.answers.filter((a) => a.status === 200);
-    return {
-      offeredRate: rate,
-      seconds: atRate.seconds,
-      sent: atRate.sent,
-      skipped: atRate.skipped,
-      accepted: accepted.length,
-      refused: refusals(atRate),
-      achievedRate: accepted.length / atRate.seconds,
-      ingest: latencies(accepted.map((a) => a.ms)),
-      e2e: {},
-      delivered: 0,
-      undelivered: 0,
-      bounded: true,
-    };
-  });
-  if (bareAtRate) result.bareHttpAtRate = bareAtRate;
-  const rounds = await httpCeilingRounds(['bare', 'nest-express', 'nest-fastify'], settings);
-  result.bareHttpCapacity = rounds.get('bare');
-  result.nestExpressCapacity = rounds.get('nest-express');
-  result.nestFastifyCapacity = rounds.get('nest-fastify');
+  const started = await Promise.all(HTTP_CEILINGS.map((mode) => startCeiling(mode, settings)));
+  const servers = started.filter((server): server is StartedCeiling => server !== undefined);
+  try {
+    const bare = servers.find(({ mode }) => mode === 'bare');
+    if (bare) result.bareHttpAtRate = await atRate(bare.fire, rate, settings);
+    const rounds = await capacityRounds(servers, settings);
+    result.bareHttpCapacity = rounds.get('bare');
+    result.nestExpressCapacity = rounds.get('nest-express');
+    result.nestFastifyCapacity = rounds.get('nest-fastify');
+  } finally {
+    await Promise.all(servers.map(({ stop }) => stop()));
+  }
 
   const workload = rawWorkloadOf(settings.rawWorkload, appends);
   const shape = {
@@ -732,25 +716,51 @@ async function ceilings(
   return result;
 }
 
+/** The HTTP servers the ingest figures stand beside, each in a process of its own. */
+const HTTP_CEILINGS: EndpointMode[] = ['bare', 'nest-express', 'nest-fastify'];
+
+/** A ceiling's open loop at the sustained run's rate: the latency ingest's is compared with. */
+async function atRate(
+  fire: () => Promise<Answer>,
+  rate: number,
+  settings: SystemSettings,
+): Promise<StepFigures> {
+  const load = await openLoop({
+    rate,
+    seconds: settings.capacitySeconds,
+    maxInFlight: settings.maxInFlight,
+    fire,
+  });
+  const accepted = load.answers.filter((a) => a.status === 200);
+  return {
+    offeredRate: rate,
+    seconds: load.seconds,
+    sent: load.sent,
+    skipped: load.skipped,
+    accepted: accepted.length,
+    refused: refusals(load),
+    achievedRate: accepted.length / load.seconds,
+    ingest: latencies(accepted.map((a) => a.ms)),
+    e2e: {},
+    delivered: 0,
+    undelivered: 0,
+    bounded: true,
+  };
+}
+
 /**
- * The closed-loop HTTP ceilings in `settings.ceilingRounds` rounds, the servers taking turns within
- * each round (all of them up at once, idle while another is measured), each reported as its best
- * round with every round's rate beside it. A server that would not start is left out.
+ * The closed-loop ceilings in `settings.ceilingRounds` rounds, the servers taking turns within each
+ * round (all of them up at once, idle while another is measured), each reported as its best round
+ * with every round's rate beside it.
  */
-async function httpCeilingRounds(
-  modes: EndpointMode[],
+async function capacityRounds(
+  servers: StartedCeiling[],
   settings: SystemSettings,
 ): Promise<Map<EndpointMode, CapacityFigures>> {
-  const started = await Promise.all(modes.map((mode) => startCeiling(mode, settings)));
-  const ceilings = started.filter((ceiling): ceiling is StartedCeiling => ceiling !== undefined);
   const roundSettings = { ...settings, capacitySeconds: settings.capacitySeconds / settings.ceilingRounds };
-  const measured = new Map<EndpointMode, CapacityFigures[]>(ceilings.map(({ mode }) => [mode, []]));
-  try {
-    for (let round = 0; round < settings.ceilingRounds; round++) {
-      for (const { mode, fire } of ceilings) measured.get(mode)?.push(await capacity(roundSettings, fire));
-    }
-  } finally {
-    await Promise.all(ceilings.map(({ stop }) => stop()));
+  const measured = new Map<EndpointMode, CapacityFigures[]>(servers.map(({ mode }) => [mode, []]));
+  for (let round = 0; round < settings.ceilingRounds; round++) {
+    for (const { mode, fire } of servers) measured.get(mode)?.push(await capacity(roundSettings, fire));
   }
   return new Map([...measured].map(([mode, rounds]) => [mode, bestRound(rounds)]));
 }
@@ -810,21 +820,6 @@ async function startCeiling(
     await server.stop();
   };
   return { mode, fire, stop };
-}
-
-/** `measure` against an HTTP ceiling of `mode`, stopped after; undefined when it would not start. */
-async function withCeiling<T>(
-  mode: EndpointMode,
-  settings: SystemSettings,
-  measure: (fire: () => Promise<Answer>) => Promise<T>,
-): Promise<T | undefined> {
-  const ceiling = await startCeiling(mode, settings);
-  if (!ceiling) return undefined;
-  try {
-    return await measure(ceiling.fire);
-  } finally {
-    await ceiling.stop();
-  }
 }
 
 /**
