@@ -19,10 +19,12 @@ import {
   BROKER_CPU,
   runTransport,
   type CapacityFigures,
+  type MachineFigures,
   type RawCeiling,
   type SystemSettings,
   type TransportFigures,
 } from './support/system-run.js';
+import type { Switches } from './support/system-probes.js';
 import { aimsOf } from './support/system-aims.js';
 import type { AppendFigures } from './support/append-metrics.js';
 import type { GcFigures } from './support/gc-metrics.js';
@@ -394,6 +396,10 @@ function print(transports: Array<TransportFigures & { ratios: Ratio[]; aims: Aim
           .join(', ')}`,
       );
       console.log(`  CPU per accepted request: ${describeCpu(s.cpuMsPerRequest)}`);
+      console.log(`  machine over the run: ${describeMachine(s.machine)}`);
+      console.log(
+        `  context switches per accepted request, voluntary (a wait, then a wake-up) + involuntary (preempted): ${describeSwitches(s.switchesPerRequest)}`,
+      );
       console.log(
         `  garbage-collection pauses per accepted request (each app's thread stopped, wall time): ${describeGc(s.gc)}`,
       );
@@ -475,6 +481,19 @@ function list(name: string, fallback: string): string[] {
 }
 
 runSystemBenchmark('system benchmark', WATCHDOG_MS, main);
+
+function describeMachine(machine: MachineFigures | undefined): string {
+  if (!machine) return 'n/a';
+  const busyCores = (machine.cores * machine.busyPercent) / 100;
+  return `${machine.cores} cores ${machine.busyPercent.toFixed(1)} % busy (${busyCores.toFixed(2)} cores), ${machine.contextSwitchesPerRequest.toFixed(1)} context switches per accepted request`;
+}
+
+function describeSwitches(switches: Record<string, Switches> | undefined): string {
+  if (!switches || Object.keys(switches).length === 0) return 'n/a';
+  return Object.entries(switches)
+    .map(([name, each]) => `${name} ${each.voluntary.toFixed(2)} + ${each.involuntary.toFixed(2)}`)
+    .join(', ');
+}
 
 /**
  * Each process's CPU per accepted request, their sum, and the rate that sum allows on this

@@ -63,17 +63,86 @@ export async function postgresCpuMs(serverPid: number, databaseUrl: string): Pro
   const cpu: Record<string, number> = {
     'exited or server': ticksToMs(server[11], server[12], server[13], server[14]),
   };
-  for (const entry of await readdir('/proc').catch(() => [])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fields = await statFields(Number(entry));
-    if (Number(fields[1]) !== serverPid) continue;
-    const application = applications.get(Number(entry));
+  for (const { pid, fields } of await childrenOf(serverPid)) {
+    const application = applications.get(pid);
     const kind = application
       ? `backends of ${application}`
-      : postgresProcessKind(await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => ''));
+      : postgresProcessKind(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''));
     cpu[kind] = (cpu[kind] ?? 0) + ticksToMs(fields[11], fields[12]);
   }
   return cpu;
+}
+
+/** The live child processes of `parentPid`, each with its /proc/<pid>/stat fields. */
+async function childrenOf(parentPid: number): Promise<Array<{ pid: number; fields: string[] }>> {
+  const children = [];
+  for (const entry of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = await statFields(Number(entry));
+    if (Number(fields[1]) === parentPid) children.push({ pid: Number(entry), fields });
+  }
+  return children;
+}
+
+/**
+ * A process's context switches: voluntary ones, where it waited (for a socket, a lock, a timer), so
+ * each is a wake-up and its cold caches; involuntary ones, where it was preempted.
+ */
+export interface Switches {
+  voluntary: number;
+  involuntary: number;
+}
+
+/** The switches a /proc/<pid>/task/<tid>/status text counts. */
+export function switchesIn(status: string): Switches {
+  const count = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { voluntary: count('voluntary_ctxt_switches'), involuntary: count('nonvoluntary_ctxt_switches') };
+}
+
+/** Context switches of a process so far, over all its live threads; zero once it is gone. */
+export async function switchesOf(pid: number): Promise<Switches> {
+  const total = { voluntary: 0, involuntary: 0 };
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
+    const each = switchesIn(await readFile(`/proc/${pid}/task/${tid}/status`, 'utf8').catch(() => ''));
+    total.voluntary += each.voluntary;
+    total.involuntary += each.involuntary;
+  }
+  return total;
+}
+
+/** The Postgres server's processes and their switches so far, by process id. */
+export async function postgresSwitches(serverPid: number): Promise<Map<number, Switches>> {
+  const pids = [serverPid, ...(await childrenOf(serverPid)).map((child) => child.pid)];
+  return new Map(await Promise.all(pids.map(async (pid) => [pid, await switchesOf(pid)] as const)));
+}
+
+/** The machine's CPU time over all its cores, in ticks, and its context switches so far (/proc/stat). */
+export interface MachineCounters {
+  cores: number;
+  /** User, nice, system, interrupts and steal: time a core ran something or was wanted. */
+  busyTicks: number;
+  /** The busy ticks with the idle and I/O wait ones. */
+  allTicks: number;
+  contextSwitches: number;
+}
+
+/** /proc/stat's text as MachineCounters. */
+export function machineCountersIn(stat: string): MachineCounters {
+  const fields = /^cpu\s+(.*)$/m.exec(stat)?.[1]?.trim().split(/\s+/).map(Number) ?? [];
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  const busyTicks = user + nice + system + irq + softirq + steal;
+  return {
+    cores: stat.match(/^cpu\d+\s/gm)?.length ?? 0,
+    busyTicks,
+    allTicks: busyTicks + idle + iowait,
+    contextSwitches: Number(/^ctxt\s+(\d+)/m.exec(stat)?.[1] ?? 0),
+  };
+}
+
+/** This machine's counters so far; undefined where /proc/stat cannot be read. */
+export async function machineCounters(): Promise<MachineCounters | undefined> {
+  const stat = await readFile('/proc/stat', 'utf8').catch(() => '');
+  return stat ? machineCountersIn(stat) : undefined;
 }
 
 /** Which application each backend serves (its connection's application_name), by process id. */

@@ -18,13 +18,18 @@ import {
 import {
   cpuMs,
   localBrokerPid,
+  machineCounters,
   postgresCpuMs,
+  postgresSwitches,
   resetStatements,
   RssSampler,
   rowsWritten,
   stageTimes,
+  switchesOf,
   topStatements,
+  type MachineCounters,
   type StatementFigures,
+  type Switches,
   whereUndelivered,
 } from './system-probes.js';
 import type { AppName } from '../../test/support/app-process.js';
@@ -128,10 +133,14 @@ export type SustainedFigures = StepFigures & {
   /**
    * CPU time (user + system) per accepted request over the run, in ms, per process on this
    * machine: each app, Postgres (server and backends), the receiver and the bench's own client.
-   * Their sum is what one request costs the machine; the bus broker of the Kafka transport is
-   * not counted.
+   * Their sum is what one request costs the machine. A Kafka broker is counted when it runs on
+   * this machine (localBrokerPid).
    */
   cpuMsPerRequest?: Record<string, number>;
+  /** The same processes' context switches per accepted request (Postgres's all together). */
+  switchesPerRequest?: Record<string, Switches>;
+  /** The whole machine over the run: how busy its cores were, and its context switches. */
+  machine?: MachineFigures;
   /** Each app's garbage-collection pauses over the run, from its /metrics (gc-metrics.ts). */
   gc?: Record<string, GcFigures>;
   /** With BENCH_PG_STATEMENTS=1: the statements that took Postgres's time, per accepted request. */
@@ -145,6 +154,13 @@ export type SustainedFigures = StepFigures & {
   stages: StageFigures[];
   slowestStage?: string;
 };
+
+export interface MachineFigures {
+  cores: number;
+  /** Of all the cores' time over the run, the share they were busy (steal included), in %. */
+  busyPercent: number;
+  contextSwitchesPerRequest: number;
+}
 
 /** A raw ceiling of the bus's durable work, and the workload shape it was measured with. */
 export interface RawCeiling {
@@ -361,10 +377,15 @@ export async function sustainedRun(
   const rowsBefore = await rowsWritten(system.databaseUrl);
   if (STATEMENTS_LISTED > 0) await resetStatements(system.databaseUrl);
   const metricsBefore = await scrapeApps(wiring);
-  const cpuBefore = await cpuPerProcess(wiring);
+  const broker = await localBrokerPid(system.busEnv['KAFKA_BROKERS'] ?? '');
+  const cpuBefore = await cpuPerProcess(wiring, broker);
+  const switchesBefore = await switchesPerProcess(wiring, broker);
+  const machineBefore = await machineCounters();
   const startedAt = now();
   const sustained = await step(wiring, settings, rate, settings.sustainedSeconds, 30_000);
-  const cpuAfter = await cpuPerProcess(wiring);
+  const machineAfter = await machineCounters();
+  const switchesAfter = await switchesPerProcess(wiring, broker);
+  const cpuAfter = await cpuPerProcess(wiring, broker);
   const metricsAfter = await scrapeApps(wiring);
   const gc = gcOver(metricsBefore, metricsAfter, sustained.figures.accepted, (now() - startedAt) / 1_000);
   const statements =
@@ -385,6 +406,10 @@ export async function sustainedRun(
     ...sustained.figures,
     rssMaxMiB: rss.max,
     cpuMsPerRequest: perRequest(cpuBefore, cpuAfter, sustained.figures.accepted),
+    switchesPerRequest: switchesPerRequest(switchesBefore, switchesAfter, sustained.figures.accepted),
+    ...(machineBefore && machineAfter
+      ? { machine: machineOver(machineBefore, machineAfter, sustained.figures.accepted) }
+      : {}),
     gc,
     ...(statements ? { statements } : {}),
     ...(appends ? { ingestAppends: appends } : {}),
@@ -400,7 +425,10 @@ export async function sustainedRun(
 export const BROKER_CPU = 'kafka broker';
 
 /** CPU time so far, in ms, of every process the sustained run loads on this machine. */
-async function cpuPerProcess({ system, receiver }: Wiring): Promise<Record<string, number>> {
+async function cpuPerProcess(
+  { system, receiver }: Wiring,
+  broker: number | undefined,
+): Promise<Record<string, number>> {
   const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
   const cpu: Record<string, number> = {};
   for (const app of apps) cpu[app] = await cpuMs(system.pid(app));
@@ -408,11 +436,63 @@ async function cpuPerProcess({ system, receiver }: Wiring): Promise<Record<strin
   const postgresParts = postgres === undefined ? {} : await postgresCpuMs(postgres, system.databaseUrl);
   for (const [kind, ms] of Object.entries(postgresParts)) cpu[`postgres ${kind}`] = ms;
   cpu['receiver'] = await cpuMs(receiver.pid);
-  const broker = await localBrokerPid(system.busEnv['KAFKA_BROKERS'] ?? '');
   if (broker !== undefined) cpu[BROKER_CPU] = await cpuMs(broker);
   const own = process.cpuUsage();
   cpu['bench client'] = (own.user + own.system) / 1_000;
   return cpu;
+}
+
+/** Context switches so far of the processes cpuPerProcess reads, by its names and then by process id. */
+async function switchesPerProcess(
+  { system, receiver }: Wiring,
+  broker: number | undefined,
+): Promise<Record<string, Map<number, Switches>>> {
+  const of = async (pid: number) => new Map([[pid, await switchesOf(pid)]]);
+  const switches: Record<string, Map<number, Switches>> = {};
+  for (const app of ['ingest', 'projector', 'dispatcher'] as const) switches[app] = await of(system.pid(app));
+  const postgres = system.postgresPid();
+  if (postgres !== undefined) switches['postgres'] = await postgresSwitches(postgres);
+  switches['receiver'] = await of(receiver.pid);
+  if (broker !== undefined) switches[BROKER_CPU] = await of(broker);
+  switches['bench client'] = await of(process.pid);
+  return switches;
+}
+
+/**
+ * Each name's switches between two reads, per accepted request. A process counts from zero when it
+ * started between them (a Postgres backend a pool opened); one that exited meanwhile is not counted.
+ */
+export function switchesPerRequest(
+  before: Record<string, Map<number, Switches>>,
+  after: Record<string, Map<number, Switches>>,
+  requests: number,
+): Record<string, Switches> {
+  if (requests <= 0) return {};
+  return Object.fromEntries(
+    Object.entries(after).map(([name, pids]) => {
+      const total = { voluntary: 0, involuntary: 0 };
+      for (const [pid, later] of pids) {
+        const earlier = before[name]?.get(pid);
+        total.voluntary += later.voluntary - (earlier?.voluntary ?? 0);
+        total.involuntary += later.involuntary - (earlier?.involuntary ?? 0);
+      }
+      return [name, { voluntary: total.voluntary / requests, involuntary: total.involuntary / requests }];
+    }),
+  );
+}
+
+/** The machine between two reads: its cores' busy share, and its context switches per accepted request. */
+export function machineOver(
+  before: MachineCounters,
+  after: MachineCounters,
+  requests: number,
+): MachineFigures {
+  const all = after.allTicks - before.allTicks;
+  return {
+    cores: after.cores,
+    busyPercent: all > 0 ? ((after.busyTicks - before.busyTicks) / all) * 100 : 0,
+    contextSwitchesPerRequest: (after.contextSwitches - before.contextSwitches) / Math.max(1, requests),
+  };
 }
 
 /**
