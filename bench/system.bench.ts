@@ -19,7 +19,6 @@ import {
   BROKER_CPU,
   runTransport,
   type CapacityFigures,
-  type MachineFigures,
   type RawCeiling,
   type SystemSettings,
   type TransportFigures,
@@ -370,6 +369,7 @@ function print(transports: Array<TransportFigures & { ratios: Ratio[]; aims: Aim
         'e2e p95',
         'e2e p99',
         'drain ms',
+        'cores busy',
         'lag',
       ],
       ...t.steps.map((s) => [
@@ -381,6 +381,7 @@ function print(transports: Array<TransportFigures & { ratios: Ratio[]; aims: Aim
         ms(s.e2e.p95Ms),
         ms(s.e2e.p99Ms),
         ms(s.drainMs),
+        s.coresBusyPercent === undefined ? '-' : `${s.coresBusyPercent.toFixed(1)} %`,
         (s.bounded ? 'bounded' : 'UNBOUNDED') + (s.retried ? ' (2nd try)' : ''),
       ]),
     ]);
@@ -396,9 +397,8 @@ function print(transports: Array<TransportFigures & { ratios: Ratio[]; aims: Aim
           .join(', ')}`,
       );
       console.log(`  CPU per accepted request: ${describeCpu(s.cpuMsPerRequest)}`);
-      console.log(`  machine over the run: ${describeMachine(s.machine)}`);
       console.log(
-        `  context switches per accepted request, voluntary (a wait, then a wake-up) + involuntary (preempted): ${describeSwitches(s.switchesPerRequest)}`,
+        `  context switches per accepted request: ${fixed(s.contextSwitchesPerRequest, 1)} on the machine; voluntary (a wait, then a wake-up) + involuntary (preempted): ${describeSwitches(s.switchesPerRequest)}`,
       );
       console.log(
         `  garbage-collection pauses per accepted request (each app's thread stopped, wall time): ${describeGc(s.gc)}`,
@@ -481,12 +481,6 @@ function list(name: string, fallback: string): string[] {
 }
 
 runSystemBenchmark('system benchmark', WATCHDOG_MS, main);
-
-function describeMachine(machine: MachineFigures | undefined): string {
-  if (!machine) return 'n/a';
-  const busyCores = (machine.cores * machine.busyPercent) / 100;
-  return `${machine.cores} cores ${machine.busyPercent.toFixed(1)} % busy (${busyCores.toFixed(2)} cores), ${machine.contextSwitchesPerRequest.toFixed(1)} context switches per accepted request`;
-}
 
 function describeSwitches(switches: Record<string, Switches> | undefined): string {
   if (!switches || Object.keys(switches).length === 0) return 'n/a';

@@ -105,6 +105,11 @@ export interface StepFigures {
   undeliveredAt?: Record<string, number>;
   bounded: boolean;
   why?: string;
+  /**
+   * How busy the machine's cores were while the step's load was sent, in % of all their time
+   * (machineCounters); undefined where /proc/stat cannot be read.
+   */
+  coresBusyPercent?: number;
   /** The step was unbounded at the first try and run again; these are the second try's figures. */
   retried?: boolean;
 }
@@ -139,8 +144,8 @@ export type SustainedFigures = StepFigures & {
   cpuMsPerRequest?: Record<string, number>;
   /** The same processes' context switches per accepted request (Postgres's all together). */
   switchesPerRequest?: Record<string, Switches>;
-  /** The whole machine over the run: how busy its cores were, and its context switches. */
-  machine?: MachineFigures;
+  /** The whole machine's context switches per accepted request, every process counted. */
+  contextSwitchesPerRequest?: number;
   /** Each app's garbage-collection pauses over the run, from its /metrics (gc-metrics.ts). */
   gc?: Record<string, GcFigures>;
   /** With BENCH_PG_STATEMENTS=1: the statements that took Postgres's time, per accepted request. */
@@ -154,13 +159,6 @@ export type SustainedFigures = StepFigures & {
   stages: StageFigures[];
   slowestStage?: string;
 };
-
-export interface MachineFigures {
-  cores: number;
-  /** Of all the cores' time over the run, the share they were busy (steal included), in %. */
-  busyPercent: number;
-  contextSwitchesPerRequest: number;
-}
 
 /** A raw ceiling of the bus's durable work, and the workload shape it was measured with. */
 export interface RawCeiling {
@@ -385,6 +383,7 @@ export async function sustainedRun(
   const sustained = await step(wiring, settings, rate, settings.sustainedSeconds, 30_000);
   const machineAfter = await machineCounters();
   const switchesAfter = await switchesPerProcess(wiring, broker);
+  const { accepted } = sustained.figures;
   const cpuAfter = await cpuPerProcess(wiring, broker);
   const metricsAfter = await scrapeApps(wiring);
   const gc = gcOver(metricsBefore, metricsAfter, sustained.figures.accepted, (now() - startedAt) / 1_000);
@@ -406,9 +405,12 @@ export async function sustainedRun(
     ...sustained.figures,
     rssMaxMiB: rss.max,
     cpuMsPerRequest: perRequest(cpuBefore, cpuAfter, sustained.figures.accepted),
-    switchesPerRequest: switchesPerRequest(switchesBefore, switchesAfter, sustained.figures.accepted),
-    ...(machineBefore && machineAfter
-      ? { machine: machineOver(machineBefore, machineAfter, sustained.figures.accepted) }
+    switchesPerRequest: switchesPerRequest(switchesBefore, switchesAfter, accepted),
+    ...(machineBefore && machineAfter && accepted > 0
+      ? {
+          contextSwitchesPerRequest:
+            (machineAfter.contextSwitches - machineBefore.contextSwitches) / accepted,
+        }
       : {}),
     gc,
     ...(statements ? { statements } : {}),
@@ -481,18 +483,10 @@ export function switchesPerRequest(
   );
 }
 
-/** The machine between two reads: its cores' busy share, and its context switches per accepted request. */
-export function machineOver(
-  before: MachineCounters,
-  after: MachineCounters,
-  requests: number,
-): MachineFigures {
+/** Of all the cores' time between two reads, the share they were busy, in %. */
+export function busyPercentBetween(before: MachineCounters, after: MachineCounters): number | undefined {
   const all = after.allTicks - before.allTicks;
-  return {
-    cores: after.cores,
-    busyPercent: all > 0 ? ((after.busyTicks - before.busyTicks) / all) * 100 : 0,
-    contextSwitchesPerRequest: (after.contextSwitches - before.contextSwitches) / Math.max(1, requests),
-  };
+  return all > 0 ? ((after.busyTicks - before.busyTicks) / all) * 100 : undefined;
 }
 
 /**
@@ -577,12 +571,15 @@ async function step(
   drainMs: number,
 ): Promise<{ figures: StepFigures; keys: string[] }> {
   const keys: string[] = [];
+  const machineBefore = await machineCounters();
   const load = await openLoop({
     rate,
     seconds,
     maxInFlight: settings.maxInFlight,
     fire: () => sendOne(wiring, (key) => keys.push(key)),
   });
+  const machineAfter = await machineCounters();
+  const coresBusyPercent = machineBefore && machineAfter && busyPercentBetween(machineBefore, machineAfter);
   const answeredAt = now();
   const { received } = wiring.receiver;
   while (keys.some((key) => !received.has(key)) && now() < answeredAt + drainMs) {
@@ -619,6 +616,7 @@ async function step(
           ),
         }),
     bounded: true,
+    ...(coresBusyPercent ? { coresBusyPercent } : {}),
   };
   const why = [
     figures.accepted < 0.95 * load.offered
@@ -938,6 +936,7 @@ export function describeStep(step: StepFigures): string {
   return (
     `${step.offeredRate} req/s offered, ${step.achievedRate.toFixed(1)} accepted/s; ingest p50 ${ms(step.ingest.p50Ms)} ` +
     `p99 ${ms(step.ingest.p99Ms)} ms; e2e p50 ${ms(step.e2e.p50Ms)} p95 ${ms(step.e2e.p95Ms)} p99 ${ms(step.e2e.p99Ms)} ms; ` +
+    (step.coresBusyPercent === undefined ? '' : `cores ${step.coresBusyPercent.toFixed(1)} % busy; `) +
     (step.bounded ? 'bounded' : `NOT bounded: ${step.why}`) +
     refusedText(step.refused)
   );
