@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { readdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { withClient } from '../../test/support/database.js';
@@ -348,4 +349,21 @@ export async function stageTimes(databaseUrl: string, tenantIds: string[]): Prom
       ]),
     );
   });
+}
+
+/**
+ * The machine's speed now: how long a fixed CPU-bound workload (machine-probe.ts) takes in a
+ * process of its own, in ms. This VM's speed moves with its host's load by up to half, and its
+ * CPU accounting cannot tell (a slower core reads as more CPU time per request), so each run
+ * gives it before and after its figures; runs compare only at a similar probe.
+ */
+export async function machineProbeMs(): Promise<number | undefined> {
+  const script = fileURLToPath(new URL('./machine-probe.js', import.meta.url));
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [script]);
+    const ms = Number(stdout.trim());
+    return Number.isFinite(ms) ? ms : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -19,6 +19,7 @@ import {
   cpuMs,
   localBrokerPid,
   machineCounters,
+  machineProbeMs,
   postgresCpuMs,
   postgresSwitches,
   resetStatements,
@@ -193,6 +194,8 @@ export interface TransportFigures {
     rawKafka?: RawCeiling;
   };
   problems: string[];
+  /** The machine's speed before and after this transport's run (machineProbeMs): lower is faster. */
+  machineProbeMs?: { before?: number; after?: number };
 }
 
 export const SOURCE_SECRET = 'pylon-bench-secret-of-20+-chars';
@@ -220,6 +223,7 @@ export async function runTransport(
   onSystem: (system: SystemUnderTest | undefined) => void,
 ): Promise<TransportFigures> {
   const figures: TransportFigures = { transport, broker: '', steps: [], ceilings: {}, problems: [] };
+  figures.machineProbeMs = { before: await machineProbeMs() };
   const system = new SystemUnderTest(transport, isolation(transport));
   onSystem(system);
   const receiver = await Endpoint.start('receiver');
@@ -277,6 +281,7 @@ export async function runTransport(
     await receiver.stop();
     onSystem(undefined);
   }
+  figures.machineProbeMs.after = await machineProbeMs();
   return figures;
 }
 
