@@ -24,6 +24,7 @@ import {
   type TransportFigures,
 } from './support/system-run.js';
 import type { Switches } from './support/system-probes.js';
+import type { RoundFigures } from './support/round-metrics.js';
 import { aimsOf } from './support/system-aims.js';
 import type { AppendFigures } from './support/append-metrics.js';
 import type { GcFigures } from './support/gc-metrics.js';
@@ -406,6 +407,7 @@ function print(transports: Array<TransportFigures & { ratios: Ratio[]; aims: Aim
       console.log(
         `  garbage-collection pauses per accepted request (each app's thread stopped, wall time): ${describeGc(s.gc)}`,
       );
+      console.log(`  consumer rounds (committed batches): ${describeConsumerRounds(s.rounds, s.accepted)}`);
       console.log(
         `  database work per accepted request: ${fixed(s.rowsPerRequest, 1)} rows written, ${fixed(s.commitsPerRequest, 2)} transactions committed`,
       );
@@ -484,6 +486,16 @@ function list(name: string, fallback: string): string[] {
 }
 
 runSystemBenchmark('system benchmark', WATCHDOG_MS, main);
+
+function describeConsumerRounds(rounds: Record<string, RoundFigures> | undefined, accepted: number): string {
+  if (!rounds || Object.keys(rounds).length === 0) return 'n/a';
+  return Object.entries(rounds)
+    .map(
+      ([group, { rounds: count, messages }]) =>
+        `${group} ${count} (${fixed(count / Math.max(1, accepted), 3)} per accepted request, ${fixed(messages / count, 1)} messages each)`,
+    )
+    .join(', ');
+}
 
 function describeSwitches(switches: Record<string, Switches> | undefined): string {
   if (!switches || Object.keys(switches).length === 0) return 'n/a';

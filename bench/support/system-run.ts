@@ -2,6 +2,7 @@ import { loadConfig, PlatformConfig } from '@hub/config';
 import type { TransportName } from '@hub/bus';
 import { appendsBetween, appendTotals, scrapeAppendTotals, type AppendFigures } from './append-metrics.js';
 import { gcBetween, gcTotals, type GcFigures } from './gc-metrics.js';
+import { roundsBetween, type RoundFigures } from './round-metrics.js';
 import { checkpoint, measureRawKafka, measureRawPostgres } from './ceilings.js';
 import {
   Client,
@@ -149,6 +150,8 @@ export type SustainedFigures = StepFigures & {
   contextSwitchesPerRequest?: number;
   /** Each app's garbage-collection pauses over the run, from its /metrics (gc-metrics.ts). */
   gc?: Record<string, GcFigures>;
+  /** Each consumer group's rounds over the run and their messages, from its app's /metrics. */
+  rounds?: Record<string, RoundFigures>;
   /** With BENCH_PG_STATEMENTS=1: the statements that took Postgres's time, per accepted request. */
   statements?: StatementFigures[];
   /** Ingest's group-committed appends over the run, from its /metrics; undefined when it has no such metrics. */
@@ -197,6 +200,9 @@ export interface TransportFigures {
   /** The machine's speed before and after this transport's run (machineProbeMs): lower is faster. */
   machineProbeMs?: { before?: number; after?: number };
 }
+
+/** The apps whose processes, metrics and memory the sustained run reads. */
+const MEASURED_APPS: readonly AppName[] = ['ingest', 'projector', 'dispatcher'];
 
 export const SOURCE_SECRET = 'pylon-bench-secret-of-20+-chars';
 const RECEIVER_PATH = '/bench';
@@ -375,8 +381,7 @@ export async function sustainedRun(
   const { system } = wiring;
   log(system.transport, `sustained: ${rate} req/s for ${settings.sustainedSeconds} s`);
   const rss = new RssSampler();
-  const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
-  rss.start(Object.fromEntries(apps.map((name) => [name, system.pid(name)])));
+  rss.start(Object.fromEntries(MEASURED_APPS.map((name) => [name, system.pid(name)])));
   const rowsBefore = await rowsWritten(system.databaseUrl);
   if (STATEMENTS_LISTED > 0) await resetStatements(system.databaseUrl);
   const metricsBefore = await scrapeApps(wiring);
@@ -391,10 +396,10 @@ export async function sustainedRun(
   const { accepted } = sustained.figures;
   const cpuAfter = await cpuPerProcess(wiring, broker);
   const metricsAfter = await scrapeApps(wiring);
-  const gc = gcOver(metricsBefore, metricsAfter, sustained.figures.accepted, (now() - startedAt) / 1_000);
+  const gc = gcOver(metricsBefore, metricsAfter, accepted, (now() - startedAt) / 1_000);
   const statements =
     STATEMENTS_LISTED > 0
-      ? await topStatements(system.databaseUrl, Math.max(1, sustained.figures.accepted), STATEMENTS_LISTED)
+      ? await topStatements(system.databaseUrl, Math.max(1, accepted), STATEMENTS_LISTED)
       : undefined;
   const appends = appendsBetween(
     metricsBefore.ingest && appendTotals(metricsBefore.ingest),
@@ -409,7 +414,7 @@ export async function sustainedRun(
   return {
     ...sustained.figures,
     rssMaxMiB: rss.max,
-    cpuMsPerRequest: perRequest(cpuBefore, cpuAfter, sustained.figures.accepted),
+    cpuMsPerRequest: perRequest(cpuBefore, cpuAfter, accepted),
     switchesPerRequest: switchesPerRequest(switchesBefore, switchesAfter, accepted),
     ...(machineBefore && machineAfter && accepted > 0
       ? {
@@ -418,11 +423,15 @@ export async function sustainedRun(
         }
       : {}),
     gc,
+    rounds: Object.assign(
+      {},
+      ...MEASURED_APPS.map((app) => roundsBetween(metricsBefore[app], metricsAfter[app])),
+    ) as Record<string, RoundFigures>,
     ...(statements ? { statements } : {}),
     ...(appends ? { ingestAppends: appends } : {}),
     rowsWrittenPerSecond: ((rowsAfter.rows - rowsBefore.rows) / sustainedMs) * 1_000,
-    rowsPerRequest: (rowsAfter.rows - rowsBefore.rows) / Math.max(1, sustained.figures.accepted),
-    commitsPerRequest: (rowsAfter.commits - rowsBefore.commits) / Math.max(1, sustained.figures.accepted),
+    rowsPerRequest: (rowsAfter.rows - rowsBefore.rows) / Math.max(1, accepted),
+    commitsPerRequest: (rowsAfter.commits - rowsBefore.commits) / Math.max(1, accepted),
     stages,
     ...(slowest ? { slowestStage: slowest.stage } : {}),
   };
@@ -436,9 +445,8 @@ async function cpuPerProcess(
   { system, receiver }: Wiring,
   broker: number | undefined,
 ): Promise<Record<string, number>> {
-  const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
   const cpu: Record<string, number> = {};
-  for (const app of apps) cpu[app] = await cpuMs(system.pid(app));
+  for (const app of MEASURED_APPS) cpu[app] = await cpuMs(system.pid(app));
   const postgres = system.postgresPid();
   const postgresParts = postgres === undefined ? {} : await postgresCpuMs(postgres, system.databaseUrl);
   for (const [kind, ms] of Object.entries(postgresParts)) cpu[`postgres ${kind}`] = ms;
@@ -456,7 +464,7 @@ async function switchesPerProcess(
 ): Promise<Record<string, Map<number, Switches>>> {
   const of = async (pid: number) => new Map([[pid, await switchesOf(pid)]]);
   const switches: Record<string, Map<number, Switches>> = {};
-  for (const app of ['ingest', 'projector', 'dispatcher'] as const) switches[app] = await of(system.pid(app));
+  for (const app of MEASURED_APPS) switches[app] = await of(system.pid(app));
   const postgres = system.postgresPid();
   if (postgres !== undefined) switches['postgres'] = await postgresSwitches(postgres);
   switches['receiver'] = await of(receiver.pid);
@@ -499,9 +507,8 @@ export function busyPercentBetween(before: MachineCounters, after: MachineCounte
  * figures read from them: ingest's appends and every app's garbage collection.
  */
 async function scrapeApps({ system }: Wiring): Promise<Record<AppName, Sample[] | undefined>> {
-  const apps: AppName[] = ['ingest', 'projector', 'dispatcher'];
   const scraped = {} as Record<AppName, Sample[] | undefined>;
-  for (const app of apps) scraped[app] = await scrapeIfUp(system.urls[app]);
+  for (const app of MEASURED_APPS) scraped[app] = await scrapeIfUp(system.urls[app]);
   return scraped;
 }
 
