@@ -1,7 +1,7 @@
 /**
  * A fixed CPU-bound workload, timed: 200,000 HMAC-SHA256 of a 600-byte body and 300,000 JSON
  * round trips of a small object, the kinds of work ingest does per request. Prints its wall time in
- * ms (machineProbeMs runs it in a process of its own, on an otherwise idle core).
+ * ms (machineProbeMs runs it in a process of its own while the system is down).
  */
 import { createHmac } from 'node:crypto';
 

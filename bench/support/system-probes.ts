@@ -353,7 +353,7 @@ export async function stageTimes(databaseUrl: string, tenantIds: string[]): Prom
 
 /**
  * The machine's speed now: how long a fixed CPU-bound workload (machine-probe.ts) takes in a
- * process of its own, in ms. This VM's speed moves with its host's load by up to half, and its
+ * process of its own, in ms. This VM's speed moves with its host's load by more than half, and its
  * CPU accounting cannot tell (a slower core reads as more CPU time per request), so each run
  * gives it before and after its figures; runs compare only at a similar probe.
  */
