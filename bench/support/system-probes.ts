@@ -58,13 +58,17 @@ export async function localBrokerPid(brokers: string): Promise<number | undefine
  * the WAL writer, autovacuum, the rest of the live children (checkpointer, background writer), and
  * the children that have exited (reaped: short-lived autovacuum workers mostly) with the server's own.
  */
-export async function postgresCpuMs(serverPid: number, databaseUrl: string): Promise<Record<string, number>> {
+export async function postgresCpuMs(
+  serverPid: number,
+  children: LiveChild[],
+  databaseUrl: string,
+): Promise<Record<string, number>> {
   const applications = await applicationsByPid(databaseUrl);
   const server = await statFields(serverPid);
   const cpu: Record<string, number> = {
     'exited or server': ticksToMs(server[11], server[12], server[13], server[14]),
   };
-  for (const { pid, fields } of await childrenOf(serverPid)) {
+  for (const { pid, fields } of children) {
     const application = applications.get(pid);
     const kind = application
       ? `backends of ${application}`
@@ -74,8 +78,14 @@ export async function postgresCpuMs(serverPid: number, databaseUrl: string): Pro
   return cpu;
 }
 
+/** A live child process, with its /proc/<pid>/stat fields. */
+export interface LiveChild {
+  pid: number;
+  fields: string[];
+}
+
 /** The live child processes of `parentPid`, each with its /proc/<pid>/stat fields. */
-async function childrenOf(parentPid: number): Promise<Array<{ pid: number; fields: string[] }>> {
+export async function childrenOf(parentPid: number): Promise<LiveChild[]> {
   const children = [];
   for (const entry of await readdir('/proc').catch(() => [])) {
     if (!/^\d+$/.test(entry)) continue;
@@ -112,8 +122,11 @@ export async function switchesOf(pid: number): Promise<Switches> {
 }
 
 /** The Postgres server's processes and their switches so far, by process id. */
-export async function postgresSwitches(serverPid: number): Promise<Map<number, Switches>> {
-  const pids = [serverPid, ...(await childrenOf(serverPid)).map((child) => child.pid)];
+export async function postgresSwitches(
+  serverPid: number,
+  children: LiveChild[],
+): Promise<Map<number, Switches>> {
+  const pids = [serverPid, ...children.map((child) => child.pid)];
   return new Map(await Promise.all(pids.map(async (pid) => [pid, await switchesOf(pid)] as const)));
 }
 

@@ -17,6 +17,7 @@ import {
   type PhaseLoad,
 } from './system-load.js';
 import {
+  childrenOf,
   cpuMs,
   localBrokerPid,
   machineCounters,
@@ -386,15 +387,13 @@ export async function sustainedRun(
   if (STATEMENTS_LISTED > 0) await resetStatements(system.databaseUrl);
   const metricsBefore = await scrapeApps(wiring);
   const broker = await localBrokerPid(system.busEnv['KAFKA_BROKERS'] ?? '');
-  const cpuBefore = await cpuPerProcess(wiring, broker);
-  const switchesBefore = await switchesPerProcess(wiring, broker);
+  const processesBefore = await processCounters(wiring, broker);
   const machineBefore = await machineCounters();
   const startedAt = now();
   const sustained = await step(wiring, settings, rate, settings.sustainedSeconds, 30_000);
   const machineAfter = await machineCounters();
-  const switchesAfter = await switchesPerProcess(wiring, broker);
+  const processesAfter = await processCounters(wiring, broker);
   const { accepted } = sustained.figures;
-  const cpuAfter = await cpuPerProcess(wiring, broker);
   const metricsAfter = await scrapeApps(wiring);
   const gc = gcOver(metricsBefore, metricsAfter, accepted, (now() - startedAt) / 1_000);
   const statements =
@@ -414,8 +413,8 @@ export async function sustainedRun(
   return {
     ...sustained.figures,
     rssMaxMiB: rss.max,
-    cpuMsPerRequest: perRequest(cpuBefore, cpuAfter, accepted),
-    switchesPerRequest: switchesPerRequest(switchesBefore, switchesAfter, accepted),
+    cpuMsPerRequest: perRequest(processesBefore.cpu, processesAfter.cpu, accepted),
+    switchesPerRequest: switchesPerRequest(processesBefore.switches, processesAfter.switches, accepted),
     ...(machineBefore && machineAfter && accepted > 0
       ? {
           contextSwitchesPerRequest:
@@ -423,10 +422,9 @@ export async function sustainedRun(
         }
       : {}),
     gc,
-    rounds: Object.assign(
-      {},
-      ...MEASURED_APPS.map((app) => roundsBetween(metricsBefore[app], metricsAfter[app])),
-    ) as Record<string, RoundFigures>,
+    rounds: Object.fromEntries(
+      MEASURED_APPS.flatMap((app) => Object.entries(roundsBetween(metricsBefore[app], metricsAfter[app]))),
+    ),
     ...(statements ? { statements } : {}),
     ...(appends ? { ingestAppends: appends } : {}),
     rowsWrittenPerSecond: ((rowsAfter.rows - rowsBefore.rows) / sustainedMs) * 1_000,
@@ -440,37 +438,35 @@ export async function sustainedRun(
 /** The CPU line's entry for a Kafka broker on this machine (the mock cluster or a real broker). */
 export const BROKER_CPU = 'kafka broker';
 
-/** CPU time so far, in ms, of every process the sustained run loads on this machine. */
-async function cpuPerProcess(
+/**
+ * CPU time so far (in ms) and context switches (by process id) of every process the sustained run
+ * loads on this machine, by the same names: each app, Postgres (its CPU by kind of process, its
+ * switches together), the receiver, a local Kafka broker, and the bench's own client.
+ */
+async function processCounters(
   { system, receiver }: Wiring,
   broker: number | undefined,
-): Promise<Record<string, number>> {
+): Promise<{ cpu: Record<string, number>; switches: Record<string, Map<number, Switches>> }> {
   const cpu: Record<string, number> = {};
-  for (const app of MEASURED_APPS) cpu[app] = await cpuMs(system.pid(app));
+  const switches: Record<string, Map<number, Switches>> = {};
+  const read = async (name: string, pid: number) => {
+    cpu[name] = await cpuMs(pid);
+    switches[name] = new Map([[pid, await switchesOf(pid)]]);
+  };
+  for (const app of MEASURED_APPS) await read(app, system.pid(app));
   const postgres = system.postgresPid();
-  const postgresParts = postgres === undefined ? {} : await postgresCpuMs(postgres, system.databaseUrl);
-  for (const [kind, ms] of Object.entries(postgresParts)) cpu[`postgres ${kind}`] = ms;
-  cpu['receiver'] = await cpuMs(receiver.pid);
-  if (broker !== undefined) cpu[BROKER_CPU] = await cpuMs(broker);
+  if (postgres !== undefined) {
+    const children = await childrenOf(postgres);
+    const parts = await postgresCpuMs(postgres, children, system.databaseUrl);
+    for (const [kind, ms] of Object.entries(parts)) cpu[`postgres ${kind}`] = ms;
+    switches['postgres'] = await postgresSwitches(postgres, children);
+  }
+  await read('receiver', receiver.pid);
+  if (broker !== undefined) await read(BROKER_CPU, broker);
+  switches['bench client'] = new Map([[process.pid, await switchesOf(process.pid)]]);
   const own = process.cpuUsage();
   cpu['bench client'] = (own.user + own.system) / 1_000;
-  return cpu;
-}
-
-/** Context switches so far of the processes cpuPerProcess reads, by its names and then by process id. */
-async function switchesPerProcess(
-  { system, receiver }: Wiring,
-  broker: number | undefined,
-): Promise<Record<string, Map<number, Switches>>> {
-  const of = async (pid: number) => new Map([[pid, await switchesOf(pid)]]);
-  const switches: Record<string, Map<number, Switches>> = {};
-  for (const app of MEASURED_APPS) switches[app] = await of(system.pid(app));
-  const postgres = system.postgresPid();
-  if (postgres !== undefined) switches['postgres'] = await postgresSwitches(postgres);
-  switches['receiver'] = await of(receiver.pid);
-  if (broker !== undefined) switches[BROKER_CPU] = await of(broker);
-  switches['bench client'] = await of(process.pid);
-  return switches;
+  return { cpu, switches };
 }
 
 /**
