@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { affectedBy, defineQuery, execute, rowsOf } from '@hub/persistence';
+import { affectedBy, batchTransaction, defineQuery, execute, rowsOf } from '@hub/persistence';
 import { stopEmbeddedTestServer } from '../support/database.js';
 import { openMediumDatabase, type MediumDatabase } from './medium-database.js';
 
@@ -129,6 +129,49 @@ describe('typed queries', () => {
       await runner.rollbackTransaction();
     } finally {
       await runner.release();
+    }
+  });
+
+  test('a batch transaction keeps one generic plan per statement; the connection comes back on the default', async () => {
+    // Arrays make Postgres's default (auto) choose a custom plan for every call: what batchTransaction avoids.
+    const planned = (text: string) =>
+      defineQuery<{ generic_plans: string; custom_plans: string }>(
+        `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = '${text}'`,
+      );
+    const byIds = (tag: string) =>
+      defineQuery<{ name: string }, [number[]]>(
+        `SELECT name FROM pairs WHERE id IN (SELECT * FROM unnest($1::int[])) /* ${tag} */`,
+      );
+    const inBatch = byIds('batch');
+    const batchPlans = await batchTransaction(db.dataSource, async (manager) => {
+      for (let i = 0; i < 8; i++) assert.equal((await rowsOf(manager, inBatch, [[1, 2]])).length, 2);
+      return rowsOf(manager, planned(inBatch.text));
+    });
+    assert.deepEqual(batchPlans, [{ generic_plans: '8', custom_plans: '0' }]);
+
+    const plain = byIds('plain');
+    const plainPlans = await db.dataSource.transaction(async (manager) => {
+      for (let i = 0; i < 8; i++) assert.equal((await rowsOf(manager, plain, [[1, 2]])).length, 2);
+      return rowsOf(manager, planned(plain.text));
+    });
+    assert.equal(plainPlans.length, 1);
+    assert.ok(Number(plainPlans[0]!.custom_plans) >= 5, JSON.stringify(plainPlans));
+
+    // Every pooled connection, the batch's among them, is back on the default.
+    const runners = Array.from({ length: 4 }, () => db.dataSource.createQueryRunner());
+    try {
+      const modes = await Promise.all(
+        runners.map(async (runner) => {
+          await runner.connect();
+          return rowsOf(runner, defineQuery<{ plan_cache_mode: string }>('SHOW plan_cache_mode'));
+        }),
+      );
+      assert.deepEqual(
+        modes.map(([row]) => row?.plan_cache_mode),
+        ['auto', 'auto', 'auto', 'auto'],
+      );
+    } finally {
+      await Promise.all(runners.map((runner) => runner.release()));
     }
   });
 

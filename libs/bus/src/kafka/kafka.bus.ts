@@ -7,6 +7,7 @@ import kafkajs, {
   type IHeaders,
   type Producer,
 } from 'kafkajs';
+import { batchTransaction } from '@hub/persistence';
 import type { DataSource } from 'typeorm';
 import {
   assertTopicName,
@@ -450,7 +451,7 @@ class KafkaSubscription implements Subscription {
       transaction: (work) => {
         if (!dataSource)
           throw new Error('this bus was created without a database; transaction() is unavailable');
-        return dataSource.transaction(work);
+        return batchTransaction(dataSource, work);
       },
       // Kafka cannot join a database transaction: published before the batch's transaction commits.
       publish: (topic, messages) => this.publish(topic, messages),

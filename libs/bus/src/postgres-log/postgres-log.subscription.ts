@@ -1,6 +1,13 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
-import { defineQuery, execute, onOwnConnection, rowsOf, type Queryable } from '@hub/persistence';
+import {
+  batchTransaction,
+  defineQuery,
+  execute,
+  onOwnConnection,
+  rowsOf,
+  type Queryable,
+} from '@hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { BatchContext, ConsumedMessage, OutgoingMessage, SubscribeOptions } from '../bus.port.js';
 import { retryDelayMs, sleep } from '../backoff.js';
@@ -432,7 +439,7 @@ export class PostgresLogSubscription {
     let open: EntityManager | undefined;
     const context: BatchContext = {
       transaction: (work) =>
-        this.dataSource.transaction(async (manager) => {
+        batchTransaction(this.dataSource, async (manager) => {
           open = manager;
           try {
             const result = await work(manager);
