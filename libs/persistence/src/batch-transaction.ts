@@ -6,8 +6,8 @@ import { defineQuery, execute } from './typed-query.js';
  * custom plan is made for the length of the arrays at hand. With Postgres's default
  * `plan_cache_mode = auto` the custom plan always looked cheaper than the generic one (made for
  * 100 elements), so every call was planned anew: the unified records' reachable set (a recursive
- * CTE) took about 1.4 ms to plan against 0.1 ms to run. Inside a round the generic plan is the right
- * one at any batch size: its lookups are by primary key or index either way.
+ * CTE) took about 1.5 ms to plan against 0.2 ms to run. A round's lookups go by primary key or
+ * index at any batch size, and on the bench the generic plans ran faster too (ADR 0018).
  *
  * `SET LOCAL` ends with the transaction, so the pooled connection goes back unchanged and the
  * query API's statements, whose optional filters do gain from a custom plan, keep the default.
