@@ -36,8 +36,10 @@ export async function measureRawKafka(
     sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
     heartbeatInterval: Math.max(500, Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10)),
     allowAutoTopicCreation: !config.KAFKA_CREATE_TOPICS,
-    // The transport's own fetch wait: on the mock cluster it decides how soon a fetch returns.
+    // The transport's own fetch settings: on the mock cluster the wait decides how soon a fetch returns.
     maxWaitTimeInMs: config.KAFKA_FETCH_MAX_WAIT_MS,
+    maxBytes: config.KAFKA_FETCH_MAX_BYTES,
+    maxBytesPerPartition: config.KAFKA_FETCH_MAX_PARTITION_BYTES,
   });
   const arrivals = new Arrivals();
   try {

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { EventBus } from './bus.port.js';
 import type { GroupCommitOptions } from './group-commit.js';
-import { KafkaBus } from './kafka/kafka.bus.js';
+import { KafkaBus, type KafkaFetchOptions } from './kafka/kafka.bus.js';
 import type { KafkaSecurity } from './kafka/kafka-security.js';
 import type { BusLogLevel } from './kafka/kafkajs-log.js';
 import { PostgresLogBus } from './postgres-log/postgres-log.bus.js';
@@ -18,7 +18,7 @@ export interface BusSettings {
   /** The topics a rebuild reads from their first message (the canonical ones). */
   keptForever: readonly string[];
   kafkaSessionTimeoutMs: number;
-  kafkaFetchMaxWaitMs: number;
+  kafkaFetch: KafkaFetchOptions;
   kafkaReplicationFactor: number;
   partitions: number;
   groupCommit: GroupCommitOptions;
@@ -42,7 +42,7 @@ export function createEventBus(settings: BusSettings, dataSource: DataSource): E
         replicationFactor: settings.kafkaReplicationFactor,
         sessionTimeoutMs: settings.kafkaSessionTimeoutMs,
         groupCommit: settings.groupCommit,
-        fetchMaxWaitMs: settings.kafkaFetchMaxWaitMs,
+        fetch: settings.kafkaFetch,
         ...(settings.logLevel ? { logLevel: settings.logLevel } : {}),
         ...(settings.kafkaSecurity ? { security: settings.kafkaSecurity } : {}),
       },

@@ -14,6 +14,8 @@ describe('loadConfig', () => {
     assert.equal(config.KAFKA_CHECK_TOPICS, true);
     assert.equal(config.BUS_PARTITIONS, 8);
     assert.equal(config.KAFKA_FETCH_MAX_WAIT_MS, 50);
+    assert.equal(config.KAFKA_FETCH_MAX_BYTES, 1024 * 1024);
+    assert.equal(config.KAFKA_FETCH_MAX_PARTITION_BYTES, 256 * 1024);
     assert.equal(config.HEAP_GROWTH_PERCENT, 25);
   });
 
@@ -25,6 +27,35 @@ describe('loadConfig', () => {
         () => loadConfig(PlatformConfig, { ...valid, KAFKA_FETCH_MAX_WAIT_MS: wrong }),
         /^ConfigError: KAFKA_FETCH_MAX_WAIT_MS: /,
       );
+  });
+
+  test("takes a fetch's byte bounds, a partition's no larger than the whole fetch", () => {
+    const config = loadConfig(PlatformConfig, {
+      ...valid,
+      KAFKA_FETCH_MAX_BYTES: '65536',
+      KAFKA_FETCH_MAX_PARTITION_BYTES: '65536',
+    });
+    assert.equal(config.KAFKA_FETCH_MAX_BYTES, 65_536);
+    assert.equal(config.KAFKA_FETCH_MAX_PARTITION_BYTES, 65_536);
+    assert.throws(
+      () =>
+        loadConfig(PlatformConfig, {
+          ...valid,
+          KAFKA_FETCH_MAX_BYTES: '65536',
+          KAFKA_FETCH_MAX_PARTITION_BYTES: '65537',
+        }),
+      /^ConfigError: KAFKA_FETCH_MAX_PARTITION_BYTES: is 65537, more than KAFKA_FETCH_MAX_BYTES \(65536\), the whole fetch/,
+    );
+    for (const [name, wrong] of [
+      ['KAFKA_FETCH_MAX_BYTES', '1023'],
+      ['KAFKA_FETCH_MAX_BYTES', '1 MiB'],
+      ['KAFKA_FETCH_MAX_PARTITION_BYTES', '0'],
+    ] as const) {
+      assert.throws(
+        () => loadConfig(PlatformConfig, { ...valid, [name]: wrong }),
+        new RegExp(`^ConfigError: ${name}: `),
+      );
+    }
   });
 
   test('parses a comma-separated broker list', () => {

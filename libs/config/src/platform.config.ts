@@ -77,6 +77,33 @@ export class PlatformConfig {
   @Max(30_000)
   KAFKA_FETCH_MAX_WAIT_MS = 50;
 
+  /**
+   * Most bytes one fetch brings back, over all of a consumer's partitions (Kafka's
+   * `fetch.max.bytes`). What a fetch brings is held in memory until rounds have handled it, so
+   * this bounds a consumer's memory when it has a backlog; kafkajs's own default is 10 MiB. A
+   * record batch larger than the bound still comes whole, on its own, so nothing is ever stuck.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of bytes' })
+  @Min(1_024)
+  @Max(100 * 1024 * 1024)
+  KAFKA_FETCH_MAX_BYTES = 1024 * 1024;
+
+  /**
+   * Most bytes one fetch brings back from one partition (Kafka's `max.partition.fetch.bytes`),
+   * so one partition's backlog leaves room in a fetch for the others. At most KAFKA_FETCH_MAX_BYTES.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of bytes' })
+  @Min(1_024)
+  @settingRule('partitionWithinFetch', (value, settings) => {
+    const fetch = settings['KAFKA_FETCH_MAX_BYTES'];
+    return typeof fetch === 'number' && typeof value === 'number' && value > fetch
+      ? `is ${value}, more than KAFKA_FETCH_MAX_BYTES (${fetch}), the whole fetch`
+      : undefined;
+  })
+  KAFKA_FETCH_MAX_PARTITION_BYTES = 256 * 1024;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)

@@ -72,7 +72,11 @@ export function busSettings(config: PlatformConfig, clientId: string) {
     // A projector rebuild reads both lanes of every canonical topic from their first message.
     keptForever: canonicalTopics(topicNames(config.TOPIC_PREFIX)),
     kafkaSessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    kafkaFetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
+    kafkaFetch: {
+      maxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
+      maxBytes: config.KAFKA_FETCH_MAX_BYTES,
+      maxPartitionBytes: config.KAFKA_FETCH_MAX_PARTITION_BYTES,
+    },
     kafkaReplicationFactor: config.KAFKA_REPLICATION_FACTOR,
     partitions: config.BUS_PARTITIONS,
     groupCommit: {

@@ -58,6 +58,16 @@ function isRetriable(error: Error): boolean {
   );
 }
 
+/** What a consumer's fetch asks of the broker. */
+export interface KafkaFetchOptions {
+  /** KAFKA_FETCH_MAX_WAIT_MS: how long a fetch waits at the broker when there is nothing to read. */
+  maxWaitMs: number;
+  /** KAFKA_FETCH_MAX_BYTES: most bytes a fetch brings back, held until rounds have handled them. */
+  maxBytes: number;
+  /** KAFKA_FETCH_MAX_PARTITION_BYTES: most bytes a fetch brings back from one partition. */
+  maxPartitionBytes: number;
+}
+
 export interface KafkaBusOptions {
   brokers: string[];
   clientId: string;
@@ -85,8 +95,7 @@ export interface KafkaBusOptions {
   sessionTimeoutMs: number;
   /** How concurrent publishes are coalesced into one produce request. */
   groupCommit: GroupCommitOptions;
-  /** KAFKA_FETCH_MAX_WAIT_MS: how long a fetch waits at the broker when there is nothing to read. */
-  fetchMaxWaitMs: number;
+  fetch: KafkaFetchOptions;
   /** LOG_LEVEL: what kafkajs is asked to log (see kafkajsLogLevel). */
   logLevel?: BusLogLevel;
   /** KAFKA_SSL* and KAFKA_SASL_*: TLS and authentication; unset, plaintext without SASL. */
@@ -166,7 +175,9 @@ export class KafkaBus implements EventBus {
       // A real broker answers a waiting fetch as soon as one byte is there, so the wait only
       // bounds idle fetch traffic; the librdkafka mock cluster holds every fetch to its end.
       minBytes: 1,
-      maxWaitTimeInMs: this.options.fetchMaxWaitMs,
+      maxWaitTimeInMs: this.options.fetch.maxWaitMs,
+      maxBytes: this.options.fetch.maxBytes,
+      maxBytesPerPartition: this.options.fetch.maxPartitionBytes,
       // kafkajs's default retries, but its own restart after a crash is off: see ConsumerRestarts.
       retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
     });
