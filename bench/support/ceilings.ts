@@ -1,6 +1,6 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pg from 'pg';
-import type { PlatformConfig } from '@hub/config';
+import { kafkaFetchPartitionBytes, type PlatformConfig } from '@hub/config';
 import { unique } from '../../test/support/collector.js';
 import { Arrivals, timedRun, warmUp, type BenchMessage, type RunFigures, type Workload } from './workload.js';
 
@@ -39,7 +39,7 @@ export async function measureRawKafka(
     // The transport's own fetch settings: on the mock cluster the wait decides how soon a fetch returns.
     maxWaitTimeInMs: config.KAFKA_FETCH_MAX_WAIT_MS,
     maxBytes: config.KAFKA_FETCH_MAX_BYTES,
-    maxBytesPerPartition: config.KAFKA_FETCH_MAX_PARTITION_BYTES,
+    maxBytesPerPartition: kafkaFetchPartitionBytes(config),
   });
   const arrivals = new Arrivals();
   try {

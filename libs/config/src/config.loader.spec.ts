@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from './config.loader.js';
-import { PlatformConfig } from './platform.config.js';
+import { kafkaFetchPartitionBytes, PlatformConfig } from './platform.config.js';
 
 const valid = { DATABASE_URL: 'postgres://hub@127.0.0.1:5432/hub' };
 
@@ -15,7 +15,8 @@ describe('loadConfig', () => {
     assert.equal(config.BUS_PARTITIONS, 8);
     assert.equal(config.KAFKA_FETCH_MAX_WAIT_MS, 50);
     assert.equal(config.KAFKA_FETCH_MAX_BYTES, 1024 * 1024);
-    assert.equal(config.KAFKA_FETCH_MAX_PARTITION_BYTES, 256 * 1024);
+    assert.equal(config.KAFKA_FETCH_MAX_PARTITION_BYTES, undefined);
+    assert.equal(kafkaFetchPartitionBytes(config), 256 * 1024);
     assert.equal(config.HEAP_GROWTH_PERCENT, 25);
   });
 
@@ -36,7 +37,10 @@ describe('loadConfig', () => {
       KAFKA_FETCH_MAX_PARTITION_BYTES: '65536',
     });
     assert.equal(config.KAFKA_FETCH_MAX_BYTES, 65_536);
-    assert.equal(config.KAFKA_FETCH_MAX_PARTITION_BYTES, 65_536);
+    assert.equal(kafkaFetchPartitionBytes(config), 65_536);
+    // A fetch bound alone, below the partition's default: the partition's follows it down.
+    const fetchAlone = loadConfig(PlatformConfig, { ...valid, KAFKA_FETCH_MAX_BYTES: '65536' });
+    assert.equal(kafkaFetchPartitionBytes(fetchAlone), 65_536);
     assert.throws(
       () =>
         loadConfig(PlatformConfig, {

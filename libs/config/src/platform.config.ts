@@ -78,10 +78,11 @@ export class PlatformConfig {
   KAFKA_FETCH_MAX_WAIT_MS = 50;
 
   /**
-   * Most bytes one fetch brings back, over all of a consumer's partitions (Kafka's
-   * `fetch.max.bytes`). What a fetch brings is held in memory until rounds have handled it, so
-   * this bounds a consumer's memory when it has a backlog; kafkajs's own default is 10 MiB. A
-   * record batch larger than the bound still comes whole, on its own, so nothing is ever stuck.
+   * Most bytes one fetch request brings back (Kafka's `fetch.max.bytes`); a consumer sends one to
+   * each broker that leads some of its partitions. What a fetch brings is held in memory until
+   * rounds have handled it, so this bounds a consumer's memory when it has a backlog; kafkajs's own
+   * default is 10 MiB. A record batch larger than the bound still comes, whole and alone, so a
+   * large message is never stuck.
    */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of bytes' })
@@ -91,8 +92,10 @@ export class PlatformConfig {
 
   /**
    * Most bytes one fetch brings back from one partition (Kafka's `max.partition.fetch.bytes`),
-   * so one partition's backlog leaves room in a fetch for the others. At most KAFKA_FETCH_MAX_BYTES.
+   * so one partition's backlog leaves room in a fetch for the others. At most KAFKA_FETCH_MAX_BYTES;
+   * unset, 256 KiB or KAFKA_FETCH_MAX_BYTES when that is smaller (see kafkaFetchPartitionBytes).
    */
+  @IsOptional()
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of bytes' })
   @Min(1_024)
@@ -102,7 +105,7 @@ export class PlatformConfig {
       ? `is ${value}, more than KAFKA_FETCH_MAX_BYTES (${fetch}), the whole fetch`
       : undefined;
   })
-  KAFKA_FETCH_MAX_PARTITION_BYTES = 256 * 1024;
+  KAFKA_FETCH_MAX_PARTITION_BYTES?: number;
 
   @Transform(toInt)
   @IsInt()
@@ -386,4 +389,15 @@ const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 export function parseDuration(text: string): number {
   const match = DURATION.exec(text.trim());
   return match ? Math.round(Number(match[1]) * UNIT_MS[match[2]!]!) : Number.NaN;
+}
+
+/** A partition's share of a fetch unless KAFKA_FETCH_MAX_PARTITION_BYTES says otherwise. */
+const DEFAULT_FETCH_PARTITION_BYTES = 256 * 1024;
+
+/** KAFKA_FETCH_MAX_PARTITION_BYTES, else its default: 256 KiB, or the whole fetch when that is smaller. */
+export function kafkaFetchPartitionBytes(config: PlatformConfig): number {
+  return (
+    config.KAFKA_FETCH_MAX_PARTITION_BYTES ??
+    Math.min(DEFAULT_FETCH_PARTITION_BYTES, config.KAFKA_FETCH_MAX_BYTES)
+  );
 }

@@ -7,6 +7,24 @@ import { busSettings, topicsUnusable } from './platform.js';
 const valid = { DATABASE_URL: 'postgres://hub@127.0.0.1:5432/hub', KAFKA_BROKERS: 'kafka:9092' };
 const config = (env: Record<string, string> = {}) => loadConfig(PlatformConfig, { ...valid, ...env });
 
+describe("a consumer's fetch", () => {
+  test('the bus is given the fetch settings, their defaults, and a partition bound that follows a smaller fetch', () => {
+    assert.deepEqual(busSettings(config(), 'test').kafkaFetch, {
+      maxWaitMs: 50,
+      maxBytes: 1024 * 1024,
+      maxPartitionBytes: 256 * 1024,
+    });
+    const set = { KAFKA_FETCH_MAX_WAIT_MS: '20', KAFKA_FETCH_MAX_BYTES: '65536' };
+    assert.deepEqual(busSettings(config(set), 'test').kafkaFetch, {
+      maxWaitMs: 20,
+      maxBytes: 65_536,
+      maxPartitionBytes: 65_536,
+    });
+    const both = { ...set, KAFKA_FETCH_MAX_PARTITION_BYTES: '4096' };
+    assert.equal(busSettings(config(both), 'test').kafkaFetch.maxPartitionBytes, 4_096);
+  });
+});
+
 describe('topics someone else created', () => {
   test('the bus is told to check them, and which topics a rebuild reads', () => {
     const settings = busSettings(config({ KAFKA_CREATE_TOPICS: 'false', TOPIC_PREFIX: 'acme' }), 'test');

@@ -1,6 +1,6 @@
 import { createEventBus, TopicCheckError, tracedBus, type EventBus, type KafkaSecurity } from '@hub/bus';
 import type { PlatformConfig } from '@hub/config';
-import { ConfigError, kafkaTlsOn } from '@hub/config';
+import { ConfigError, kafkaFetchPartitionBytes, kafkaTlsOn } from '@hub/config';
 import { canonicalTopics, topicNames } from '@hub/contracts';
 import { tracingStarted } from '@hub/telemetry';
 import { createDataSource, redactUrl, runMigrationsExclusively, type EntityClass } from '@hub/persistence';
@@ -75,7 +75,7 @@ export function busSettings(config: PlatformConfig, clientId: string) {
     kafkaFetch: {
       maxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
       maxBytes: config.KAFKA_FETCH_MAX_BYTES,
-      maxPartitionBytes: config.KAFKA_FETCH_MAX_PARTITION_BYTES,
+      maxPartitionBytes: kafkaFetchPartitionBytes(config),
     },
     kafkaReplicationFactor: config.KAFKA_REPLICATION_FACTOR,
     partitions: config.BUS_PARTITIONS,
