@@ -1,6 +1,8 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import pg from 'pg';
-import { kafkaFetchPartitionBytes, type PlatformConfig } from '@hub/config';
+import { consumerFetchConfig } from '@hub/bus';
+import type { PlatformConfig } from '@hub/config';
+import { kafkaFetchSettings } from '@hub/runtime';
 import { unique } from '../../test/support/collector.js';
 import { Arrivals, timedRun, warmUp, type BenchMessage, type RunFigures, type Workload } from './workload.js';
 
@@ -37,9 +39,7 @@ export async function measureRawKafka(
     heartbeatInterval: Math.max(500, Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10)),
     allowAutoTopicCreation: !config.KAFKA_CREATE_TOPICS,
     // The transport's own fetch settings: on the mock cluster the wait decides how soon a fetch returns.
-    maxWaitTimeInMs: config.KAFKA_FETCH_MAX_WAIT_MS,
-    maxBytes: config.KAFKA_FETCH_MAX_BYTES,
-    maxBytesPerPartition: kafkaFetchPartitionBytes(config),
+    ...consumerFetchConfig(kafkaFetchSettings(config)),
   });
   const arrivals = new Arrivals();
   try {

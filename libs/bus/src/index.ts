@@ -1,6 +1,11 @@
 export * from './bus.port.js';
 export * from './bus.factory.js';
-export { KafkaBus, type KafkaBusOptions, type KafkaFetchOptions } from './kafka/kafka.bus.js';
+export {
+  consumerFetchConfig,
+  KafkaBus,
+  type KafkaBusOptions,
+  type KafkaFetchOptions,
+} from './kafka/kafka.bus.js';
 export { TopicCheckError } from './kafka/topic-check.js';
 export {
   kafkaSecurityOptions,

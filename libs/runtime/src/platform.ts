@@ -1,4 +1,11 @@
-import { createEventBus, TopicCheckError, tracedBus, type EventBus, type KafkaSecurity } from '@hub/bus';
+import {
+  createEventBus,
+  TopicCheckError,
+  tracedBus,
+  type EventBus,
+  type KafkaFetchOptions,
+  type KafkaSecurity,
+} from '@hub/bus';
 import type { PlatformConfig } from '@hub/config';
 import { ConfigError, kafkaFetchPartitionBytes, kafkaTlsOn } from '@hub/config';
 import { canonicalTopics, topicNames } from '@hub/contracts';
@@ -61,6 +68,15 @@ export async function connectPlatform(
   return { config, dataSource, bus };
 }
 
+/** What a Kafka consumer's fetch asks of the broker, from KAFKA_FETCH_*. */
+export function kafkaFetchSettings(config: PlatformConfig): KafkaFetchOptions {
+  return {
+    maxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
+    maxBytes: config.KAFKA_FETCH_MAX_BYTES,
+    maxPartitionBytes: kafkaFetchPartitionBytes(config),
+  };
+}
+
 export function busSettings(config: PlatformConfig, clientId: string) {
   return {
     databaseUrl: config.DATABASE_URL,
@@ -72,11 +88,7 @@ export function busSettings(config: PlatformConfig, clientId: string) {
     // A projector rebuild reads both lanes of every canonical topic from their first message.
     keptForever: canonicalTopics(topicNames(config.TOPIC_PREFIX)),
     kafkaSessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    kafkaFetch: {
-      maxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
-      maxBytes: config.KAFKA_FETCH_MAX_BYTES,
-      maxPartitionBytes: kafkaFetchPartitionBytes(config),
-    },
+    kafkaFetch: kafkaFetchSettings(config),
     kafkaReplicationFactor: config.KAFKA_REPLICATION_FACTOR,
     partitions: config.BUS_PARTITIONS,
     groupCommit: {

@@ -68,6 +68,18 @@ export interface KafkaFetchOptions {
   maxPartitionBytes: number;
 }
 
+/** A kafkajs consumer's fetch settings from ours: the bus's consumers and the bench's raw ceiling share them. */
+export function consumerFetchConfig(fetch: KafkaFetchOptions) {
+  return {
+    // A real broker answers a waiting fetch as soon as one byte is there, so the wait only
+    // bounds idle fetch traffic; the librdkafka mock cluster holds every fetch to its end.
+    minBytes: 1,
+    maxWaitTimeInMs: fetch.maxWaitMs,
+    maxBytes: fetch.maxBytes,
+    maxBytesPerPartition: fetch.maxPartitionBytes,
+  };
+}
+
 export interface KafkaBusOptions {
   brokers: string[];
   clientId: string;
@@ -172,12 +184,7 @@ export class KafkaBus implements EventBus {
       sessionTimeout: this.options.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(this.options.sessionTimeoutMs / 10)),
       allowAutoTopicCreation: !this.options.createTopics,
-      // A real broker answers a waiting fetch as soon as one byte is there, so the wait only
-      // bounds idle fetch traffic; the librdkafka mock cluster holds every fetch to its end.
-      minBytes: 1,
-      maxWaitTimeInMs: this.options.fetch.maxWaitMs,
-      maxBytes: this.options.fetch.maxBytes,
-      maxBytesPerPartition: this.options.fetch.maxPartitionBytes,
+      ...consumerFetchConfig(this.options.fetch),
       // kafkajs's default retries, but its own restart after a crash is off: see ConsumerRestarts.
       retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
     });
